@@ -1,0 +1,88 @@
+/* switchboardctl.c: the operator's command line: dispatch to one command. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(const struct sb_config *, int, char *[]);
+	const char	*help;
+} commands[] = {
+	{ "migrate", cmd_migrate, "apply pending migrations (--status lists them)" },
+	{ "check", cmd_check, "validate the configuration and reach every dependency" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: switchboardctl [-c file] command [options]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nThe configuration is -c file, else $SWITCHBOARD_CONFIG, else %s;\n"
+	    "every key can be overridden by SWITCHBOARD_SECTION_KEY.\n",
+	    SB_SYSCONFDIR "/switchboard.conf");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sb_config	 cfg;
+	const char		*path = NULL;
+	char			 err[512];
+	size_t			 i;
+	int			 c, rc;
+
+	while ((c = getopt(argc, argv, "+c:hV")) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'V':
+			printf("switchboardctl %s (%s)\n", sb_version(), sb_git_commit());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "switchboardctl: unknown command \"%s\"\n", argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL) {
+		path = config_default_path();
+		if (access(path, F_OK) != 0 && getenv("SWITCHBOARD_CONFIG") == NULL)
+			path = NULL;	/* defaults and environment only */
+	}
+	log_init("switchboardctl", SB_LOG_WARN);
+	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "switchboardctl: configuration invalid: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	log_init("switchboardctl", cfg.log.level > SB_LOG_WARN ? cfg.log.level : SB_LOG_WARN);
+	optind = 1;
+	rc = commands[i].fn(&cfg, argc, argv);
+	config_free(&cfg);
+	return rc;
+}

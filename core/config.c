@@ -1,0 +1,305 @@
+/* config.c: the INI-style configuration file and its environment overrides. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+enum key_type { K_STR, K_INT, K_OCTAL, K_BOOL, K_LEVEL };
+
+struct key {
+	const char	*section;
+	const char	*name;
+	enum key_type	 type;
+	size_t		 offset;
+	const char	*def;
+	long		 min, max;	/* K_INT, K_OCTAL */
+	const char	*desc;
+};
+
+#define OFF(f) offsetof(struct sb_config, f)
+
+/* Every key Switchboard knows.  conf/switchboard.conf.example documents each one
+ * (a unit test checks that none is missing). */
+static const struct key keys[] = {
+	{ "server", "socket", K_STR, OFF(server.socket), "/run/switchboard/fcgi.sock", 0, 0,
+	  "FastCGI socket to create when not started by systemd socket activation" },
+	{ "server", "socket_mode", K_OCTAL, OFF(server.socket_mode), "0660", 0, 0777,
+	  "permissions of a socket created by the program" },
+	{ "server", "backlog", K_INT, OFF(server.backlog), "1024", 1, 65535,
+	  "listen backlog of a socket created by the program" },
+	{ "server", "workers", K_INT, OFF(server.workers), "0", 0, 1024,
+	  "prefork workers; 0 means twice the number of cores" },
+	{ "server", "max_requests", K_INT, OFF(server.max_requests), "10000", 0, INT_MAX,
+	  "requests a worker serves before it is replaced; 0 means never" },
+	{ "server", "shutdown_grace", K_INT, OFF(server.shutdown_grace), "10", 0, 3600,
+	  "seconds in-flight requests get to finish on SIGTERM or SIGHUP" },
+	{ "server", "restart_backoff_max", K_INT, OFF(server.restart_backoff_max), "10", 1, 600,
+	  "longest pause, in seconds, before respawning a worker that keeps crashing" },
+	{ "http", "max_body", K_INT, OFF(http.max_body), "1048576", 0, INT_MAX,
+	  "largest request body in bytes (413 beyond)" },
+	{ "http", "max_json_depth", K_INT, OFF(http.max_json_depth), "32", 1, 1000,
+	  "deepest nesting of arrays and objects in a JSON body" },
+	{ "http", "max_json_string", K_INT, OFF(http.max_json_string), "65536", 1, INT_MAX,
+	  "longest string or key in a JSON body, in bytes" },
+	{ "http", "request_timeout", K_INT, OFF(http.request_timeout), "30", 1, 3600,
+	  "seconds a worker waits for a request body before giving up" },
+	{ "database", "url", K_STR, OFF(database.url),
+	  "postgresql:///switchboard?host=/var/run/postgresql", 0, 0,
+	  "libpq connection string the programs use" },
+	{ "database", "migrate_url", K_STR, OFF(database.migrate_url), "", 0, 0,
+	  "connection string for migrations (the schema owner); empty means url" },
+	{ "database", "connect_timeout", K_INT, OFF(database.connect_timeout), "2", 1, 60,
+	  "seconds to wait for a connection" },
+	{ "database", "statement_timeout_ms", K_INT, OFF(database.statement_timeout_ms), "5000",
+	  0, INT_MAX, "longest a request's statement may run; 0 means no limit" },
+	{ "database", "retry_after", K_INT, OFF(database.retry_after), "2", 1, 3600,
+	  "Retry-After seconds sent while the database is down" },
+	{ "database", "sql_dir", K_STR, OFF(database.sql_dir), SB_DATADIR "/sql", 0, 0,
+	  "directory of the numbered migration files" },
+	{ "memcached", "servers", K_STR, OFF(memcached.servers), "127.0.0.1:11211", 0, 0,
+	  "comma-separated host:port list" },
+	{ "memcached", "timeout_ms", K_INT, OFF(memcached.timeout_ms), "200", 1, 60000,
+	  "connect and I/O timeout for memcached" },
+	{ "log", "level", K_LEVEL, OFF(log.level), "info", 0, 0,
+	  "debug, info, warn or error" },
+	{ "log", "access", K_BOOL, OFF(log.access), "true", 0, 0,
+	  "one access log line per request" },
+	{ "metrics", "public", K_BOOL, OFF(metrics.public), "false", 0, 0,
+	  "serve /metrics to non-loopback clients" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void
+env_name(const struct key *k, char *buf, size_t len)
+{
+	char *p;
+
+	snprintf(buf, len, "SWITCHBOARD_%s_%s", k->section, k->name);
+	for (p = buf; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+}
+
+/* Stores value into cfg; on a bad value writes what is expected into why. */
+static int
+key_set(struct sb_config *cfg, const struct key *k, const char *value, char *why, size_t len)
+{
+	char	*end, **sp;
+	long	 n;
+	int	 level;
+
+	switch (k->type) {
+	case K_STR:
+		sp = (char **)((char *)cfg + k->offset);
+		free(*sp);
+		*sp = sb_strdup(value);
+		return 0;
+	case K_INT:
+	case K_OCTAL:
+		errno = 0;
+		n = strtol(value, &end, k->type == K_OCTAL ? 8 : 10);
+		if (*value == '\0' || *end != '\0' || errno != 0 || n < k->min || n > k->max) {
+			snprintf(why, len, "expected %s from %ld to %ld, got \"%s\"",
+			    k->type == K_OCTAL ? "an octal mode" : "a whole number",
+			    k->min, k->max, value);
+			return -1;
+		}
+		*(int *)((char *)cfg + k->offset) = (int)n;
+		return 0;
+	case K_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "on") == 0 || strcmp(value, "1") == 0)
+			*(bool *)((char *)cfg + k->offset) = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+		    strcmp(value, "off") == 0 || strcmp(value, "0") == 0)
+			*(bool *)((char *)cfg + k->offset) = false;
+		else {
+			snprintf(why, len, "expected true or false, got \"%s\"", value);
+			return -1;
+		}
+		return 0;
+	case K_LEVEL:
+		if ((level = log_level_parse(value)) < 0) {
+			snprintf(why, len, "expected debug, info, warn or error, got \"%s\"", value);
+			return -1;
+		}
+		*(int *)((char *)cfg + k->offset) = level;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct key *
+key_find(const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Parses one file.  Values may be quoted with "..." to keep leading blanks or
+ * a '#'; otherwise a '#' or ';' after a blank starts a comment. */
+static int
+parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE			*f;
+	char			 line[4096], section[64] = "", why[200], *s, *eq, *name, *value, *p;
+	const struct key	*k;
+	int			 lineno = 0, rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno,
+			    sizeof(line) - 1);
+			goto out;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			if ((p = strchr(s, ']')) == NULL || p[1] != '\0' || p - s - 1 >= (long)sizeof(section)) {
+				snprintf(err, errlen, "%s:%d: malformed section header", path, lineno);
+				goto out;
+			}
+			*p = '\0';
+			snprintf(section, sizeof(section), "%s", trim(s + 1));
+			continue;
+		}
+		if ((eq = strchr(s, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(s);
+		value = trim(eq + 1);
+		if (*value == '"') {
+			if ((p = strrchr(value + 1, '"')) == NULL) {
+				snprintf(err, errlen, "%s:%d: unterminated quote", path, lineno);
+				goto out;
+			}
+			*p = '\0';
+			value++;
+		} else {
+			for (p = value; *p != '\0'; p++)
+				if ((*p == '#' || *p == ';') && p > value && isspace((unsigned char)p[-1])) {
+					*p = '\0';
+					value = trim(value);
+					break;
+				}
+		}
+		if (section[0] == '\0') {
+			snprintf(err, errlen, "%s:%d: key \"%s\" outside any [section]", path, lineno, name);
+			goto out;
+		}
+		if ((k = key_find(section, name)) == NULL) {
+			snprintf(err, errlen, "%s:%d: unknown key \"%s\" in [%s]", path, lineno, name, section);
+			goto out;
+		}
+		if (key_set(cfg, k, value, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s.%s: %s", path, lineno, section, name, why);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+int
+config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char		 env[128], why[200];
+	const char	*v;
+	size_t		 i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NKEYS; i++)
+		if (key_set(cfg, &keys[i], keys[i].def, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "built-in default of %s.%s: %s", keys[i].section,
+			    keys[i].name, why);
+			return -1;
+		}
+	if (path != NULL) {
+		cfg->path = sb_strdup(path);
+		if (parse_file(cfg, path, err, errlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < NKEYS; i++) {
+		env_name(&keys[i], env, sizeof(env));
+		if ((v = getenv(env)) == NULL)
+			continue;
+		if (key_set(cfg, &keys[i], v, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", env, why);
+			return -1;
+		}
+	}
+	if (cfg->database.migrate_url[0] == '\0') {
+		free(cfg->database.migrate_url);
+		cfg->database.migrate_url = sb_strdup(cfg->database.url);
+	}
+	return 0;
+}
+
+void
+config_free(struct sb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == K_STR)
+			free(*(char **)((char *)cfg + keys[i].offset));
+	free(cfg->path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *
+config_default_path(void)
+{
+	const char *p = getenv("SWITCHBOARD_CONFIG");
+
+	return p != NULL && *p != '\0' ? p : SB_SYSCONFDIR "/switchboard.conf";
+}
+
+void
+config_each_key(void (*fn)(const char *, const char *, const char *, void *), void *arg)
+{
+	char	 key[128], env[128];
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(key, sizeof(key), "%s.%s", keys[i].section, keys[i].name);
+		env_name(&keys[i], env, sizeof(env));
+		fn(key, env, keys[i].desc, arg);
+	}
+}

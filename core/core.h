@@ -1,0 +1,260 @@
+/* core.h: the code shared by every Switchboard program (config, logs, db, json, cache, metrics). */
+#ifndef SB_CORE_H
+#define SB_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* The schema version this build expects: the number of the last file in sql/. */
+#define SB_SCHEMA_VERSION 1
+
+/* ---------------------------------------------------------------- errors */
+
+/* One error enum for the whole code base; 0 is success.  sb_err_status() is the
+ * only place where an error becomes an HTTP status. */
+enum sb_err {
+	SB_OK = 0,
+	SB_ERR_INVALID,		/* malformed input: 400 */
+	SB_ERR_NOT_FOUND,	/* 404 */
+	SB_ERR_CONFLICT,	/* 409 */
+	SB_ERR_TOO_LARGE,	/* 413 */
+	SB_ERR_UNSUPPORTED,	/* 415 */
+	SB_ERR_UNPROCESSABLE,	/* well-formed but refused: 422 */
+	SB_ERR_UNAVAILABLE,	/* a dependency is down: 503 with Retry-After */
+	SB_ERR_INTERNAL,	/* a bug or an unexpected failure: 500 */
+	SB_ERR_CLIENT_GONE	/* the client left: not an error, nothing to answer */
+};
+
+int		 sb_err_status(enum sb_err);
+const char	*sb_err_name(enum sb_err);
+
+/* ---------------------------------------------------------------- memory */
+
+/* Out-of-memory policy: every allocation in Switchboard either succeeds or the
+ * process logs one line and aborts (like Redis' zmalloc).  A prefork worker or
+ * the worker daemon is restarted by its supervisor; no caller checks for NULL. */
+void	*sb_malloc(size_t);
+void	*sb_calloc(size_t, size_t);
+void	*sb_realloc(void *, size_t);
+char	*sb_strdup(const char *);
+void	 sb_oom(size_t) __attribute__((noreturn));
+
+/* A bump allocator for per-request memory: everything a request allocates
+ * is released at once by arena_reset() at the end of the request. */
+struct sb_arena;
+
+struct sb_arena	*arena_new(size_t chunk_size);	/* caller owns; arena_free() */
+void		*arena_alloc(struct sb_arena *, size_t);	/* 16-byte aligned, never NULL */
+void		*arena_calloc(struct sb_arena *, size_t, size_t);
+char		*arena_strdup(struct sb_arena *, const char *);
+char		*arena_strndup(struct sb_arena *, const char *, size_t);
+char		*arena_printf(struct sb_arena *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 arena_reset(struct sb_arena *);	/* frees all but the first chunk */
+void		 arena_free(struct sb_arena *);
+size_t		 arena_used(const struct sb_arena *);
+size_t		 arena_reserved(const struct sb_arena *);
+
+/* ---------------------------------------------------------------- clock */
+
+int64_t	 clock_mono_us(void);		/* monotonic microseconds */
+int64_t	 clock_real_ms(void);		/* wall clock, ms since the epoch */
+void	 clock_iso8601(char buf[32]);	/* now, UTC, millisecond precision */
+
+/* ---------------------------------------------------------------- config */
+
+enum sb_log_level { SB_LOG_DEBUG, SB_LOG_INFO, SB_LOG_WARN, SB_LOG_ERROR };
+
+/* The whole configuration.  Every field is described once, in the key table
+ * of config.c, which gives its file key, its environment variable, its type,
+ * bounds and default. */
+struct sb_config {
+	char	*path;			/* the file read, or NULL */
+	struct {
+		char	*socket;
+		int	 socket_mode;
+		int	 backlog;
+		int	 workers;
+		int	 max_requests;
+		int	 shutdown_grace;
+		int	 restart_backoff_max;
+	} server;
+	struct {
+		int	 max_body;
+		int	 max_json_depth;
+		int	 max_json_string;
+		int	 request_timeout;
+	} http;
+	struct {
+		char	*url;
+		char	*migrate_url;
+		int	 connect_timeout;
+		int	 statement_timeout_ms;
+		int	 retry_after;
+		char	*sql_dir;
+	} database;
+	struct {
+		char	*servers;
+		int	 timeout_ms;
+	} memcached;
+	struct {
+		int	 level;
+		bool	 access;
+	} log;
+	struct {
+		bool	 public;
+	} metrics;
+};
+
+/* Fills cfg with defaults, then the file at path (NULL: none), then the
+ * SWITCHBOARD_SECTION_KEY environment variables.  On failure returns -1 and
+ * writes "file:line: what is wrong" (or the variable's name) into err.
+ * cfg's strings are owned by cfg: config_free(). */
+int	 config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen);
+void	 config_free(struct sb_config *);
+/* The default file: $SWITCHBOARD_CONFIG, else SB_SYSCONFDIR/switchboard.conf. */
+const char *config_default_path(void);
+/* Calls fn once per known key ("section.key", env name, description). */
+void	 config_each_key(void (*fn)(const char *key, const char *env, const char *desc, void *),
+	    void *arg);
+
+/* ---------------------------------------------------------------- logging */
+
+/* One JSON object per line on stderr: ts, level, program, msg, request_id and
+ * the fields given as a jansson pack format for an object ("{s:s, s:i}"). */
+void	 log_init(const char *program, int level);
+void	 log_set_request_id(const char *id);	/* copied; NULL clears */
+void	 log_msg(enum sb_log_level, const char *msg, const char *fields_fmt, ...);
+int	 log_level_parse(const char *);		/* -1 if unknown */
+
+#define log_debug(...)	log_msg(SB_LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)	log_msg(SB_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)	log_msg(SB_LOG_WARN, __VA_ARGS__)
+#define log_error(...)	log_msg(SB_LOG_ERROR, __VA_ARGS__)
+
+/* ---------------------------------------------------------------- json */
+
+struct json_limits {
+	size_t	 max_bytes;
+	int	 max_depth;
+	size_t	 max_string;		/* bytes in one string or key, as written */
+};
+
+struct json_parse_error {
+	enum sb_err	 err;		/* SB_ERR_INVALID or SB_ERR_TOO_LARGE */
+	int		 line, column;
+	size_t		 position;	/* byte offset */
+	char		 text[160];
+};
+
+/* Parses buf within the limits.  Returns a new reference, or NULL with e set.
+ * Depth and string length are checked by a scan before jansson sees the text,
+ * so a hostile document cannot make the parser recurse or allocate. */
+json_t	*json_parse_limited(const char *buf, size_t len, const struct json_limits *,
+	    struct json_parse_error *e);
+
+/* ---------------------------------------------------------------- problems */
+
+/* An RFC 9457 problem object.  slug NULL gives type "about:blank" and the
+ * status' reason phrase as title.  Caller owns the reference. */
+json_t		*problem_new(int status, const char *slug, const char *title, const char *detail);
+const char	*http_reason(int status);
+
+/* ---------------------------------------------------------------- database */
+
+/* One connection owned by one process.  Connection loss is noticed on the next
+ * call, and db_ensure() reconnects, at most once per retry interval. */
+struct sb_db {
+	PGconn		*conn;
+	char		*url;
+	int		 connect_timeout;
+	int		 statement_timeout_ms;
+	int64_t		 next_attempt_us;
+	uint64_t	 generation;		/* bumps on every new connection */
+	char		 last_error[256];	/* why the last attempt or statement failed */
+};
+
+/* A statement prepared lazily on each connection that runs it. */
+struct db_stmt {
+	const char	*name;
+	const char	*sql;
+	int		 nparams;
+	uint64_t	 generation;		/* connection it was prepared on */
+};
+
+void		 db_init(struct sb_db *, const char *url, int connect_timeout, int statement_timeout_ms);
+void		 db_close(struct sb_db *);
+/* Connected and usable?  Tries to (re)connect when allowed. SB_OK or SB_ERR_UNAVAILABLE. */
+enum sb_err	 db_ensure(struct sb_db *);
+/* Blocks until connected, retrying with backoff up to max_wait_ms (0: once). */
+enum sb_err	 db_connect_wait(struct sb_db *, int max_wait_ms);
+/* Run a statement; returns the result (caller PQclear()s) or NULL with *err set
+ * and the reason logged. */
+PGresult	*db_exec(struct sb_db *, const char *sql, int nparams, const char *const *params,
+		    enum sb_err *err);
+PGresult	*db_exec_stmt(struct sb_db *, struct db_stmt *, const char *const *params,
+		    enum sb_err *err);
+/* Runs a script of several statements (simple query protocol, no parameters):
+ * for migrations only, never with input from a request. */
+enum sb_err	 db_exec_script(struct sb_db *, const char *sql);
+/* Runs fn inside BEGIN ... COMMIT; rolls back if fn returns non-zero. */
+enum sb_err	 db_tx(struct sb_db *, enum sb_err (*fn)(struct sb_db *, void *), void *arg);
+enum sb_err	 db_error_map(const PGresult *);
+/* The highest applied migration, or -1 with *err set. */
+int		 db_schema_version(struct sb_db *, enum sb_err *err);
+
+/* ---------------------------------------------------------------- cache */
+
+struct sb_cache;
+
+/* servers: "host:port[,host:port...]".  NULL on a malformed list (logged). */
+struct sb_cache	*cache_open(const char *servers, int timeout_ms);
+void		 cache_close(struct sb_cache *);
+/* A round trip to every server: SB_OK or SB_ERR_UNAVAILABLE. */
+enum sb_err	 cache_ping(struct sb_cache *);
+
+/* ---------------------------------------------------------------- metrics */
+
+/* Metrics live in one MAP_SHARED region created before fork and are updated
+ * with relaxed atomics, so a scrape of any process sees every process' work. */
+#define HIST_BUCKETS 14
+extern const double hist_bounds_s[HIST_BUCKETS - 1];	/* the last bucket is +Inf */
+
+struct sb_hist {
+	uint64_t	 bucket[HIST_BUCKETS];	/* non-cumulative */
+	uint64_t	 count;
+	uint64_t	 sum_us;
+};
+
+void	*metrics_shm_new(size_t size);		/* zeroed, shared with children; never freed */
+void	 hist_observe(struct sb_hist *, int64_t us);
+void	 hist_render(FILE *, const char *name, const char *labels, const struct sb_hist *);
+static inline void
+counter_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+static inline uint64_t
+counter_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+static inline void
+gauge_add(int64_t *g, int64_t n)
+{
+	__atomic_fetch_add(g, n, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- version */
+
+const char	*sb_version(void);
+const char	*sb_git_commit(void);
+const char	*sb_build_time(void);
+
+#endif /* SB_CORE_H */

@@ -1,0 +1,273 @@
+/* db.c: libpq helpers: reconnects, prepared statements, transactions, error mapping. */
+#include "config.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core.h"
+
+#define DB_RETRY_US	1000000		/* at most one connection attempt a second */
+
+void
+db_init(struct sb_db *db, const char *url, int connect_timeout, int statement_timeout_ms)
+{
+	memset(db, 0, sizeof(*db));
+	db->url = sb_strdup(url);
+	db->connect_timeout = connect_timeout;
+	db->statement_timeout_ms = statement_timeout_ms;
+}
+
+void
+db_close(struct sb_db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	free(db->url);
+	db->url = NULL;
+}
+
+static void
+db_drop(struct sb_db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+/* One connection attempt.  The first line of libpq's message is enough for a log. */
+static enum sb_err
+db_connect_once(struct sb_db *db, int quiet)
+{
+	const char	*kw[] = { "dbname", "connect_timeout", "fallback_application_name", NULL };
+	const char	*val[4];
+	char		 timeout[16], set[64], msg[256], *nl;
+	PGresult	*res;
+
+	db_drop(db);
+	snprintf(timeout, sizeof(timeout), "%d", db->connect_timeout);
+	val[0] = db->url;
+	val[1] = timeout;
+	val[2] = "switchboard";
+	val[3] = NULL;
+	db->conn = PQconnectdbParams(kw, val, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
+		if ((nl = strchr(msg, '\n')) != NULL)
+			*nl = '\0';
+		snprintf(db->last_error, sizeof(db->last_error), "%s", msg);
+		if (!quiet)
+			log_warn("database connection failed", "{s:s}", "error", msg);
+		db_drop(db);
+		return SB_ERR_UNAVAILABLE;
+	}
+	snprintf(set, sizeof(set), "SET statement_timeout = %d", db->statement_timeout_ms);
+	res = PQexec(db->conn, set);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warn("database session setup failed", "{s:s}", "error",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		db_drop(db);
+		return SB_ERR_UNAVAILABLE;
+	}
+	PQclear(res);
+	db->generation++;
+	return SB_OK;
+}
+
+/* An idle connection should have nothing to read; if it has, the server sent
+ * a termination notice or closed it.  Finds a dead connection without a round trip. */
+static int
+db_idle_conn_alive(struct sb_db *db)
+{
+	struct pollfd pfd;
+
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 1;
+	if (!PQconsumeInput(db->conn))
+		return 0;
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+enum sb_err
+db_ensure(struct sb_db *db)
+{
+	int64_t	 now;
+
+	if (db->conn != NULL && db_idle_conn_alive(db))
+		return SB_OK;
+	if (db->conn != NULL) {
+		log_warn("database connection lost", NULL);
+		db_drop(db);
+	}
+	now = clock_mono_us();
+	if (now < db->next_attempt_us)
+		return SB_ERR_UNAVAILABLE;
+	if (db_connect_once(db, 0) != SB_OK) {
+		db->next_attempt_us = now + DB_RETRY_US;
+		return SB_ERR_UNAVAILABLE;
+	}
+	db->next_attempt_us = 0;
+	return SB_OK;
+}
+
+enum sb_err
+db_connect_wait(struct sb_db *db, int max_wait_ms)
+{
+	int64_t		 deadline = clock_mono_us() + (int64_t)max_wait_ms * 1000;
+	long		 pause_ms = 100;
+	struct timespec	 ts;
+
+	for (;;) {
+		if (db_connect_once(db, 1) == SB_OK)
+			return SB_OK;
+		if (clock_mono_us() + pause_ms * 1000 > deadline)
+			return db_connect_once(db, 0);
+		ts.tv_sec = pause_ms / 1000;
+		ts.tv_nsec = (pause_ms % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+		if (pause_ms < 2000)
+			pause_ms *= 2;
+	}
+}
+
+enum sb_err
+db_error_map(const PGresult *res)
+{
+	const char *state;
+
+	if (res == NULL)
+		return SB_ERR_UNAVAILABLE;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state == NULL)		/* raised by libpq itself: the connection */
+		return SB_ERR_UNAVAILABLE;
+	if (strncmp(state, "08", 2) == 0 ||	/* connection exception */
+	    strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
+	    strncmp(state, "57P", 3) == 0 ||	/* admin shutdown, crash shutdown, cannot connect now */
+	    strcmp(state, "57014") == 0 ||	/* statement timeout */
+	    strcmp(state, "40001") == 0 ||	/* serialization failure */
+	    strcmp(state, "40P01") == 0)	/* deadlock */
+		return SB_ERR_UNAVAILABLE;
+	if (strcmp(state, "23505") == 0)
+		return SB_ERR_CONFLICT;
+	if (strncmp(state, "23", 2) == 0)
+		return SB_ERR_UNPROCESSABLE;
+	if (strncmp(state, "22", 2) == 0)
+		return SB_ERR_INVALID;
+	return SB_ERR_INTERNAL;
+}
+
+/* Checks a result; on failure logs it once, clears it and returns NULL. */
+static PGresult *
+db_check(struct sb_db *db, PGresult *res, const char *what, enum sb_err *err)
+{
+	ExecStatusType	 st = PQresultStatus(res);
+	const char	*state;
+
+	if (res != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+		*err = SB_OK;
+		return res;
+	}
+	*err = db_error_map(res);
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(db->last_error, sizeof(db->last_error), "%s",
+	    res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	log_msg(*err == SB_ERR_UNAVAILABLE || *err == SB_ERR_INTERNAL ? SB_LOG_WARN : SB_LOG_DEBUG,
+	    "database statement failed", "{s:s%, s:s, s:s}", "statement", what,
+	    strlen(what) > 120 ? (size_t)120 : strlen(what),
+	    "sqlstate", state != NULL ? state : "", "error",
+	    res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	PQclear(res);
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		db_drop(db);
+	return NULL;
+}
+
+PGresult *
+db_exec(struct sb_db *db, const char *sql, int nparams, const char *const *params,
+    enum sb_err *err)
+{
+	if (db->conn == NULL && (*err = db_ensure(db)) != SB_OK)
+		return NULL;
+	return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0),
+	    sql, err);
+}
+
+PGresult *
+db_exec_stmt(struct sb_db *db, struct db_stmt *st, const char *const *params, enum sb_err *err)
+{
+	PGresult *res;
+
+	if (db->conn == NULL && (*err = db_ensure(db)) != SB_OK)
+		return NULL;
+	if (st->generation != db->generation) {
+		res = db_check(db, PQprepare(db->conn, st->name, st->sql, st->nparams, NULL),
+		    st->name, err);
+		if (res == NULL)
+			return NULL;
+		PQclear(res);
+		st->generation = db->generation;
+	}
+	return db_check(db, PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0),
+	    st->name, err);
+}
+
+enum sb_err
+db_exec_script(struct sb_db *db, const char *sql)
+{
+	enum sb_err err;
+
+	if (db->conn == NULL && (err = db_ensure(db)) != SB_OK)
+		return err;
+	PQclear(db_check(db, PQexec(db->conn, sql), sql, &err));
+	return err;
+}
+
+static enum sb_err
+db_command(struct sb_db *db, const char *sql)
+{
+	enum sb_err	 err;
+	PGresult	*res = db_exec(db, sql, 0, NULL, &err);
+
+	PQclear(res);
+	return err;
+}
+
+enum sb_err
+db_tx(struct sb_db *db, enum sb_err (*fn)(struct sb_db *, void *), void *arg)
+{
+	enum sb_err err;
+
+	if ((err = db_command(db, "BEGIN")) != SB_OK)
+		return err;
+	if ((err = fn(db, arg)) != SB_OK) {
+		if (db->conn != NULL)
+			(void)db_command(db, "ROLLBACK");
+		return err;
+	}
+	return db_command(db, "COMMIT");
+}
+
+int
+db_schema_version(struct sb_db *db, enum sb_err *err)
+{
+	static struct db_stmt st = {
+		"schema_version",
+		"SELECT coalesce(max(version), 0) FROM schema_migrations", 0, 0
+	};
+	PGresult	*res;
+	int		 v;
+
+	if ((res = db_exec_stmt(db, &st, NULL, err)) == NULL)
+		return -1;
+	v = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}

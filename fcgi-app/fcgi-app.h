@@ -1,0 +1,158 @@
+/* fcgi-app.h: the FastCGI application: prefork master, router, requests and responses. */
+#ifndef SB_FCGI_APP_H
+#define SB_FCGI_APP_H
+
+#include <fcgiapp.h>
+
+#include "core.h"
+
+struct sb_req;
+
+/* A handler answers through resp_*() and returns SB_OK, or returns an error
+ * without answering and the dispatcher turns it into a problem response
+ * (req->problem if the handler prepared one). */
+typedef enum sb_err (*handler_fn)(struct sb_req *);
+
+/* Route flags. */
+#define ROUTE_DB	0x01	/* needs PostgreSQL: 503 + Retry-After while it is down */
+#define ROUTE_LOOPBACK	0x02	/* only for loopback clients unless configured otherwise */
+
+struct route {
+	const char	*method;	/* "GET", "POST", ...; GET also answers HEAD */
+	const char	*pattern;	/* "/api/v1/runs/{id}" */
+	handler_fn	 handler;
+	const char	*scope;		/* scope the caller needs; NULL: public */
+	unsigned	 flags;
+};
+
+#define ROUTE_MAX_PARAMS 8
+
+enum route_result {
+	ROUTE_FOUND,
+	ROUTE_NOT_FOUND,
+	ROUTE_METHOD_NOT_ALLOWED,	/* m->allow lists the methods */
+	ROUTE_OPTIONS,			/* OPTIONS on a known path: m->allow */
+	ROUTE_REDIRECT,			/* trailing slash: m->location is canonical */
+	ROUTE_BAD_PATH			/* undecodable %-escape in a parameter */
+};
+
+struct route_match {
+	int		 index;		/* into the table, when found */
+	size_t		 nparams;
+	const char	*names[ROUTE_MAX_PARAMS];
+	const char	*values[ROUTE_MAX_PARAMS];	/* decoded, in the arena */
+	char		 allow[80];
+	const char	*location;
+};
+
+/* The route table (handlers/routes.c) and its size. */
+extern const struct route	routes[];
+extern const size_t		nroutes;
+
+/* Matches method and path (without query) against table.  Strings in m live in a. */
+enum route_result router_match(const struct route *table, size_t n, const char *method,
+		    const char *path, struct sb_arena *a, struct route_match *m);
+/* Decodes %XX escapes of s (len bytes); NULL if malformed or if it decodes to NUL or '/'. */
+char		*url_decode(struct sb_arena *, const char *s, size_t len, int plus_is_space);
+
+/* Status codes that get a counter of their own; the rest count as "other". */
+#define STATUS_SLOTS 26
+extern const int status_slots[STATUS_SLOTS - 1];
+int		 status_slot(int status);
+
+/* Shared-memory metrics of switchboard-fcgi; index nroutes counts unmatched requests. */
+#define METRICS_MAX_ROUTES 64
+struct app_metrics {
+	uint64_t	 requests[METRICS_MAX_ROUTES + 1][STATUS_SLOTS];
+	struct sb_hist	 latency[METRICS_MAX_ROUTES + 1];
+	int64_t		 in_flight;
+	int64_t		 workers;
+	uint64_t	 restarts_crash;
+	uint64_t	 restarts_recycle;
+	uint64_t	 restarts_reload;
+	uint64_t	 db_unavailable;
+	uint64_t	 client_gone;
+};
+
+/* What a worker process owns for its lifetime. */
+struct app {
+	struct sb_config	 cfg;
+	struct sb_db		 db;
+	struct sb_cache		*cache;
+	struct app_metrics	*metrics;
+};
+
+struct header {
+	const char	*name;
+	const char	*value;
+};
+
+struct sb_req {
+	struct app		*app;
+	FCGX_Request		*fcgx;		/* NULL when a test drives the request */
+	FILE			*test_out;	/* where a test-driven response goes */
+	char			**envp;		/* FastCGI params, valid during the request */
+	struct sb_arena		*arena;
+
+	const char		*method;
+	const char		*path;		/* raw, without the query */
+	const char		*query;		/* raw, "" when absent */
+	const char		*remote_addr;
+	char			 request_id[65];
+	int64_t			 start_us;
+
+	const struct route	*route;
+	int			 route_index;	/* -1 when unmatched */
+	struct route_match	 match;
+
+	const char		*body;		/* NUL-terminated copy, or NULL */
+	size_t			 body_len;
+	json_t			*json;		/* parsed body, owned by the request */
+	json_t			*problem;	/* prepared by a handler that fails */
+
+	struct header		*headers;	/* extra response headers */
+	size_t			 nheaders, capheaders;
+	int			 status;
+	size_t			 bytes_out;
+	int			 answered;
+	int			 client_gone;
+
+	/* the query string, split on first use */
+	struct header		*qparams;
+	size_t			 nqparams;
+	int			 query_parsed;
+};
+
+/* request.c */
+void		 req_init(struct sb_req *, struct app *, FCGX_Request *, char **envp,
+		    struct sb_arena *);
+const char	*req_param(const struct sb_req *, const char *name);	/* FastCGI param */
+const char	*req_header(const struct sb_req *, const char *name);	/* "X-Request-Id" */
+const char	*req_query(struct sb_req *, const char *name);		/* decoded, or NULL */
+const char	*req_path_param(const struct sb_req *, const char *name);
+int		 req_is_loopback(const struct sb_req *);
+int		 content_type_is_json(const char *);
+int		 request_id_valid(const char *);
+/* Reads and checks the body (size, media type, JSON); on failure req->problem is set. */
+enum sb_err	 req_read_body(struct sb_req *);
+void		 req_free(struct sb_req *);
+
+/* response.c */
+void		 resp_header(struct sb_req *, const char *name, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 resp_send(struct sb_req *, int status, const char *content_type,
+		    const void *body, size_t len);
+void		 resp_json(struct sb_req *, int status, json_t *);		/* steals the reference */
+void		 resp_problem(struct sb_req *, json_t *problem);		/* steals the reference */
+void		 resp_error(struct sb_req *, int status, const char *slug, const char *detail);
+/* Prepares req->problem and returns err: `return req_fail(req, SB_ERR_INVALID, "bad-x", "...")` */
+enum sb_err	 req_fail(struct sb_req *, enum sb_err, const char *slug, const char *detail);
+
+/* worker.c */
+void		 dispatch(struct sb_req *);
+int		 worker_main(struct app *, int listen_fd);	/* returns the exit status */
+
+/* master.c */
+int		 master_run(struct sb_config *, const char *config_path);
+
+#endif /* SB_FCGI_APP_H */

@@ -1,0 +1,72 @@
+/* main.c: switchboard-fcgi's command line. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fcgi-app.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: switchboard-fcgi [-t] [-c file]\n"
+	    "  -c file   configuration file (default $SWITCHBOARD_CONFIG or %s)\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -V        print the version and exit\n"
+	    "Every key can be overridden by SWITCHBOARD_SECTION_KEY in the environment.\n",
+	    SB_SYSCONFDIR "/switchboard.conf");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sb_config	 cfg;
+	const char		*path = NULL;
+	char			 err[512];
+	int			 c, test_only = 0;
+
+	while ((c = getopt(argc, argv, "c:htV")) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'V':
+			printf("switchboard-fcgi %s (%s)\n", sb_version(), sb_git_commit());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL)
+		path = config_default_path();
+	/* A missing default file is fine (defaults and environment); a named one must exist. */
+	if (access(path, F_OK) != 0 && getenv("SWITCHBOARD_CONFIG") == NULL &&
+	    strcmp(path, SB_SYSCONFDIR "/switchboard.conf") == 0)
+		path = NULL;
+	log_init("switchboard-fcgi", SB_LOG_INFO);
+	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+		log_error("configuration invalid", "{s:s}", "error", err);
+		if (test_only)
+			fprintf(stderr, "switchboard-fcgi: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (test_only) {
+		printf("configuration ok%s%s\n", path ? ": " : " (defaults and environment)",
+		    path ? path : "");
+		config_free(&cfg);
+		return 0;
+	}
+	log_init("switchboard-fcgi", cfg.log.level);
+	return master_run(&cfg, path);
+}

@@ -1,0 +1,316 @@
+/* master.c: the prefork master: the listening socket, workers, signals, reload. */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "fcgi-app.h"
+
+#define MAX_CHILDREN	2048
+#define STABLE_US	5000000		/* a worker that lived this long did not crash-loop */
+
+struct child {
+	pid_t		 pid;
+	unsigned	 gen;		/* config generation it was forked with */
+	int64_t		 started_us;
+	int		 draining;	/* sent SIGTERM by us */
+};
+
+static struct child		 children[MAX_CHILDREN];
+static size_t			 nchildren;
+static unsigned			 generation;
+static int			 crash_streak;
+static int64_t			 next_spawn_us;
+
+static int
+target_workers(const struct sb_config *cfg)
+{
+	long n;
+
+	if (cfg->server.workers > 0)
+		return cfg->server.workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)(2 * n) : 2;
+}
+
+/* A unix socket at path, replacing a stale one but never a live one. */
+static int
+unix_listen(const struct sb_config *cfg)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	const char		*path = cfg->server.socket;
+	int			 fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_error("socket path too long", "{s:s}", "socket", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("socket path exists and is not a socket", "{s:s}", "socket", path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(probe);
+			log_error("another process serves this socket", "{s:s}", "socket", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, (mode_t)cfg->server.socket_mode) < 0 ||
+	    listen(fd, cfg->server.backlog) < 0) {
+		log_error("cannot listen", "{s:s, s:s}", "socket", path, "error", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* systemd socket activation, a FastCGI spawner's fd 0, or a socket of our own. */
+static int
+listen_socket(const struct sb_config *cfg, int *created)
+{
+	int		 n, on = 0;
+	socklen_t	 len = sizeof(on);
+
+	*created = 0;
+	n = sd_listen_fds(1);
+	if (n > 1) {
+		log_error("expected one socket from systemd", "{s:i}", "got", n);
+		return -1;
+	}
+	if (n == 1) {
+		log_info("listening on the socket systemd passed", NULL);
+		return SD_LISTEN_FDS_START;
+	}
+	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) {
+		log_info("listening on fd 0 from the FastCGI spawner", NULL);
+		return 0;
+	}
+	if (cfg->server.socket[0] != '/') {
+		/* host:port or :port, for setups that cannot share a socket file. */
+		if ((n = FCGX_OpenSocket(cfg->server.socket, cfg->server.backlog)) < 0)
+			log_error("cannot listen", "{s:s}", "socket", cfg->server.socket);
+		return n;
+	}
+	if ((n = unix_listen(cfg)) >= 0) {
+		*created = 1;
+		log_info("listening", "{s:s}", "socket", cfg->server.socket);
+	}
+	return n;
+}
+
+static size_t
+count(unsigned gen_only, int draining)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].draining == draining &&
+		    (gen_only == 0 || children[i].gen == generation))
+			n++;
+	return n;
+}
+
+static void
+spawn(struct app *app, int listen_fd)
+{
+	pid_t pid;
+
+	if (nchildren == MAX_CHILDREN)
+		return;
+	if ((pid = fork()) < 0) {
+		log_error("fork failed", "{s:s}", "error", strerror(errno));
+		next_spawn_us = clock_mono_us() + 1000000;
+		return;
+	}
+	if (pid == 0)
+		_exit(worker_main(app, listen_fd));
+	children[nchildren].pid = pid;
+	children[nchildren].gen = generation;
+	children[nchildren].started_us = clock_mono_us();
+	children[nchildren].draining = 0;
+	nchildren++;
+	gauge_add(&app->metrics->workers, 1);
+}
+
+/* Reaps exited workers and decides how soon the next one may start. */
+static void
+reap(struct app *app, int shutting_down)
+{
+	struct app_metrics	*m = app->metrics;
+	int64_t			 now, delay;
+	pid_t			 pid;
+	size_t			 i;
+	int			 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < nchildren && children[i].pid != pid; i++)
+			;
+		if (i == nchildren)
+			continue;
+		now = clock_mono_us();
+		gauge_add(&m->workers, -1);
+		if (children[i].draining || shutting_down)
+			;	/* asked to leave */
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			counter_add(&m->restarts_recycle, 1);
+		else {
+			counter_add(&m->restarts_crash, 1);
+			crash_streak = now - children[i].started_us < STABLE_US ? crash_streak + 1 : 1;
+			/* The first crash is replaced at once; a crash loop backs off. */
+			delay = crash_streak <= 1 ? 0 : 100000LL << (crash_streak - 2 > 10 ? 10 : crash_streak - 2);
+			if (delay > (int64_t)app->cfg.server.restart_backoff_max * 1000000)
+				delay = (int64_t)app->cfg.server.restart_backoff_max * 1000000;
+			next_spawn_us = now + delay;
+			log_warn("worker died", "{s:i, s:i, s:i, s:I}", "pid", (int)pid,
+			    "signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+			    "exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			    "respawn_in_ms", (json_int_t)(delay / 1000));
+		}
+		children[i] = children[--nchildren];
+	}
+}
+
+/* After a reload, replaces old-generation workers one at a time: start the
+ * new one first, then drain the old, so capacity never drops. */
+static void
+roll(struct app *app, int listen_fd, int target)
+{
+	size_t i;
+
+	if (count(0, 1) > 0)
+		return;
+	for (i = 0; i < nchildren; i++)
+		if (children[i].gen != generation && !children[i].draining)
+			break;
+	if (i == nchildren)
+		return;
+	if ((int)count(1, 0) < target)
+		spawn(app, listen_fd);
+	children[i].draining = 1;
+	kill(children[i].pid, SIGTERM);
+	counter_add(&app->metrics->restarts_reload, 1);
+}
+
+static void
+reload(struct app *app, const char *config_path)
+{
+	struct sb_config	 fresh;
+	char			 err[512];
+
+	if (config_load(&fresh, config_path, err, sizeof(err)) < 0) {
+		log_error("reload refused: configuration invalid; keeping the old one", "{s:s}",
+		    "error", err);
+		config_free(&fresh);
+		return;
+	}
+	if (strcmp(fresh.server.socket, app->cfg.server.socket) != 0)
+		log_warn("server.socket changed; it takes effect at the next restart", NULL);
+	config_free(&app->cfg);
+	app->cfg = fresh;
+	log_init("switchboard-fcgi", app->cfg.log.level);
+	generation++;
+	log_info("reloading: replacing workers one by one", "{s:i}", "generation", (int)generation);
+}
+
+int
+master_run(struct sb_config *cfg, const char *config_path)
+{
+	struct app	 app;
+	sigset_t	 set;
+	struct timespec	 ts;
+	siginfo_t	 info;
+	int		 listen_fd, created, sig, target, stopping = 0;
+	int64_t		 deadline = 0, now;
+	size_t		 i;
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));	/* app owns the config now */
+	if ((listen_fd = listen_socket(&app.cfg, &created)) < 0)
+		return 1;
+	app.metrics = metrics_shm_new(sizeof(*app.metrics));
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed", NULL);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	target = target_workers(&app.cfg);
+	log_info("starting", "{s:s, s:i}", "version", sb_version(), "workers", target);
+	for (i = 0; i < (size_t)target; i++)
+		spawn(&app, listen_fd);
+	sd_notifyf(0, "READY=1\nSTATUS=%d workers\nMAINPID=%d", target, (int)getpid());
+
+	for (;;) {
+		reap(&app, stopping);
+		now = clock_mono_us();
+		if (stopping) {
+			if (nchildren == 0)
+				break;
+			if (now >= deadline) {
+				log_warn("grace period over: killing the workers left", "{s:i}",
+				    "workers", (int)nchildren);
+				for (i = 0; i < nchildren; i++)
+					kill(children[i].pid, SIGKILL);
+				deadline = now + 1000000;
+			}
+		} else {
+			target = target_workers(&app.cfg);
+			roll(&app, listen_fd, target);
+			while ((int)count(0, 0) < target && now >= next_spawn_us &&
+			    nchildren < MAX_CHILDREN)
+				spawn(&app, listen_fd);
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = 100 * 1000000;
+		sig = sigtimedwait(&set, &info, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (!stopping) {
+				log_info("stopping: letting in-flight requests finish", "{s:i}",
+				    "grace_s", app.cfg.server.shutdown_grace);
+				sd_notify(0, "STOPPING=1");
+				stopping = 1;
+				deadline = clock_mono_us() +
+				    (int64_t)app.cfg.server.shutdown_grace * 1000000;
+				for (i = 0; i < nchildren; i++)
+					kill(children[i].pid, SIGTERM);
+				close(listen_fd);
+				if (created)
+					unlink(app.cfg.server.socket);
+			}
+		} else if (sig == SIGHUP && !stopping)
+			reload(&app, config_path);
+	}
+	log_info("stopped", NULL);
+	config_free(&app.cfg);
+	return 0;
+}

@@ -1,0 +1,264 @@
+/* request.c: what a request says: params, headers, query, body. */
+#include "config.h"
+
+#include <sys/random.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fcgi-app.h"
+
+const char *
+req_param(const struct sb_req *req, const char *name)
+{
+	size_t	 len = strlen(name);
+	char	**e;
+
+	for (e = req->envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return *e + len + 1;
+	return NULL;
+}
+
+const char *
+req_header(const struct sb_req *req, const char *name)
+{
+	char	 key[128];
+	size_t	 i;
+
+	if (strlen(name) + 6 >= sizeof(key))
+		return NULL;
+	/* CGI spells headers HTTP_UPPER_CASE, except these two. */
+	if (strcasecmp(name, "Content-Type") == 0)
+		return req_param(req, "CONTENT_TYPE");
+	if (strcasecmp(name, "Content-Length") == 0)
+		return req_param(req, "CONTENT_LENGTH");
+	memcpy(key, "HTTP_", 5);
+	for (i = 0; name[i] != '\0'; i++)
+		key[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+	key[5 + i] = '\0';
+	return req_param(req, key);
+}
+
+int
+request_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (i >= 64 || !(isalnum((unsigned char)id[i]) || id[i] == '-' ||
+		    id[i] == '_' || id[i] == '.'))
+			return 0;
+	return i > 0;
+}
+
+static void
+request_id_new(char out[65])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 b[16];
+	size_t			 i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		memset(b, 0, sizeof(b));
+	for (i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+void
+req_init(struct sb_req *req, struct app *app, FCGX_Request *fcgx, char **envp,
+    struct sb_arena *arena)
+{
+	const char	*uri, *q, *id;
+	char		*path;
+
+	memset(req, 0, sizeof(*req));
+	req->app = app;
+	req->fcgx = fcgx;
+	req->envp = envp;
+	req->arena = arena;
+	req->start_us = clock_mono_us();
+	req->route_index = -1;
+
+	/* Everything a request keeps is copied: libfcgi frees its params at the next accept. */
+	req->method = arena_strdup(arena, (q = req_param(req, "REQUEST_METHOD")) ? q : "GET");
+	req->remote_addr = arena_strdup(arena, (q = req_param(req, "REMOTE_ADDR")) ? q : "");
+	/* REQUEST_URI is what the client sent; SCRIPT_NAME+PATH_INFO are what the
+	 * server decided, which differs between Caddy and Apache. */
+	if ((uri = req_param(req, "REQUEST_URI")) == NULL)
+		uri = "/";
+	if ((q = strchr(uri, '?')) != NULL) {
+		path = arena_strndup(arena, uri, (size_t)(q - uri));
+		req->query = arena_strdup(arena, q + 1);
+	} else {
+		path = arena_strdup(arena, uri);
+		req->query = "";
+	}
+	req->path = path;
+
+	if ((id = req_header(req, "X-Request-Id")) != NULL && request_id_valid(id))
+		snprintf(req->request_id, sizeof(req->request_id), "%s", id);
+	else
+		request_id_new(req->request_id);
+}
+
+int
+req_is_loopback(const struct sb_req *req)
+{
+	return strncmp(req->remote_addr, "127.", 4) == 0 || strcmp(req->remote_addr, "::1") == 0 ||
+	    strncmp(req->remote_addr, "::ffff:127.", 11) == 0;
+}
+
+static void
+query_parse(struct sb_req *req)
+{
+	const char	*s = req->query, *amp, *eq;
+	size_t		 n = 1, i = 0;
+
+	req->query_parsed = 1;
+	for (amp = s; *amp != '\0'; amp++)
+		n += *amp == '&';
+	req->qparams = arena_calloc(req->arena, n, sizeof(*req->qparams));
+	while (*s != '\0') {
+		if ((amp = strchr(s, '&')) == NULL)
+			amp = s + strlen(s);
+		if ((eq = memchr(s, '=', (size_t)(amp - s))) == NULL)
+			eq = amp;
+		if (eq > s) {
+			req->qparams[i].name = url_decode(req->arena, s, (size_t)(eq - s), 1);
+			req->qparams[i].value = eq < amp ?
+			    url_decode(req->arena, eq + 1, (size_t)(amp - eq - 1), 1) : "";
+			/* A pair that does not decode is dropped, never half-read. */
+			if (req->qparams[i].name != NULL && req->qparams[i].value != NULL)
+				i++;
+		}
+		s = *amp ? amp + 1 : amp;
+	}
+	req->nqparams = i;
+}
+
+const char *
+req_query(struct sb_req *req, const char *name)
+{
+	size_t i;
+
+	if (!req->query_parsed)
+		query_parse(req);
+	for (i = 0; i < req->nqparams; i++)
+		if (strcmp(req->qparams[i].name, name) == 0)
+			return req->qparams[i].value;
+	return NULL;
+}
+
+const char *
+req_path_param(const struct sb_req *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->match.nparams; i++)
+		if (strcmp(req->match.names[i], name) == 0)
+			return req->match.values[i];
+	return NULL;
+}
+
+int
+content_type_is_json(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Reads up to want bytes; returns how many arrived (short only at EOF or error). */
+static size_t
+read_stdin(struct sb_req *req, char *buf, size_t want)
+{
+	size_t	 got = 0;
+	int	 n;
+
+	while (got < want) {
+		n = FCGX_GetStr(buf + got, (int)(want - got > 65536 ? 65536 : want - got),
+		    req->fcgx->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+enum sb_err
+req_read_body(struct sb_req *req)
+{
+	const struct sb_config	*cfg = &req->app->cfg;
+	const char		*cl = req_param(req, "CONTENT_LENGTH"), *ct;
+	struct json_limits	 lim;
+	struct json_parse_error	 jerr;
+	char			*end, *buf, detail[240];
+	long long		 len;
+	size_t			 got;
+
+	if (cl == NULL || *cl == '\0')
+		len = 0;
+	else {
+		len = strtoll(cl, &end, 10);
+		if (*end != '\0' || len < 0)
+			return req_fail(req, SB_ERR_INVALID, "bad-content-length",
+			    "Content-Length is not a number");
+	}
+	if (len == 0)
+		return SB_OK;
+	if (len > cfg->http.max_body) {
+		snprintf(detail, sizeof(detail), "the body is %lld bytes; the limit is %d",
+		    len, cfg->http.max_body);
+		return req_fail(req, SB_ERR_TOO_LARGE, "body-too-large", detail);
+	}
+	ct = req_param(req, "CONTENT_TYPE");
+	if (!content_type_is_json(ct)) {
+		snprintf(detail, sizeof(detail), "request bodies must be application/json, not %.80s",
+		    ct != NULL && *ct != '\0' ? ct : "(none)");
+		resp_header(req, "Accept-Post", "application/json");
+		return req_fail(req, SB_ERR_UNSUPPORTED, "unsupported-media-type", detail);
+	}
+	buf = arena_alloc(req->arena, (size_t)len + 1);
+	got = req->fcgx != NULL ? read_stdin(req, buf, (size_t)len) : 0;
+	if (got != (size_t)len) {
+		req->client_gone = 1;
+		return SB_ERR_CLIENT_GONE;
+	}
+	buf[len] = '\0';
+	req->body = buf;
+	req->body_len = (size_t)len;
+
+	lim.max_bytes = (size_t)cfg->http.max_body;
+	lim.max_depth = cfg->http.max_json_depth;
+	lim.max_string = (size_t)cfg->http.max_json_string;
+	if ((req->json = json_parse_limited(buf, (size_t)len, &lim, &jerr)) == NULL) {
+		snprintf(detail, sizeof(detail), "%s at line %d, column %d (byte %zu)",
+		    jerr.text, jerr.line, jerr.column, jerr.position);
+		req_fail(req, jerr.err, jerr.err == SB_ERR_TOO_LARGE ? "body-too-large" :
+		    "invalid-json", detail);
+		json_object_set_new(req->problem, "line", json_integer(jerr.line));
+		json_object_set_new(req->problem, "column", json_integer(jerr.column));
+		json_object_set_new(req->problem, "position", json_integer((json_int_t)jerr.position));
+		return jerr.err;
+	}
+	return SB_OK;
+}
+
+void
+req_free(struct sb_req *req)
+{
+	json_decref(req->json);
+	json_decref(req->problem);
+	req->json = req->problem = NULL;
+}

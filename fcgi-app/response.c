@@ -1,0 +1,133 @@
+/* response.c: writing a response: status, headers, JSON and problem bodies. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi-app.h"
+
+void
+resp_header(struct sb_req *req, const char *name, const char *fmt, ...)
+{
+	struct header	*h;
+	va_list		 ap;
+	char		*value;
+	int		 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	value = arena_alloc(req->arena, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(value, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	/* Header values never carry a line break: that would split the response. */
+	if (strpbrk(value, "\r\n") != NULL)
+		return;
+	if (req->nheaders == req->capheaders) {
+		req->capheaders = req->capheaders ? req->capheaders * 2 : 8;
+		h = arena_alloc(req->arena, req->capheaders * sizeof(*h));
+		if (req->nheaders)
+			memcpy(h, req->headers, req->nheaders * sizeof(*h));
+		req->headers = h;
+	}
+	req->headers[req->nheaders].name = name;
+	req->headers[req->nheaders].value = value;
+	req->nheaders++;
+}
+
+static void
+out(struct sb_req *req, const char *buf, size_t len)
+{
+	if (req->client_gone || len == 0)
+		return;
+	if (req->fcgx != NULL) {
+		if (FCGX_PutStr(buf, (int)len, req->fcgx->out) != (int)len)
+			req->client_gone = 1;
+	} else if (req->test_out != NULL)
+		fwrite(buf, 1, len, req->test_out);
+	req->bytes_out += len;
+}
+
+void
+resp_send(struct sb_req *req, int status, const char *content_type, const void *body, size_t len)
+{
+	char	 head[1024];
+	size_t	 i;
+	int	 n;
+
+	if (req->answered)
+		return;
+	req->answered = 1;
+	req->status = status;
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n",
+	    status, http_reason(status), req->request_id);
+	/* 204 carries neither a type nor a length. */
+	if (content_type != NULL && (size_t)n < sizeof(head))
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n", content_type, len);
+	out(req, head, (size_t)n);
+	for (i = 0; i < req->nheaders; i++) {
+		n = snprintf(head, sizeof(head), "%s: %s\r\n", req->headers[i].name,
+		    req->headers[i].value);
+		if (n > 0 && (size_t)n < sizeof(head))
+			out(req, head, (size_t)n);
+	}
+	out(req, "\r\n", 2);
+	if (strcmp(req->method, "HEAD") != 0)
+		out(req, body, len);
+}
+
+/* Serializes v (stealing the reference) and sends it with a trailing newline. */
+static void
+send_json(struct sb_req *req, int status, const char *content_type, json_t *v)
+{
+	char	*buf;
+	size_t	 len;
+
+	len = json_dumpb(v, NULL, 0, JSON_COMPACT);
+	buf = arena_alloc(req->arena, len + 1);
+	json_dumpb(v, buf, len, JSON_COMPACT);
+	buf[len] = '\n';
+	json_decref(v);
+	resp_send(req, status, content_type, buf, len + 1);
+}
+
+void
+resp_json(struct sb_req *req, int status, json_t *v)
+{
+	send_json(req, status, "application/json", v);
+}
+
+void
+resp_problem(struct sb_req *req, json_t *p)
+{
+	json_int_t status = json_integer_value(json_object_get(p, "status"));
+
+	json_object_set_new(p, "instance", json_string(req->path));
+	json_object_set_new(p, "request_id", json_string(req->request_id));
+	send_json(req, status >= 400 && status <= 599 ? (int)status : 500,
+	    "application/problem+json", p);
+}
+
+void
+resp_error(struct sb_req *req, int status, const char *slug, const char *detail)
+{
+	resp_problem(req, problem_new(status, slug, NULL, detail));
+}
+
+enum sb_err
+req_fail(struct sb_req *req, enum sb_err err, const char *slug, const char *detail)
+{
+	json_decref(req->problem);
+	req->problem = problem_new(sb_err_status(err), slug, NULL, detail);
+	return err;
+}

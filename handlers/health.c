@@ -1,0 +1,58 @@
+/* health.c: GET /healthz (the process answers) and GET /readyz (its dependencies do). */
+#include "config.h"
+
+#include "handlers.h"
+
+enum sb_err
+h_healthz(struct sb_req *req)
+{
+	resp_json(req, 200, json_pack("{s:s}", "status", "ok"));
+	return SB_OK;
+}
+
+enum sb_err
+h_readyz(struct sb_req *req)
+{
+	struct app	*app = req->app;
+	json_t		*checks = json_object(), *p;
+	enum sb_err	 err;
+	int		 version, ready = 1;
+	char		 detail[160] = "";
+
+	if (db_ensure(&app->db) != SB_OK) {
+		json_object_set_new(checks, "database", json_string("unreachable"));
+		json_object_set_new(checks, "schema", json_string("unknown"));
+		snprintf(detail, sizeof(detail), "PostgreSQL is unreachable");
+		ready = 0;
+	} else {
+		json_object_set_new(checks, "database", json_string("ok"));
+		version = db_schema_version(&app->db, &err);
+		if (version == SB_SCHEMA_VERSION)
+			json_object_set_new(checks, "schema", json_string("ok"));
+		else {
+			json_object_set_new(checks, "schema", version < 0 ?
+			    json_string("unreadable") :
+			    json_sprintf("at version %d, expected %d", version, SB_SCHEMA_VERSION));
+			snprintf(detail, sizeof(detail), "the schema is not at version %d: run "
+			    "switchboardctl migrate", SB_SCHEMA_VERSION);
+			ready = 0;
+		}
+	}
+	if (cache_ping(app->cache) == SB_OK)
+		json_object_set_new(checks, "memcached", json_string("ok"));
+	else {
+		json_object_set_new(checks, "memcached", json_string("unreachable"));
+		if (ready)
+			snprintf(detail, sizeof(detail), "memcached is unreachable");
+		ready = 0;
+	}
+	if (ready) {
+		resp_json(req, 200, json_pack("{s:s, s:o}", "status", "ready", "checks", checks));
+		return SB_OK;
+	}
+	p = problem_new(503, "not-ready", "Not ready", detail);
+	json_object_set_new(p, "checks", checks);
+	resp_header(req, "Retry-After", "%d", app->cfg.database.retry_after);
+	resp_problem(req, p);
+	return SB_OK;
+}

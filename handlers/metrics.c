@@ -1,0 +1,84 @@
+/* metrics.c: GET /metrics in the Prometheus text format, summed over every worker. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "handlers.h"
+
+void
+metrics_render_app(FILE *f, const struct app_metrics *m)
+{
+	char		 labels[256];
+	size_t		 r, s;
+	const char	*method, *pattern;
+	uint64_t	 v;
+
+	fputs("# HELP switchboard_http_requests_total Requests answered, by route and status.\n"
+	    "# TYPE switchboard_http_requests_total counter\n", f);
+	for (r = 0; r <= nroutes && r <= METRICS_MAX_ROUTES; r++) {
+		method = r < nroutes ? routes[r].method : "";
+		pattern = r < nroutes ? routes[r].pattern : "unmatched";
+		for (s = 0; s < STATUS_SLOTS; s++) {
+			if ((v = counter_get(&m->requests[r == nroutes ? METRICS_MAX_ROUTES : r][s])) == 0)
+				continue;
+			if (s < STATUS_SLOTS - 1)
+				fprintf(f, "switchboard_http_requests_total{method=\"%s\",route=\"%s\","
+				    "status=\"%d\"} %lu\n", method, pattern, status_slots[s],
+				    (unsigned long)v);
+			else
+				fprintf(f, "switchboard_http_requests_total{method=\"%s\",route=\"%s\","
+				    "status=\"other\"} %lu\n", method, pattern, (unsigned long)v);
+		}
+	}
+	fputs("# HELP switchboard_http_request_duration_seconds Time from accept to the last byte.\n"
+	    "# TYPE switchboard_http_request_duration_seconds histogram\n", f);
+	for (r = 0; r <= nroutes && r <= METRICS_MAX_ROUTES; r++) {
+		const struct sb_hist *h = &m->latency[r == nroutes ? METRICS_MAX_ROUTES : r];
+
+		if (counter_get(&h->count) == 0)
+			continue;
+		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
+		    r < nroutes ? routes[r].method : "", r < nroutes ? routes[r].pattern : "unmatched");
+		hist_render(f, "switchboard_http_request_duration_seconds", labels, h);
+	}
+	fprintf(f, "# HELP switchboard_http_requests_in_flight Requests being handled now.\n"
+	    "# TYPE switchboard_http_requests_in_flight gauge\n"
+	    "switchboard_http_requests_in_flight %ld\n"
+	    "# HELP switchboard_workers Prefork workers alive.\n"
+	    "# TYPE switchboard_workers gauge\n"
+	    "switchboard_workers %ld\n"
+	    "# HELP switchboard_worker_restarts_total Workers replaced, by reason.\n"
+	    "# TYPE switchboard_worker_restarts_total counter\n"
+	    "switchboard_worker_restarts_total{reason=\"crash\"} %lu\n"
+	    "switchboard_worker_restarts_total{reason=\"recycle\"} %lu\n"
+	    "switchboard_worker_restarts_total{reason=\"reload\"} %lu\n"
+	    "# HELP switchboard_db_unavailable_total Requests refused because PostgreSQL was down.\n"
+	    "# TYPE switchboard_db_unavailable_total counter\n"
+	    "switchboard_db_unavailable_total %lu\n"
+	    "# HELP switchboard_client_gone_total Requests whose client left before the answer.\n"
+	    "# TYPE switchboard_client_gone_total counter\n"
+	    "switchboard_client_gone_total %lu\n",
+	    (long)__atomic_load_n(&m->in_flight, __ATOMIC_RELAXED),
+	    (long)__atomic_load_n(&m->workers, __ATOMIC_RELAXED),
+	    (unsigned long)counter_get(&m->restarts_crash),
+	    (unsigned long)counter_get(&m->restarts_recycle),
+	    (unsigned long)counter_get(&m->restarts_reload),
+	    (unsigned long)counter_get(&m->db_unavailable),
+	    (unsigned long)counter_get(&m->client_gone));
+}
+
+enum sb_err
+h_metrics(struct sb_req *req)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		sb_oom(0);
+	metrics_render_app(f, req->app->metrics);
+	fclose(f);
+	resp_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+	free(buf);
+	return SB_OK;
+}

@@ -1,0 +1,223 @@
+# services.sh: start and stop the services Switchboard runs with, each on loopback,
+# each under one state directory.  Sourced by scripts/dev and the integration tests.
+# Every service is started in the background, its PID written to $dir/<name>.pid,
+# and stopped only by that PID.
+
+SB_ROOT=${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+
+# The packages the build, the stack and the tests need.
+SB_PACKAGES="build-essential autoconf automake libtool pkg-config curl ca-certificates \
+libfcgi-dev libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
+libcurl4-openssl-dev libjansson-dev libsodium-dev libsystemd-dev libcunit1-dev \
+caddy apache2 wrk systemd iproute2 procps"
+
+sb_log() { printf '%s\n' "$*" >&2; }
+
+# Installs what is missing (as root); without root, names what to install.
+sb_install_deps() {
+	local missing="" p
+	for p in $SB_PACKAGES; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		sb_log "missing Debian packages:$missing"
+		sb_log "install them with: sudo apt-get install$missing"
+		return 1
+	fi
+	sb_log "installing:$missing"
+	# Keep apt from starting system-wide services: Switchboard starts its own.
+	local policy_added=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		policy_added=1
+	fi
+	local rc=0
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing; } >&2 || rc=$?
+	[ "$policy_added" = 1 ] && rm -f /usr/sbin/policy-rc.d
+	return $rc
+}
+
+sb_pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# A free TCP port on 127.0.0.1, picked at random and checked with ss.
+sb_free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		ss -Htln "sport = :$p" 2>/dev/null | grep -q . && continue
+		printf '%s\n' "$p"
+		return 0
+	done
+	return 1
+}
+
+sb_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Waits up to $2 seconds (default 10) for a command to succeed.
+sb_wait_for() {
+	local cmd=$1 limit=${2:-10} i
+	for i in $(seq 1 $((limit * 10))); do
+		eval "$cmd" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Stops the process whose PID is in $1: TERM, then KILL after $2 seconds.
+sb_stop_pidfile() {
+	local pidfile=$1 grace=${2:-10} pid i
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 $((grace * 10))); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -f "$pidfile"
+}
+
+# Runs a command as the postgres user when we are root (PostgreSQL refuses root).
+sb_as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# sb_pg_start DIR PORT: a cluster in DIR/pg listening on 127.0.0.1:PORT and on a
+# socket in DIR/pg/run; database "switchboard" owned by role "switchboard".
+sb_pg_start() {
+	local dir=$1 port=$2 bin
+	bin=$(sb_pg_bindir)
+	[ -n "$bin" ] || { sb_log "PostgreSQL is not installed"; return 1; }
+	mkdir -p "$dir/pg/run"
+	[ "$(id -u)" = 0 ] && chown -R postgres: "$dir/pg"
+	if [ ! -f "$dir/pg/data/PG_VERSION" ]; then
+		sb_as_pg "$bin/initdb" -D "$dir/pg/data" -U postgres --auth=trust \
+			--encoding=UTF8 --locale=C.UTF-8 >"$dir/pg/initdb.log" 2>&1 ||
+			{ sb_log "initdb failed: see $dir/pg/initdb.log"; return 1; }
+	fi
+	if ! sb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" status >/dev/null 2>&1; then
+		sb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 30 \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/pg/run -c fsync=on" \
+			start >/dev/null || { sb_log "PostgreSQL did not start: see $dir/pg/postgres.log"; return 1; }
+	fi
+	sb_as_pg "$bin/psql" -h "$dir/pg/run" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 <<-SQL >/dev/null
+		SELECT 'CREATE ROLE switchboard LOGIN'
+		 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'switchboard') \gexec
+		SELECT 'CREATE DATABASE switchboard OWNER switchboard'
+		 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'switchboard') \gexec
+	SQL
+}
+
+sb_pg_stop() {
+	local dir=$1 bin
+	bin=$(sb_pg_bindir)
+	[ -f "$dir/pg/data/postmaster.pid" ] || return 0
+	sb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+sb_pg_url() { printf 'postgresql:///switchboard?host=%s/pg/run&port=%s&user=switchboard\n' "$1" "$2"; }
+
+# sb_memcached_start DIR PORT
+sb_memcached_start() {
+	local dir=$1 port=$2 user=()
+	sb_alive "$dir/memcached.pid" && return 0
+	[ "$(id -u)" = 0 ] && user=(-u nobody)
+	memcached -l 127.0.0.1 -p "$port" -U 0 -m 64 -c 4096 "${user[@]}" \
+		>"$dir/memcached.log" 2>&1 &
+	echo $! >"$dir/memcached.pid"
+	sb_wait_for "exec 3<>/dev/tcp/127.0.0.1/$port" 5 ||
+		{ sb_log "memcached did not start: see $dir/memcached.log"; return 1; }
+}
+
+# sb_fcgi_start DIR BINDIR CONFIG: switchboard-fcgi creating its socket in DIR/run.
+sb_fcgi_start() {
+	local dir=$1 bindir=$2 conf=$3
+	sb_alive "$dir/fcgi.pid" && return 0
+	mkdir -p "$dir/run"
+	SWITCHBOARD_CONFIG=$conf "$bindir/switchboard-fcgi" -c "$conf" >>"$dir/fcgi.log" 2>&1 &
+	echo $! >"$dir/fcgi.pid"
+	sb_wait_for "[ -S '$dir/run/fcgi.sock' ]" 10 ||
+		{ sb_log "switchboard-fcgi did not start: see $dir/fcgi.log"; return 1; }
+}
+
+# sb_caddy_start DIR PORT SOCKET: the shipped conf/Caddyfile on 127.0.0.1:PORT.
+sb_caddy_start() {
+	local dir=$1 port=$2 sock=$3
+	sb_alive "$dir/caddy.pid" && return 0
+	mkdir -p "$dir/caddy"
+	XDG_DATA_HOME=$dir/caddy XDG_CONFIG_HOME=$dir/caddy \
+	SWITCHBOARD_SITE="http://127.0.0.1:$port" SWITCHBOARD_BIND=127.0.0.1 \
+	SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET=$sock \
+	SWITCHBOARD_WEB_ROOT=$SB_ROOT/web SWITCHBOARD_CADDY_LOG="file $dir/caddy/access.log" \
+		caddy run --adapter caddyfile --config "$SB_ROOT/conf/Caddyfile" >>"$dir/caddy.log" 2>&1 &
+	echo $! >"$dir/caddy.pid"
+	sb_wait_for "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 ||
+		{ sb_log "Caddy did not start: see $dir/caddy.log"; return 1; }
+}
+
+# sb_apache_start DIR PORT SOCKET: the shipped conf/apache2/switchboard.conf,
+# included from a minimal server config of our own on 127.0.0.1:PORT.
+sb_apache_start() {
+	local dir=$1 port=$2 sock=$3 mods=/usr/lib/apache2/modules m
+	sb_alive "$dir/apache/httpd.pid" && return 0
+	mkdir -p "$dir/apache"
+	{
+		echo "ServerRoot /etc/apache2"
+		echo "ServerName 127.0.0.1"
+		echo "Listen 127.0.0.1:$port"
+		echo "PidFile $dir/apache/httpd.pid"
+		echo "ErrorLog $dir/apache/error.log"
+		echo "LogLevel warn"
+		echo "DefaultRuntimeDir $dir/apache"
+		echo "Mutex file:$dir/apache default"
+		echo "User www-data"
+		echo "Group www-data"
+		echo "Timeout 60"
+		for m in mpm_event authz_core authz_host mime dir headers setenvif env proxy proxy_fcgi; do
+			echo "LoadModule ${m}_module $mods/mod_$m.so"
+		done
+		echo "TypesConfig /etc/mime.types"
+		echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" timed"
+		echo "CustomLog $dir/apache/access.log timed"
+		echo "Define SWITCHBOARD_PORT $port"
+		echo "Define SWITCHBOARD_FCGI_SOCKET $sock"
+		echo "Define SWITCHBOARD_WEB_ROOT $SB_ROOT/web"
+		echo "Include $SB_ROOT/conf/apache2/switchboard.conf"
+	} >"$dir/apache/httpd.conf"
+	APACHE_RUN_DIR=$dir/apache /usr/sbin/apache2 -f "$dir/apache/httpd.conf" -k start \
+		>>"$dir/apache/start.log" 2>&1 || { sb_log "Apache did not start: see $dir/apache"; return 1; }
+	sb_wait_for "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 ||
+		{ sb_log "Apache did not answer: see $dir/apache/error.log"; return 1; }
+}
+
+sb_apache_stop() {
+	local dir=$1
+	sb_alive "$dir/apache/httpd.pid" || return 0
+	# The PID file names Apache's parent, started by us.
+	sb_stop_pidfile "$dir/apache/httpd.pid" 10
+}
+
+# sb_write_config FILE DIR PGPORT MCPORT: the configuration the local stack runs with.
+sb_write_config() {
+	local file=$1 dir=$2 pgport=$3 mcport=$4
+	cat >"$file" <<-CONF
+		# Written by scripts/dev for the local stack; see conf/switchboard.conf.example.
+		[server]
+		socket = $dir/run/fcgi.sock
+		socket_mode = 0666
+		workers = ${SB_WORKERS:-0}
+
+		[database]
+		url = "$(sb_pg_url "$dir" "$pgport")"
+		sql_dir = $SB_ROOT/sql
+
+		[memcached]
+		servers = 127.0.0.1:$mcport
+	CONF
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# run.sh: start throwaway services on free loopback ports, run every
+# tests/integration/t_*.sh against them, stop what was started, print the summary.
+# Needs SB_BUILD (a build directory with switchboard-fcgi, switchboardctl, sb-hammer).
+set -uo pipefail
+
+SB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export SB_ROOT
+. "$SB_ROOT/scripts/services.sh"
+. "$SB_ROOT/tests/integration/lib.sh"
+
+: "${SB_BUILD:?set SB_BUILD to a build directory}"
+STATE=$(mktemp -d /tmp/sb-it.XXXXXX)
+chmod 755 "$STATE"
+export STATE SB_BUILD
+
+PG_PORT=$(sb_free_port)
+MC_PORT=$(sb_free_port)
+CADDY_PORT=$(sb_free_port)
+APACHE_PORT=$(sb_free_port)
+SB_CONF=$STATE/switchboard.conf
+SOCK=$STATE/run/fcgi.sock
+CADDY_URL=http://127.0.0.1:$CADDY_PORT
+APACHE_URL=http://127.0.0.1:$APACHE_PORT
+export PG_PORT MC_PORT CADDY_PORT APACHE_PORT SB_CONF SOCK CADDY_URL APACHE_URL
+CTL="$SB_BUILD/switchboardctl -c $SB_CONF"
+export CTL
+
+stop_all() {
+	sb_stop_pidfile "$STATE/caddy.pid" 10
+	sb_apache_stop "$STATE"
+	sb_stop_pidfile "$STATE/fcgi.pid" 15
+	sb_stop_pidfile "$STATE/memcached.pid" 5
+	sb_pg_stop "$STATE"
+}
+trap stop_all EXIT
+
+setup_failed() { fail "setup" "$1"; echo "$T_PASSED passed, $T_FAILED failed"; exit 1; }
+
+SB_WORKERS=4 sb_write_config "$SB_CONF" "$STATE" "$PG_PORT" "$MC_PORT"
+sb_pg_start "$STATE" "$PG_PORT" || setup_failed "PostgreSQL did not start"
+sb_memcached_start "$STATE" "$MC_PORT" || setup_failed "memcached did not start"
+$CTL migrate >"$STATE/migrate.log" 2>&1 || setup_failed "migrate failed: $(cat "$STATE/migrate.log")"
+sb_fcgi_start "$STATE" "$SB_BUILD" "$SB_CONF" || setup_failed "switchboard-fcgi did not start"
+sb_caddy_start "$STATE" "$CADDY_PORT" "$SOCK" || setup_failed "Caddy did not start"
+sb_apache_start "$STATE" "$APACHE_PORT" "$SOCK" || setup_failed "Apache did not start"
+
+only=${SB_TESTS:-}
+for t in "$SB_ROOT"/tests/integration/t_*.sh; do
+	name=$(basename "$t" .sh)
+	[ -n "$only" ] && [[ ",$only," != *",$name,"* ]] && continue
+	echo "# $name"
+	# shellcheck disable=SC1090
+	. "$t"
+done
+
+# A worker that crashed or a service that died shows up here, not as a hang later.
+if ! sb_alive "$STATE/fcgi.pid"; then fail "switchboard-fcgi still running at the end" "it exited"; fi
+if [ "$T_FAILED" -gt 0 ]; then
+	echo "# logs kept in $STATE"
+	trap - EXIT
+	stop_all
+else
+	trap - EXIT
+	stop_all
+	rm -rf "$STATE"
+fi
+echo "$T_PASSED passed, $T_FAILED failed"
+[ "$T_FAILED" = 0 ]
