@@ -37,6 +37,13 @@ db_drop(struct sb_db *db)
 	db->conn = NULL;
 }
 
+static void
+notice_to_log(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("database notice", "{s:s}", "notice", message);
+}
+
 /* One connection attempt.  The first line of libpq's message is enough for a log. */
 static enum sb_err
 db_connect_once(struct sb_db *db, int quiet)
@@ -63,6 +70,7 @@ db_connect_once(struct sb_db *db, int quiet)
 		db_drop(db);
 		return SB_ERR_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(db->conn, notice_to_log, NULL);
 	snprintf(set, sizeof(set), "SET statement_timeout = %d", db->statement_timeout_ms);
 	res = PQexec(db->conn, set);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -89,12 +97,11 @@ db_idle_conn_alive(struct sb_db *db)
 	pfd.fd = PQsocket(db->conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) <= 0)
-		return 1;
-	if (!PQconsumeInput(db->conn))
-		return 0;
-	return PQstatus(db->conn) == CONNECTION_OK;
+	/* Request connections never LISTEN, so anything readable while idle is
+	 * the server saying goodbye (or, rarely, a notice: a reconnect is cheap). */
+	return poll(&pfd, 1, 0) == 0;
 }
+
 
 enum sb_err
 db_ensure(struct sb_db *db)

@@ -7,7 +7,7 @@ SB_ROOT=${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
 # The packages the build, the stack and the tests need.
 SB_PACKAGES="build-essential autoconf automake libtool pkg-config curl ca-certificates \
-libfcgi-dev libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
+libfcgi-dev libfcgi-bin libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
 libcurl4-openssl-dev libjansson-dev libsodium-dev libsystemd-dev libcunit1-dev \
 caddy apache2 wrk systemd iproute2 procps"
 

@@ -1,0 +1,116 @@
+# t_resilience.sh: workers killed, reloaded, recycled; PostgreSQL and memcached going away.
+
+MASTER=$(cat "$STATE/fcgi.pid")
+workers() { ps --ppid "$MASTER" -o pid= | tr -d ' ' | sort; }
+nworkers() { workers | grep -c .; }
+metric() { curl -s "$CADDY_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+# hammer N URL: N requests at 16 at a time; prints "requests N ok N failed N ..."
+hammer() { "$SB_BUILD/sb-hammer" -n "$1" -c 16 -d 120 "$2"; }
+field() { printf '%s\n' "$2" | awk -v f="$1" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'; }
+
+expect_eq "the master runs the configured 4 workers" 4 "$(nworkers)"
+
+# SIGKILL of a worker under load loses at most its own in-flight request.
+crash0=$(metric 'switchboard_worker_restarts_total{reason="crash"}')
+hammer 4000 "$CADDY_URL/api/v1/version" >"$STATE/h.kill" &
+hp=$!
+sleep 0.5
+victim=$(workers | head -n 1)
+kill -KILL "$victim"
+wait "$hp"
+out=$(cat "$STATE/h.kill")
+expect_eq "every request of the load was answered or failed" 4000 "$(field requests "$out")"
+check "SIGKILL of a worker under load loses at most one request ($(field failed "$out") lost)" \
+	test "$(field failed "$out")" -le 1
+check "the master replaces the killed worker" sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 5
+expect_eq "the crash is counted in /metrics" $((crash0 + 1)) "$(metric 'switchboard_worker_restarts_total{reason="crash"}')"
+
+# SIGHUP under load: every worker is replaced, one at a time, and no request fails.
+old=$(workers)
+reload0=$(metric 'switchboard_worker_restarts_total{reason="reload"}')
+hammer 6000 "$CADDY_URL/api/v1/version" >"$STATE/h.hup" &
+hp=$!
+sleep 0.3
+kill -HUP "$MASTER"
+wait "$hp"
+out=$(cat "$STATE/h.hup")
+expect_eq "SIGHUP under load drops no request" "6000 0" "$(field requests "$out") $(field failed "$out")"
+check "every old worker was replaced" sb_wait_for \
+	'[ "$(nworkers)" = 4 ] && [ -z "$(comm -12 <(echo "$old") <(workers))" ]' 10
+expect_eq "the reload replaced 4 workers" $((reload0 + 4)) "$(metric 'switchboard_worker_restarts_total{reason="reload"}')"
+
+# A reload picks up a changed configuration: here, workers recycle after 100 requests.
+cp "$SB_CONF" "$STATE/conf.saved"
+sed -i 's/^\[server\]$/[server]\nmax_requests = 100/' "$SB_CONF"
+kill -HUP "$MASTER"
+sb_wait_for '[ "$(nworkers)" = 4 ] && [ "$(metric "switchboard_worker_restarts_total{reason=\"reload\"}")" = '$((reload0 + 8))' ]' 10
+recycle0=$(metric 'switchboard_worker_restarts_total{reason="recycle"}')
+out=$(hammer 2000 "$CADDY_URL/api/v1/version")
+expect_eq "recycling workers drop no request" "2000 0" "$(field requests "$out") $(field failed "$out")"
+recycled=$(( $(metric 'switchboard_worker_restarts_total{reason="recycle"}') - recycle0 ))
+check "workers recycled after max_requests ($recycled replaced)" test "$recycled" -ge 12
+cp "$STATE/conf.saved" "$SB_CONF"
+kill -HUP "$MASTER"
+
+# A bad configuration on reload is refused and the old one keeps serving.
+printf '[server]\nworkers = lots\n' >"$SB_CONF"
+kill -HUP "$MASTER"
+sleep 0.5
+check "a reload with a bad config is refused and logged" grep -q 'reload refused: configuration invalid' "$STATE/fcgi.log"
+http GET "$CADDY_URL/healthz"
+expect_eq "the old configuration keeps serving" 200 "$H_STATUS"
+cp "$STATE/conf.saved" "$SB_CONF"
+kill -HUP "$MASTER"
+sb_wait_for '[ "$(nworkers)" = 4 ]' 10
+
+# PostgreSQL goes away: /readyz says 503 at once, nothing crashes; it comes back by itself.
+crash0=$(metric 'switchboard_worker_restarts_total{reason="crash"}')
+before=$(workers)
+sb_pg_stop "$STATE"
+t0=$(date +%s%N)
+codes=""
+for i in 1 2 3 4 5 6 7 8; do http GET "$CADDY_URL/readyz"; codes="$codes$H_STATUS "; done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "/readyz is 503 on every worker while PostgreSQL is down" "503 503 503 503 503 503 503 503 " "$codes"
+check "and answers quickly, without hanging (8 requests in ${ms} ms)" test "$ms" -lt 8000
+expect_match "the 503 names what is down" '"type":"/problems/not-ready".*"checks":\{"database":"unreachable"' "$H_BODY"
+expect_eq "the 503 carries Retry-After" 2 "$(header retry-after)"
+sb_pg_start "$STATE" "$PG_PORT" >/dev/null
+check "/readyz is 200 again after PostgreSQL restarts" sb_wait_for '[ "$(curl -s -o /dev/null -w "%{http_code}" "$CADDY_URL/readyz")" = 200 ]' 15
+codes=""
+for i in $(seq 1 12); do http GET "$CADDY_URL/readyz"; codes="$codes$H_STATUS"; done
+expect_eq "every worker reconnected" "$(printf '200%.0s' $(seq 1 12))" "$codes"
+expect_eq "no worker crashed during the outage" "$crash0" "$(metric 'switchboard_worker_restarts_total{reason="crash"}')"
+expect_eq "the same workers served throughout" "$before" "$(workers)"
+
+# Connections cut by the server (pg_terminate_backend) are noticed before use.
+sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -qAtX -d postgres \
+	-c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'switchboard'" >/dev/null
+codes=""
+for i in $(seq 1 12); do http GET "$CADDY_URL/readyz"; codes="$codes$H_STATUS"; done
+expect_eq "terminated connections are replaced without a failed request" "$(printf '200%.0s' $(seq 1 12))" "$codes"
+
+# memcached goes away and comes back.
+sb_stop_pidfile "$STATE/memcached.pid" 5
+http GET "$CADDY_URL/readyz"
+expect_eq "/readyz is 503 while memcached is down" 503 "$H_STATUS"
+expect_match "and names memcached" '"memcached":"unreachable"' "$H_BODY"
+sb_memcached_start "$STATE" "$MC_PORT"
+check "/readyz is 200 again after memcached restarts" sb_wait_for '[ "$(curl -s -o /dev/null -w "%{http_code}" "$CADDY_URL/readyz")" = 200 ]' 10
+
+# SIGTERM: a second instance on its own socket exits 0 within the grace period and removes its socket.
+mkdir -p "$STATE/run2"
+sed "s#$STATE/run/fcgi.sock#$STATE/run2/fcgi.sock#" "$SB_CONF" >"$STATE/second.conf"
+"$SB_BUILD/switchboard-fcgi" -c "$STATE/second.conf" >>"$STATE/second.log" 2>&1 &
+second=$!
+sb_wait_for "[ -S '$STATE/run2/fcgi.sock' ]" 10
+check "a second instance refuses a socket that is in use" \
+	bash -c "! SWITCHBOARD_SERVER_SOCKET='$STATE/run2/fcgi.sock' timeout 5 '$SB_BUILD/switchboard-fcgi' -c '$SB_CONF' 2>&1 | grep -q 'another process serves this socket' && false || true"
+kill -TERM "$second"
+t0=$(date +%s)
+wait "$second"
+rc=$?
+expect_eq "SIGTERM stops the master with exit status 0" 0 "$rc"
+check "within the grace period" test $(( $(date +%s) - t0 )) -le 10
+check "and the socket it created is gone" test ! -e "$STATE/run2/fcgi.sock"
+check "no worker of it is left" bash -c "! ps --ppid $second -o pid= | grep -q ."
