@@ -1,5 +1,6 @@
 /* version.c: what this build is, for /api/v1/version and --version. */
 #include "config.h"
+#include "build-info.h"
 #include "core.h"
 
 const char *
