@@ -25,6 +25,16 @@ check "SIGKILL of a worker under load loses at most one request ($(field failed 
 check "the master replaces the killed worker" sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 5
 expect_eq "the crash is counted in /metrics" $((crash0 + 1)) "$(metric 'switchboard_worker_restarts_total{reason="crash"}')"
 
+# A crash loop backs off: workers killed young are respawned after growing pauses.
+for i in 1 2 3; do
+	victim=$(ps --ppid "$MASTER" -o pid= --sort=etimes | head -n 1 | tr -d ' ')
+	kill -KILL "$victim"
+	sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 10
+done
+delays=$(grep '"msg":"worker died"' "$STATE/fcgi.log" | tail -n 3 | sed 's/.*"respawn_in_ms":\([0-9]*\).*/\1/' | tr '\n' ' ')
+check "respawn pauses grow in a crash loop ($delays ms)" \
+	awk -v d="$delays" 'BEGIN { split(d, a, " "); exit !(a[1] < a[2] && a[2] < a[3]) }'
+
 # SIGHUP under load: every worker is replaced, one at a time, and no request fails.
 old=$(workers)
 reload0=$(metric 'switchboard_worker_restarts_total{reason="reload"}')
