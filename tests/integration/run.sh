@@ -56,6 +56,8 @@ done
 
 # A worker that crashed or a service that died shows up here, not as a hang later.
 if ! sb_alive "$STATE/fcgi.pid"; then fail "switchboard-fcgi still running at the end" "it exited"; fi
+reports=$(grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$STATE"/*.log "$STATE"/*/*.log 2>/dev/null)
+if [ -n "$reports" ]; then fail "no sanitizer report in any log" "$reports"; else pass "no sanitizer report in any log"; fi
 if [ "$T_FAILED" -gt 0 ]; then
 	echo "# logs kept in $STATE"
 	trap - EXIT

@@ -6,6 +6,13 @@ nworkers() { workers | grep -c .; }
 metric() { curl -s "$CADDY_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 # hammer N URL: N requests at 16 at a time; prints "requests N ok N failed N ..."
 hammer() { "$SB_BUILD/sb-hammer" -n "$1" -c 16 -d 120 "$2"; }
+# reload: SIGHUP, then wait until the master has read the file (before it is touched again).
+reload() {
+	local n
+	n=$(grep -c -e 'reloading: replacing' -e 'reload refused' "$STATE/fcgi.log")
+	kill -HUP "$MASTER"
+	sb_wait_for '[ "$(grep -c -e "reloading: replacing" -e "reload refused" "$STATE/fcgi.log")" -gt '"$n"' ]' 10
+}
 field() { printf '%s\n' "$2" | awk -v f="$1" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'; }
 
 expect_eq "the master runs the configured 4 workers" 4 "$(nworkers)"
@@ -52,7 +59,7 @@ expect_eq "the reload replaced 4 workers" $((reload0 + 4)) "$(metric 'switchboar
 # A reload picks up a changed configuration: here, workers recycle after 100 requests.
 cp "$SB_CONF" "$STATE/conf.saved"
 sed -i 's/^\[server\]$/[server]\nmax_requests = 100/' "$SB_CONF"
-kill -HUP "$MASTER"
+reload
 sb_wait_for '[ "$(nworkers)" = 4 ] && [ "$(metric "switchboard_worker_restarts_total{reason=\"reload\"}")" = '$((reload0 + 8))' ]' 10
 recycle0=$(metric 'switchboard_worker_restarts_total{reason="recycle"}')
 out=$(hammer 2000 "$CADDY_URL/api/v1/version")
@@ -60,18 +67,18 @@ expect_eq "recycling workers drop no request" "2000 0" "$(field requests "$out")
 recycled=$(( $(metric 'switchboard_worker_restarts_total{reason="recycle"}') - recycle0 ))
 check "workers recycled after max_requests ($recycled replaced)" test "$recycled" -ge 12
 cp "$STATE/conf.saved" "$SB_CONF"
-kill -HUP "$MASTER"
+reload
 
 # A bad configuration on reload is refused and the old one keeps serving.
 printf '[server]\nworkers = lots\n' >"$SB_CONF"
-kill -HUP "$MASTER"
-sleep 0.5
+reload
 check "a reload with a bad config is refused and logged" grep -q 'reload refused: configuration invalid' "$STATE/fcgi.log"
 http GET "$CADDY_URL/healthz"
 expect_eq "the old configuration keeps serving" 200 "$H_STATUS"
 cp "$STATE/conf.saved" "$SB_CONF"
-kill -HUP "$MASTER"
+reload
 sb_wait_for '[ "$(nworkers)" = 4 ]' 10
+check "no reload ever saw a half-written file" bash -c "! grep -q 'server.socket changed' '$STATE/fcgi.log'"
 
 # PostgreSQL goes away: /readyz says 503 at once, nothing crashes; it comes back by itself.
 crash0=$(metric 'switchboard_worker_restarts_total{reason="crash"}')
@@ -87,6 +94,8 @@ expect_match "the 503 names what is down" '"type":"/problems/not-ready".*"checks
 expect_eq "the 503 carries Retry-After" 2 "$(header retry-after)"
 sb_pg_start "$STATE" "$PG_PORT" >/dev/null
 check "/readyz is 200 again after PostgreSQL restarts" sb_wait_for '[ "$(curl -s -o /dev/null -w "%{http_code}" "$CADDY_URL/readyz")" = 200 ]' 15
+# A worker whose last attempt failed waits a second before the next (no connection storms).
+sleep 1.1
 codes=""
 for i in $(seq 1 12); do http GET "$CADDY_URL/readyz"; codes="$codes$H_STATUS"; done
 expect_eq "every worker reconnected" "$(printf '200%.0s' $(seq 1 12))" "$codes"
