@@ -1,0 +1,242 @@
+/* test_arena.c: the per-request bump allocator: alignment, growth, reset and reuse. */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "core.h"
+#include "unit.h"
+
+static int
+aligned16(const void *p)
+{
+	return ((uintptr_t)p & 15) == 0;
+}
+
+static void
+test_alignment(void)
+{
+	struct sb_arena	*a = arena_new(4096);
+	unsigned char	*p[64];
+	size_t		 i, misaligned = 0, bad = 0;
+
+	/* Odd sizes would misalign the next block if the arena did not round up. */
+	for (i = 0; i < 64; i++) {
+		p[i] = arena_alloc(a, i * 7 + 1);
+		if (!aligned16(p[i]))
+			misaligned++;
+		memset(p[i], (int)i, i * 7 + 1);
+	}
+	UNIT_ASSERT_INT(misaligned, 0);
+	/* No block overlaps another: each still holds its own byte. */
+	for (i = 0; i < 64; i++)
+		if (p[i][0] != (unsigned char)i || p[i][i * 7] != (unsigned char)i)
+			bad++;
+	UNIT_ASSERT_INT(bad, 0);
+	CU_ASSERT(aligned16(arena_strdup(a, "x")));
+	CU_ASSERT(aligned16(arena_calloc(a, 3, 5)));
+	arena_free(a);
+}
+
+static void
+test_used_counts_rounded(void)
+{
+	struct sb_arena *a = arena_new(4096);
+
+	UNIT_ASSERT_INT(arena_used(a), 0);
+	arena_alloc(a, 1);
+	UNIT_ASSERT_INT(arena_used(a), 16);
+	arena_alloc(a, 16);
+	UNIT_ASSERT_INT(arena_used(a), 32);
+	arena_alloc(a, 17);
+	UNIT_ASSERT_INT(arena_used(a), 64);
+	arena_free(a);
+}
+
+static void
+test_minimum_chunk(void)
+{
+	struct sb_arena *a = arena_new(10);
+
+	/* A tiny chunk size is raised so that small requests do not each take a malloc. */
+	CU_ASSERT(arena_reserved(a) >= 1024);
+	arena_free(a);
+	arena_free(NULL);	/* like free(3) */
+}
+
+static void
+test_growth_across_chunks(void)
+{
+	struct sb_arena	*a = arena_new(1024);
+	unsigned char	*p[200];
+	size_t		 i, bad = 0, first = arena_reserved(a);
+
+	UNIT_ASSERT_INT(first, 1024);
+	for (i = 0; i < 200; i++) {
+		p[i] = arena_alloc(a, 100);
+		memset(p[i], (int)(i & 0xff), 100);
+	}
+	UNIT_ASSERT_INT(arena_used(a), 200 * 112);
+	CU_ASSERT(arena_reserved(a) >= 200 * 112);
+	CU_ASSERT(arena_reserved(a) > first);
+	for (i = 0; i < 200; i++)
+		if (p[i][0] != (unsigned char)i || p[i][99] != (unsigned char)i)
+			bad++;
+	UNIT_ASSERT_INT(bad, 0);
+	arena_free(a);
+}
+
+static void
+test_oversized(void)
+{
+	struct sb_arena	*a = arena_new(4096);
+	size_t		 big = 1024 * 1024 + 3, i, bad = 0;
+	unsigned char	*p, *q, *r;
+
+	q = arena_alloc(a, 32);
+	memset(q, 0x5a, 32);
+	p = arena_alloc(a, big);
+	CU_ASSERT(aligned16(p));
+	for (i = 0; i < big; i++)
+		p[i] = (unsigned char)(i * 31);
+	CU_ASSERT(arena_reserved(a) >= big + 4096);
+	/* Small allocations keep working after an oversized one. */
+	r = arena_alloc(a, 64);
+	memset(r, 0xa5, 64);
+	for (i = 0; i < big; i++)
+		if (p[i] != (unsigned char)(i * 31))
+			bad++;
+	for (i = 0; i < 32; i++)
+		if (q[i] != 0x5a)
+			bad++;
+	UNIT_ASSERT_INT(bad, 0);
+	UNIT_ASSERT_INT(arena_used(a), 32 + ((big + 15) & ~(size_t)15) + 64);
+	arena_free(a);
+}
+
+static void
+test_strings(void)
+{
+	struct sb_arena	*a = arena_new(1024);
+	const char	*src = "hello, arena";
+	char		*s, *t, *u, *v, *w;
+	char		 longs[5001];
+
+	s = arena_strdup(a, src);
+	UNIT_ASSERT_STR(s, src);
+	CU_ASSERT(s != src);
+	t = arena_strndup(a, "hello", 3);
+	UNIT_ASSERT_STR(t, "hel");
+	u = arena_strdup(a, "");
+	UNIT_ASSERT_STR(u, "");
+	v = arena_printf(a, "%s-%d-%05.1f", "abc", 42, 3.5);
+	UNIT_ASSERT_STR(v, "abc-42-003.5");
+	/* A string longer than a chunk goes to an oversized chunk, intact. */
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	w = arena_printf(a, "<%s>", longs);
+	UNIT_ASSERT_INT(strlen(w), 5002);
+	CU_ASSERT(w[0] == '<' && w[5001] == '>' && w[2500] == 'x');
+	/* Earlier strings are untouched by later ones. */
+	UNIT_ASSERT_STR(s, src);
+	UNIT_ASSERT_STR(t, "hel");
+	arena_free(a);
+}
+
+static void
+test_calloc_zeroes_reused_memory(void)
+{
+	struct sb_arena	*a = arena_new(1024);
+	unsigned char	*p;
+	size_t		 i, nonzero = 0;
+
+	p = arena_alloc(a, 512);
+	memset(p, 0xff, 512);
+	arena_reset(a);
+	/* The same bytes come back after a reset; calloc must clear them. */
+	p = arena_calloc(a, 64, 8);
+	for (i = 0; i < 512; i++)
+		nonzero += p[i] != 0;
+	UNIT_ASSERT_INT(nonzero, 0);
+	arena_free(a);
+}
+
+static void
+test_reset(void)
+{
+	struct sb_arena	*a = arena_new(2048);
+	char		*p;
+	int		 i;
+
+	for (i = 0; i < 100; i++)
+		arena_alloc(a, 300);
+	arena_alloc(a, 100000);
+	CU_ASSERT(arena_reserved(a) > 2048);
+	arena_reset(a);
+	UNIT_ASSERT_INT(arena_used(a), 0);
+	UNIT_ASSERT_INT(arena_reserved(a), 2048);
+	/* Still usable, both within the kept chunk and beyond it. */
+	p = arena_strdup(a, "after reset");
+	UNIT_ASSERT_STR(p, "after reset");
+	p = arena_alloc(a, 10000);
+	memset(p, 1, 10000);
+	CU_ASSERT(p[9999] == 1);
+	UNIT_ASSERT_INT(arena_used(a), 16 + 10000);
+	arena_free(a);
+}
+
+/* A request-like workload: small strings, a header array, one large body. */
+static void
+workload(struct sb_arena *a, int n)
+{
+	int i;
+
+	for (i = 0; i < 50; i++)
+		arena_printf(a, "header-%d: value-%d", i, n);
+	arena_calloc(a, 16, sizeof(void *));
+	memset(arena_alloc(a, 70000), 0, 70000);
+	arena_strdup(a, "/api/v1/version");
+}
+
+static void
+test_reserved_stable_over_cycles(void)
+{
+	struct sb_arena	*a = arena_new(4096);
+	size_t		 peak_first, idle_first, peak, grew = 0, leaked = 0;
+	int		 n;
+
+	workload(a, 0);
+	peak_first = arena_reserved(a);
+	arena_reset(a);
+	idle_first = arena_reserved(a);
+	for (n = 1; n <= 1000; n++) {
+		workload(a, n);
+		peak = arena_reserved(a);
+		if (peak > peak_first)
+			grew++;
+		arena_reset(a);
+		if (arena_reserved(a) != idle_first || arena_used(a) != 0)
+			leaked++;
+	}
+	UNIT_ASSERT_INT(grew, 0);
+	UNIT_ASSERT_INT(leaked, 0);
+	UNIT_ASSERT_INT(idle_first, 4096);
+	arena_free(a);
+}
+
+void
+suite_arena(void)
+{
+	CU_pSuite s = unit_suite("arena", NULL, NULL);
+
+	unit_test(s, "allocations are 16-byte aligned and disjoint", test_alignment);
+	unit_test(s, "arena_used counts rounded sizes", test_used_counts_rounded);
+	unit_test(s, "tiny chunk sizes are raised; arena_free(NULL) is safe", test_minimum_chunk);
+	unit_test(s, "growth across chunks keeps earlier blocks", test_growth_across_chunks);
+	unit_test(s, "oversized allocations get their own chunk", test_oversized);
+	unit_test(s, "strdup, strndup and printf", test_strings);
+	unit_test(s, "calloc zeroes memory reused after reset", test_calloc_zeroes_reused_memory);
+	unit_test(s, "reset frees extra chunks and stays usable", test_reset);
+	unit_test(s, "reserved bytes stable over 1000 reset cycles",
+	    test_reserved_stable_over_cycles);
+}
