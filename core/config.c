@@ -158,6 +158,15 @@ trim(char *s)
 	return s;
 }
 
+/* Is s blank, or blank then a comment? */
+static int
+only_comment(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0' || *s == '#' || *s == ';';
+}
+
 /* Parses one file.  Values may be quoted with "..." to keep leading blanks or
  * a '#'; otherwise a '#' or ';' after a blank starts a comment. */
 static int
@@ -183,7 +192,8 @@ parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
-			if ((p = strchr(s, ']')) == NULL || p[1] != '\0' || p - s - 1 >= (long)sizeof(section)) {
+			if ((p = strchr(s, ']')) == NULL || !only_comment(p + 1) ||
+			    p - s - 1 >= (long)sizeof(section)) {
 				snprintf(err, errlen, "%s:%d: malformed section header", path, lineno);
 				goto out;
 			}
@@ -199,8 +209,13 @@ parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 		name = trim(s);
 		value = trim(eq + 1);
 		if (*value == '"') {
-			if ((p = strrchr(value + 1, '"')) == NULL) {
+			if ((p = strchr(value + 1, '"')) == NULL) {
 				snprintf(err, errlen, "%s:%d: unterminated quote", path, lineno);
+				goto out;
+			}
+			if (!only_comment(p + 1)) {
+				snprintf(err, errlen, "%s:%d: unexpected text after the closing quote",
+				    path, lineno);
 				goto out;
 			}
 			*p = '\0';

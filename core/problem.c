@@ -40,7 +40,13 @@ http_reason(int status)
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
 	}
-	return status < 500 ? "Client Error" : "Server Error";
+	switch (status / 100) {
+	case 1: return "Informational";
+	case 2: return "Success";
+	case 3: return "Redirection";
+	case 4: return "Client Error";
+	}
+	return "Server Error";
 }
 
 json_t *

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "fcgi-app.h"
 
@@ -58,11 +59,17 @@ static void
 request_id_new(char out[65])
 {
 	static const char	 hex[] = "0123456789abcdef";
+	static uint64_t		 fallback;
 	unsigned char		 b[16];
+	uint64_t		 mix[2];
 	size_t			 i;
 
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		memset(b, 0, sizeof(b));
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		/* Not secret, only distinct: pid, time and a counter. */
+		mix[0] = ((uint64_t)getpid() << 32) ^ (uint64_t)clock_real_ms();
+		mix[1] = ++fallback ^ (uint64_t)clock_mono_us();
+		memcpy(b, mix, sizeof(b));
+	}
 	for (i = 0; i < sizeof(b); i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 15];

@@ -87,10 +87,13 @@ pattern_match(const char *pattern, const char *path, struct sb_arena *a,
 static void
 allow_add(char *allow, size_t len, const char *method)
 {
-	size_t used = strlen(allow);
+	size_t		 used = strlen(allow), n = strlen(method);
+	const char	*p;
 
-	if (strstr(allow, method) != NULL)
-		return;
+	/* Exact tokens only: "GET" must not hide behind "GETX". */
+	for (p = allow; (p = strstr(p, method)) != NULL; p += n)
+		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return;
 	snprintf(allow + used, len - used, "%s%s", used ? ", " : "", method);
 }
 

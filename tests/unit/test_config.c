@@ -442,6 +442,32 @@ test_example_loads(void)
 	config_free(&cfg);
 }
 
+/* A quoted value ends at its closing quote; only a comment may follow, and a
+ * section header may carry a comment too. */
+static void
+test_quotes_and_trailing_comments(void)
+{
+	struct sb_config	 cfg;
+	const char		*path;
+	char			 err[512], want[600];
+
+	UNIT_ASSERT_INT(load_text(&cfg, "[database] # the database\n"
+	    "url = \"a#b\" # \"not part of it\"\n", &path, err, sizeof(err)), 0);
+	UNIT_ASSERT_STR(cfg.database.url, "a#b");
+	config_free(&cfg);
+
+	UNIT_ASSERT_INT(load_text(&cfg, "[database]\nurl = \"a\" junk\n", &path, err,
+	    sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: unexpected text after the closing quote", path);
+	UNIT_ASSERT_STR(err, want);
+	config_free(&cfg);
+
+	UNIT_ASSERT_INT(load_text(&cfg, "[database] junk\n", &path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:1: malformed section header", path);
+	UNIT_ASSERT_STR(err, want);
+	config_free(&cfg);
+}
+
 void
 suite_config(void)
 {
@@ -459,4 +485,5 @@ suite_config(void)
 	unit_test(s, "conf/switchboard.conf.example documents every key",
 	    test_example_documents_every_key);
 	unit_test(s, "conf/switchboard.conf.example loads", test_example_loads);
+	unit_test(s, "quoted values and trailing comments", test_quotes_and_trailing_comments);
 }

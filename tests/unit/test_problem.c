@@ -68,6 +68,10 @@ test_reasons(void)
 	/* Unknown codes get their class' generic phrase. */
 	UNIT_ASSERT_STR(http_reason(499), "Client Error");
 	UNIT_ASSERT_STR(http_reason(599), "Server Error");
+	/* Below 400 the class is not an error (these read "Client Error" once). */
+	UNIT_ASSERT_STR(http_reason(103), "Informational");
+	UNIT_ASSERT_STR(http_reason(299), "Success");
+	UNIT_ASSERT_STR(http_reason(399), "Redirection");
 }
 
 /* Every status that has a metrics slot is one the program may send, so its

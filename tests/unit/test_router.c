@@ -285,6 +285,22 @@ test_real_table(void)
 	arena_reset(arena);
 }
 
+/* A method whose name contains another's must not hide it from Allow. */
+static void
+test_allow_exact_tokens(void)
+{
+	static const struct route prefixed[] = {
+		{ "GETX", "/p", NULL, NULL, 0 },
+		{ "GET", "/p", NULL, NULL, 0 },
+	};
+	struct route_match	 m;
+	struct sb_arena		*a = arena_new(4096);
+
+	UNIT_ASSERT_INT(router_match(prefixed, 2, "DELETE", "/p", a, &m), ROUTE_METHOD_NOT_ALLOWED);
+	UNIT_ASSERT_STR(m.allow, "GETX, GET, HEAD, OPTIONS");
+	arena_free(a);
+}
+
 void
 suite_router(void)
 {
@@ -300,4 +316,5 @@ suite_router(void)
 	unit_test(s, "empty segments never match a parameter", test_empty_segment);
 	unit_test(s, "url_decode", test_url_decode);
 	unit_test(s, "the real route table", test_real_table);
+	unit_test(s, "Allow lists exact method tokens", test_allow_exact_tokens);
 }
