@@ -25,6 +25,7 @@ struct child {
 	unsigned	 gen;		/* config generation it was forked with */
 	int64_t		 started_us;
 	int		 draining;	/* sent SIGTERM by us */
+	int64_t		 drain_deadline_us;	/* SIGKILL after this */
 };
 
 static struct child		 children[MAX_CHILDREN];
@@ -151,6 +152,7 @@ spawn(struct app *app, int listen_fd)
 	children[nchildren].gen = generation;
 	children[nchildren].started_us = clock_mono_us();
 	children[nchildren].draining = 0;
+	children[nchildren].drain_deadline_us = 0;
 	nchildren++;
 	gauge_add(&app->metrics->workers, 1);
 }
@@ -210,8 +212,28 @@ roll(struct app *app, int listen_fd, int target)
 	if ((int)count(1, 0) < target)
 		spawn(app, listen_fd);
 	children[i].draining = 1;
+	children[i].drain_deadline_us = clock_mono_us() +
+	    (int64_t)app->cfg.server.shutdown_grace * 1000000;
 	kill(children[i].pid, SIGTERM);
 	counter_add(&app->metrics->restarts_reload, 1);
+}
+
+/* A worker that does not finish its request within the grace period is killed,
+ * so one stuck request cannot hold up a reload forever. */
+static void
+kill_overdue(void)
+{
+	int64_t	 now = clock_mono_us();
+	size_t	 i;
+
+	for (i = 0; i < nchildren; i++)
+		if (children[i].draining && children[i].drain_deadline_us != 0 &&
+		    now >= children[i].drain_deadline_us) {
+			log_warn("draining worker overran the grace period: killed", "{s:i}",
+			    "pid", (int)children[i].pid);
+			kill(children[i].pid, SIGKILL);
+			children[i].drain_deadline_us = 0;
+		}
 }
 
 static void
@@ -285,6 +307,7 @@ master_run(struct sb_config *cfg, const char *config_path)
 			}
 		} else {
 			target = target_workers(&app.cfg);
+			kill_overdue();
 			roll(&app, listen_fd, target);
 			while ((int)count(0, 0) < target && now >= next_spawn_us &&
 			    nchildren < MAX_CHILDREN)

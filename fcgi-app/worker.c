@@ -33,10 +33,12 @@ static volatile sig_atomic_t	 stopping;
 static int			 listen_fd_global = -1;
 static int			 devnull_fd = -1;
 
-/* SIGTERM: finish the request in hand, then exit.  Replacing the listening
- * socket with /dev/null makes the next (or the blocked, restarted) accept()
- * fail at once, so an idle worker leaves without waiting for a connection,
- * and SA_RESTART keeps the in-flight request's reads and writes whole. */
+/* SIGTERM: finish the request in hand, then exit.  The signal is blocked while
+ * a request is in hand (a socket with SO_RCVTIMEO fails reads with EINTR even
+ * under SA_RESTART, and libfcgi does not retry them), so it arrives between
+ * requests.  Replacing the listening socket with /dev/null then makes the next
+ * (or the blocked, restarted) accept() fail at once, so an idle worker leaves
+ * without waiting for a connection. */
 static void
 on_term(int sig)
 {
@@ -182,6 +184,7 @@ worker_main(struct app *app, int listen_fd)
 	struct sb_arena	*arena;
 	struct sb_req	 req;
 	struct timeval	 tv;
+	sigset_t	 term;
 	pid_t		 parent = getppid();
 	long		 served = 0;
 
@@ -199,14 +202,19 @@ worker_main(struct app *app, int listen_fd)
 	tv.tv_sec = app->cfg.http.request_timeout;
 	tv.tv_usec = 0;
 
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 	while (!stopping) {
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		/* A client that stalls mid-body cannot hold the worker forever. */
 		setsockopt(fr.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		req_init(&req, app, &fr, fr.envp, arena);
 		dispatch(&req);
 		FCGX_Finish_r(&fr);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		arena_reset(arena);
 		if (app->cfg.server.max_requests > 0 && ++served >= app->cfg.server.max_requests)
 			break;

@@ -69,6 +69,33 @@ check "workers recycled after max_requests ($recycled replaced)" test "$recycled
 cp "$STATE/conf.saved" "$SB_CONF"
 reload
 
+# A reload lets an upload in progress finish, and kills a request stuck past the grace period.
+sed -i 's/^\[server\]$/[server]\nshutdown_grace = 2/' "$SB_CONF"
+reload
+sb_wait_for '[ "$(nworkers)" = 4 ] && [ "$(ps --ppid "$MASTER" -o etimes= | sort -n | tail -n 1 | tr -d " ")" -ge 1 ]' 10
+post_head='POST /api/v1/version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n'
+exec 7<>"/dev/tcp/127.0.0.1/$CADDY_PORT"
+exec 8<>"/dev/tcp/127.0.0.1/$CADDY_PORT"
+printf "$post_head"'{"a": ' >&7
+printf "$post_head"'{"b": ' >&8
+sleep 0.5
+old=$(workers)
+t0=$(date +%s%N)
+reload
+sleep 0.5
+printf '12345}' >&7
+answer=$(timeout 5 head -n 1 <&7 | tr -d '\r')
+expect_eq "an upload in progress during a reload is answered, not cut" "HTTP/1.1 405 Method Not Allowed" "$answer"
+check "the reload replaces every worker, the stuck one within the grace period" sb_wait_for \
+	'[ "$(nworkers)" = 4 ] && [ -z "$(comm -12 <(echo "$old") <(workers))" ]' 10
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "the whole reload took under grace + 3 s (${ms} ms)" test "$ms" -lt 5000
+check "the overrun was logged" grep -q 'draining worker overran the grace period' "$STATE/fcgi.log"
+exec 7>&- 8>&-
+cp "$STATE/conf.saved" "$SB_CONF"
+reload
+sb_wait_for '[ "$(nworkers)" = 4 ]' 10
+
 # A bad configuration on reload is refused and the old one keeps serving.
 printf '[server]\nworkers = lots\n' >"$SB_CONF"
 reload
