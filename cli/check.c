@@ -45,8 +45,9 @@ check_db(const char *what, const char *url, const struct sb_config *cfg, int sch
 			v = db_schema_version(&db, &err);
 			if ((nl = strchr(db.last_error, '\n')) != NULL)
 				*nl = '\0';
-			if (v == SB_SCHEMA_VERSION)
-				report(1, "schema", "at version %d", v);
+			if (v >= SB_SCHEMA_VERSION)
+				report(1, "schema", "at version %d (this build needs %d)", v,
+				    SB_SCHEMA_VERSION);
 			else if (v < 0)
 				report(0, "schema", "cannot read schema_migrations (%s): run "
 				    "switchboardctl migrate", db.last_error);

@@ -48,37 +48,24 @@ cache_close(struct sb_cache *c)
 	free(c);
 }
 
-/* Asks one server for its stats over a fresh connection. */
-static memcached_return_t
-ping_server(const memcached_st *mc, const memcached_instance_st *srv, void *arg)
-{
-	memcached_stat_st	 st;
-	memcached_return_t	 rc;
-	int			*down = arg;
-
-	(void)mc;
-	memset(&st, 0, sizeof(st));
-	rc = memcached_stat_servername(&st, NULL, memcached_server_name(srv),
-	    memcached_server_port(srv));
-	if (rc != MEMCACHED_SUCCESS) {
-		log_warn("memcached unreachable", "{s:s, s:i, s:s}", "host",
-		    memcached_server_name(srv), "port", (int)memcached_server_port(srv),
-		    "error", memcached_strerror(NULL, rc));
-		(*down)++;
-	}
-	return MEMCACHED_SUCCESS;
-}
-
 enum sb_err
 cache_ping(struct sb_cache *c)
 {
-	memcached_server_fn	 fn[1] = { ping_server };
-	int			 down = 0;
+	memcached_st		*probe;
+	memcached_return_t	 rc;
 
-	/* memcached_version() would skip servers whose version it already
-	 * knows, so it cannot tell that one went away: ask each directly. */
 	if (c == NULL)
 		return SB_ERR_UNAVAILABLE;
-	memcached_server_cursor(c->mc, fn, &down, 1);
-	return down == 0 ? SB_OK : SB_ERR_UNAVAILABLE;
+	/* memcached_version() skips servers whose version it already knows, so it
+	 * cannot tell that one went away: ask from a fresh clone, which knows none
+	 * and keeps our timeouts. */
+	if ((probe = memcached_clone(NULL, c->mc)) == NULL)
+		sb_oom(sizeof(memcached_st));
+	rc = memcached_version(probe);
+	memcached_free(probe);
+	if (rc != MEMCACHED_SUCCESS) {
+		log_warn("memcached unreachable", "{s:s}", "error", memcached_strerror(NULL, rc));
+		return SB_ERR_UNAVAILABLE;
+	}
+	return SB_OK;
 }

@@ -68,7 +68,7 @@ log_msg(enum sb_log_level level, const char *msg, const char *fields_fmt, ...)
 			json_object_set_new(o, "log_error", json_string(jerr.text));
 		json_decref(fields);
 	}
-	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (line == NULL)
 		sb_oom(0);

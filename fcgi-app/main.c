@@ -47,12 +47,13 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (path == NULL)
+	/* A file named by -c or $SWITCHBOARD_CONFIG must exist; a missing default
+	 * file means defaults and environment. */
+	if (path == NULL) {
 		path = config_default_path();
-	/* A missing default file is fine (defaults and environment); a named one must exist. */
-	if (access(path, F_OK) != 0 && getenv("SWITCHBOARD_CONFIG") == NULL &&
-	    strcmp(path, SB_SYSCONFDIR "/switchboard.conf") == 0)
-		path = NULL;
+		if (getenv("SWITCHBOARD_CONFIG") == NULL && access(path, F_OK) != 0)
+			path = NULL;
+	}
 	log_init("switchboard-fcgi", SB_LOG_INFO);
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
 		log_error("configuration invalid", "{s:s}", "error", err);

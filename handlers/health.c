@@ -27,14 +27,16 @@ h_readyz(struct sb_req *req)
 	} else {
 		json_object_set_new(checks, "database", json_string("ok"));
 		version = db_schema_version(&app->db, &err);
-		if (version == SB_SCHEMA_VERSION)
+		/* Migrations only add (expand, then contract in a later release), so a
+		 * newer schema serves this build: hosts can be upgraded one by one. */
+		if (version >= SB_SCHEMA_VERSION)
 			json_object_set_new(checks, "schema", json_string("ok"));
 		else {
 			json_object_set_new(checks, "schema", version < 0 ?
 			    json_string("unreadable") :
 			    json_sprintf("at version %d, expected %d", version, SB_SCHEMA_VERSION));
-			snprintf(detail, sizeof(detail), "the schema is not at version %d: run "
-			    "switchboardctl migrate", SB_SCHEMA_VERSION);
+			snprintf(detail, sizeof(detail), "the schema is older than version %d: "
+			    "run switchboardctl migrate", SB_SCHEMA_VERSION);
 			ready = 0;
 		}
 	}

@@ -97,4 +97,19 @@ http GET "$CADDY_URL/healthz" -H 'X-Request-Id: access-log-probe'
 sleep 0.2
 line=$(grep '"request_id":"access-log-probe"' "$STATE/fcgi.log" | grep '"msg":"request"' | tail -n 1)
 expect_match "access log line has method, route, status, bytes, duration" \
-	'"method":"GET","route":"/healthz","path":"/healthz","status":200,"bytes":[0-9]+,"duration_ms":[0-9.]+' "$line"
+	'"method":"GET","route":"/healthz","path":"/healthz","status":200,"bytes":[0-9]+,"duration_ms":[0-9]+(\.[0-9]{1,6})?[,}]' "$line"
+
+# The schema may be ahead of this build (hosts upgraded one by one), never behind it.
+psql_app() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX -v ON_ERROR_STOP=1 "$@"; }
+psql_app -c "INSERT INTO schema_migrations VALUES (9999, '9999_later.sql', 'x')"
+http GET "$CADDY_URL/readyz"
+expect_eq "a schema newer than the build is ready" 200 "$H_STATUS"
+psql_app -c "DELETE FROM schema_migrations WHERE version = 9999"
+newest=$(psql_app -c "SELECT max(version) FROM schema_migrations")
+psql_app -c "UPDATE schema_migrations SET version = 0 WHERE version = $newest"
+http GET "$CADDY_URL/readyz"
+expect_eq "a schema older than the build is not ready" 503 "$H_STATUS"
+expect_match "and says to migrate" 'older than version [0-9]+: run switchboardctl migrate.*"schema":"at version 0, expected [0-9]+"' "$H_BODY"
+psql_app -c "UPDATE schema_migrations SET version = $newest WHERE version = 0"
+http GET "$CADDY_URL/readyz"
+expect_eq "ready again once the schema is back" 200 "$H_STATUS"

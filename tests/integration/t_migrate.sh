@@ -68,6 +68,16 @@ printf '[server]\nworkers = 2\nbogus_key = 1\n' >"$STATE/bad.conf"
 out=$("$SB_BUILD/switchboard-fcgi" -t -c "$STATE/bad.conf" 2>&1); rc=$?
 expect_eq "switchboard-fcgi -t rejects an unknown key" 1 "$rc"
 expect_match "the error names file and line" "bad\.conf:3: unknown key \"bogus_key\" in \[server\]" "$out"
+out=$("$SB_BUILD/switchboard-fcgi" -t -c "$STATE/no-such.conf" 2>&1); rc=$?
+expect_eq "a config file named with -c must exist" 1 "$rc"
+expect_match "and the error names it" 'no-such\.conf: No such file or directory' "$out"
+default_conf=$(sed -n 's/^sysconfdir = //p' "$SB_BUILD/Makefile" | sed "s#\${prefix}#$(sed -n 's/^prefix = //p' "$SB_BUILD/Makefile")#")/switchboard/switchboard.conf
+if [ ! -e "$default_conf" ]; then
+	"$SB_BUILD/switchboard-fcgi" -t -c "$default_conf" >/dev/null 2>&1
+	expect_eq "so must the default file when named with -c (as the unit does)" 1 "$?"
+	out=$(env -u SWITCHBOARD_CONFIG "$SB_BUILD/switchboard-fcgi" -t 2>&1)
+	expect_match "without -c a missing default file means defaults and environment" 'configuration ok \(defaults and environment\)' "$out"
+fi
 out=$(SWITCHBOARD_SERVER_WORKERS=many "$SB_BUILD/switchboard-fcgi" -t -c "$SB_CONF" 2>&1); rc=$?
 expect_eq "a bad environment override is rejected" 1 "$rc"
 expect_match "the error names the variable" 'SWITCHBOARD_SERVER_WORKERS: expected a whole number' "$out"
