@@ -69,11 +69,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (path == NULL) {
-		path = config_default_path();
-		if (access(path, F_OK) != 0 && getenv("SWITCHBOARD_CONFIG") == NULL)
-			path = NULL;	/* defaults and environment only */
-	}
+	path = config_resolve_path(path);
 	log_init("switchboardctl", SB_LOG_WARN);
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "switchboardctl: configuration invalid: %s\n", err);

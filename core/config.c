@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -299,11 +300,16 @@ config_free(struct sb_config *cfg)
 }
 
 const char *
-config_default_path(void)
+config_resolve_path(const char *named)
 {
 	const char *p = getenv("SWITCHBOARD_CONFIG");
 
-	return p != NULL && *p != '\0' ? p : SB_SYSCONFDIR "/switchboard.conf";
+	if (named != NULL)
+		return named;
+	if (p != NULL && *p != '\0')
+		return p;
+	return access(SB_SYSCONFDIR "/switchboard.conf", F_OK) == 0 ?
+	    SB_SYSCONFDIR "/switchboard.conf" : NULL;
 }
 
 void

@@ -118,8 +118,10 @@ struct sb_config {
  * cfg's strings are owned by cfg: config_free(). */
 int	 config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen);
 void	 config_free(struct sb_config *);
-/* The default file: $SWITCHBOARD_CONFIG, else SB_SYSCONFDIR/switchboard.conf. */
-const char *config_default_path(void);
+/* The file to read: the one named (by -c), else $SWITCHBOARD_CONFIG, else
+ * SB_SYSCONFDIR/switchboard.conf if it exists, else NULL (defaults and the
+ * environment).  A file named by -c or the variable must exist: config_load fails. */
+const char *config_resolve_path(const char *named);
 /* Calls fn once per known key ("section.key", env name, description). */
 void	 config_each_key(void (*fn)(const char *key, const char *env, const char *desc, void *),
 	    void *arg);

@@ -47,13 +47,7 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	/* A file named by -c or $SWITCHBOARD_CONFIG must exist; a missing default
-	 * file means defaults and environment. */
-	if (path == NULL) {
-		path = config_default_path();
-		if (getenv("SWITCHBOARD_CONFIG") == NULL && access(path, F_OK) != 0)
-			path = NULL;
-	}
+	path = config_resolve_path(path);
 	log_init("switchboard-fcgi", SB_LOG_INFO);
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
 		log_error("configuration invalid", "{s:s}", "error", err);

@@ -83,6 +83,37 @@ sb_stop_pidfile() {
 	rm -f "$pidfile"
 }
 
+# sb_spawn NAME PIDFILE LOG WAIT SECONDS CMD...: CMD in the background, its
+# output appended to LOG, its PID in PIDFILE; succeeds once WAIT does.
+sb_spawn() {
+	local name=$1 pidfile=$2 log=$3 wait=$4 secs=$5
+	shift 5
+	"$@" >>"$log" 2>&1 &
+	echo $! >"$pidfile"
+	sb_wait_for "$wait" "$secs" || { sb_log "$name did not start: see $log"; return 1; }
+}
+
+# sb_build NAME [configure flags...]: an out-of-tree build in var/build/NAME
+# (reconfigured when the flags change); prints the build directory.
+sb_build() {
+	local name=$1 var=$SB_ROOT/var dir=$SB_ROOT/var/build/$1
+	shift
+	mkdir -p "$dir"
+	if [ ! -x "$SB_ROOT/configure" ] || [ "$SB_ROOT/configure.ac" -nt "$SB_ROOT/configure" ] ||
+		[ "$SB_ROOT/Makefile.am" -nt "$SB_ROOT/Makefile.in" ]; then
+		(cd "$SB_ROOT" && autoreconf --install --force >"$var/autoreconf.log" 2>&1) ||
+			{ sb_log "autoreconf failed: see $var/autoreconf.log"; return 1; }
+	fi
+	if [ ! -f "$dir/Makefile" ] || [ "$(cat "$dir/.flags" 2>/dev/null)" != "$*" ]; then
+		(cd "$dir" && "$SB_ROOT/configure" "$@" >configure.out 2>&1) ||
+			{ sb_log "configure failed: see $dir/configure.out and $dir/config.log"; return 1; }
+		echo "$*" >"$dir/.flags"
+	fi
+	(cd "$dir" && make -j"$(nproc)" all >make.out 2>&1) ||
+		{ tail -n 30 "$dir/make.out" >&2; sb_log "build failed: see $dir/make.out"; return 1; }
+	printf '%s\n' "$dir"
+}
+
 # Runs a command as the postgres user when we are root (PostgreSQL refuses root).
 sb_as_pg() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -128,11 +159,9 @@ sb_memcached_start() {
 	local dir=$1 port=$2 user=()
 	sb_alive "$dir/memcached.pid" && return 0
 	[ "$(id -u)" = 0 ] && user=(-u nobody)
-	memcached -l 127.0.0.1 -p "$port" -U 0 -m 64 -c 4096 "${user[@]}" \
-		>"$dir/memcached.log" 2>&1 &
-	echo $! >"$dir/memcached.pid"
-	sb_wait_for "exec 3<>/dev/tcp/127.0.0.1/$port" 5 ||
-		{ sb_log "memcached did not start: see $dir/memcached.log"; return 1; }
+	sb_spawn memcached "$dir/memcached.pid" "$dir/memcached.log" \
+		"exec 3<>/dev/tcp/127.0.0.1/$port" 5 \
+		memcached -l 127.0.0.1 -p "$port" -U 0 -m 64 -c 4096 "${user[@]}"
 }
 
 # sb_fcgi_start DIR BINDIR CONFIG: switchboard-fcgi creating its socket in DIR/run.
@@ -140,10 +169,8 @@ sb_fcgi_start() {
 	local dir=$1 bindir=$2 conf=$3
 	sb_alive "$dir/fcgi.pid" && return 0
 	mkdir -p "$dir/run"
-	SWITCHBOARD_CONFIG=$conf "$bindir/switchboard-fcgi" -c "$conf" >>"$dir/fcgi.log" 2>&1 &
-	echo $! >"$dir/fcgi.pid"
-	sb_wait_for "[ -S '$dir/run/fcgi.sock' ]" 10 ||
-		{ sb_log "switchboard-fcgi did not start: see $dir/fcgi.log"; return 1; }
+	sb_spawn switchboard-fcgi "$dir/fcgi.pid" "$dir/fcgi.log" "[ -S '$dir/run/fcgi.sock' ]" 10 \
+		env SWITCHBOARD_CONFIG="$conf" "$bindir/switchboard-fcgi" -c "$conf"
 }
 
 # sb_caddy_start DIR PORT SOCKET: the shipped conf/Caddyfile on 127.0.0.1:PORT.
@@ -151,14 +178,12 @@ sb_caddy_start() {
 	local dir=$1 port=$2 sock=$3
 	sb_alive "$dir/caddy.pid" && return 0
 	mkdir -p "$dir/caddy"
-	XDG_DATA_HOME=$dir/caddy XDG_CONFIG_HOME=$dir/caddy \
-	SWITCHBOARD_SITE="http://127.0.0.1:$port" SWITCHBOARD_BIND=127.0.0.1 \
-	SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET=$sock \
-	SWITCHBOARD_WEB_ROOT=$SB_ROOT/web SWITCHBOARD_CADDY_LOG="file $dir/caddy/access.log" \
-		caddy run --adapter caddyfile --config "$SB_ROOT/conf/Caddyfile" >>"$dir/caddy.log" 2>&1 &
-	echo $! >"$dir/caddy.pid"
-	sb_wait_for "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 ||
-		{ sb_log "Caddy did not start: see $dir/caddy.log"; return 1; }
+	sb_spawn Caddy "$dir/caddy.pid" "$dir/caddy.log" "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 \
+		env XDG_DATA_HOME="$dir/caddy" XDG_CONFIG_HOME="$dir/caddy" \
+		SWITCHBOARD_SITE="http://:$port" SWITCHBOARD_BIND=127.0.0.1 \
+		SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET="$sock" \
+		SWITCHBOARD_WEB_ROOT="$SB_ROOT/web" SWITCHBOARD_CADDY_LOG="file $dir/caddy/access.log" \
+		caddy run --adapter caddyfile --config "$SB_ROOT/conf/Caddyfile"
 }
 
 # sb_apache_start DIR PORT SOCKET: the shipped conf/apache2/switchboard.conf,

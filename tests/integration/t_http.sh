@@ -113,3 +113,7 @@ expect_match "and says to migrate" 'older than version [0-9]+: run switchboardct
 psql_app -c "UPDATE schema_migrations SET version = $newest WHERE version = 0"
 http GET "$CADDY_URL/readyz"
 expect_eq "ready again once the schema is back" 200 "$H_STATUS"
+
+# The local stack answers whatever name the browser used for the loopback address.
+http GET "$CADDY_URL/healthz" -H 'Host: localhost'
+expect_eq "Caddy answers Host: localhost as well as 127.0.0.1" 200 "$H_STATUS"
