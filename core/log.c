@@ -40,6 +40,61 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* Appends s to buf as the inside of a JSON string; returns the new length.
+ * Stops early (never overflowing) when buf is full. */
+static size_t
+json_escape(char *buf, size_t len, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+
+	for (; *s != '\0' && len + 6 < cap; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[len++] = '\\';
+			buf[len++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			memcpy(buf + len, "\\u00", 4);
+			buf[len + 4] = hex[c >> 4];
+			buf[len + 5] = hex[c & 15];
+			len += 6;
+		} else
+			buf[len++] = (char)c;
+	}
+	return len;
+}
+
+void
+log_access(const char *method, const char *route, const char *path, int status, size_t bytes,
+    double duration_ms)
+{
+	char	 line[4096], ts[32];
+	size_t	 n;
+
+	if (SB_LOG_INFO < log_threshold)
+		return;
+	clock_iso8601(ts);
+	n = (size_t)snprintf(line, sizeof(line),
+	    "{\"ts\":\"%s\",\"level\":\"info\",\"program\":\"", ts);
+	n = json_escape(line, n, sizeof(line), log_program);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"msg\":\"request\"");
+	if (log_request_id[0] != '\0') {
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"request_id\":\"");
+		n = json_escape(line, n, sizeof(line), log_request_id);
+		line[n++] = '"';
+	}
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"method\":\"");
+	n = json_escape(line, n, sizeof(line) - 1024, method);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"route\":\"");
+	n = json_escape(line, n, sizeof(line) - 768, route);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\",\"path\":\"");
+	/* A path is cut rather than the line: the rest of the fields must fit. */
+	n = json_escape(line, n, sizeof(line) - 512, path);
+	n += (size_t)snprintf(line + n, sizeof(line) - n,
+	    "\",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f}\n", status, bytes, duration_ms);
+	(void)!write(STDERR_FILENO, line, n < sizeof(line) ? n : sizeof(line));
+}
+
 void
 log_msg(enum sb_log_level level, const char *msg, const char *fields_fmt, ...)
 {

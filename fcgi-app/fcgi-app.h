@@ -133,6 +133,8 @@ const char	*req_path_param(const struct sb_req *, const char *name);
 int		 req_is_loopback(const struct sb_req *);
 int		 content_type_is_json(const char *);
 int		 request_id_valid(const char *);
+/* Seeds this process' request ids: every worker calls it once after fork. */
+void		 request_ids_init(void);
 /* Reads and checks the body (size, media type, JSON); on failure req->problem is set. */
 enum sb_err	 req_read_body(struct sb_req *);
 void		 req_free(struct sb_req *);

@@ -55,26 +55,27 @@ request_id_valid(const char *id)
 	return i > 0;
 }
 
+/* A request id is distinct, not secret: 64 random bits drawn once per process
+ * and a 64-bit counter, so there is no syscall per request. */
+static uint64_t	 id_prefix, id_counter;
+static int	 id_seeded;
+
+void
+request_ids_init(void)
+{
+	if (getrandom(&id_prefix, sizeof(id_prefix), 0) != (ssize_t)sizeof(id_prefix))
+		id_prefix = ((uint64_t)getpid() << 40) ^ (uint64_t)clock_real_ms() ^
+		    (uint64_t)clock_mono_us();
+	id_counter = 0;
+	id_seeded = 1;
+}
+
 static void
 request_id_new(char out[65])
 {
-	static const char	 hex[] = "0123456789abcdef";
-	static uint64_t		 fallback;
-	unsigned char		 b[16];
-	uint64_t		 mix[2];
-	size_t			 i;
-
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		/* Not secret, only distinct: pid, time and a counter. */
-		mix[0] = ((uint64_t)getpid() << 32) ^ (uint64_t)clock_real_ms();
-		mix[1] = ++fallback ^ (uint64_t)clock_mono_us();
-		memcpy(b, mix, sizeof(b));
-	}
-	for (i = 0; i < sizeof(b); i++) {
-		out[2 * i] = hex[b[i] >> 4];
-		out[2 * i + 1] = hex[b[i] & 15];
-	}
-	out[32] = '\0';
+	if (!id_seeded)
+		request_ids_init();
+	snprintf(out, 65, "%016lx%016lx", (unsigned long)id_prefix, (unsigned long)++id_counter);
 }
 
 void

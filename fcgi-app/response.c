@@ -86,19 +86,42 @@ resp_send(struct sb_req *req, int status, const char *content_type, const void *
 		out(req, body, len);
 }
 
-/* Serializes v (stealing the reference) and sends it with a trailing newline. */
+struct dump {
+	struct sb_arena	*arena;
+	char		*buf;
+	size_t		 len, cap;
+};
+
+/* json_dump_callback's sink: appends to an arena buffer that doubles as needed. */
+static int
+dump_append(const char *s, size_t n, void *arg)
+{
+	struct dump	*d = arg;
+	char		*grown;
+
+	if (d->len + n + 1 > d->cap) {
+		while (d->len + n + 1 > d->cap)
+			d->cap *= 2;
+		grown = arena_alloc(d->arena, d->cap);
+		memcpy(grown, d->buf, d->len);
+		d->buf = grown;
+	}
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+	return 0;
+}
+
+/* Serializes v in one pass (stealing the reference) and sends it with a trailing newline. */
 static void
 send_json(struct sb_req *req, int status, const char *content_type, json_t *v)
 {
-	char	*buf;
-	size_t	 len;
+	struct dump d = { req->arena, NULL, 0, 1024 };
 
-	len = json_dumpb(v, NULL, 0, JSON_COMPACT);
-	buf = arena_alloc(req->arena, len + 1);
-	json_dumpb(v, buf, len, JSON_COMPACT);
-	buf[len] = '\n';
+	d.buf = arena_alloc(req->arena, d.cap);
+	json_dump_callback(v, dump_append, &d, JSON_COMPACT);
+	d.buf[d.len++] = '\n';
 	json_decref(v);
-	resp_send(req, status, content_type, buf, len + 1);
+	resp_send(req, status, content_type, d.buf, d.len);
 }
 
 void

@@ -146,10 +146,8 @@ dispatch(struct sb_req *req)
 	hist_observe(&m->latency[slot], us);
 	gauge_add(&m->in_flight, -1);
 	if (app->cfg.log.access)
-		log_info("request", "{s:s, s:s, s:s, s:i, s:I, s:f}",
-		    "method", req->method, "route", req->route ? req->route->pattern : "",
-		    "path", req->path, "status", req->status, "bytes", (json_int_t)req->bytes_out,
-		    "duration_ms", (double)us / 1000.0);
+		log_access(req->method, req->route ? req->route->pattern : "", req->path,
+		    req->status, req->bytes_out, (double)us / 1000.0);
 	log_set_request_id(NULL);
 	req_free(req);
 }
@@ -194,6 +192,7 @@ worker_main(struct app *app, int listen_fd)
 	if (getppid() != parent)
 		return 0;
 
+	request_ids_init();
 	db_init(&app->db, app->cfg.database.url, app->cfg.database.connect_timeout,
 	    app->cfg.database.statement_timeout_ms);
 	app->cache = cache_open(app->cfg.memcached.servers, app->cfg.memcached.timeout_ms);

@@ -117,3 +117,7 @@ expect_eq "ready again once the schema is back" 200 "$H_STATUS"
 # The local stack answers whatever name the browser used for the loopback address.
 http GET "$CADDY_URL/healthz" -H 'Host: localhost'
 expect_eq "Caddy answers Host: localhost as well as 127.0.0.1" 200 "$H_STATUS"
+
+# Generated request ids are distinct across requests and workers.
+ids=$(for i in $(seq 1 60); do curl -s -D - -o /dev/null "$CADDY_URL/healthz" | tr -d '\r' | sed -n 's/^[Xx]-[Rr]equest-[Ii]d: //p'; done)
+expect_eq "60 requests get 60 distinct request ids" "60 60" "$(echo "$ids" | grep -cE '^[0-9a-f]{32}$') $(echo "$ids" | sort -u | grep -c .)"

@@ -80,6 +80,7 @@ main(void)
 	suite_arena();
 	suite_config();
 	suite_json();
+	suite_log();
 	suite_metrics();
 	suite_problem();
 	suite_router();

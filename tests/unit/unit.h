@@ -8,6 +8,7 @@
 void	suite_arena(void);
 void	suite_config(void);
 void	suite_json(void);
+void	suite_log(void);
 void	suite_metrics(void);
 void	suite_problem(void);
 void	suite_router(void);
