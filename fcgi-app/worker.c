@@ -33,10 +33,10 @@ static volatile sig_atomic_t	 stopping;
 static int			 listen_fd_global = -1;
 static int			 devnull_fd = -1;
 
-/* SIGTERM: finish the request in hand, then exit.  The signal is blocked while
- * a request is in hand (a socket with SO_RCVTIMEO fails reads with EINTR even
- * under SA_RESTART, and libfcgi does not retry them), so it arrives between
- * requests.  Replacing the listening socket with /dev/null then makes the next
+/* SIGTERM: finish the request in hand, then exit.  A request with a body gets a
+ * read timeout (SO_RCVTIMEO), and such a socket fails reads with EINTR even
+ * under SA_RESTART, which libfcgi does not retry: so while that request is in
+ * hand the signal is blocked and arrives between requests.  Replacing the listening socket with /dev/null then makes the next
  * (or the blocked, restarted) accept() fail at once, so an idle worker leaves
  * without waiting for a connection. */
 static void
@@ -183,6 +183,8 @@ worker_main(struct app *app, int listen_fd)
 	struct sb_req	 req;
 	struct timeval	 tv;
 	sigset_t	 term;
+	const char	*cl;
+	int		 has_body;
 	pid_t		 parent = getppid();
 	long		 served = 0;
 
@@ -207,13 +209,18 @@ worker_main(struct app *app, int listen_fd)
 	while (!stopping) {
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		/* A client that stalls mid-body cannot hold the worker forever. */
-		setsockopt(fr.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		/* A client that stalls mid-body cannot hold the worker forever.  Requests
+		 * without a body (most) read nothing more and skip these syscalls. */
+		cl = FCGX_GetParam("CONTENT_LENGTH", fr.envp);
+		if ((has_body = cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0)) {
+			sigprocmask(SIG_BLOCK, &term, NULL);
+			setsockopt(fr.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		}
 		req_init(&req, app, &fr, fr.envp, arena);
 		dispatch(&req);
 		FCGX_Finish_r(&fr);
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (has_body)
+			sigprocmask(SIG_UNBLOCK, &term, NULL);
 		arena_reset(arena);
 		if (app->cfg.server.max_requests > 0 && ++served >= app->cfg.server.max_requests)
 			break;
