@@ -76,6 +76,8 @@ struct app_metrics {
 
 /* What a worker process owns for its lifetime. */
 struct app {
+	const struct route	*routes;	/* the table requests are matched against */
+	size_t			 nroutes;
 	struct sb_config	 cfg;
 	struct sb_db		 db;
 	struct sb_cache		*cache;

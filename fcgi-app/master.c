@@ -269,6 +269,8 @@ master_run(struct sb_config *cfg, const char *config_path)
 	size_t		 i;
 
 	memset(&app, 0, sizeof(app));
+	app.routes = routes;
+	app.nroutes = nroutes;
 	app.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));	/* app owns the config now */
 	if ((listen_fd = listen_socket(&app.cfg, &created)) < 0)

@@ -115,10 +115,11 @@ dispatch(struct sb_req *req)
 	 * limits protect every handler, including one that forgets to check. */
 	err = req_read_body(req);
 	if (err == SB_OK) {
-		rr = router_match(routes, nroutes, req->method, req->path, req->arena, &req->match);
+		rr = router_match(app->routes, app->nroutes, req->method, req->path, req->arena,
+		    &req->match);
 		if (rr == ROUTE_FOUND) {
 			req->route_index = req->match.index;
-			req->route = &routes[req->match.index];
+			req->route = &app->routes[req->match.index];
 			err = run_route(req);
 		} else
 			answer_route_result(req, rr);

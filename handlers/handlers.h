@@ -11,6 +11,6 @@ enum sb_err	 h_readyz(struct sb_req *);
 enum sb_err	 h_version(struct sb_req *);
 /* metrics.c */
 enum sb_err	 h_metrics(struct sb_req *);
-void		 metrics_render_app(FILE *, const struct app_metrics *);
+void		 metrics_render_app(FILE *, const struct app *);
 
 #endif /* SB_HANDLERS_H */

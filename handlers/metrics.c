@@ -6,20 +6,22 @@
 #include "handlers.h"
 
 void
-metrics_render_app(FILE *f, const struct app_metrics *m)
+metrics_render_app(FILE *f, const struct app *app)
 {
-	char		 labels[256];
-	size_t		 r, s;
-	const char	*method, *pattern;
-	uint64_t	 v;
+	const struct app_metrics	*m = app->metrics;
+	const struct route		*table = app->routes;
+	size_t				 ntable = app->nroutes, r, s;
+	char				 labels[256];
+	const char			*method, *pattern;
+	uint64_t			 v;
 
 	fputs("# HELP switchboard_http_requests_total Requests answered, by route and status.\n"
 	    "# TYPE switchboard_http_requests_total counter\n", f);
-	for (r = 0; r <= nroutes && r <= METRICS_MAX_ROUTES; r++) {
-		method = r < nroutes ? routes[r].method : "";
-		pattern = r < nroutes ? routes[r].pattern : "unmatched";
+	for (r = 0; r <= ntable && r <= METRICS_MAX_ROUTES; r++) {
+		method = r < ntable ? table[r].method : "";
+		pattern = r < ntable ? table[r].pattern : "unmatched";
 		for (s = 0; s < STATUS_SLOTS; s++) {
-			if ((v = counter_get(&m->requests[r == nroutes ? METRICS_MAX_ROUTES : r][s])) == 0)
+			if ((v = counter_get(&m->requests[r == ntable ? METRICS_MAX_ROUTES : r][s])) == 0)
 				continue;
 			if (s < STATUS_SLOTS - 1)
 				fprintf(f, "switchboard_http_requests_total{method=\"%s\",route=\"%s\","
@@ -32,13 +34,13 @@ metrics_render_app(FILE *f, const struct app_metrics *m)
 	}
 	fputs("# HELP switchboard_http_request_duration_seconds Time from accept to the last byte.\n"
 	    "# TYPE switchboard_http_request_duration_seconds histogram\n", f);
-	for (r = 0; r <= nroutes && r <= METRICS_MAX_ROUTES; r++) {
-		const struct sb_hist *h = &m->latency[r == nroutes ? METRICS_MAX_ROUTES : r];
+	for (r = 0; r <= ntable && r <= METRICS_MAX_ROUTES; r++) {
+		const struct sb_hist *h = &m->latency[r == ntable ? METRICS_MAX_ROUTES : r];
 
 		if (counter_get(&h->count) == 0)
 			continue;
 		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
-		    r < nroutes ? routes[r].method : "", r < nroutes ? routes[r].pattern : "unmatched");
+		    r < ntable ? table[r].method : "", r < ntable ? table[r].pattern : "unmatched");
 		hist_render(f, "switchboard_http_request_duration_seconds", labels, h);
 	}
 	fprintf(f, "# HELP switchboard_http_requests_in_flight Requests being handled now.\n"
@@ -76,7 +78,7 @@ h_metrics(struct sb_req *req)
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		sb_oom(0);
-	metrics_render_app(f, req->app->metrics);
+	metrics_render_app(f, req->app);
 	fclose(f);
 	resp_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
 	free(buf);

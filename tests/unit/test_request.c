@@ -48,6 +48,8 @@ request_init(void)
 		return -1;
 	}
 	app.metrics = metrics_shm_new(sizeof(struct app_metrics));
+	app.routes = routes;
+	app.nroutes = nroutes;
 	arena = arena_new(16 * 1024);
 	return 0;
 }
@@ -600,6 +602,41 @@ test_metrics_loopback_only(void)
 	app.cfg.metrics.public = false;
 }
 
+/* A route that needs PostgreSQL answers 503 with Retry-After while the database is
+ * unreachable, and its handler never runs. */
+static void
+test_db_route_while_db_down(void)
+{
+	static const struct route table[] = {
+		{ "GET", "/needs-db", h_healthz, NULL, ROUTE_DB },
+	};
+	char		*env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/needs-db", NULL };
+	struct resp	 r;
+	char		 buf[128];
+	json_t		*body;
+	uint64_t	 before = counter_get(&app.metrics->db_unavailable);
+
+	app.routes = table;
+	app.nroutes = 1;
+	db_init(&app.db, "postgresql:///nowhere?host=/nonexistent-dir&port=1", 1, 0);
+	drive(env, &r);
+	UNIT_ASSERT_INT(r.status, 503);
+	UNIT_ASSERT_STR(resp_get(&r, "Retry-After", buf, sizeof(buf)), "2");
+	UNIT_ASSERT_STR(resp_get(&r, "Content-Type", buf, sizeof(buf)), "application/problem+json");
+	body = resp_json_body(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	UNIT_ASSERT_STR(json_string_value(json_object_get(body, "type")),
+	    "/problems/database-unavailable");
+	/* The problem's integer status, not the handler's {"status":"ok"}. */
+	CU_ASSERT(json_is_integer(json_object_get(body, "status")));
+	UNIT_ASSERT_INT(counter_get(&app.metrics->db_unavailable), before + 1);
+	json_decref(body);
+	resp_free(&r);
+	db_close(&app.db);
+	app.routes = routes;
+	app.nroutes = nroutes;
+}
+
 void
 suite_request(void)
 {
@@ -625,4 +662,6 @@ suite_request(void)
 	unit_test(s, "GET /healthz/: 308 to /healthz", test_redirect);
 	unit_test(s, "HEAD /healthz: no body", test_head);
 	unit_test(s, "GET /metrics: loopback only", test_metrics_loopback_only);
+	unit_test(s, "a DB route while the database is down: 503 + Retry-After",
+	    test_db_route_while_db_down);
 }
