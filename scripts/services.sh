@@ -43,13 +43,20 @@ sb_install_deps() {
 
 sb_pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
-# A free TCP port on 127.0.0.1, picked at random and checked with ss.
+# sb_free_port VAR: sets VAR to a free TCP port on 127.0.0.1: below the kernel's
+# ephemeral range (so no client connection can be holding it), used by no socket in
+# any state, and not handed out before by this shell.  Not in $(...): the record
+# of ports handed out must stay in this shell.
 sb_free_port() {
-	local p i
+	local low p i
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 12000 ] || low=32768
 	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		ss -Htln "sport = :$p" 2>/dev/null | grep -q . && continue
-		printf '%s\n' "$p"
+		p=$((10000 + RANDOM % (low - 10000)))
+		ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null | grep -q . && continue
+		[[ " ${SB_PORTS_GIVEN:-} " == *" $p "* ]] && continue
+		SB_PORTS_GIVEN="${SB_PORTS_GIVEN:-} $p"
+		printf -v "$1" '%s' "$p"
 		return 0
 	done
 	return 1

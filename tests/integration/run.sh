@@ -14,10 +14,10 @@ STATE=$(mktemp -d /tmp/sb-it.XXXXXX)
 chmod 755 "$STATE"
 export STATE SB_BUILD
 
-PG_PORT=$(sb_free_port)
-MC_PORT=$(sb_free_port)
-CADDY_PORT=$(sb_free_port)
-APACHE_PORT=$(sb_free_port)
+sb_free_port PG_PORT
+sb_free_port MC_PORT
+sb_free_port CADDY_PORT
+sb_free_port APACHE_PORT
 SB_CONF=$STATE/switchboard.conf
 SOCK=$STATE/run/fcgi.sock
 CADDY_URL=http://127.0.0.1:$CADDY_PORT
