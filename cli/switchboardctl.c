@@ -15,6 +15,9 @@ static const struct {
 } commands[] = {
 	{ "migrate", cmd_migrate, "apply pending migrations (--status lists them)" },
 	{ "check", cmd_check, "validate the configuration and reach every dependency" },
+	{ "org", cmd_org, "org add SLUG [NAME]: create a tenant" },
+	{ "user", cmd_user, "user add|role|disable: accounts (password on standard input)" },
+	{ "key", cmd_key, "key create|revoke: API keys (a new key is printed alone)" },
 };
 
 static void
@@ -77,7 +80,14 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_init("switchboardctl", cfg.log.level > SB_LOG_WARN ? cfg.log.level : SB_LOG_WARN);
-	optind = 1;
+	if (crypto_init() < 0) {
+		fprintf(stderr, "switchboardctl: libsodium failed to initialise\n");
+		config_free(&cfg);
+		return 1;
+	}
+	/* 0, not 1: GNU getopt then starts afresh, in permuting mode, rather than
+	 * keeping the "+" (stop at the first operand) of the parse above. */
+	optind = 0;
 	rc = commands[i].fn(&cfg, argc, argv);
 	config_free(&cfg);
 	return rc;

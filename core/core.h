@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 1
+#define SB_SCHEMA_VERSION 2
 
 /* ---------------------------------------------------------------- errors */
 
@@ -21,6 +21,9 @@
 enum sb_err {
 	SB_OK = 0,
 	SB_ERR_INVALID,		/* malformed input: 400 */
+	SB_ERR_UNAUTHENTICATED,	/* no valid credentials: 401 */
+	SB_ERR_FORBIDDEN,	/* authenticated, but not allowed: 403 */
+	SB_ERR_RATE_LIMITED,	/* 429 with Retry-After */
 	SB_ERR_NOT_FOUND,	/* 404 */
 	SB_ERR_CONFLICT,	/* 409 */
 	SB_ERR_TOO_LARGE,	/* 413 */
@@ -110,6 +113,41 @@ struct sb_config {
 	struct {
 		bool	 public;
 	} metrics;
+	struct {
+		int	 session_idle;
+		int	 session_absolute;
+		int	 session_cache_ttl;
+		bool	 cookie_secure;
+		int	 password_min;
+		int	 pwhash_opslimit;
+		int	 pwhash_memlimit_kib;
+		int	 key_cache_ttl;
+	} auth;
+	struct {
+		int	 login_per_minute;
+		int	 login_account_per_hour;
+		int	 writes_per_minute;
+		int	 reads_per_minute;
+		int	 anon_per_minute;
+		bool	 fail_open_reads;
+		bool	 fail_open_writes;
+		bool	 fail_open_login;
+	} ratelimit;
+	struct {
+		char	*hs256_secret;
+		char	*jwks_file;
+		char	*jwks_url;
+		char	*issuer;
+		char	*audience;
+		int	 leeway;
+		int	 jwks_refresh;
+		char	*org_claim;
+		char	*role_claim;
+		char	*default_role;
+	} jwt;
+	struct {
+		char	*allow_origins;
+	} cors;
 };
 
 /* Fills cfg with defaults, then the file at path (NULL: none), then the
@@ -225,6 +263,72 @@ struct sb_cache	*cache_open(const char *servers, int timeout_ms);
 void		 cache_close(struct sb_cache *);
 /* A round trip to every server: SB_OK or SB_ERR_UNAVAILABLE. */
 enum sb_err	 cache_ping(struct sb_cache *);
+/* Values are opaque bytes.  cache_get returns SB_OK with a malloc'd copy in *val
+ * (caller frees), SB_ERR_NOT_FOUND, or SB_ERR_UNAVAILABLE.  ttl_s 0: no expiry. */
+enum sb_err	 cache_get(struct sb_cache *, const char *key, char **val, size_t *len);
+enum sb_err	 cache_set(struct sb_cache *, const char *key, const void *val, size_t len, int ttl_s);
+/* Stores only if absent: SB_OK, SB_ERR_CONFLICT if present, SB_ERR_UNAVAILABLE. */
+enum sb_err	 cache_add(struct sb_cache *, const char *key, const void *val, size_t len, int ttl_s);
+enum sb_err	 cache_delete(struct sb_cache *, const char *key);
+/* The libmemcached handle, for code in core/ that needs CAS (ratelimit.c). */
+struct memcached_st *cache_handle(struct sb_cache *);
+/* Is this memcached_return_t an I/O error worth one immediate retry (a connection
+ * from before a memcached restart)?  Retry after cache_reconnect(), which swaps the
+ * handle (cache_handle() changes) for a fresh one without connections or failure
+ * state. */
+int		 cache_io_error(int rc);
+void		 cache_reconnect(struct sb_cache *);
+
+/* ---------------------------------------------------------------- rate limits */
+
+/* GCRA (the generic cell rate algorithm) over memcached: one item per bucket holds
+ * its theoretical arrival time and is updated with CAS, so a limit holds exactly
+ * across processes and hosts.  `limit` requests per `period_s`, in bursts of up to
+ * `limit`. */
+struct rl_policy {
+	int	 limit;
+	int	 period_s;
+};
+
+struct rl_result {
+	int	 allowed;	/* 1: go ahead; 0: refused */
+	int	 limit;		/* RateLimit-Limit */
+	int	 remaining;	/* RateLimit-Remaining: requests still allowed right now */
+	int	 reset_s;	/* RateLimit-Reset: seconds until the bucket is full again */
+	int	 retry_after_s;	/* when refused: seconds until one more is allowed (>= 1) */
+};
+
+/* Takes one request from the bucket named key.  SB_OK with *r filled, or
+ * SB_ERR_UNAVAILABLE if memcached cannot be reached: the caller then applies its
+ * fail-open or fail-closed policy. */
+enum sb_err	 ratelimit_take(struct sb_cache *, const char *key, const struct rl_policy *,
+		    struct rl_result *r);
+
+/* ---------------------------------------------------------------- JWT */
+
+struct jwt_config {
+	const char	*hs256_secret;	/* "" disables HS256 */
+	const char	*jwks_file;	/* "" or a JWKS document on disk (RS256, ES256 keys) */
+	const char	*jwks_url;	/* "" or a JWKS URL, fetched with libcurl and cached */
+	const char	*issuer;	/* required "iss" ("" accepts none: refused) */
+	const char	*audience;	/* required in "aud" (string or array) */
+	int		 leeway_s;	/* clock skew allowed on exp, nbf and iat */
+	int		 jwks_refresh_s;	/* least interval between JWKS fetches */
+};
+
+struct jwt_verifier;
+
+/* Copies what it needs from cfg.  Loads jwks_file now; fetches jwks_url lazily.
+ * NULL (logged) when the file cannot be read or holds no usable key. */
+struct jwt_verifier	*jwt_verifier_new(const struct jwt_config *cfg);
+void			 jwt_verifier_free(struct jwt_verifier *);
+/* Verifies a compact JWS: the header's alg must fit the key it selects (HS256 only
+ * with the secret; RS256 only with an RSA key; ES256 only with a P-256 key; "none"
+ * never), then the signature, iss, aud, exp, nbf and iat.  An unknown kid refetches
+ * the JWKS URL at most every jwks_refresh_s.  Returns the claims (caller decrefs),
+ * or NULL with a reason in why that never contains the token. */
+json_t			*jwt_verify(struct jwt_verifier *, const char *token, char *why,
+			    size_t whylen);
 
 /* ---------------------------------------------------------------- metrics */
 
@@ -257,6 +361,62 @@ gauge_add(int64_t *g, int64_t n)
 {
 	__atomic_fetch_add(g, n, __ATOMIC_RELAXED);
 }
+
+/* ---------------------------------------------------------------- secrets */
+
+/* Every secret Switchboard hands out (session tokens, API key secrets) carries 256
+ * random bits; only its BLAKE2b hash is stored, so a database leak reveals none. */
+#define TOKEN_LEN	43	/* 32 bytes, base64url without padding */
+#define HASH_HEX_LEN	64	/* BLAKE2b-256, hex */
+#define KEY_ID_LEN	12	/* the visible id of an API key: base32, 60 bits */
+#define PASSWORD_MAX	1024	/* longest password accepted, in bytes */
+
+/* Call once at start, before fork: libsodium's own initialisation. */
+int	 crypto_init(void);
+void	 token_new(char out[TOKEN_LEN + 1]);
+void	 token_hash(const char *token, char out[HASH_HEX_LEN + 1]);
+/* Constant-time comparison of two NUL-terminated strings of public length. */
+int	 secret_equal(const char *a, const char *b);
+/* API keys read "sb_<key id>_<secret>": the prefix makes leaked keys greppable. */
+void	 api_key_new(char key_id[KEY_ID_LEN + 1], char secret[TOKEN_LEN + 1]);
+/* Splits a presented key; -1 if it does not have the shape of one. */
+int	 api_key_parse(const char *key, char key_id[KEY_ID_LEN + 1], char secret[TOKEN_LEN + 1]);
+/* argon2id via crypto_pwhash_str: 0 with the encoded hash in out, -1 on failure. */
+int	 password_hash(const char *pw, int opslimit, int memlimit_kib, char *out, size_t outlen);
+/* 1 if pw matches hash, 0 if not (also for a malformed hash). */
+int	 password_verify(const char *hash, const char *pw);
+/* 1 if hash was made with other parameters than these. */
+int	 password_needs_rehash(const char *hash, int opslimit, int memlimit_kib);
+
+/* ---------------------------------------------------------------- roles and scopes */
+
+enum sb_role { ROLE_VIEWER, ROLE_MEMBER, ROLE_ADMIN, ROLE_OWNER };
+
+/* Scopes are bits; roles map to sets of them (scope.c holds the one table). */
+#define SCOPE_RUNS_READ		0x0001u
+#define SCOPE_RUNS_WRITE	0x0002u
+#define SCOPE_AGENTS_READ	0x0004u
+#define SCOPE_AGENTS_ADMIN	0x0008u
+#define SCOPE_KEYS_ADMIN	0x0010u
+#define SCOPE_USERS_ADMIN	0x0020u
+#define SCOPE_USAGE_READ	0x0040u
+#define SCOPE_AUDIT_READ	0x0080u
+#define SCOPE_ORG_ADMIN		0x0100u
+
+int		 role_parse(const char *);		/* -1 if unknown */
+const char	*role_name(enum sb_role);
+unsigned	 role_scopes(enum sb_role);
+/* One scope's bit (0 if unknown) and name (NULL if not exactly one known bit). */
+unsigned	 scope_bit(const char *name);
+const char	*scope_name(unsigned bit);
+/* "a,b,c" into bits; -1 with the first unknown name copied to bad. */
+int		 scopes_parse(const char *list, unsigned *out, char *bad, size_t badlen);
+/* The names of the bits, as a new JSON array (caller decrefs). */
+json_t		*scopes_json(unsigned);
+/* Postgres text[] literal "{a,b}" of the bits, into buf. */
+void		 scopes_pg_array(unsigned, char *buf, size_t len);
+/* Parses a Postgres text[] value "{a,b}"; unknown names are ignored. */
+unsigned	 scopes_from_pg_array(const char *);
 
 /* ---------------------------------------------------------------- version */
 

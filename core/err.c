@@ -8,6 +8,9 @@ sb_err_status(enum sb_err e)
 	switch (e) {
 	case SB_OK:			return 200;
 	case SB_ERR_INVALID:		return 400;
+	case SB_ERR_UNAUTHENTICATED:	return 401;
+	case SB_ERR_FORBIDDEN:		return 403;
+	case SB_ERR_RATE_LIMITED:	return 429;
 	case SB_ERR_NOT_FOUND:		return 404;
 	case SB_ERR_CONFLICT:		return 409;
 	case SB_ERR_TOO_LARGE:		return 413;
@@ -26,6 +29,9 @@ sb_err_name(enum sb_err e)
 	switch (e) {
 	case SB_OK:			return "ok";
 	case SB_ERR_INVALID:		return "invalid";
+	case SB_ERR_UNAUTHENTICATED:	return "unauthenticated";
+	case SB_ERR_FORBIDDEN:		return "forbidden";
+	case SB_ERR_RATE_LIMITED:	return "rate_limited";
 	case SB_ERR_NOT_FOUND:		return "not_found";
 	case SB_ERR_CONFLICT:		return "conflict";
 	case SB_ERR_TOO_LARGE:		return "too_large";

@@ -13,15 +13,19 @@ struct sb_req;
  * (req->problem if the handler prepared one). */
 typedef enum sb_err (*handler_fn)(struct sb_req *);
 
-/* Route flags. */
+/* Route flags.  Every route requires an authenticated caller unless ROUTE_PUBLIC. */
 #define ROUTE_DB	0x01	/* needs PostgreSQL: 503 + Retry-After while it is down */
 #define ROUTE_LOOPBACK	0x02	/* only for loopback clients unless configured otherwise */
+#define ROUTE_PUBLIC	0x04	/* no credentials needed (rate limited per IP) */
+#define ROUTE_SESSION	0x08	/* only for browser sessions (logout) */
+#define ROUTE_LOGIN	0x10	/* the login rate class */
+#define ROUTE_NOLIMIT	0x20	/* with ROUTE_PUBLIC: no rate limit (health checks, metrics) */
 
 struct route {
 	const char	*method;	/* "GET", "POST", ...; GET also answers HEAD */
 	const char	*pattern;	/* "/api/v1/runs/{id}" */
 	handler_fn	 handler;
-	const char	*scope;		/* scope the caller needs; NULL: public */
+	unsigned	 scope;		/* SCOPE_* bits the caller needs; 0: any authenticated */
 	unsigned	 flags;
 };
 
@@ -72,6 +76,10 @@ struct app_metrics {
 	uint64_t	 restarts_reload;
 	uint64_t	 db_unavailable;
 	uint64_t	 client_gone;
+	uint64_t	 auth_failed;
+	uint64_t	 rate_limited;
+	uint64_t	 ratelimit_unavailable_open;	/* served although memcached was down */
+	uint64_t	 ratelimit_unavailable_closed;	/* refused because memcached was down */
 };
 
 /* What a worker process owns for its lifetime. */
@@ -82,11 +90,29 @@ struct app {
 	struct sb_db		 db;
 	struct sb_cache		*cache;
 	struct app_metrics	*metrics;
+	struct jwt_verifier	*jwt;		/* NULL when bearer JWTs are off */
+	char			 dummy_hash[160];	/* verified for unknown logins: same timing */
 };
 
 struct header {
 	const char	*name;
 	const char	*value;
+};
+
+enum auth_kind { AUTH_NONE, AUTH_SESSION, AUTH_KEY, AUTH_JWT };
+
+/* Who is calling, once authenticated. */
+struct principal {
+	enum auth_kind	 kind;
+	int64_t		 org_id;
+	int64_t		 user_id;	/* 0 for a key with no creator and for tokens */
+	int64_t		 key_id;	/* api_keys.id for AUTH_KEY */
+	int64_t		 session_id;
+	int		 role;		/* enum sb_role, -1 for keys */
+	unsigned	 scopes;
+	char		 csrf[TOKEN_LEN + 1];		/* sessions only */
+	char		 token_hash[HASH_HEX_LEN + 1];	/* sessions only */
+	char		 subject[128];	/* "sub" of a token, the key id of a key */
 };
 
 struct sb_req {
@@ -105,6 +131,7 @@ struct sb_req {
 
 	const struct route	*route;
 	int			 route_index;	/* -1 when unmatched */
+	struct principal	 who;
 	struct route_match	 match;
 
 	const char		*body;		/* NUL-terminated copy, or NULL */
@@ -140,6 +167,9 @@ void		 request_ids_init(void);
 /* Reads and checks the body (size, media type, JSON); on failure req->problem is set. */
 enum sb_err	 req_read_body(struct sb_req *);
 void		 req_free(struct sb_req *);
+/* ?limit= (1..200, default 50) and ?cursor= (an id from a previous page's
+ * next_cursor); a bad value prepares a 400 problem. */
+enum sb_err	 req_page(struct sb_req *, int *limit, int64_t *cursor);
 
 /* response.c */
 void		 resp_header(struct sb_req *, const char *name, const char *fmt, ...)
@@ -151,6 +181,19 @@ void		 resp_problem(struct sb_req *, json_t *problem);		/* steals the reference 
 void		 resp_error(struct sb_req *, int status, const char *slug, const char *detail);
 /* Prepares req->problem and returns err: `return req_fail(req, SB_ERR_INVALID, "bad-x", "...")` */
 enum sb_err	 req_fail(struct sb_req *, enum sb_err, const char *slug, const char *detail);
+
+/* access.c: authentication (session cookie, API key, JWT) and the checks of a route. */
+enum sb_err	 auth_request(struct sb_req *);
+/* Sets the RateLimit-* headers from r; SB_ERR_RATE_LIMITED (429 prepared) if refused. */
+enum sb_err	 ratelimit_answer(struct sb_req *, const struct rl_result *r);
+void		 auth_worker_init(struct app *);
+void		 auth_worker_free(struct app *);
+/* Runs fn in a transaction whose switchboard.org_id is the caller's org, so row-level
+ * security confines every statement to it. */
+enum sb_err	 org_tx(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *), void *arg);
+/* Appends to the audit log in the caller's org (a failed login with no org goes
+ * through auth_audit_anonymous).  Failures are logged, never fatal to the request. */
+void		 audit(struct sb_req *, const char *action, const char *target, json_t *details);
 
 /* worker.c */
 void		 dispatch(struct sb_req *);

@@ -15,9 +15,24 @@ usage(FILE *f)
 	    "usage: switchboard-fcgi [-t] [-c file]\n"
 	    "  -c file   configuration file (default $SWITCHBOARD_CONFIG or %s)\n"
 	    "  -t        check the configuration and exit\n"
+	    "  -R        print the route table (method, path, scope, access) and exit\n"
 	    "  -V        print the version and exit\n"
 	    "Every key can be overridden by SWITCHBOARD_SECTION_KEY in the environment.\n",
 	    SB_SYSCONFDIR "/switchboard.conf");
+}
+
+/* One line per route: method, pattern, the scope it needs (- for none) and who may
+ * call it: public, session (browser sessions only) or authenticated. */
+static void
+print_routes(void)
+{
+	size_t i;
+
+	for (i = 0; i < nroutes; i++)
+		printf("%s %s %s %s\n", routes[i].method, routes[i].pattern,
+		    routes[i].scope ? scope_name(routes[i].scope) : "-",
+		    routes[i].flags & ROUTE_PUBLIC ? "public" :
+		    routes[i].flags & ROUTE_SESSION ? "session" : "authenticated");
 }
 
 int
@@ -28,7 +43,7 @@ main(int argc, char *argv[])
 	char			 err[512];
 	int			 c, test_only = 0;
 
-	while ((c = getopt(argc, argv, "c:htV")) != -1) {
+	while ((c = getopt(argc, argv, "c:hRtV")) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -38,6 +53,9 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			printf("switchboard-fcgi %s (%s)\n", sb_version(), sb_git_commit());
+			return 0;
+		case 'R':
+			print_routes();
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
 #include "fcgi-app.h"
@@ -276,6 +277,11 @@ master_run(struct sb_config *cfg, const char *config_path)
 	if ((listen_fd = listen_socket(&app.cfg, &created)) < 0)
 		return 1;
 	app.metrics = metrics_shm_new(sizeof(*app.metrics));
+	/* Before fork: libsodium and libcurl (JWKS fetches) initialise once, here. */
+	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("libsodium or libcurl failed to initialise", NULL);
+		return 1;
+	}
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed", NULL);
 		return 1;

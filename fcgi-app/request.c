@@ -270,3 +270,28 @@ req_free(struct sb_req *req)
 	json_decref(req->problem);
 	req->json = req->problem = NULL;
 }
+
+enum sb_err
+req_page(struct sb_req *req, int *limit, int64_t *cursor)
+{
+	const char	*l = req_query(req, "limit"), *c = req_query(req, "cursor");
+	char		*end;
+	long long	 v;
+
+	*limit = 50;
+	*cursor = 0;
+	if (l != NULL) {
+		v = strtoll(l, &end, 10);
+		if (*l == '\0' || *end != '\0' || v < 1 || v > 200)
+			return req_fail(req, SB_ERR_INVALID, "bad-limit", "limit must be from 1 to 200");
+		*limit = (int)v;
+	}
+	if (c != NULL) {
+		v = strtoll(c, &end, 10);
+		if (*c == '\0' || *end != '\0' || v < 1)
+			return req_fail(req, SB_ERR_INVALID, "bad-cursor",
+			    "cursor must be a next_cursor from a previous page");
+		*cursor = v;
+	}
+	return SB_OK;
+}

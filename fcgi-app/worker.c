@@ -88,8 +88,12 @@ run_route(struct sb_req *req)
 	struct app		*app = req->app;
 	const struct route	*r = req->route;
 
+	enum sb_err		 err;
+
 	if ((r->flags & ROUTE_LOOPBACK) && !app->cfg.metrics.public && !req_is_loopback(req))
 		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no resource at this path");
+	if ((err = auth_request(req)) != SB_OK)
+		return err;
 	if ((r->flags & ROUTE_DB) && db_ensure(&app->db) != SB_OK) {
 		counter_add(&app->metrics->db_unavailable, 1);
 		return req_fail(req, SB_ERR_UNAVAILABLE, "database-unavailable",
@@ -196,6 +200,7 @@ worker_main(struct app *app, int listen_fd)
 		return 0;
 
 	request_ids_init();
+	auth_worker_init(app);
 	db_init(&app->db, app->cfg.database.url, app->cfg.database.connect_timeout,
 	    app->cfg.database.statement_timeout_ms);
 	app->cache = cache_open(app->cfg.memcached.servers, app->cfg.memcached.timeout_ms);
@@ -230,5 +235,6 @@ worker_main(struct app *app, int listen_fd)
 	arena_free(arena);
 	cache_close(app->cache);
 	db_close(&app->db);
+	auth_worker_free(app);
 	return 0;
 }

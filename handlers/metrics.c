@@ -59,14 +59,29 @@ metrics_render_app(FILE *f, const struct app *app)
 	    "switchboard_db_unavailable_total %lu\n"
 	    "# HELP switchboard_client_gone_total Requests whose client left before the answer.\n"
 	    "# TYPE switchboard_client_gone_total counter\n"
-	    "switchboard_client_gone_total %lu\n",
+	    "switchboard_client_gone_total %lu\n"
+	    "# HELP switchboard_auth_failed_total Requests refused for missing or bad credentials.\n"
+	    "# TYPE switchboard_auth_failed_total counter\n"
+	    "switchboard_auth_failed_total %lu\n"
+	    "# HELP switchboard_rate_limited_total Requests refused by a rate limit.\n"
+	    "# TYPE switchboard_rate_limited_total counter\n"
+	    "switchboard_rate_limited_total %lu\n"
+	    "# HELP switchboard_ratelimit_unavailable_total Requests whose limit could not be "
+	    "checked (memcached down), by what was done: served (open) or refused (closed).\n"
+	    "# TYPE switchboard_ratelimit_unavailable_total counter\n"
+	    "switchboard_ratelimit_unavailable_total{policy=\"open\"} %lu\n"
+	    "switchboard_ratelimit_unavailable_total{policy=\"closed\"} %lu\n",
 	    (long)__atomic_load_n(&m->in_flight, __ATOMIC_RELAXED),
 	    (long)__atomic_load_n(&m->workers, __ATOMIC_RELAXED),
 	    (unsigned long)counter_get(&m->restarts_crash),
 	    (unsigned long)counter_get(&m->restarts_recycle),
 	    (unsigned long)counter_get(&m->restarts_reload),
 	    (unsigned long)counter_get(&m->db_unavailable),
-	    (unsigned long)counter_get(&m->client_gone));
+	    (unsigned long)counter_get(&m->client_gone),
+	    (unsigned long)counter_get(&m->auth_failed),
+	    (unsigned long)counter_get(&m->rate_limited),
+	    (unsigned long)counter_get(&m->ratelimit_unavailable_open),
+	    (unsigned long)counter_get(&m->ratelimit_unavailable_closed));
 }
 
 enum sb_err

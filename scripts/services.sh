@@ -9,7 +9,7 @@ SB_ROOT=${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 SB_PACKAGES="build-essential autoconf automake libtool pkg-config curl ca-certificates \
 libfcgi-dev libfcgi-bin libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
 libcurl4-openssl-dev libjansson-dev libsodium-dev libsystemd-dev libcunit1-dev \
-caddy apache2 wrk systemd iproute2 procps"
+libjwt-dev libssl-dev openssl caddy apache2 wrk systemd iproute2 procps"
 
 sb_log() { printf '%s\n' "$*" >&2; }
 
@@ -127,7 +127,9 @@ sb_as_pg() {
 }
 
 # sb_pg_start DIR PORT: a cluster in DIR/pg listening on 127.0.0.1:PORT and on a
-# socket in DIR/pg/run; database "switchboard" owned by role "switchboard".
+# socket in DIR/pg/run; database "switchboard" owned by role "switchboard" (which
+# runs the migrations) and role "switchboard_app" (what the programs connect as:
+# it owns nothing and cannot bypass row-level security).
 sb_pg_start() {
 	local dir=$1 port=$2 bin
 	bin=$(sb_pg_bindir)
@@ -147,6 +149,8 @@ sb_pg_start() {
 	sb_as_pg "$bin/psql" -h "$dir/pg/run" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 <<-SQL >/dev/null
 		SELECT 'CREATE ROLE switchboard LOGIN'
 		 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'switchboard') \gexec
+		SELECT 'CREATE ROLE switchboard_app LOGIN NOSUPERUSER NOBYPASSRLS'
+		 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'switchboard_app') \gexec
 		SELECT 'CREATE DATABASE switchboard OWNER switchboard'
 		 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'switchboard') \gexec
 	SQL
@@ -159,7 +163,11 @@ sb_pg_stop() {
 	sb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-sb_pg_url() { printf 'postgresql:///switchboard?host=%s/pg/run&port=%s&user=switchboard\n' "$1" "$2"; }
+# sb_pg_url DIR PORT [ROLE]: a connection string to the local cluster (default role:
+# the application's).
+sb_pg_url() {
+	printf 'postgresql:///switchboard?host=%s/pg/run&port=%s&user=%s\n' "$1" "$2" "${3:-switchboard_app}"
+}
 
 # sb_memcached_start DIR PORT
 sb_memcached_start() {
@@ -247,9 +255,15 @@ sb_write_config() {
 
 		[database]
 		url = "$(sb_pg_url "$dir" "$pgport")"
+		migrate_url = "$(sb_pg_url "$dir" "$pgport" switchboard)"
 		sql_dir = $SB_ROOT/sql
 
 		[memcached]
 		servers = 127.0.0.1:$mcport
+
+		[auth]
+		# Cheaper password hashing than production's, for a quick local stack.
+		pwhash_memlimit_kib = 8192
+		pwhash_opslimit = 1
 	CONF
 }

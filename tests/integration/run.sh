@@ -38,6 +38,14 @@ trap stop_all EXIT
 setup_failed() { fail "setup" "$1"; echo "$T_PASSED passed, $T_FAILED failed"; exit 1; }
 
 SB_WORKERS=4 sb_write_config "$SB_CONF" "$STATE" "$PG_PORT" "$MC_PORT"
+# The load tests send thousands of anonymous requests from one address; logins
+# come from many loopback addresses (tests pick 127.0.0.N per case).
+cat >>"$SB_CONF" <<-CONF
+
+	[ratelimit]
+	anon_per_minute = 10000000
+	login_per_minute = 20
+CONF
 sb_pg_start "$STATE" "$PG_PORT" || setup_failed "PostgreSQL did not start"
 sb_memcached_start "$STATE" "$MC_PORT" || setup_failed "memcached did not start"
 $CTL migrate >"$STATE/migrate.log" 2>&1 || setup_failed "migrate failed: $(cat "$STATE/migrate.log")"

@@ -109,7 +109,7 @@ newest=$(psql_app -c "SELECT max(version) FROM schema_migrations")
 psql_app -c "UPDATE schema_migrations SET version = 0 WHERE version = $newest"
 http GET "$CADDY_URL/readyz"
 expect_eq "a schema older than the build is not ready" 503 "$H_STATUS"
-expect_match "and says to migrate" 'older than version [0-9]+: run switchboardctl migrate.*"schema":"at version 0, expected [0-9]+"' "$H_BODY"
+expect_match "and says to migrate" 'older than version [0-9]+: run switchboardctl migrate.*"schema":"at version [0-9]+, expected [0-9]+"' "$H_BODY"
 psql_app -c "UPDATE schema_migrations SET version = $newest WHERE version = 0"
 http GET "$CADDY_URL/readyz"
 expect_eq "ready again once the schema is back" 200 "$H_STATUS"

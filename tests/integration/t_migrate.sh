@@ -6,6 +6,8 @@ scratch_db() {
 	psql_admin -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 OWNER switchboard" >/dev/null
 	printf 'postgresql:///%s?host=%s/pg/run&port=%s&user=switchboard\n' "$1" "$STATE" "$PG_PORT"
 }
+# Migrations run with migrate_url: point it at a scratch database.
+mig() { SWITCHBOARD_DATABASE_MIGRATE_URL=$1 $CTL migrate "${@:2}"; }
 
 out=$($CTL migrate 2>&1); rc=$?
 expect_eq "migrate again applies nothing and succeeds" "0:" "$rc:$out"
@@ -15,7 +17,7 @@ expect_match "migrate --status lists 001 as applied" '^1 +001_init\.sql +applied
 # Four migrators at once on an empty database: one applies, the others wait and find nothing to do.
 url=$(scratch_db sb_concurrent)
 for i in 1 2 3 4; do
-	SWITCHBOARD_DATABASE_URL=$url $CTL migrate >"$STATE/mig.$i" 2>&1 &
+	mig "$url" >"$STATE/mig.$i" 2>&1 &
 	pids="${pids:-} $!"
 done
 rcs=""
@@ -23,25 +25,27 @@ for p in $pids; do wait "$p"; rcs="$rcs$?"; done
 unset pids
 expect_eq "four concurrent migrates all succeed" "0000" "$rcs"
 expect_eq "each migration applied exactly once" "1" "$(cat "$STATE"/mig.* | grep -c '^applied 001_init.sql$')"
-expect_eq "schema_migrations has one row per file" "1" "$(psql_admin -d sb_concurrent -c 'SELECT count(*) FROM schema_migrations')"
+nfiles=$(ls "$SB_ROOT"/sql/[0-9][0-9][0-9]_*.sql | wc -l)
+expect_eq "schema_migrations has one row per file" "$nfiles" "$(psql_admin -d sb_concurrent -c 'SELECT count(*) FROM schema_migrations')"
+expect_eq "every file was applied once in all" "$nfiles" "$(cat "$STATE"/mig.* | grep -c '^applied ')"
 
 # An applied file that was edited is refused, and nothing runs.
 mkdir -p "$STATE/sql-edited"
 cp "$SB_ROOT"/sql/*.sql "$STATE/sql-edited/"
 echo "-- an edit after the fact" >>"$STATE/sql-edited/001_init.sql"
 printf 'CREATE TABLE must_not_exist (x int);\n' >"$STATE/sql-edited/900_later.sql"
-out=$(SWITCHBOARD_DATABASE_URL=$url $CTL migrate --sql-dir "$STATE/sql-edited" 2>&1); rc=$?
+out=$(mig "$url" --sql-dir "$STATE/sql-edited" 2>&1); rc=$?
 expect_eq "an edited migration makes migrate fail" 1 "$rc"
 expect_match "the refusal names the file" '001_init\.sql was edited after it was applied' "$out"
 expect_eq "no later migration ran" "" "$(psql_admin -d sb_concurrent -c "SELECT to_regclass('must_not_exist')")"
-out=$(SWITCHBOARD_DATABASE_URL=$url $CTL migrate --status --sql-dir "$STATE/sql-edited" 2>&1)
+out=$(mig "$url" --status --sql-dir "$STATE/sql-edited" 2>&1)
 expect_match "--status flags the edited file" '001_init\.sql +EDITED' "$out"
 
 # A failing migration rolls back entirely and is not recorded.
 mkdir -p "$STATE/sql-bad"
 cp "$SB_ROOT"/sql/*.sql "$STATE/sql-bad/"
 printf 'CREATE TABLE half_done (x int);\nSELECT 1/0;\n' >"$STATE/sql-bad/900_bad.sql"
-out=$(SWITCHBOARD_DATABASE_URL=$url $CTL migrate --sql-dir "$STATE/sql-bad" 2>&1); rc=$?
+out=$(mig "$url" --sql-dir "$STATE/sql-bad" 2>&1); rc=$?
 expect_eq "a failing migration makes migrate fail" 1 "$rc"
 expect_match "the failure names the file and the error" '900_bad\.sql failed: ERROR: +division by zero' "$out"
 expect_eq "its statements were rolled back" "" "$(psql_admin -d sb_concurrent -c "SELECT to_regclass('half_done')")"
@@ -49,7 +53,7 @@ expect_eq "it was not recorded" "0" "$(psql_admin -d sb_concurrent -c 'SELECT co
 
 # A database newer than this build is refused.
 psql_admin -d sb_concurrent -c "INSERT INTO schema_migrations VALUES (999, '999_future.sql', 'x')" >/dev/null
-out=$(SWITCHBOARD_DATABASE_URL=$url $CTL migrate 2>&1); rc=$?
+out=$(mig "$url" 2>&1); rc=$?
 expect_eq "a database with unknown migrations is refused" "1" "$rc"
 expect_match "the refusal says why" 'has migration 999, which this build does not know' "$out"
 

@@ -85,6 +85,7 @@ main(void)
 	suite_problem();
 	suite_router();
 	suite_request();
+	suite_jwt();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -468,6 +469,23 @@ test_quotes_and_trailing_comments(void)
 	config_free(&cfg);
 }
 
+/* SB_SCHEMA_VERSION must be the number of the last migration file. */
+static void
+test_schema_version_matches_sql(void)
+{
+	DIR		*d = opendir(SB_SRCDIR "/sql");
+	struct dirent	*de;
+	int		 v, newest = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((de = readdir(d)) != NULL)
+		if (isdigit((unsigned char)de->d_name[0]) && strstr(de->d_name, ".sql") != NULL &&
+		    (v = atoi(de->d_name)) > newest)
+			newest = v;
+	closedir(d);
+	UNIT_ASSERT_INT(SB_SCHEMA_VERSION, newest);
+}
+
 void
 suite_config(void)
 {
@@ -486,4 +504,5 @@ suite_config(void)
 	    test_example_documents_every_key);
 	unit_test(s, "conf/switchboard.conf.example loads", test_example_loads);
 	unit_test(s, "quoted values and trailing comments", test_quotes_and_trailing_comments);
+	unit_test(s, "SB_SCHEMA_VERSION is the last file in sql/", test_schema_version_matches_sql);
 }

@@ -608,7 +608,7 @@ static void
 test_db_route_while_db_down(void)
 {
 	static const struct route table[] = {
-		{ "GET", "/needs-db", h_healthz, NULL, ROUTE_DB },
+		{ "GET", "/needs-db", h_healthz, 0, ROUTE_DB | ROUTE_PUBLIC | ROUTE_NOLIMIT },
 	};
 	char		*env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/needs-db", NULL };
 	struct resp	 r;

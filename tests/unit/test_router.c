@@ -15,13 +15,13 @@ h_dummy(struct sb_req *req)
 
 /* A table of its own, so these tests do not change with the real one. */
 static const struct route table[] = {
-	{ "GET",	"/items",			h_dummy, NULL, 0 },	/* 0 */
-	{ "POST",	"/items",			h_dummy, NULL, 0 },	/* 1 */
-	{ "GET",	"/items/{id}",			h_dummy, NULL, 0 },	/* 2 */
-	{ "DELETE",	"/items/{id}",			h_dummy, NULL, 0 },	/* 3 */
-	{ "GET",	"/items/{id}/tags/{tag}",	h_dummy, NULL, 0 },	/* 4 */
-	{ "PUT",	"/only-put",			h_dummy, NULL, 0 },	/* 5 */
-	{ "GET",	"/a/b/c",			h_dummy, NULL, 0 },	/* 6 */
+	{ "GET",	"/items",			h_dummy, 0, 0 },	/* 0 */
+	{ "POST",	"/items",			h_dummy, 0, 0 },	/* 1 */
+	{ "GET",	"/items/{id}",			h_dummy, 0, 0 },	/* 2 */
+	{ "DELETE",	"/items/{id}",			h_dummy, 0, 0 },	/* 3 */
+	{ "GET",	"/items/{id}/tags/{tag}",	h_dummy, 0, 0 },	/* 4 */
+	{ "PUT",	"/only-put",			h_dummy, 0, 0 },	/* 5 */
+	{ "GET",	"/a/b/c",			h_dummy, 0, 0 },	/* 6 */
 };
 static const size_t ntable = sizeof(table) / sizeof(table[0]);
 
@@ -290,8 +290,8 @@ static void
 test_allow_exact_tokens(void)
 {
 	static const struct route prefixed[] = {
-		{ "GETX", "/p", NULL, NULL, 0 },
-		{ "GET", "/p", NULL, NULL, 0 },
+		{ "GETX", "/p", NULL, 0, 0 },
+		{ "GET", "/p", NULL, 0, 0 },
 	};
 	struct route_match	 m;
 	struct sb_arena		*a = arena_new(4096);

@@ -1,0 +1,585 @@
+/* access.c: who is calling (session cookie, API key, bearer JWT) and may they call this route. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fcgi-app.h"
+
+#define TOUCH_EVERY_S	60	/* a session's last_seen_at is written at most this often */
+
+static const char *const kind_names[] = { "anonymous", "user", "key", "token" };
+
+void
+auth_worker_init(struct app *app)
+{
+	const struct sb_config	*c = &app->cfg;
+	struct jwt_config	 jc;
+
+	/* An unknown address is checked against this, so it takes as long as a known one. */
+	if (password_hash("not a password of anyone", c->auth.pwhash_opslimit,
+	    c->auth.pwhash_memlimit_kib, app->dummy_hash, sizeof(app->dummy_hash)) < 0)
+		log_error("could not compute the dummy password hash", NULL);
+	app->jwt = NULL;
+	if (c->jwt.issuer[0] == '\0')
+		return;
+	jc.hs256_secret = c->jwt.hs256_secret;
+	jc.jwks_file = c->jwt.jwks_file;
+	jc.jwks_url = c->jwt.jwks_url;
+	jc.issuer = c->jwt.issuer;
+	jc.audience = c->jwt.audience;
+	jc.leeway_s = c->jwt.leeway;
+	jc.jwks_refresh_s = c->jwt.jwks_refresh;
+	if ((app->jwt = jwt_verifier_new(&jc)) == NULL)
+		log_error("bearer JWTs are configured but unusable; they will be refused", NULL);
+}
+
+void
+auth_worker_free(struct app *app)
+{
+	jwt_verifier_free(app->jwt);
+	app->jwt = NULL;
+}
+
+/* ------------------------------------------------------------ transactions, audit */
+
+struct org_tx_call {
+	struct sb_req	*req;
+	enum sb_err	(*fn)(struct sb_req *, void *);
+	void		*arg;
+};
+
+static enum sb_err
+org_tx_body(struct sb_db *db, void *arg)
+{
+	static struct db_stmt	 set_org = { "set_org",
+	    "SELECT set_config('switchboard.org_id', $1, true)", 1, 0 };
+	struct org_tx_call	*c = arg;
+	const char		*params[1];
+	char			 org[24];
+	enum sb_err		 err;
+
+	snprintf(org, sizeof(org), "%lld", (long long)c->req->who.org_id);
+	params[0] = org;
+	PQclear(db_exec_stmt(db, &set_org, params, &err));
+	if (err != SB_OK)
+		return err;
+	return c->fn(c->req, c->arg);
+}
+
+enum sb_err
+org_tx(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), void *arg)
+{
+	struct org_tx_call c = { req, fn, arg };
+
+	if (req->who.org_id <= 0)
+		return SB_ERR_INTERNAL;
+	return db_tx(&req->app->db, org_tx_body, &c);
+}
+
+struct audit_row {
+	const char	*action, *target;
+	json_t		*details;
+};
+
+static enum sb_err
+audit_insert(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 ins = { "audit_insert",
+	    "INSERT INTO audit_log (org_id, actor_type, actor_id, action, target, ip, request_id, details) "
+	    "VALUES ($1, $2, NULLIF($3, '0')::bigint, $4, $5, NULLIF($6, '')::inet, $7, $8::jsonb)", 8, 0 };
+	struct audit_row	*a = arg;
+	const char		*p[8];
+	char			 org[24], actor[24], *details;
+	enum sb_err		 err;
+	int64_t			 actor_id;
+
+	actor_id = req->who.kind == AUTH_KEY ? req->who.key_id : req->who.user_id;
+	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
+	snprintf(actor, sizeof(actor), "%lld", (long long)actor_id);
+	details = json_dumps(a->details != NULL ? a->details : json_object(), JSON_COMPACT);
+	p[0] = org;
+	p[1] = kind_names[req->who.kind];
+	p[2] = actor;
+	p[3] = a->action;
+	p[4] = a->target;
+	p[5] = req->remote_addr;
+	p[6] = req->request_id;
+	p[7] = details != NULL ? details : "{}";
+	PQclear(db_exec_stmt(&req->app->db, &ins, p, &err));
+	free(details);
+	return err;
+}
+
+void
+audit(struct sb_req *req, const char *action, const char *target, json_t *details)
+{
+	static struct db_stmt	 anon = { "audit_anonymous",
+	    "SELECT auth_audit_anonymous($1, $2, NULLIF($3, '')::inet, $4)", 4, 0 };
+	struct audit_row	 a = { action, target, details };
+	const char		*p[4];
+	enum sb_err		 err;
+
+	if (req->who.org_id > 0)
+		err = org_tx(req, audit_insert, &a);
+	else {
+		p[0] = action;
+		p[1] = target;
+		p[2] = req->remote_addr;
+		p[3] = req->request_id;
+		PQclear(db_exec_stmt(&req->app->db, &anon, p, &err));
+	}
+	if (err != SB_OK)
+		log_error("audit log write failed", "{s:s, s:s}", "action", action, "target", target);
+	json_decref(details);
+}
+
+/* ------------------------------------------------------------ sessions */
+
+/* The value of cookie name in a Cookie header, or NULL. */
+static const char *
+cookie_get(struct sb_req *req, const char *name)
+{
+	const char	*h = req_header(req, "Cookie"), *p, *e;
+	size_t		 n = strlen(name);
+
+	for (p = h; p != NULL && *p != '\0'; p = e) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if ((e = strchr(p, ';')) == NULL)
+			e = p + strlen(p);
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return arena_strndup(req->arena, p + n + 1, (size_t)(e - p - n - 1));
+	}
+	return NULL;
+}
+
+static int
+token_shaped(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_'))
+			return 0;
+	return i == TOKEN_LEN;
+}
+
+/* The cached or stored facts about a session. */
+struct sess {
+	int64_t	 sid, uid, oid, exp, seen;
+	int	 role, usable;
+	char	 csrf[TOKEN_LEN + 1];
+};
+
+static int
+sess_from_json(const char *buf, size_t len, struct sess *s)
+{
+	json_t		*o = json_loadb(buf, len, 0, NULL);
+	const char	*csrf;
+	int		 ok;
+
+	if (o == NULL)
+		return -1;
+	ok = json_unpack(o, "{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:s}", "sid", &s->sid,
+	    "uid", &s->uid, "oid", &s->oid, "exp", &s->exp, "seen", &s->seen, "role", &s->role,
+	    "ok", &s->usable, "csrf", &csrf) == 0 && strlen(csrf) == TOKEN_LEN;
+	if (ok)
+		memcpy(s->csrf, csrf, TOKEN_LEN + 1);
+	json_decref(o);
+	return ok && s->role >= 0 && s->role <= ROLE_OWNER ? 0 : -1;
+}
+
+static void
+sess_cache(struct sb_req *req, const char *key, const struct sess *s, int64_t now)
+{
+	const struct sb_config	*c = &req->app->cfg;
+	json_t			*o;
+	char			*v;
+	int64_t			 ttl = c->auth.session_cache_ttl;
+
+	if (ttl <= 0)
+		return;
+	if (s->exp - now < ttl)
+		ttl = s->exp - now;
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:s}", "sid", s->sid, "uid", s->uid,
+	    "oid", s->oid, "exp", s->exp, "seen", s->seen, "role", s->role, "ok", s->usable,
+	    "csrf", s->csrf);
+	v = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (v != NULL && ttl > 0)
+		(void)cache_set(req->app->cache, key, v, strlen(v), (int)ttl);
+	free(v);
+}
+
+static enum sb_err
+sess_load(struct sb_req *req, const char *hash, struct sess *s)
+{
+	static struct db_stmt	 q = { "auth_session",
+	    "SELECT session_id, user_id, org_id, role, csrf_token, "
+	    "extract(epoch FROM expires_at)::bigint, extract(epoch FROM last_seen_at)::bigint, usable "
+	    "FROM auth_session($1)", 1, 0 };
+	const char		*p[1] = { hash };
+	enum sb_err		 err;
+	PGresult		*res;
+
+	if (db_ensure(&req->app->db) != SB_OK)
+		return SB_ERR_UNAVAILABLE;
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return SB_ERR_UNAUTHENTICATED;
+	}
+	s->sid = atoll(PQgetvalue(res, 0, 0));
+	s->uid = atoll(PQgetvalue(res, 0, 1));
+	s->oid = atoll(PQgetvalue(res, 0, 2));
+	s->role = role_parse(PQgetvalue(res, 0, 3));
+	snprintf(s->csrf, sizeof(s->csrf), "%s", PQgetvalue(res, 0, 4));
+	s->exp = atoll(PQgetvalue(res, 0, 5));
+	s->seen = atoll(PQgetvalue(res, 0, 6));
+	s->usable = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+	PQclear(res);
+	return s->role < 0 ? SB_ERR_INTERNAL : SB_OK;
+}
+
+static enum sb_err
+sess_touch(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "session_touch",
+	    "UPDATE sessions SET last_seen_at = now() WHERE id = $1", 1, 0 };
+	char			 id[24];
+	const char		*p[1] = { id };
+	enum sb_err		 err;
+
+	(void)arg;
+	snprintf(id, sizeof(id), "%lld", (long long)req->who.session_id);
+	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
+	return err;
+}
+
+static enum sb_err
+session_auth(struct sb_req *req, const char *token)
+{
+	const struct sb_config	*c = &req->app->cfg;
+	struct principal	*w = &req->who;
+	struct sess		 s;
+	char			 hash[HASH_HEX_LEN + 1], key[80], *v;
+	size_t			 len;
+	int64_t			 now = clock_real_ms() / 1000;
+	enum sb_err		 err;
+	int			 cached = 0;
+
+	if (!token_shaped(token))
+		return SB_ERR_UNAUTHENTICATED;
+	token_hash(token, hash);
+	snprintf(key, sizeof(key), "sess:%s", hash);
+	if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+		cached = sess_from_json(v, len, &s) == 0;
+		free(v);
+	}
+	if (!cached && (err = sess_load(req, hash, &s)) != SB_OK)
+		return err;
+	if (!s.usable || now >= s.exp || now - s.seen > c->auth.session_idle) {
+		(void)cache_delete(req->app->cache, key);
+		return SB_ERR_UNAUTHENTICATED;
+	}
+	w->kind = AUTH_SESSION;
+	w->org_id = s.oid;
+	w->user_id = s.uid;
+	w->session_id = s.sid;
+	w->role = s.role;
+	w->scopes = role_scopes((enum sb_role)s.role);
+	memcpy(w->csrf, s.csrf, sizeof(w->csrf));
+	memcpy(w->token_hash, hash, sizeof(w->token_hash));
+	if (now - s.seen >= TOUCH_EVERY_S) {
+		if (db_ensure(&req->app->db) == SB_OK && org_tx(req, sess_touch, NULL) == SB_OK)
+			s.seen = now;
+		cached = 0;
+	}
+	if (!cached)
+		sess_cache(req, key, &s, now);
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ API keys */
+
+struct keyinfo {
+	int64_t		 id, oid, exp;	/* exp 0: never */
+	unsigned	 scopes;
+	int		 usable;
+	char		 hash[HASH_HEX_LEN + 1];
+};
+
+static enum sb_err
+key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
+{
+	static struct db_stmt	 q = { "auth_api_key",
+	    "SELECT id, org_id, secret_hash, scopes, coalesce(extract(epoch FROM expires_at)::bigint, 0), "
+	    "usable FROM auth_api_key($1)", 1, 0 };
+	const char		*p[1] = { key_id };
+	enum sb_err		 err;
+	PGresult		*res;
+
+	if (db_ensure(&req->app->db) != SB_OK)
+		return SB_ERR_UNAVAILABLE;
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		memset(k, 0, sizeof(*k));	/* cached as "no such key" */
+		return SB_OK;
+	}
+	k->id = atoll(PQgetvalue(res, 0, 0));
+	k->oid = atoll(PQgetvalue(res, 0, 1));
+	snprintf(k->hash, sizeof(k->hash), "%s", PQgetvalue(res, 0, 2));
+	k->scopes = scopes_from_pg_array(PQgetvalue(res, 0, 3));
+	k->exp = atoll(PQgetvalue(res, 0, 4));
+	k->usable = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	PQclear(res);
+	return SB_OK;
+}
+
+static enum sb_err
+key_touch(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "key_touch",
+	    "UPDATE api_keys SET last_used_at = now() WHERE id = $1", 1, 0 };
+	char			 id[24];
+	const char		*p[1] = { id };
+	enum sb_err		 err;
+
+	(void)arg;
+	snprintf(id, sizeof(id), "%lld", (long long)req->who.key_id);
+	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
+	return err;
+}
+
+static enum sb_err
+key_auth(struct sb_req *req, const char *presented)
+{
+	struct principal	*w = &req->who;
+	struct keyinfo		 k;
+	char			 key_id[KEY_ID_LEN + 1], secret[TOKEN_LEN + 1], hash[HASH_HEX_LEN + 1];
+	char			 ckey[40], *v, *enc;
+	size_t			 len;
+	json_t			*o;
+	enum sb_err		 err;
+	int			 cached = 0;
+
+	if (api_key_parse(presented, key_id, secret) < 0)
+		return SB_ERR_UNAUTHENTICATED;
+	snprintf(ckey, sizeof(ckey), "key:%s", key_id);
+	memset(&k, 0, sizeof(k));
+	if (cache_get(req->app->cache, ckey, &v, &len) == SB_OK) {
+		const char *h = NULL;
+
+		if ((o = json_loadb(v, len, 0, NULL)) != NULL &&
+		    json_unpack(o, "{s:I, s:I, s:I, s:i, s:b, s:s}", "id", &k.id, "oid", &k.oid,
+		    "exp", &k.exp, "scopes", (int *)&k.scopes, "ok", &k.usable, "h", &h) == 0) {
+			snprintf(k.hash, sizeof(k.hash), "%s", h);
+			cached = 1;
+		}
+		json_decref(o);
+		free(v);
+	}
+	if (!cached) {
+		if ((err = key_load(req, key_id, &k)) != SB_OK)
+			return err;
+		/* Unknown ids are cached too, so guessing them costs the database nothing. */
+		o = json_pack("{s:I, s:I, s:I, s:i, s:b, s:s}", "id", k.id, "oid", k.oid,
+		    "exp", k.exp, "scopes", (int)k.scopes, "ok", k.usable, "h", k.hash);
+		enc = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (enc != NULL && req->app->cfg.auth.key_cache_ttl > 0)
+			(void)cache_set(req->app->cache, ckey, enc, strlen(enc),
+			    req->app->cfg.auth.key_cache_ttl);
+		free(enc);
+	}
+	token_hash(secret, hash);
+	if (k.id == 0 || !k.usable || !secret_equal(hash, k.hash) ||
+	    (k.exp != 0 && clock_real_ms() / 1000 >= k.exp))
+		return SB_ERR_UNAUTHENTICATED;
+	w->kind = AUTH_KEY;
+	w->org_id = k.oid;
+	w->key_id = k.id;
+	w->role = -1;
+	w->scopes = k.scopes;
+	snprintf(w->subject, sizeof(w->subject), "%s", key_id);
+	/* last_used_at: one write a minute per key, whichever worker gets there first. */
+	snprintf(ckey, sizeof(ckey), "keyused:%s", key_id);
+	if (cache_add(req->app->cache, ckey, "1", 1, 60) == SB_OK && db_ensure(&req->app->db) == SB_OK)
+		(void)org_tx(req, key_touch, NULL);
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ bearer JWTs */
+
+static enum sb_err
+jwt_auth(struct sb_req *req, const char *token)
+{
+	static struct db_stmt	 q = { "auth_org_by_slug", "SELECT auth_org_by_slug($1)", 1, 0 };
+	const struct sb_config	*c = &req->app->cfg;
+	struct principal	*w = &req->who;
+	json_t			*claims;
+	const char		*org, *role, *sub, *p[1];
+	char			 why[128];
+	enum sb_err		 err;
+	PGresult		*res;
+	int			 r;
+
+	if (req->app->jwt == NULL)
+		return SB_ERR_UNAUTHENTICATED;
+	if ((claims = jwt_verify(req->app->jwt, token, why, sizeof(why))) == NULL) {
+		log_info("bearer token refused", "{s:s}", "reason", why);
+		return SB_ERR_UNAUTHENTICATED;
+	}
+	org = json_string_value(json_object_get(claims, c->jwt.org_claim));
+	role = json_string_value(json_object_get(claims, c->jwt.role_claim));
+	sub = json_string_value(json_object_get(claims, "sub"));
+	r = role_parse(role != NULL ? role : c->jwt.default_role);
+	err = SB_ERR_UNAUTHENTICATED;
+	if (org == NULL || r < 0)
+		goto out;
+	if ((err = db_ensure(&req->app->db)) != SB_OK)
+		goto out;
+	p[0] = org;
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		goto out;
+	w->org_id = PQgetisnull(res, 0, 0) ? 0 : atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (w->org_id == 0) {
+		err = SB_ERR_UNAUTHENTICATED;
+		goto out;
+	}
+	w->kind = AUTH_JWT;
+	w->role = r;
+	w->scopes = role_scopes((enum sb_role)r);
+	snprintf(w->subject, sizeof(w->subject), "%s", sub != NULL ? sub : "");
+	err = SB_OK;
+out:
+	json_decref(claims);
+	return err;
+}
+
+/* ------------------------------------------------------------ the checks */
+
+static int
+method_is_safe(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
+}
+
+static enum sb_err
+authenticate(struct sb_req *req)
+{
+	const char	*authz = req_header(req, "Authorization"), *cookie;
+
+	if (authz != NULL && *authz != '\0') {
+		if (strncasecmp(authz, "Bearer ", 7) != 0)
+			return SB_ERR_UNAUTHENTICATED;
+		authz += 7;
+		if (strncmp(authz, "sb_", 3) == 0)
+			return key_auth(req, authz);
+		return jwt_auth(req, authz);
+	}
+	if ((cookie = cookie_get(req, "sb_session")) != NULL)
+		return session_auth(req, cookie);
+	return SB_ERR_UNAUTHENTICATED;
+}
+
+/* Takes from the caller's bucket; sets the RateLimit-* headers. */
+static enum sb_err
+rate_limit(struct sb_req *req)
+{
+	const struct sb_config	*c = &req->app->cfg;
+	struct app_metrics	*m = req->app->metrics;
+	const struct principal	*w = &req->who;
+	struct rl_policy	 pol;
+	struct rl_result	 r;
+	char			 key[200];
+	int			 safe = method_is_safe(req->method), open;
+
+	pol.period_s = 60;
+	if (w->kind == AUTH_NONE) {
+		pol.limit = c->ratelimit.anon_per_minute;
+		snprintf(key, sizeof(key), "ip:%s", req->remote_addr);
+	} else {
+		pol.limit = safe ? c->ratelimit.reads_per_minute : c->ratelimit.writes_per_minute;
+		if (w->kind == AUTH_KEY)
+			snprintf(key, sizeof(key), "%c:k:%lld", safe ? 'r' : 'w', (long long)w->key_id);
+		else if (w->kind == AUTH_JWT)
+			snprintf(key, sizeof(key), "%c:j:%lld:%.100s", safe ? 'r' : 'w',
+			    (long long)w->org_id, w->subject);
+		else
+			snprintf(key, sizeof(key), "%c:u:%lld", safe ? 'r' : 'w', (long long)w->user_id);
+	}
+	if (ratelimit_take(req->app->cache, key, &pol, &r) != SB_OK) {
+		open = safe ? c->ratelimit.fail_open_reads : c->ratelimit.fail_open_writes;
+		counter_add(open ? &m->ratelimit_unavailable_open : &m->ratelimit_unavailable_closed, 1);
+		if (open)
+			return SB_OK;
+		resp_header(req, "Retry-After", "%d", 2);
+		return req_fail(req, SB_ERR_UNAVAILABLE, "rate-limit-unavailable",
+		    "rate limits cannot be checked right now; try again shortly");
+	}
+	return ratelimit_answer(req, &r);
+}
+
+enum sb_err
+ratelimit_answer(struct sb_req *req, const struct rl_result *r)
+{
+	resp_header(req, "RateLimit-Limit", "%d", r->limit);
+	resp_header(req, "RateLimit-Remaining", "%d", r->remaining);
+	resp_header(req, "RateLimit-Reset", "%d", r->reset_s);
+	if (r->allowed)
+		return SB_OK;
+	counter_add(&req->app->metrics->rate_limited, 1);
+	resp_header(req, "Retry-After", "%d", r->retry_after_s);
+	return req_fail(req, SB_ERR_RATE_LIMITED, "rate-limited",
+	    "too many requests; see Retry-After");
+}
+
+enum sb_err
+auth_request(struct sb_req *req)
+{
+	const struct route	*r = req->route;
+	const char		*token;
+	enum sb_err		 err;
+
+	memset(&req->who, 0, sizeof(req->who));
+	req->who.role = -1;
+	if ((r->flags & ROUTE_PUBLIC) && (r->flags & ROUTE_NOLIMIT))
+		return SB_OK;
+	if (!(r->flags & ROUTE_PUBLIC)) {
+		if ((err = authenticate(req)) != SB_OK) {
+			if (err != SB_ERR_UNAUTHENTICATED)
+				return err;
+			counter_add(&req->app->metrics->auth_failed, 1);
+			memset(&req->who, 0, sizeof(req->who));
+			resp_header(req, "WWW-Authenticate", "Bearer realm=\"switchboard\"");
+			return req_fail(req, SB_ERR_UNAUTHENTICATED, "unauthenticated",
+			    "a valid session cookie, API key or bearer token is required");
+		}
+		if ((r->scope & req->who.scopes) != r->scope)
+			return req_fail(req, SB_ERR_FORBIDDEN, "missing-scope",
+			    arena_printf(req->arena, "this needs the scope %s",
+			    scope_name(r->scope) ? scope_name(r->scope) : "(several)"));
+		if ((r->flags & ROUTE_SESSION) && req->who.kind != AUTH_SESSION)
+			return req_fail(req, SB_ERR_FORBIDDEN, "session-only",
+			    "this is for browser sessions only");
+		/* A cookie is sent by the browser on its own; an unsafe request must
+		 * also prove it comes from our page. */
+		if (req->who.kind == AUTH_SESSION && !method_is_safe(req->method) &&
+		    ((token = req_header(req, "X-CSRF-Token")) == NULL ||
+		    !secret_equal(token, req->who.csrf)))
+			return req_fail(req, SB_ERR_FORBIDDEN, "csrf",
+			    "missing or wrong X-CSRF-Token header");
+	}
+	if (r->flags & ROUTE_LOGIN)
+		return SB_OK;	/* the login handler limits by address and by account */
+	return rate_limit(req);
+}

@@ -1,0 +1,69 @@
+/* audit.c: GET /api/v1/audit: the org's audit log, newest first, by cursor. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+
+struct page {
+	int	 limit;
+	int64_t	 cursor;
+	json_t	*body;
+};
+
+static enum sb_err
+audit_page(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "audit_page",
+	    "SELECT id, actor_type, actor_id, action, target, host(ip), request_id, details::text, "
+	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+	    "FROM audit_log WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2", 2, 0 };
+	struct page		*pg = arg;
+	char			 cur[24], lim[16];
+	const char		*p[2] = { cur, lim };
+	json_t			*items, *e;
+	enum sb_err		 err;
+	PGresult		*res;
+	int			 i, n;
+
+	snprintf(cur, sizeof(cur), "%lld", (long long)pg->cursor);
+	snprintf(lim, sizeof(lim), "%d", pg->limit + 1);
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	n = PQntuples(res) > pg->limit ? pg->limit : PQntuples(res);
+	items = json_array();
+	for (i = 0; i < n; i++) {
+		e = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s}",
+		    "id", (json_int_t)atoll(PQgetvalue(res, i, 0)),
+		    "actor_type", PQgetvalue(res, i, 1),
+		    "action", PQgetvalue(res, i, 3),
+		    "target", PQgetvalue(res, i, 4),
+		    "request_id", PQgetvalue(res, i, 6),
+		    "details", json_loads(PQgetvalue(res, i, 7), 0, NULL),
+		    "created_at", PQgetvalue(res, i, 8));
+		json_object_set_new(e, "actor_id", PQgetisnull(res, i, 2) ? json_null() :
+		    json_integer(atoll(PQgetvalue(res, i, 2))));
+		json_object_set_new(e, "ip", PQgetisnull(res, i, 5) ? json_null() :
+		    json_string(PQgetvalue(res, i, 5)));
+		json_array_append_new(items, e);
+	}
+	pg->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    PQntuples(res) > pg->limit ? json_string(PQgetvalue(res, n - 1, 0)) : json_null());
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_audit_list(struct sb_req *req)
+{
+	struct page	 pg;
+	enum sb_err	 err;
+
+	memset(&pg, 0, sizeof(pg));
+	if ((err = req_page(req, &pg.limit, &pg.cursor)) != SB_OK ||
+	    (err = org_tx(req, audit_page, &pg)) != SB_OK)
+		return err;
+	resp_json(req, 200, pg.body);
+	return SB_OK;
+}

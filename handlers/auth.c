@@ -1,0 +1,367 @@
+/* auth.c: POST /api/v1/auth/login, logout, logout-all and GET /api/v1/me. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "handlers.h"
+
+#define DELAY_MAX_S	900	/* the longest wait after repeated failures for one account */
+
+static void
+set_session_cookie(struct sb_req *req, const char *token, int max_age)
+{
+	const char	*https = req_param(req, "HTTPS");
+	int		 secure = req->app->cfg.auth.cookie_secure ||
+			    (https != NULL && strcasecmp(https, "on") == 0);
+
+	resp_header(req, "Set-Cookie", "sb_session=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+	    token, max_age, secure ? "; Secure" : "");
+}
+
+/* ------------------------------------------------------------ login throttling */
+
+/* Per address and per account (GCRA), and a growing delay after each failure in a
+ * row for an account.  SB_OK to go on; otherwise the problem is prepared. */
+static enum sb_err
+login_throttle(struct sb_req *req, const char *email)
+{
+	const struct sb_config	*c = &req->app->cfg;
+	struct rl_policy	 ip = { c->ratelimit.login_per_minute, 60 };
+	struct rl_policy	 acct = { c->ratelimit.login_account_per_hour, 3600 };
+	struct rl_result	 r;
+	char			 key[400], *v;
+	size_t			 len;
+	long long		 until;
+	int64_t			 now = clock_real_ms();
+	enum sb_err		 err;
+
+	snprintf(key, sizeof(key), "login:ip:%s", req->remote_addr);
+	if ((err = ratelimit_take(req->app->cache, key, &ip, &r)) == SB_OK &&
+	    (err = ratelimit_answer(req, &r)) != SB_OK)
+		return err;
+	if (err == SB_OK) {
+		snprintf(key, sizeof(key), "login:acct:%s", email);
+		if ((err = ratelimit_take(req->app->cache, key, &acct, &r)) == SB_OK && !r.allowed)
+			return ratelimit_answer(req, &r);
+	}
+	if (err == SB_OK) {
+		snprintf(key, sizeof(key), "login:delay:%s", email);
+		if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+			until = 0;
+			sscanf(v, "%*d %lld", &until);
+			free(v);
+			if (until > now) {
+				counter_add(&req->app->metrics->rate_limited, 1);
+				resp_header(req, "Retry-After", "%lld", (until - now + 999) / 1000);
+				return req_fail(req, SB_ERR_RATE_LIMITED, "login-delayed",
+				    "too many failed logins for this account; see Retry-After");
+			}
+		}
+		return SB_OK;
+	}
+	if (c->ratelimit.fail_open_login) {
+		counter_add(&req->app->metrics->ratelimit_unavailable_open, 1);
+		return SB_OK;
+	}
+	counter_add(&req->app->metrics->ratelimit_unavailable_closed, 1);
+	resp_header(req, "Retry-After", "2");
+	return req_fail(req, SB_ERR_UNAVAILABLE, "rate-limit-unavailable",
+	    "logins cannot be throttled right now, so they are refused; try again shortly");
+}
+
+/* After a failure: the n-th in a row makes the account wait 2^(n-4) s (from the 4th).
+ * Stored as "n until_ms". */
+static void
+login_failed_delay(struct sb_req *req, const char *email)
+{
+	char		 key[400], *v, buf[64];
+	size_t		 len;
+	int		 n = 0;
+	long long	 delay;
+	int64_t		 now = clock_real_ms();
+
+	snprintf(key, sizeof(key), "login:delay:%s", email);
+	if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+		sscanf(v, "%d", &n);
+		free(v);
+	}
+	n++;
+	delay = n <= 3 ? 0 : 1LL << (n - 4 > 20 ? 20 : n - 4);
+	if (delay > DELAY_MAX_S)
+		delay = DELAY_MAX_S;
+	snprintf(buf, sizeof(buf), "%d %lld", n, (long long)(now + delay * 1000));
+	(void)cache_set(req->app->cache, key, buf, strlen(buf), 24 * 3600);
+}
+
+/* ------------------------------------------------------------ login */
+
+struct login {
+	const char	*email;
+	int64_t		 user_id, org_id;
+	char		 token[TOKEN_LEN + 1], hash[HASH_HEX_LEN + 1], csrf[TOKEN_LEN + 1];
+	char		 rehash[160];	/* a new password hash to store, or "" */
+	const char	*old_cookie_hash;	/* a session to end (no fixation), or NULL */
+};
+
+static enum sb_err
+login_store(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 ins = { "session_insert",
+	    "INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at, ip, user_agent) "
+	    "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int), NULLIF($6, '')::inet, "
+	    "left($7, 512)) RETURNING id", 7, 0 };
+	static struct db_stmt	 rehash = { "user_rehash",
+	    "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", 2, 0 };
+	static struct db_stmt	 end_old = { "session_end_hash",
+	    "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL", 1, 0 };
+	struct login		*l = arg;
+	const char		*p[7], *ua = req_header(req, "User-Agent");
+	char			 org[24], uid[24], secs[24];
+	enum sb_err		 err;
+	PGresult		*res;
+
+	snprintf(org, sizeof(org), "%lld", (long long)l->org_id);
+	snprintf(uid, sizeof(uid), "%lld", (long long)l->user_id);
+	snprintf(secs, sizeof(secs), "%d", req->app->cfg.auth.session_absolute);
+	if (l->old_cookie_hash != NULL) {
+		p[0] = l->old_cookie_hash;
+		PQclear(db_exec_stmt(&req->app->db, &end_old, p, &err));
+		if (err != SB_OK)
+			return err;
+	}
+	if (l->rehash[0] != '\0') {
+		p[0] = uid;
+		p[1] = l->rehash;
+		PQclear(db_exec_stmt(&req->app->db, &rehash, p, &err));
+		if (err != SB_OK)
+			return err;
+	}
+	p[0] = org;
+	p[1] = uid;
+	p[2] = l->hash;
+	p[3] = l->csrf;
+	p[4] = secs;
+	p[5] = req->remote_addr;
+	p[6] = ua != NULL ? ua : "";
+	if ((res = db_exec_stmt(&req->app->db, &ins, p, &err)) == NULL)
+		return err;
+	req->who.session_id = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_login(struct sb_req *req)
+{
+	static struct db_stmt	 q = { "auth_user_by_email",
+	    "SELECT id, org_id, role, password_hash, disabled FROM auth_user_by_email($1)", 1, 0 };
+	const struct sb_config	*c = &req->app->cfg;
+	const char		*email, *pw, *p[1], *hash = NULL, *old;
+	struct login		 l;
+	char			 lower[321], oldhash[HASH_HEX_LEN + 1];
+	enum sb_err		 err;
+	PGresult		*res;
+	size_t			 i;
+	int			 ok, role = -1;
+
+	if (json_unpack(req->json, "{s:s, s:s}", "email", &email, "password", &pw) != 0)
+		return req_fail(req, SB_ERR_INVALID, "invalid-body",
+		    "expected {\"email\": string, \"password\": string}");
+	if (strlen(email) > 320 || strlen(pw) > PASSWORD_MAX)
+		return req_fail(req, SB_ERR_INVALID, "invalid-body",
+		    "email is at most 320 bytes, password at most 1024");
+	for (i = 0; email[i] != '\0'; i++)
+		lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);
+	lower[i] = '\0';
+	if ((err = login_throttle(req, lower)) != SB_OK)
+		return err;
+
+	memset(&l, 0, sizeof(l));
+	p[0] = lower;
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 3) && strcmp(PQgetvalue(res, 0, 4), "f") == 0) {
+		l.user_id = atoll(PQgetvalue(res, 0, 0));
+		l.org_id = atoll(PQgetvalue(res, 0, 1));
+		role = role_parse(PQgetvalue(res, 0, 2));
+		hash = arena_strdup(req->arena, PQgetvalue(res, 0, 3));
+	} else if (PQntuples(res) == 1)
+		l.org_id = atoll(PQgetvalue(res, 0, 1));	/* disabled or SSO only: audited in its org */
+	PQclear(res);
+	/* The same argon2id work whether or not the account exists. */
+	ok = password_verify(hash != NULL ? hash : req->app->dummy_hash, pw) && hash != NULL && role >= 0;
+	req->who.org_id = l.org_id;
+	req->who.user_id = l.user_id;
+	req->who.kind = l.org_id > 0 ? AUTH_SESSION : AUTH_NONE;
+	if (!ok) {
+		login_failed_delay(req, lower);
+		audit(req, "login.failed", lower, NULL);
+		memset(&req->who, 0, sizeof(req->who));
+		return req_fail(req, SB_ERR_UNAUTHENTICATED, "invalid-credentials",
+		    "wrong email or password");
+	}
+	(void)cache_delete(req->app->cache, arena_printf(req->arena, "login:delay:%s", lower));
+	if (password_needs_rehash(hash, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib) &&
+	    password_hash(pw, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib, l.rehash,
+	    sizeof(l.rehash)) < 0)
+		l.rehash[0] = '\0';
+	/* A new session id at every login: a cookie planted before cannot ride along. */
+	if ((old = req_header(req, "Cookie")) != NULL && (old = strstr(old, "sb_session=")) != NULL) {
+		char tok[TOKEN_LEN + 1];
+
+		snprintf(tok, sizeof(tok), "%.*s", TOKEN_LEN, old + strlen("sb_session="));
+		token_hash(tok, oldhash);
+		l.old_cookie_hash = oldhash;
+	}
+	token_new(l.token);
+	token_hash(l.token, l.hash);
+	token_new(l.csrf);
+	req->who.role = role;
+	req->who.scopes = role_scopes((enum sb_role)role);
+	if ((err = org_tx(req, login_store, &l)) != SB_OK)
+		return err;
+	if (l.old_cookie_hash != NULL)
+		(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s",
+		    l.old_cookie_hash));
+	memcpy(req->who.csrf, l.csrf, sizeof(l.csrf));
+	audit(req, "login.succeeded", email, NULL);
+	set_session_cookie(req, l.token, c->auth.session_absolute);
+	return h_me(req);
+}
+
+/* ------------------------------------------------------------ logout */
+
+static enum sb_err
+logout_one(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "session_revoke",
+	    "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1, 0 };
+	char			 id[24];
+	const char		*p[1] = { id };
+	enum sb_err		 err;
+
+	(void)arg;
+	snprintf(id, sizeof(id), "%lld", (long long)req->who.session_id);
+	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
+	return err;
+}
+
+enum sb_err
+h_logout(struct sb_req *req)
+{
+	enum sb_err err;
+
+	if ((err = org_tx(req, logout_one, NULL)) != SB_OK)
+		return err;
+	(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s", req->who.token_hash));
+	audit(req, "logout", "", NULL);
+	set_session_cookie(req, "", 0);
+	resp_send(req, 204, NULL, NULL, 0);
+	return SB_OK;
+}
+
+static enum sb_err
+logout_all(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "session_revoke_user",
+	    "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL "
+	    "RETURNING token_hash", 1, 0 };
+	char			 id[24];
+	const char		*p[1] = { id };
+	enum sb_err		 err;
+	PGresult		*res;
+	int			 i, *n = arg;
+
+	snprintf(id, sizeof(id), "%lld", (long long)req->who.user_id);
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	/* Every worker forgets these sessions now, not after the cache's TTL. */
+	for (i = 0; i < PQntuples(res); i++)
+		(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s",
+		    PQgetvalue(res, i, 0)));
+	*n = PQntuples(res);
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_logout_all(struct sb_req *req)
+{
+	enum sb_err	 err;
+	int		 n = 0;
+
+	if ((err = org_tx(req, logout_all, &n)) != SB_OK)
+		return err;
+	audit(req, "logout.all", "", json_pack("{s:i}", "sessions", n));
+	set_session_cookie(req, "", 0);
+	resp_send(req, 204, NULL, NULL, 0);
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ me */
+
+struct me {
+	json_t	*body;
+};
+
+static enum sb_err
+me_load(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 org_q = { "me_org", "SELECT id, slug, name FROM orgs", 0, 0 };
+	static struct db_stmt	 user_q = { "me_user",
+	    "SELECT id, email, name, role FROM users WHERE id = $1", 1, 0 };
+	struct me		*m = arg;
+	char			 uid[24];
+	const char		*p[1] = { uid };
+	enum sb_err		 err;
+	PGresult		*res;
+
+	/* Row-level security leaves exactly the caller's org. */
+	if ((res = db_exec_stmt(&req->app->db, &org_q, NULL, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return SB_ERR_INTERNAL;
+	}
+	json_object_set_new(m->body, "org", json_pack("{s:I, s:s, s:s}",
+	    "id", (json_int_t)atoll(PQgetvalue(res, 0, 0)), "slug", PQgetvalue(res, 0, 1),
+	    "name", PQgetvalue(res, 0, 2)));
+	PQclear(res);
+	if (req->who.user_id == 0 || req->who.kind == AUTH_KEY)
+		return SB_OK;
+	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
+	if ((res = db_exec_stmt(&req->app->db, &user_q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 1)
+		json_object_set_new(m->body, "user", json_pack("{s:I, s:s, s:s, s:s}",
+		    "id", (json_int_t)atoll(PQgetvalue(res, 0, 0)), "email", PQgetvalue(res, 0, 1),
+		    "name", PQgetvalue(res, 0, 2), "role", PQgetvalue(res, 0, 3)));
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_me(struct sb_req *req)
+{
+	static const char *const kinds[] = { "none", "session", "key", "token" };
+	const struct principal	*w = &req->who;
+	struct me		 m;
+	enum sb_err		 err;
+
+	m.body = json_pack("{s:s, s:o}", "auth", kinds[w->kind], "scopes", scopes_json(w->scopes));
+	if (w->role >= 0)
+		json_object_set_new(m.body, "role", json_string(role_name((enum sb_role)w->role)));
+	if (w->kind == AUTH_SESSION)
+		json_object_set_new(m.body, "csrf_token", json_string(w->csrf));
+	if (w->kind == AUTH_KEY || w->kind == AUTH_JWT)
+		json_object_set_new(m.body, w->kind == AUTH_KEY ? "key_id" : "subject",
+		    json_string(w->subject));
+	if ((err = org_tx(req, me_load, &m)) != SB_OK) {
+		json_decref(m.body);
+		return err;
+	}
+	resp_json(req, 200, m.body);
+	return SB_OK;
+}
