@@ -127,6 +127,23 @@ static const struct key keys[] = {
 	  "role when the token has no role claim" },
 	{ "cors", "allow_origins", K_STR, OFF(cors.allow_origins), "", 0, 0,
 	  "comma-separated origins allowed to call the API from a browser; empty: none" },
+	{ "oidc", "issuer", K_STR, OFF(oidc.issuer), "", 0, 0,
+	  "OpenID Connect issuer URL (its discovery document is issuer + "
+	  "/.well-known/openid-configuration); empty disables browser SSO" },
+	{ "oidc", "client_id", K_STR, OFF(oidc.client_id), "", 0, 0,
+	  "client id registered with the identity provider" },
+	{ "oidc", "client_secret", K_STR, OFF(oidc.client_secret), "", 0, 0,
+	  "client secret (empty for a public client using PKCE alone)" },
+	{ "oidc", "redirect_uri", K_STR, OFF(oidc.redirect_uri), "", 0, 0,
+	  "this site's callback URL, e.g. https://agents.example.org/api/v1/auth/oidc/callback" },
+	{ "oidc", "scopes", K_STR, OFF(oidc.scopes), "openid email profile", 0, 0,
+	  "scopes asked of the identity provider" },
+	{ "oidc", "provision", K_BOOL, OFF(oidc.provision), "false", 0, 0,
+	  "create an account at the first login of someone the provider vouches for" },
+	{ "oidc", "provision_org", K_STR, OFF(oidc.provision_org), "", 0, 0,
+	  "slug of the org new accounts join" },
+	{ "oidc", "provision_role", K_STR, OFF(oidc.provision_role), "member", 0, 0,
+	  "role of new accounts (owner, admin, member, viewer)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -148,6 +148,16 @@ struct sb_config {
 	struct {
 		char	*allow_origins;
 	} cors;
+	struct {
+		char	*issuer;
+		char	*client_id;
+		char	*client_secret;
+		char	*redirect_uri;
+		char	*scopes;
+		bool	 provision;
+		char	*provision_org;
+		char	*provision_role;
+	} oidc;
 };
 
 /* Fills cfg with defaults, then the file at path (NULL: none), then the
