@@ -126,6 +126,7 @@ struct sb_req {
 	const char		*path;		/* raw, without the query */
 	const char		*query;		/* raw, "" when absent */
 	const char		*remote_addr;
+	int			 https;		/* the web server says the request came over TLS */
 	char			 request_id[65];
 	int64_t			 start_us;
 
@@ -194,6 +195,11 @@ enum sb_err	 org_tx(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *),
 /* Appends to the audit log in the caller's org (a failed login with no org goes
  * through auth_audit_anonymous).  Failures are logged, never fatal to the request. */
 void		 audit(struct sb_req *, const char *action, const char *target, json_t *details);
+
+/* cors.c: adds the CORS headers when the request's Origin is allowed (returns 1);
+ * answers an OPTIONS preflight (403 for an origin not allowed). */
+int		 cors_apply(struct sb_req *);
+void		 cors_preflight(struct sb_req *);
 
 /* worker.c */
 void		 dispatch(struct sb_req *);

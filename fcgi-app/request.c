@@ -96,6 +96,7 @@ req_init(struct sb_req *req, struct app *app, FCGX_Request *fcgx, char **envp,
 	/* Everything a request keeps is copied: libfcgi frees its params at the next accept. */
 	req->method = arena_strdup(arena, (q = req_param(req, "REQUEST_METHOD")) ? q : "GET");
 	req->remote_addr = arena_strdup(arena, (q = req_param(req, "REMOTE_ADDR")) ? q : "");
+	req->https = (q = req_param(req, "HTTPS")) != NULL && strcasecmp(q, "on") == 0;
 	/* REQUEST_URI is what the client sent; SCRIPT_NAME+PATH_INFO are what the
 	 * server decided, which differs between Caddy and Apache. */
 	if ((uri = req_param(req, "REQUEST_URI")) == NULL)

@@ -70,6 +70,10 @@ resp_send(struct sb_req *req, int status, const char *content_type, const void *
 	    "Referrer-Policy: no-referrer\r\n"
 	    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n",
 	    status, http_reason(status), req->request_id);
+	/* Over https, browsers are told to stay on https. */
+	if (req->https && (size_t)n < sizeof(head))
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n");
 	/* 204 carries neither a type nor a length. */
 	if (content_type != NULL && (size_t)n < sizeof(head))
 		n += snprintf(head + n, sizeof(head) - (size_t)n,

@@ -68,8 +68,7 @@ answer_route_result(struct sb_req *req, enum route_result rr)
 		resp_error(req, 405, NULL, "this path does not accept that method");
 		break;
 	case ROUTE_OPTIONS:
-		resp_header(req, "Allow", "%s", req->match.allow);
-		resp_send(req, 204, NULL, NULL, 0);
+		cors_preflight(req);
 		break;
 	case ROUTE_REDIRECT:
 		loc = arena_printf(req->arena, "%s%s%s", req->match.location,
@@ -124,6 +123,7 @@ dispatch(struct sb_req *req)
 		if (rr == ROUTE_FOUND) {
 			req->route_index = req->match.index;
 			req->route = &app->routes[req->match.index];
+			(void)cors_apply(req);
 			err = run_route(req);
 		} else
 			answer_route_result(req, rr);

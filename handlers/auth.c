@@ -12,9 +12,7 @@
 static void
 set_session_cookie(struct sb_req *req, const char *token, int max_age)
 {
-	const char	*https = req_param(req, "HTTPS");
-	int		 secure = req->app->cfg.auth.cookie_secure ||
-			    (https != NULL && strcasecmp(https, "on") == 0);
+	int secure = req->app->cfg.auth.cookie_secure || req->https;
 
 	resp_header(req, "Set-Cookie", "sb_session=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
 	    token, max_age, secure ? "; Secure" : "");

@@ -45,6 +45,15 @@ cat >>"$SB_CONF" <<-CONF
 	[ratelimit]
 	anon_per_minute = 10000000
 	login_per_minute = 20
+
+	[cors]
+	allow_origins = https://app.example, https://admin.example
+
+	[jwt]
+	# A test-only secret: bearer JWTs minted by t_auth.sh.
+	hs256_secret = t_auth-hs256-secret-for-tests-only-0123456789
+	issuer = https://idp.example
+	audience = switchboard
 CONF
 sb_pg_start "$STATE" "$PG_PORT" || setup_failed "PostgreSQL did not start"
 sb_memcached_start "$STATE" "$MC_PORT" || setup_failed "memcached did not start"

@@ -256,3 +256,53 @@ expect_eq "logins work again on every worker once memcached is back" "200 200 20
 # --- the FastCGI Status line is not passed on as a header
 http GET "$CADDY_URL/api/v1/me"
 expect_eq "Caddy does not pass on a Status header" "" "$(header status)"
+
+# --- CORS: an allowlist, never "*" with credentials
+http GET "$CADDY_URL/api/v1/me" -H "Authorization: Bearer $KEY_ADMIN" -H 'Origin: https://app.example'
+expect_eq "an allowed origin is named in Access-Control-Allow-Origin" "https://app.example" "$(header access-control-allow-origin)"
+expect_eq "with credentials" "true" "$(header access-control-allow-credentials)"
+expect_eq "and Vary: Origin" "Origin" "$(header vary)"
+http GET "$CADDY_URL/api/v1/me" -H "Authorization: Bearer $KEY_ADMIN" -H 'Origin: https://evil.example'
+expect_eq "another origin gets no CORS headers" "" "$(header access-control-allow-origin)"
+http OPTIONS "$CADDY_URL/api/v1/keys" -H 'Origin: https://admin.example' -H 'Access-Control-Request-Method: POST' \
+	-H 'Access-Control-Request-Headers: content-type, x-csrf-token'
+expect_eq "a preflight from an allowed origin is 204" 204 "$H_STATUS"
+expect_eq "and lists the methods" "GET, HEAD, POST, OPTIONS" "$(header access-control-allow-methods)"
+expect_match "and allows the CSRF header" 'X-CSRF-Token' "$(header access-control-allow-headers)"
+http OPTIONS "$CADDY_URL/api/v1/keys" -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'
+expect_eq "a preflight from another origin is 403" 403 "$H_STATUS"
+check "no response ever says Access-Control-Allow-Origin: *" bash -c "! grep -rq 'Allow-Origin: \*' '$SB_ROOT/fcgi-app' '$SB_ROOT/conf'"
+
+# --- bearer JWTs from an identity provider (HS256 with the test secret)
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+# mint HEADER_JSON PAYLOAD_JSON [SECRET]
+mint() {
+	local h p s
+	h=$(printf '%s' "$1" | b64url)
+	p=$(printf '%s' "$2" | b64url)
+	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "${3:-t_auth-hs256-secret-for-tests-only-0123456789}" -binary | b64url)
+	printf '%s.%s.%s' "$h" "$p" "$s"
+}
+now=$(date +%s)
+claims() { printf '{"iss":"https://idp.example","aud":"switchboard","sub":"svc-7","org":"%s","role":"%s","exp":%d}' "$1" "$2" "$3"; }
+hs='{"alg":"HS256","typ":"JWT"}'
+as_key "$(mint "$hs" "$(claims acme member $((now + 300)))")" GET /api/v1/me
+expect_eq "a valid bearer JWT is accepted" 200 "$H_STATUS"
+expect_match "as a token of its org, role and subject" '"auth":"token".*"role":"member".*"subject":"svc-7".*"slug":"acme"' "$H_BODY"
+as_key "$(mint "$hs" "$(claims acme member $((now + 300)))")" GET /api/v1/keys
+expect_eq "its role's scopes apply (a member cannot list keys)" 403 "$H_STATUS"
+as_key "$(mint "$hs" "$(claims acme admin $((now + 300)))")" GET /api/v1/keys
+expect_eq "an admin token can" 200 "$H_STATUS"
+as_key "$(mint "$hs" "$(claims acme member $((now + 300)))" 'another-secret-entirely-0123456789')" GET /api/v1/me
+expect_eq "a JWT signed with another secret is 401" 401 "$H_STATUS"
+as_key "$(mint "$hs" "$(claims acme member $((now - 600)))")" GET /api/v1/me
+expect_eq "an expired JWT is 401" 401 "$H_STATUS"
+as_key "$(mint "$hs" "$(claims nosuchorg member $((now + 300)))")" GET /api/v1/me
+expect_eq "a JWT naming an unknown org is 401" 401 "$H_STATUS"
+as_key "$(mint "$hs" "$(claims acme superuser $((now + 300)))")" GET /api/v1/me
+expect_eq "a JWT with an unknown role is 401" 401 "$H_STATUS"
+none="$(printf '{"alg":"none","typ":"JWT"}' | b64url).$(claims acme owner $((now + 300)) | b64url)."
+as_key "$none" GET /api/v1/me
+expect_eq "alg none is 401" 401 "$H_STATUS"
+as_key "$(mint "$hs" "$(printf '{"iss":"https://idp.example","aud":"other","sub":"x","org":"acme","exp":%d}' $((now + 300)))")" GET /api/v1/me
+expect_eq "a JWT for another audience is 401" 401 "$H_STATUS"

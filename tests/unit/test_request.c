@@ -637,6 +637,24 @@ test_db_route_while_db_down(void)
 	app.nroutes = nroutes;
 }
 
+/* Over https (the web server passes HTTPS=on), answers carry HSTS; over http not. */
+static void
+test_hsts_over_https(void)
+{
+	char		*tls[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/healthz", "HTTPS=on", NULL };
+	char		*plain[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/healthz", NULL };
+	struct resp	 r;
+	char		 buf[128];
+
+	drive(tls, &r);
+	UNIT_ASSERT_STR(resp_get(&r, "Strict-Transport-Security", buf, sizeof(buf)),
+	    "max-age=31536000; includeSubDomains");
+	resp_free(&r);
+	drive(plain, &r);
+	CU_ASSERT_PTR_NULL(resp_get(&r, "Strict-Transport-Security", buf, sizeof(buf)));
+	resp_free(&r);
+}
+
 void
 suite_request(void)
 {
@@ -664,4 +682,5 @@ suite_request(void)
 	unit_test(s, "GET /metrics: loopback only", test_metrics_loopback_only);
 	unit_test(s, "a DB route while the database is down: 503 + Retry-After",
 	    test_db_route_while_db_down);
+	unit_test(s, "HSTS over https only", test_hsts_over_https);
 }
