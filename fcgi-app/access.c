@@ -1,6 +1,7 @@
 /* access.c: who is calling (session cookie, API key, bearer JWT) and may they call this route. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,22 +174,29 @@ struct sess {
 	int64_t	 sid, uid, oid, exp, seen;
 	int	 role, usable;
 	char	 csrf[TOKEN_LEN + 1];
+	char	 email[321], name[201], org_slug[64], org_name[201];
 };
 
 static int
 sess_from_json(const char *buf, size_t len, struct sess *s)
 {
 	json_t		*o = json_loadb(buf, len, 0, NULL);
-	const char	*csrf;
+	const char	*csrf, *em, *nm, *os, *on;
 	int		 ok;
 
 	if (o == NULL)
 		return -1;
-	ok = json_unpack(o, "{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:s}", "sid", &s->sid,
-	    "uid", &s->uid, "oid", &s->oid, "exp", &s->exp, "seen", &s->seen, "role", &s->role,
-	    "ok", &s->usable, "csrf", &csrf) == 0 && strlen(csrf) == TOKEN_LEN;
-	if (ok)
+	ok = json_unpack(o, "{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:s, s:s, s:s, s:s, s:s}",
+	    "sid", &s->sid, "uid", &s->uid, "oid", &s->oid, "exp", &s->exp, "seen", &s->seen,
+	    "role", &s->role, "ok", &s->usable, "csrf", &csrf, "em", &em, "nm", &nm, "os", &os,
+	    "on", &on) == 0 && strlen(csrf) == TOKEN_LEN;
+	if (ok) {
 		memcpy(s->csrf, csrf, TOKEN_LEN + 1);
+		snprintf(s->email, sizeof(s->email), "%s", em);
+		snprintf(s->name, sizeof(s->name), "%s", nm);
+		snprintf(s->org_slug, sizeof(s->org_slug), "%s", os);
+		snprintf(s->org_name, sizeof(s->org_name), "%s", on);
+	}
 	json_decref(o);
 	return ok && s->role >= 0 && s->role <= ROLE_OWNER ? 0 : -1;
 }
@@ -205,9 +213,10 @@ sess_cache(struct sb_req *req, const char *key, const struct sess *s, int64_t no
 		return;
 	if (s->exp - now < ttl)
 		ttl = s->exp - now;
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:s}", "sid", s->sid, "uid", s->uid,
-	    "oid", s->oid, "exp", s->exp, "seen", s->seen, "role", s->role, "ok", s->usable,
-	    "csrf", s->csrf);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:b, s:s, s:s, s:s, s:s, s:s}", "sid", s->sid,
+	    "uid", s->uid, "oid", s->oid, "exp", s->exp, "seen", s->seen, "role", s->role,
+	    "ok", s->usable, "csrf", s->csrf, "em", s->email, "nm", s->name, "os", s->org_slug,
+	    "on", s->org_name);
 	v = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (v != NULL && ttl > 0)
@@ -220,8 +229,8 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 {
 	static struct db_stmt	 q = { "auth_session",
 	    "SELECT session_id, user_id, org_id, role, csrf_token, "
-	    "extract(epoch FROM expires_at)::bigint, extract(epoch FROM last_seen_at)::bigint, usable "
-	    "FROM auth_session($1)", 1, 0 };
+	    "extract(epoch FROM expires_at)::bigint, extract(epoch FROM last_seen_at)::bigint, usable, "
+	    "email, name, org_slug, org_name FROM auth_session($1)", 1, 0 };
 	const char		*p[1] = { hash };
 	enum sb_err		 err;
 	PGresult		*res;
@@ -242,6 +251,10 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 	s->exp = atoll(PQgetvalue(res, 0, 5));
 	s->seen = atoll(PQgetvalue(res, 0, 6));
 	s->usable = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+	snprintf(s->email, sizeof(s->email), "%s", PQgetvalue(res, 0, 8));
+	snprintf(s->name, sizeof(s->name), "%s", PQgetvalue(res, 0, 9));
+	snprintf(s->org_slug, sizeof(s->org_slug), "%s", PQgetvalue(res, 0, 10));
+	snprintf(s->org_name, sizeof(s->org_name), "%s", PQgetvalue(res, 0, 11));
 	PQclear(res);
 	return s->role < 0 ? SB_ERR_INTERNAL : SB_OK;
 }
@@ -295,6 +308,10 @@ session_auth(struct sb_req *req, const char *token)
 	w->scopes = role_scopes((enum sb_role)s.role);
 	memcpy(w->csrf, s.csrf, sizeof(w->csrf));
 	memcpy(w->token_hash, hash, sizeof(w->token_hash));
+	w->email = arena_strdup(req->arena, s.email);
+	w->name = arena_strdup(req->arena, s.name);
+	w->org_slug = arena_strdup(req->arena, s.org_slug);
+	w->org_name = arena_strdup(req->arena, s.org_name);
 	if (now - s.seen >= TOUCH_EVERY_S) {
 		if (db_ensure(&req->app->db) == SB_OK && org_tx(req, sess_touch, NULL) == SB_OK)
 			s.seen = now;
@@ -312,6 +329,7 @@ struct keyinfo {
 	unsigned	 scopes;
 	int		 usable;
 	char		 hash[HASH_HEX_LEN + 1];
+	char		 org_slug[64], org_name[201];
 };
 
 static enum sb_err
@@ -319,7 +337,7 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 {
 	static struct db_stmt	 q = { "auth_api_key",
 	    "SELECT id, org_id, secret_hash, scopes, coalesce(extract(epoch FROM expires_at)::bigint, 0), "
-	    "usable FROM auth_api_key($1)", 1, 0 };
+	    "usable, org_slug, org_name FROM auth_api_key($1)", 1, 0 };
 	const char		*p[1] = { key_id };
 	enum sb_err		 err;
 	PGresult		*res;
@@ -339,6 +357,8 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 	k->scopes = scopes_from_pg_array(PQgetvalue(res, 0, 3));
 	k->exp = atoll(PQgetvalue(res, 0, 4));
 	k->usable = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+	snprintf(k->org_slug, sizeof(k->org_slug), "%s", PQgetvalue(res, 0, 6));
+	snprintf(k->org_name, sizeof(k->org_name), "%s", PQgetvalue(res, 0, 7));
 	PQclear(res);
 	return SB_OK;
 }
@@ -358,6 +378,25 @@ key_touch(struct sb_req *req, void *arg)
 	return err;
 }
 
+/* Has this worker not touched key id within TOUCH_EVERY_S?  A small table of the
+ * keys it served lately, overwritten by hash: a collision costs one extra ask. */
+static int
+key_touch_due(int64_t id)
+{
+	static struct {
+		int64_t	 id;
+		int64_t	 at;
+	}		 seen[256];
+	size_t		 i = (size_t)id % (sizeof(seen) / sizeof(seen[0]));
+	int64_t		 now = clock_mono_us() / 1000000;
+
+	if (seen[i].id == id && now - seen[i].at < TOUCH_EVERY_S)
+		return 0;
+	seen[i].id = id;
+	seen[i].at = now;
+	return 1;
+}
+
 static enum sb_err
 key_auth(struct sb_req *req, const char *presented)
 {
@@ -375,12 +414,15 @@ key_auth(struct sb_req *req, const char *presented)
 	snprintf(ckey, sizeof(ckey), "key:%s", key_id);
 	memset(&k, 0, sizeof(k));
 	if (cache_get(req->app->cache, ckey, &v, &len) == SB_OK) {
-		const char *h = NULL;
+		const char *h = NULL, *os = NULL, *on = NULL;
 
 		if ((o = json_loadb(v, len, 0, NULL)) != NULL &&
-		    json_unpack(o, "{s:I, s:I, s:I, s:i, s:b, s:s}", "id", &k.id, "oid", &k.oid,
-		    "exp", &k.exp, "scopes", (int *)&k.scopes, "ok", &k.usable, "h", &h) == 0) {
+		    json_unpack(o, "{s:I, s:I, s:I, s:i, s:b, s:s, s:s, s:s}", "id", &k.id,
+		    "oid", &k.oid, "exp", &k.exp, "scopes", (int *)&k.scopes, "ok", &k.usable,
+		    "h", &h, "os", &os, "on", &on) == 0) {
 			snprintf(k.hash, sizeof(k.hash), "%s", h);
+			snprintf(k.org_slug, sizeof(k.org_slug), "%s", os);
+			snprintf(k.org_name, sizeof(k.org_name), "%s", on);
 			cached = 1;
 		}
 		json_decref(o);
@@ -390,8 +432,9 @@ key_auth(struct sb_req *req, const char *presented)
 		if ((err = key_load(req, key_id, &k)) != SB_OK)
 			return err;
 		/* Unknown ids are cached too, so guessing them costs the database nothing. */
-		o = json_pack("{s:I, s:I, s:I, s:i, s:b, s:s}", "id", k.id, "oid", k.oid,
-		    "exp", k.exp, "scopes", (int)k.scopes, "ok", k.usable, "h", k.hash);
+		o = json_pack("{s:I, s:I, s:I, s:i, s:b, s:s, s:s, s:s}", "id", k.id, "oid", k.oid,
+		    "exp", k.exp, "scopes", (int)k.scopes, "ok", k.usable, "h", k.hash,
+		    "os", k.org_slug, "on", k.org_name);
 		enc = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 		if (enc != NULL && req->app->cfg.auth.key_cache_ttl > 0)
@@ -409,10 +452,16 @@ key_auth(struct sb_req *req, const char *presented)
 	w->role = -1;
 	w->scopes = k.scopes;
 	snprintf(w->subject, sizeof(w->subject), "%s", key_id);
-	/* last_used_at: one write a minute per key, whichever worker gets there first. */
-	snprintf(ckey, sizeof(ckey), "keyused:%s", key_id);
-	if (cache_add(req->app->cache, ckey, "1", 1, 60) == SB_OK && db_ensure(&req->app->db) == SB_OK)
-		(void)org_tx(req, key_touch, NULL);
+	w->org_slug = arena_strdup(req->arena, k.org_slug);
+	w->org_name = arena_strdup(req->arena, k.org_name);
+	/* last_used_at: one write a minute per key, whichever worker gets there first;
+	 * a worker asks memcached at most once a minute per key it serves. */
+	if (key_touch_due(k.id)) {
+		snprintf(ckey, sizeof(ckey), "keyused:%s", key_id);
+		if (cache_add(req->app->cache, ckey, "1", 1, TOUCH_EVERY_S) == SB_OK &&
+		    db_ensure(&req->app->db) == SB_OK)
+			(void)org_tx(req, key_touch, NULL);
+	}
 	return SB_OK;
 }
 
@@ -421,15 +470,16 @@ key_auth(struct sb_req *req, const char *presented)
 static enum sb_err
 jwt_auth(struct sb_req *req, const char *token)
 {
-	static struct db_stmt	 q = { "auth_org_by_slug", "SELECT auth_org_by_slug($1)", 1, 0 };
+	static struct db_stmt	 q = { "auth_org", "SELECT id, name FROM auth_org($1)", 1, 0 };
 	const struct sb_config	*c = &req->app->cfg;
 	struct principal	*w = &req->who;
 	json_t			*claims;
 	const char		*org, *role, *sub, *p[1];
-	char			 why[128];
+	char			 why[128], ckey[120], *v;
+	size_t			 len;
 	enum sb_err		 err;
 	PGresult		*res;
-	int			 r;
+	int			 r, n = 0;
 
 	if (req->app->jwt == NULL)
 		return SB_ERR_UNAUTHENTICATED;
@@ -444,17 +494,32 @@ jwt_auth(struct sb_req *req, const char *token)
 	err = SB_ERR_UNAUTHENTICATED;
 	if (org == NULL || r < 0)
 		goto out;
-	if ((err = db_ensure(&req->app->db)) != SB_OK)
-		goto out;
-	p[0] = org;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		goto out;
-	w->org_id = PQgetisnull(res, 0, 0) ? 0 : atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	/* The org by slug: memcached for a minute, else the database. */
+	snprintf(ckey, sizeof(ckey), "org:%.100s", org);
+	if (cache_get(req->app->cache, ckey, &v, &len) == SB_OK) {
+		if (sscanf(v, "%" SCNd64 " %n", &w->org_id, &n) == 1 && (size_t)n <= len)
+			w->org_name = arena_strndup(req->arena, v + n, len - (size_t)n);
+		free(v);
+	}
+	if (w->org_name == NULL) {
+		if ((err = db_ensure(&req->app->db)) != SB_OK)
+			goto out;
+		p[0] = org;
+		if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+			goto out;
+		w->org_id = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
+		if (w->org_id != 0) {
+			w->org_name = arena_strdup(req->arena, PQgetvalue(res, 0, 1));
+			v = arena_printf(req->arena, "%lld %s", (long long)w->org_id, w->org_name);
+			(void)cache_set(req->app->cache, ckey, v, strlen(v), 60);
+		}
+		PQclear(res);
+	}
 	if (w->org_id == 0) {
 		err = SB_ERR_UNAUTHENTICATED;
 		goto out;
 	}
+	w->org_slug = arena_strdup(req->arena, org);
 	w->kind = AUTH_JWT;
 	w->role = r;
 	w->scopes = role_scopes((enum sb_role)r);

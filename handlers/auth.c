@@ -1,4 +1,4 @@
-/* auth.c: POST /api/v1/auth/login, logout, logout-all and GET /api/v1/me. */
+/* auth.c: POST /api/v1/auth/login, logout, logout-all, GET /api/v1/me, and session_start. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -93,13 +93,11 @@ login_failed_delay(struct sb_req *req, const char *email)
 	(void)cache_set(req->app->cache, key, buf, strlen(buf), 24 * 3600);
 }
 
-/* ------------------------------------------------------------ login */
+/* ------------------------------------------------------------ sessions */
 
 struct login {
-	const char	*email;
 	int64_t		 user_id, org_id;
 	char		 token[TOKEN_LEN + 1], hash[HASH_HEX_LEN + 1], csrf[TOKEN_LEN + 1];
-	char		 rehash[160];	/* a new password hash to store, or "" */
 	const char	*old_cookie_hash;	/* a session to end (no fixation), or NULL */
 };
 
@@ -110,8 +108,6 @@ login_store(struct sb_req *req, void *arg)
 	    "INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at, ip, user_agent) "
 	    "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int), NULLIF($6, '')::inet, "
 	    "left($7, 512)) RETURNING id", 7, 0 };
-	static struct db_stmt	 rehash = { "user_rehash",
-	    "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", 2, 0 };
 	static struct db_stmt	 end_old = { "session_end_hash",
 	    "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL", 1, 0 };
 	struct login		*l = arg;
@@ -126,13 +122,6 @@ login_store(struct sb_req *req, void *arg)
 	if (l->old_cookie_hash != NULL) {
 		p[0] = l->old_cookie_hash;
 		PQclear(db_exec_stmt(&req->app->db, &end_old, p, &err));
-		if (err != SB_OK)
-			return err;
-	}
-	if (l->rehash[0] != '\0') {
-		p[0] = uid;
-		p[1] = l->rehash;
-		PQclear(db_exec_stmt(&req->app->db, &rehash, p, &err));
 		if (err != SB_OK)
 			return err;
 	}
@@ -151,17 +140,79 @@ login_store(struct sb_req *req, void *arg)
 }
 
 enum sb_err
+session_start(struct sb_req *req, int64_t user_id, int64_t org_id, int role, const char *target,
+    json_t *details)
+{
+	struct principal	*w = &req->who;
+	struct login		 l;
+	const char		*old;
+	char			 oldhash[HASH_HEX_LEN + 1], tok[TOKEN_LEN + 1];
+	enum sb_err		 err;
+
+	if (role < 0 || role > ROLE_OWNER || user_id <= 0 || org_id <= 0) {
+		json_decref(details);
+		return SB_ERR_INTERNAL;
+	}
+	memset(&l, 0, sizeof(l));
+	l.user_id = user_id;
+	l.org_id = org_id;
+	/* A new session id at every login: a cookie planted before cannot ride along. */
+	if ((old = req_header(req, "Cookie")) != NULL && (old = strstr(old, "sb_session=")) != NULL) {
+		snprintf(tok, sizeof(tok), "%.*s", TOKEN_LEN, old + strlen("sb_session="));
+		token_hash(tok, oldhash);
+		l.old_cookie_hash = oldhash;
+	}
+	token_new(l.token);
+	token_hash(l.token, l.hash);
+	token_new(l.csrf);
+	memset(w, 0, sizeof(*w));
+	w->kind = AUTH_SESSION;
+	w->org_id = org_id;
+	w->user_id = user_id;
+	w->role = role;
+	w->scopes = role_scopes((enum sb_role)role);
+	if ((err = org_tx(req, login_store, &l)) != SB_OK) {
+		json_decref(details);
+		return err;
+	}
+	if (l.old_cookie_hash != NULL)
+		(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s",
+		    l.old_cookie_hash));
+	memcpy(w->csrf, l.csrf, sizeof(w->csrf));
+	memcpy(w->token_hash, l.hash, sizeof(w->token_hash));
+	audit(req, "login.succeeded", target, details);
+	set_session_cookie(req, l.token, req->app->cfg.auth.session_absolute);
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ login */
+
+static enum sb_err
+login_rehash(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "user_rehash",
+	    "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", 2, 0 };
+	char			 uid[24];
+	const char		*p[2] = { uid, arg };
+	enum sb_err		 err;
+
+	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
+	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
+	return err;
+}
+
+enum sb_err
 h_login(struct sb_req *req)
 {
 	static struct db_stmt	 q = { "auth_user_by_email",
 	    "SELECT id, org_id, role, password_hash, disabled FROM auth_user_by_email($1)", 1, 0 };
 	const struct sb_config	*c = &req->app->cfg;
-	const char		*email, *pw, *p[1], *hash = NULL, *old;
-	struct login		 l;
-	char			 lower[321], oldhash[HASH_HEX_LEN + 1];
+	const char		*email, *pw, *p[1], *hash = NULL;
+	char			 lower[321], rehash[160];
 	enum sb_err		 err;
 	PGresult		*res;
 	size_t			 i;
+	int64_t			 user_id = 0, org_id = 0;
 	int			 ok, role = -1;
 
 	if (json_unpack(req->json, "{s:s, s:s}", "email", &email, "password", &pw) != 0)
@@ -176,23 +227,22 @@ h_login(struct sb_req *req)
 	if ((err = login_throttle(req, lower)) != SB_OK)
 		return err;
 
-	memset(&l, 0, sizeof(l));
 	p[0] = lower;
 	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 3) && strcmp(PQgetvalue(res, 0, 4), "f") == 0) {
-		l.user_id = atoll(PQgetvalue(res, 0, 0));
-		l.org_id = atoll(PQgetvalue(res, 0, 1));
+		user_id = atoll(PQgetvalue(res, 0, 0));
+		org_id = atoll(PQgetvalue(res, 0, 1));
 		role = role_parse(PQgetvalue(res, 0, 2));
 		hash = arena_strdup(req->arena, PQgetvalue(res, 0, 3));
 	} else if (PQntuples(res) == 1)
-		l.org_id = atoll(PQgetvalue(res, 0, 1));	/* disabled or SSO only: audited in its org */
+		org_id = atoll(PQgetvalue(res, 0, 1));	/* disabled or SSO only: audited in its org */
 	PQclear(res);
 	/* The same argon2id work whether or not the account exists. */
 	ok = password_verify(hash != NULL ? hash : req->app->dummy_hash, pw) && hash != NULL && role >= 0;
-	req->who.org_id = l.org_id;
-	req->who.user_id = l.user_id;
-	req->who.kind = l.org_id > 0 ? AUTH_SESSION : AUTH_NONE;
+	req->who.org_id = org_id;
+	req->who.user_id = user_id;
+	req->who.kind = org_id > 0 ? AUTH_SESSION : AUTH_NONE;
 	if (!ok) {
 		login_failed_delay(req, lower);
 		audit(req, "login.failed", lower, NULL);
@@ -201,31 +251,13 @@ h_login(struct sb_req *req)
 		    "wrong email or password");
 	}
 	(void)cache_delete(req->app->cache, arena_printf(req->arena, "login:delay:%s", lower));
+	/* Hashed with older parameters: stored again with the current ones. */
 	if (password_needs_rehash(hash, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib) &&
-	    password_hash(pw, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib, l.rehash,
-	    sizeof(l.rehash)) < 0)
-		l.rehash[0] = '\0';
-	/* A new session id at every login: a cookie planted before cannot ride along. */
-	if ((old = req_header(req, "Cookie")) != NULL && (old = strstr(old, "sb_session=")) != NULL) {
-		char tok[TOKEN_LEN + 1];
-
-		snprintf(tok, sizeof(tok), "%.*s", TOKEN_LEN, old + strlen("sb_session="));
-		token_hash(tok, oldhash);
-		l.old_cookie_hash = oldhash;
-	}
-	token_new(l.token);
-	token_hash(l.token, l.hash);
-	token_new(l.csrf);
-	req->who.role = role;
-	req->who.scopes = role_scopes((enum sb_role)role);
-	if ((err = org_tx(req, login_store, &l)) != SB_OK)
+	    password_hash(pw, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib, rehash,
+	    sizeof(rehash)) == 0 && (err = org_tx(req, login_rehash, rehash)) != SB_OK)
 		return err;
-	if (l.old_cookie_hash != NULL)
-		(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s",
-		    l.old_cookie_hash));
-	memcpy(req->who.csrf, l.csrf, sizeof(l.csrf));
-	audit(req, "login.succeeded", email, NULL);
-	set_session_cookie(req, l.token, c->auth.session_absolute);
+	if ((err = session_start(req, user_id, org_id, role, email, NULL)) != SB_OK)
+		return err;
 	return h_me(req);
 }
 
@@ -356,7 +388,15 @@ h_me(struct sb_req *req)
 	if (w->kind == AUTH_KEY || w->kind == AUTH_JWT)
 		json_object_set_new(m.body, w->kind == AUTH_KEY ? "key_id" : "subject",
 		    json_string(w->subject));
-	if ((err = org_tx(req, me_load, &m)) != SB_OK) {
+	/* Served from what authentication cached; only a fresh login reads the database. */
+	if (w->org_slug != NULL) {
+		json_object_set_new(m.body, "org", json_pack("{s:I, s:s, s:s}", "id",
+		    (json_int_t)w->org_id, "slug", w->org_slug, "name", w->org_name));
+		if (w->kind == AUTH_SESSION && w->email != NULL)
+			json_object_set_new(m.body, "user", json_pack("{s:I, s:s, s:s, s:s}",
+			    "id", (json_int_t)w->user_id, "email", w->email, "name", w->name,
+			    "role", role_name((enum sb_role)w->role)));
+	} else if ((err = org_tx(req, me_load, &m)) != SB_OK) {
 		json_decref(m.body);
 		return err;
 	}

@@ -12,6 +12,15 @@ enum sb_err	 h_login(struct sb_req *);
 enum sb_err	 h_logout(struct sb_req *);
 enum sb_err	 h_logout_all(struct sb_req *);
 enum sb_err	 h_me(struct sb_req *);
+/* Starts a browser session for a user who has proved who they are: ends the session
+ * the browser came with, stores a new one in org_id, fills req->who (CSRF token
+ * included), audits login.succeeded with target and details (stolen, may be NULL) and
+ * sets the cookie.  Answers nothing: the caller does.  On failure nothing is set. */
+enum sb_err	 session_start(struct sb_req *, int64_t user_id, int64_t org_id, int role,
+		    const char *target, json_t *details);
+/* oidc.c */
+enum sb_err	 h_oidc_start(struct sb_req *);
+enum sb_err	 h_oidc_callback(struct sb_req *);
 /* keys.c */
 enum sb_err	 h_keys_list(struct sb_req *);
 enum sb_err	 h_keys_create(struct sb_req *);

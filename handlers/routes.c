@@ -13,6 +13,8 @@ const struct route routes[] = {
 	/* Public, limited per address. */
 	{ "GET", "/api/v1/version", h_version, 0, ROUTE_PUBLIC },
 	{ "POST", "/api/v1/auth/login", h_login, 0, ROUTE_PUBLIC | ROUTE_LOGIN | ROUTE_DB },
+	{ "GET", "/api/v1/auth/oidc/start", h_oidc_start, 0, ROUTE_PUBLIC | ROUTE_DB },
+	{ "GET", "/api/v1/auth/oidc/callback", h_oidc_callback, 0, ROUTE_PUBLIC | ROUTE_DB },
 	/* Any authenticated caller. */
 	{ "GET", "/api/v1/me", h_me, 0, ROUTE_DB },
 	{ "POST", "/api/v1/auth/logout", h_logout, 0, ROUTE_SESSION | ROUTE_DB },

@@ -14,6 +14,9 @@ for f in "$prefix/share/switchboard/sql/001_init.sql" "$prefix/share/switchboard
 	"$sysconf/switchboard/apache2/switchboard.conf"; do
 	check "installed $f" test -f "$dest$f"
 done
+for f in "$SB_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do
+	check "migration $(basename "$f") is installed" test -f "$dest$prefix/share/switchboard/sql/$(basename "$f")"
+done
 check "the example is not installed under the live config's name" test ! -e "$dest$sysconf/switchboard/switchboard.conf"
 if [ -n "$unitdir" ]; then
 	for f in switchboard-fcgi.socket switchboard-fcgi.service; do
