@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 4
+#define SB_SCHEMA_VERSION 5
 
 /* ---------------------------------------------------------------- errors */
 
@@ -385,6 +385,8 @@ gauge_add(int64_t *g, int64_t n)
 int	 crypto_init(void);
 void	 token_new(char out[TOKEN_LEN + 1]);
 void	 token_hash(const char *token, char out[HASH_HEX_LEN + 1]);
+/* Has t the shape token_new makes (TOKEN_LEN base64url characters)? */
+int	 token_valid(const char *t);
 /* Constant-time comparison of two NUL-terminated strings of public length. */
 int	 secret_equal(const char *a, const char *b);
 /* API keys read "sb_<key id>_<secret>": the prefix makes leaked keys greppable. */

@@ -33,6 +33,18 @@ token_hash(const char *token, char out[HASH_HEX_LEN + 1])
 }
 
 int
+token_valid(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_'))
+			return 0;
+	return i == TOKEN_LEN;
+}
+
+int
 secret_equal(const char *a, const char *b)
 {
 	size_t n = strlen(a);

@@ -139,36 +139,6 @@ audit(struct sb_req *req, const char *action, const char *target, json_t *detail
 
 /* ------------------------------------------------------------ sessions */
 
-/* The value of cookie name in a Cookie header, or NULL. */
-static const char *
-cookie_get(struct sb_req *req, const char *name)
-{
-	const char	*h = req_header(req, "Cookie"), *p, *e;
-	size_t		 n = strlen(name);
-
-	for (p = h; p != NULL && *p != '\0'; p = e) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if ((e = strchr(p, ';')) == NULL)
-			e = p + strlen(p);
-		if (strncmp(p, name, n) == 0 && p[n] == '=')
-			return arena_strndup(req->arena, p + n + 1, (size_t)(e - p - n - 1));
-	}
-	return NULL;
-}
-
-static int
-token_shaped(const char *t)
-{
-	size_t i;
-
-	for (i = 0; t[i] != '\0'; i++)
-		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
-		    (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_'))
-			return 0;
-	return i == TOKEN_LEN;
-}
-
 /* The cached or stored facts about a session. */
 struct sess {
 	int64_t	 sid, uid, oid, exp, seen;
@@ -286,7 +256,7 @@ session_auth(struct sb_req *req, const char *token)
 	enum sb_err		 err;
 	int			 cached = 0;
 
-	if (!token_shaped(token))
+	if (!token_valid(token))
 		return SB_ERR_UNAUTHENTICATED;
 	token_hash(token, hash);
 	snprintf(key, sizeof(key), "sess:%s", hash);
@@ -551,7 +521,7 @@ authenticate(struct sb_req *req)
 			return key_auth(req, authz);
 		return jwt_auth(req, authz);
 	}
-	if ((cookie = cookie_get(req, "sb_session")) != NULL)
+	if ((cookie = req_cookie(req, "sb_session")) != NULL)
 		return session_auth(req, cookie);
 	return SB_ERR_UNAUTHENTICATED;
 }

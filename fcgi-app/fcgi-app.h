@@ -163,6 +163,8 @@ const char	*req_param(const struct sb_req *, const char *name);	/* FastCGI param
 const char	*req_header(const struct sb_req *, const char *name);	/* "X-Request-Id" */
 const char	*req_query(struct sb_req *, const char *name);		/* decoded, or NULL */
 const char	*req_path_param(const struct sb_req *, const char *name);
+/* The value of cookie name in the Cookie header (exact name), in the arena, or NULL. */
+const char	*req_cookie(struct sb_req *, const char *name);
 int		 req_is_loopback(const struct sb_req *);
 int		 content_type_is_json(const char *);
 int		 request_id_valid(const char *);

@@ -175,6 +175,23 @@ req_path_param(const struct sb_req *req, const char *name)
 	return NULL;
 }
 
+const char *
+req_cookie(struct sb_req *req, const char *name)
+{
+	const char	*h = req_header(req, "Cookie"), *p, *e;
+	size_t		 n = strlen(name);
+
+	for (p = h; p != NULL && *p != '\0'; p = e) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if ((e = strchr(p, ';')) == NULL)
+			e = p + strlen(p);
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return arena_strndup(req->arena, p + n + 1, (size_t)(e - p - n - 1));
+	}
+	return NULL;
+}
+
 int
 content_type_is_json(const char *ct)
 {

@@ -108,8 +108,8 @@ login_store(struct sb_req *req, void *arg)
 	    "INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at, ip, user_agent) "
 	    "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int), NULLIF($6, '')::inet, "
 	    "left($7, 512)) RETURNING id", 7, 0 };
-	static struct db_stmt	 end_old = { "session_end_hash",
-	    "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL", 1, 0 };
+	/* Through the definer function: the old session may belong to another org. */
+	static struct db_stmt	 end_old = { "session_end_hash", "SELECT auth_session_end($1)", 1, 0 };
 	struct login		*l = arg;
 	const char		*p[7], *ua = req_header(req, "User-Agent");
 	char			 org[24], uid[24], secs[24];
@@ -146,7 +146,7 @@ session_start(struct sb_req *req, int64_t user_id, int64_t org_id, int role, con
 	struct principal	*w = &req->who;
 	struct login		 l;
 	const char		*old;
-	char			 oldhash[HASH_HEX_LEN + 1], tok[TOKEN_LEN + 1];
+	char			 oldhash[HASH_HEX_LEN + 1];
 	enum sb_err		 err;
 
 	if (role < 0 || role > ROLE_OWNER || user_id <= 0 || org_id <= 0) {
@@ -157,9 +157,8 @@ session_start(struct sb_req *req, int64_t user_id, int64_t org_id, int role, con
 	l.user_id = user_id;
 	l.org_id = org_id;
 	/* A new session id at every login: a cookie planted before cannot ride along. */
-	if ((old = req_header(req, "Cookie")) != NULL && (old = strstr(old, "sb_session=")) != NULL) {
-		snprintf(tok, sizeof(tok), "%.*s", TOKEN_LEN, old + strlen("sb_session="));
-		token_hash(tok, oldhash);
+	if ((old = req_cookie(req, "sb_session")) != NULL && token_valid(old)) {
+		token_hash(old, oldhash);
 		l.old_cookie_hash = oldhash;
 	}
 	token_new(l.token);

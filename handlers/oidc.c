@@ -73,36 +73,6 @@ struct account {
 
 /* ------------------------------------------------------------ small helpers */
 
-static int
-token_shaped(const char *t)
-{
-	size_t i;
-
-	for (i = 0; t[i] != '\0'; i++)
-		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
-		    (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_'))
-			return 0;
-	return i == TOKEN_LEN;
-}
-
-/* The value of cookie name in the Cookie header, in the arena, or NULL. */
-static const char *
-cookie_value(struct sb_req *req, const char *name)
-{
-	const char	*h = req_header(req, "Cookie"), *p, *e;
-	size_t		 n = strlen(name);
-
-	for (p = h; p != NULL && *p != '\0'; p = e) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if ((e = strchr(p, ';')) == NULL)
-			e = p + strlen(p);
-		if (strncmp(p, name, n) == 0 && p[n] == '=')
-			return arena_strndup(req->arena, p + n + 1, (size_t)(e - p - n - 1));
-	}
-	return NULL;
-}
-
 /* s with every byte but the unreserved ones (RFC 3986) as %XX, in the arena. */
 static char *
 pct_encode(struct sb_arena *a, const char *s)
@@ -476,7 +446,7 @@ flow_take(struct sb_req *req, const char *state, struct flow *f)
 	sodium_memzero(v, len);
 	free(v);
 	ok = o != NULL && json_unpack(o, "{s:s, s:s, s:s}", "v", &vf, "n", &n, "r", &r) == 0 &&
-	    token_shaped(vf) && token_shaped(n) && return_to_valid(r);
+	    token_valid(vf) && token_valid(n) && return_to_valid(r);
 	if (ok) {
 		memcpy(f->verifier, vf, TOKEN_LEN + 1);
 		memcpy(f->nonce, n, TOKEN_LEN + 1);
@@ -780,16 +750,16 @@ h_oidc_callback(struct sb_req *req)
 	/* Whatever happens now, this sign-in is over: the browser forgets its state. */
 	resp_header(req, "Set-Cookie", COOKIE_NAME "=; Path=" COOKIE_PATH "; Max-Age=0; "
 	    "HttpOnly; SameSite=Lax%s", cookie_is_secure(req) ? "; Secure" : "");
-	cookie = cookie_value(req, COOKIE_NAME);
+	cookie = req_cookie(req, COOKIE_NAME);
 	if ((perr = req_query(req, "error")) != NULL) {
-		if (cookie != NULL && token_shaped(cookie))
+		if (cookie != NULL && token_valid(cookie))
 			(void)cache_delete(req->app->cache, arena_printf(req->arena, "oidc:%s", cookie));
 		return req_fail(req, SB_ERR_UNAUTHENTICATED, "oidc-denied", arena_printf(req->arena,
 		    "the identity provider did not sign you in (%s)", error_code_safe(perr)));
 	}
 	state = req_query(req, "state");
 	code = req_query(req, "code");
-	if (state == NULL || cookie == NULL || !token_shaped(state) || !token_shaped(cookie) ||
+	if (state == NULL || cookie == NULL || !token_valid(state) || !token_valid(cookie) ||
 	    !secret_equal(state, cookie))
 		return req_fail(req, SB_ERR_INVALID, "oidc-state",
 		    "the sign-in state is missing or not this browser's; start again");

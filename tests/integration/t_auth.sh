@@ -88,6 +88,20 @@ S_NEW=$(header set-cookie | sed -n 's/^sb_session=\([^;]*\);.*/\1/p')
 check "a login always issues a new session id" test -n "$S_NEW" -a "$S_NEW" != "$S_OLD"
 as_session "$S_OLD" x GET /api/v1/me
 expect_eq "the session presented at login no longer works" 401 "$H_STATUS"
+login admin@other.test
+S_FOREIGN=$SESSION
+SRC=$((SRC + 1))
+http POST "$CADDY_URL/api/v1/auth/login" --interface "127.0.0.$SRC" -H "Cookie: sb_session=$S_FOREIGN" \
+	-H 'Content-Type: application/json' --data "{\"email\":\"admin@acme.test\",\"password\":\"$PW\"}"
+as_session "$S_FOREIGN" x GET /api/v1/me
+expect_eq "a login ends the presented session even when it belongs to another org" 401 "$H_STATUS"
+login admin@other.test
+S_KEEP=$SESSION
+SRC=$((SRC + 1))
+http POST "$CADDY_URL/api/v1/auth/login" --interface "127.0.0.$SRC" -H "Cookie: xsb_session=$S_KEEP" \
+	-H 'Content-Type: application/json' --data "{\"email\":\"admin@acme.test\",\"password\":\"$PW\"}"
+as_session "$S_KEEP" x GET /api/v1/me
+expect_eq "a cookie merely ending in sb_session is not taken for the session" 200 "$H_STATUS"
 
 # Logout and logout-all.
 login member@acme.test; S1=$SESSION C1=$CSRF
