@@ -44,6 +44,33 @@ auth_worker_free(struct app *app)
 	app->jwt = NULL;
 }
 
+/* ------------------------------------------------------------ the database role */
+
+int
+db_role_safe(struct app *app)
+{
+	static struct db_stmt	 q = { "role_check",
+	    "SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_class c "
+	    "WHERE c.relname = 'users' AND c.relnamespace = 'public'::regnamespace "
+	    "AND c.relowner = r.oid) FROM pg_roles r WHERE r.rolname = current_user", 0, 0 };
+	enum sb_err		 err;
+	PGresult		*res;
+
+	if (app->db.conn == NULL)
+		return -1;
+	if (app->role_checked == app->db.generation)
+		return !app->role_unsafe;
+	if ((res = db_exec_stmt(&app->db, &q, NULL, &err)) == NULL)
+		return -1;
+	app->role_unsafe = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "f") != 0;
+	PQclear(res);
+	app->role_checked = app->db.generation;
+	if (app->role_unsafe)
+		log_error("the database role bypasses row-level security: refusing every "
+		    "database route; set database.url to the application role", NULL);
+	return !app->role_unsafe;
+}
+
 /* ------------------------------------------------------------ transactions, audit */
 
 struct org_tx_call {

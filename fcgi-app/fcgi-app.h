@@ -91,6 +91,8 @@ struct app {
 	struct sb_cache		*cache;
 	struct app_metrics	*metrics;
 	struct jwt_verifier	*jwt;		/* NULL when bearer JWTs are off */
+	uint64_t		 role_checked;	/* db.generation the role was checked on */
+	int			 role_unsafe;	/* the connection could bypass row-level security */
 	char			 dummy_hash[160];	/* verified for unknown logins: same timing */
 };
 
@@ -205,6 +207,11 @@ void		 audit(struct sb_req *, const char *action, const char *target, json_t *de
  * answers an OPTIONS preflight (403 for an origin not allowed). */
 int		 cors_apply(struct sb_req *);
 void		 cors_preflight(struct sb_req *);
+
+/* Is the database connection made as a role row-level security confines (not the
+ * tables' owner, not a superuser, no BYPASSRLS)?  Checked once per connection;
+ * logged loudly when not.  -1 when the check itself failed. */
+int		 db_role_safe(struct app *);
 
 /* worker.c */
 void		 dispatch(struct sb_req *);

@@ -98,6 +98,12 @@ run_route(struct sb_req *req)
 		return req_fail(req, SB_ERR_UNAVAILABLE, "database-unavailable",
 		    "the database is unreachable; try again shortly");
 	}
+	/* Fail closed: with a role that bypasses row-level security, one org could
+	 * read another's rows through any query that forgets its WHERE org_id. */
+	if ((r->flags & ROUTE_DB) && db_role_safe(app) != 1)
+		return req_fail(req, SB_ERR_UNAVAILABLE, "database-role",
+		    "the program connects to PostgreSQL as a role that bypasses row-level "
+		    "security; set database.url to the application role (switchboard_app)");
 	return r->handler(req);
 }
 

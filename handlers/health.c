@@ -24,6 +24,12 @@ h_readyz(struct sb_req *req)
 		json_object_set_new(checks, "schema", json_string("unknown"));
 		snprintf(detail, sizeof(detail), "PostgreSQL is unreachable");
 		ready = 0;
+	} else if (db_role_safe(app) != 1) {
+		json_object_set_new(checks, "database", json_string("role bypasses row-level security"));
+		json_object_set_new(checks, "schema", json_string("unknown"));
+		snprintf(detail, sizeof(detail), "the database role bypasses row-level security: "
+		    "set database.url to the application role");
+		ready = 0;
 	} else {
 		json_object_set_new(checks, "database", json_string("ok"));
 		version = db_schema_version(&app->db, &err);

@@ -109,8 +109,10 @@ test_defaults(void)
 	UNIT_ASSERT_INT(cfg.http.max_json_depth, 32);
 	UNIT_ASSERT_INT(cfg.http.max_json_string, 65536);
 	UNIT_ASSERT_INT(cfg.http.request_timeout, 30);
-	UNIT_ASSERT_STR(cfg.database.url, "postgresql:///switchboard?host=/var/run/postgresql");
-	UNIT_ASSERT_STR(cfg.database.migrate_url, cfg.database.url);
+	UNIT_ASSERT_STR(cfg.database.url,
+	    "postgresql:///switchboard?host=/var/run/postgresql&user=switchboard_app");
+	UNIT_ASSERT_STR(cfg.database.migrate_url,
+	    "postgresql:///switchboard?host=/var/run/postgresql&user=switchboard");
 	UNIT_ASSERT_INT(cfg.database.connect_timeout, 2);
 	UNIT_ASSERT_INT(cfg.database.statement_timeout_ms, 5000);
 	UNIT_ASSERT_INT(cfg.database.retry_after, 2);
@@ -287,8 +289,9 @@ test_env_override(void)
 	UNIT_ASSERT_INT(cfg.log.level, SB_LOG_ERROR);
 	CU_ASSERT(cfg.metrics.public == true);
 	UNIT_ASSERT_STR(cfg.database.url, "postgresql://env/sb");
-	/* migrate_url follows the url that won. */
-	UNIT_ASSERT_STR(cfg.database.migrate_url, "postgresql://env/sb");
+	/* migrate_url has a default of its own (the owner), not the url's. */
+	UNIT_ASSERT_STR(cfg.database.migrate_url,
+	    "postgresql:///switchboard?host=/var/run/postgresql&user=switchboard");
 	config_free(&cfg);
 
 	/* Without a file, too. */
@@ -438,8 +441,10 @@ test_example_loads(void)
 	UNIT_ASSERT_INT(config_load(&cfg, SB_SRCDIR "/conf/switchboard.conf.example", err,
 	    sizeof(err)), 0);
 	UNIT_ASSERT_STR(err, "");
-	UNIT_ASSERT_STR(cfg.database.url, "postgresql:///switchboard?host=/var/run/postgresql");
-	UNIT_ASSERT_STR(cfg.database.migrate_url, cfg.database.url);
+	UNIT_ASSERT_STR(cfg.database.url,
+	    "postgresql:///switchboard?host=/var/run/postgresql&user=switchboard_app");
+	UNIT_ASSERT_STR(cfg.database.migrate_url,
+	    "postgresql:///switchboard?host=/var/run/postgresql&user=switchboard");
 	config_free(&cfg);
 }
 
