@@ -12,7 +12,9 @@
 static int
 read_password(const struct sb_config *cfg, char *buf, size_t len)
 {
-	size_t n;
+	const char	*p;
+	size_t		 n;
+	int		 chars;
 
 	if (fgets(buf, (int)len, stdin) == NULL) {
 		fprintf(stderr, "switchboardctl: give the password on standard input\n");
@@ -24,7 +26,10 @@ read_password(const struct sb_config *cfg, char *buf, size_t len)
 		return -1;
 	}
 	buf[n] = '\0';
-	if ((int)n < cfg->auth.password_min) {
+	/* Characters, not bytes: UTF-8 continuation bytes do not count. */
+	for (chars = 0, p = buf; *p != '\0'; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	if (chars < cfg->auth.password_min) {
 		fprintf(stderr, "switchboardctl: password shorter than %d characters\n",
 		    cfg->auth.password_min);
 		return -1;

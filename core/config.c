@@ -94,7 +94,7 @@ static const struct key keys[] = {
 	{ "ratelimit", "login_per_minute", K_INT, OFF(ratelimit.login_per_minute), "10", 1, 100000,
 	  "login attempts per minute from one IP address" },
 	{ "ratelimit", "login_account_per_hour", K_INT, OFF(ratelimit.login_account_per_hour), "20",
-	  1, 100000, "failed login attempts per hour for one account" },
+	  1, 100000, "login attempts per hour for one account (from any address)" },
 	{ "ratelimit", "writes_per_minute", K_INT, OFF(ratelimit.writes_per_minute), "600", 1,
 	  10000000, "unsafe requests (POST, PUT, PATCH, DELETE) per minute per key or user" },
 	{ "ratelimit", "reads_per_minute", K_INT, OFF(ratelimit.reads_per_minute), "3000", 1,
@@ -353,6 +353,13 @@ config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", env, why);
 			return -1;
 		}
+	}
+	/* Roles named in the config must exist: a typo would refuse every token. */
+	if (role_parse(cfg->jwt.default_role) < 0 || role_parse(cfg->oidc.provision_role) < 0) {
+		snprintf(err, errlen, "%s: expected owner, admin, member or viewer, got \"%s\"",
+		    role_parse(cfg->jwt.default_role) < 0 ? "jwt.default_role" : "oidc.provision_role",
+		    role_parse(cfg->jwt.default_role) < 0 ? cfg->jwt.default_role : cfg->oidc.provision_role);
+		return -1;
 	}
 	if (cfg->database.migrate_url[0] == '\0') {
 		free(cfg->database.migrate_url);

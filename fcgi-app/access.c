@@ -288,11 +288,19 @@ session_auth(struct sb_req *req, const char *token)
 	token_hash(token, hash);
 	snprintf(key, sizeof(key), "sess:%s", hash);
 	if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+		/* "-": known not to exist, so a guessed cookie costs no query. */
+		if (len == 1 && v[0] == '-') {
+			free(v);
+			return SB_ERR_UNAUTHENTICATED;
+		}
 		cached = sess_from_json(v, len, &s) == 0;
 		free(v);
 	}
-	if (!cached && (err = sess_load(req, hash, &s)) != SB_OK)
+	if (!cached && (err = sess_load(req, hash, &s)) != SB_OK) {
+		if (err == SB_ERR_UNAUTHENTICATED && c->auth.session_cache_ttl > 0)
+			(void)cache_set(req->app->cache, key, "-", 1, c->auth.session_cache_ttl);
 		return err;
+	}
 	if (!s.usable || now >= s.exp || now - s.seen > c->auth.session_idle) {
 		(void)cache_delete(req->app->cache, key);
 		return SB_ERR_UNAUTHENTICATED;
@@ -622,6 +630,9 @@ auth_request(struct sb_req *req)
 				return err;
 			counter_add(&req->app->metrics->auth_failed, 1);
 			memset(&req->who, 0, sizeof(req->who));
+			/* Guessing credentials costs the guesser its address's budget. */
+			if ((err = rate_limit(req)) != SB_OK)
+				return err;
 			resp_header(req, "WWW-Authenticate", "Bearer realm=\"switchboard\"");
 			return req_fail(req, SB_ERR_UNAUTHENTICATED, "unauthenticated",
 			    "a valid session cookie, API key or bearer token is required");

@@ -182,6 +182,7 @@ enum sb_err	 req_page(struct sb_req *, int *limit, int64_t *cursor);
 /* response.c */
 void		 resp_header(struct sb_req *, const char *name, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+int		 resp_has_header(const struct sb_req *, const char *name);
 void		 resp_send(struct sb_req *, int status, const char *content_type,
 		    const void *body, size_t len);
 void		 resp_json(struct sb_req *, int status, json_t *);		/* steals the reference */

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fcgi-app.h"
 
@@ -36,6 +37,17 @@ resp_header(struct sb_req *req, const char *name, const char *fmt, ...)
 	req->headers[req->nheaders].name = name;
 	req->headers[req->nheaders].value = value;
 	req->nheaders++;
+}
+
+int
+resp_has_header(const struct sb_req *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -79,11 +91,12 @@ resp_send(struct sb_req *req, int status, const char *content_type, const void *
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Content-Type: %s\r\nContent-Length: %zu\r\n", content_type, len);
 	out(req, head, (size_t)n);
+	/* Piece by piece: a header of any length goes out whole. */
 	for (i = 0; i < req->nheaders; i++) {
-		n = snprintf(head, sizeof(head), "%s: %s\r\n", req->headers[i].name,
-		    req->headers[i].value);
-		if (n > 0 && (size_t)n < sizeof(head))
-			out(req, head, (size_t)n);
+		out(req, req->headers[i].name, strlen(req->headers[i].name));
+		out(req, ": ", 2);
+		out(req, req->headers[i].value, strlen(req->headers[i].value));
+		out(req, "\r\n", 2);
 	}
 	out(req, "\r\n", 2);
 	if (strcmp(req->method, "HEAD") != 0)

@@ -134,7 +134,7 @@ dispatch(struct sb_req *req)
 		} else
 			answer_route_result(req, rr);
 	}
-	if (err == SB_ERR_UNAVAILABLE)
+	if (err == SB_ERR_UNAVAILABLE && !resp_has_header(req, "Retry-After"))
 		resp_header(req, "Retry-After", "%d", app->cfg.database.retry_after);
 	if (err == SB_ERR_CLIENT_GONE || req->client_gone) {
 		req->client_gone = 1;

@@ -41,8 +41,13 @@ login_throttle(struct sb_req *req, const char *email)
 		return err;
 	if (err == SB_OK) {
 		snprintf(key, sizeof(key), "login:acct:%s", email);
-		if ((err = ratelimit_take(req->app->cache, key, &acct, &r)) == SB_OK && !r.allowed)
-			return ratelimit_answer(req, &r);
+		/* The address's RateLimit-* headers stand; this refusal adds Retry-After. */
+		if ((err = ratelimit_take(req->app->cache, key, &acct, &r)) == SB_OK && !r.allowed) {
+			counter_add(&req->app->metrics->rate_limited, 1);
+			resp_header(req, "Retry-After", "%d", r.retry_after_s);
+			return req_fail(req, SB_ERR_RATE_LIMITED, "rate-limited",
+			    "too many logins for this account; see Retry-After");
+		}
 	}
 	if (err == SB_OK) {
 		snprintf(key, sizeof(key), "login:delay:%s", email);

@@ -27,6 +27,8 @@ for r in owner admin member viewer; do
 	printf '%s\n' "$PW" | $CTL user add --org acme --email "$r@acme.test" --role "$r" >/dev/null
 done
 printf '%s\n' "$PW" | $CTL user add --org other --email admin@other.test --role admin >/dev/null
+out=$(printf 'éééééééééé\n' | $CTL user add --org acme --email short2@acme.test 2>&1); rc=$?
+expect_eq "password length counts characters, not bytes (10 characters, 20 bytes)" "1" "$rc"
 out=$(printf 'short\n' | $CTL user add --org acme --email short@acme.test 2>&1); rc=$?
 expect_eq "user add refuses a short password" "1" "$rc"
 expect_match "and says so" 'password shorter than 12 characters' "$out"
@@ -166,6 +168,12 @@ for bad in "sb_short" "sb_aaaaaaaaaaaa_$(printf 'x%.0s' $(seq 1 43))" "${KEY_RO%
 	as_key "$bad" GET /api/v1/me
 	expect_eq "a malformed or wrong key is 401 (${bad:0:16}...)" 401 "$H_STATUS"
 done
+ghost=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | cut -c1-43)
+http GET "$CADDY_URL/api/v1/me" -H "Cookie: sb_session=$ghost"
+expect_eq "an unknown session cookie is 401" 401 "$H_STATUS"
+expect_eq "a failed authentication is charged to the address's budget" 10000000 "$(header ratelimit-limit)"
+expect_match "and the unknown session is remembered, so guessing costs no query" '^VALUE sess:' \
+	"$(mc "get sess:$(printf '%s' "$ghost" | b2sum -l 256 | cut -d' ' -f1)")"
 http GET "$CADDY_URL/api/v1/me" -H "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l"
 expect_eq "other authorization schemes are 401" 401 "$H_STATUS"
 expect_eq "a 401 says how to authenticate" 'Bearer realm="switchboard"' "$(header www-authenticate)"
@@ -259,6 +267,7 @@ sb_stop_pidfile "$STATE/memcached.pid" 5
 login member@acme.test
 expect_eq "logins are refused while memcached is down (fail closed)" 503 "$H_STATUS"
 expect_match "saying why" '"type":"/problems/rate-limit-unavailable"' "$H_BODY"
+expect_eq "with one Retry-After" 1 "$(printf '%s\n' "$H_HEADERS" | grep -c '^retry-after:')"
 as_key "$KEY_ADMIN" GET /api/v1/me
 expect_eq "reads are served while memcached is down (fail open)" 200 "$H_STATUS"
 expect_match "and counted in /metrics" 'switchboard_ratelimit_unavailable_total\{policy="open"\} [1-9]' "$(curl -s "$CADDY_URL/metrics")"

@@ -79,6 +79,11 @@ for server in caddy apache; do
 	expect_match "$server: index.html" '<title>Switchboard</title>' "$H_BODY"
 	expect_eq "$server: static pages carry a CSP" 1 "$(header content-security-policy | grep -c "frame-ancestors 'none'")"
 
+	http GET "$base/api/v1/nope"
+	expect_eq "$server: an API answer has one Content-Security-Policy, the API's own" \
+		"default-src 'none'; frame-ancestors 'none'" "$(printf '%s\n' "$H_HEADERS" | sed -n 's/^content-security-policy: //p')"
+	expect_eq "$server: and one X-Content-Type-Options" 1 "$(printf '%s\n' "$H_HEADERS" | grep -c '^x-content-type-options:')"
+
 	http GET "$base/metrics"
 	expect_eq "$server: /metrics answers loopback clients" 200 "$H_STATUS"
 	expect_match "$server: /metrics counts requests by route and status" \

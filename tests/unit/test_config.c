@@ -491,6 +491,24 @@ test_schema_version_matches_sql(void)
 	UNIT_ASSERT_INT(SB_SCHEMA_VERSION, newest);
 }
 
+/* A role named in the config must exist (a typo would refuse every token). */
+static void
+test_roles_validated(void)
+{
+	struct sb_config	 cfg;
+	const char		*path;
+	char			 err[512];
+
+	UNIT_ASSERT_INT(load_text(&cfg, "[jwt]\ndefault_role = superuser\n", &path, err,
+	    sizeof(err)), -1);
+	UNIT_ASSERT_CONTAINS(err, "jwt.default_role: expected owner, admin, member or viewer");
+	config_free(&cfg);
+	UNIT_ASSERT_INT(load_text(&cfg, "[oidc]\nprovision_role = Admin\n", &path, err,
+	    sizeof(err)), -1);
+	UNIT_ASSERT_CONTAINS(err, "oidc.provision_role");
+	config_free(&cfg);
+}
+
 void
 suite_config(void)
 {
@@ -510,4 +528,5 @@ suite_config(void)
 	unit_test(s, "conf/switchboard.conf.example loads", test_example_loads);
 	unit_test(s, "quoted values and trailing comments", test_quotes_and_trailing_comments);
 	unit_test(s, "SB_SCHEMA_VERSION is the last file in sql/", test_schema_version_matches_sql);
+	unit_test(s, "roles in the config are validated", test_roles_validated);
 }

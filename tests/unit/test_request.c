@@ -655,6 +655,30 @@ test_hsts_over_https(void)
 	resp_free(&r);
 }
 
+/* A header longer than any fixed buffer goes out whole (it was dropped at 1 KiB). */
+static void
+test_long_header(void)
+{
+	struct sb_req	 req;
+	char		*text = NULL, *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/x", NULL };
+	char		 big[3001];
+	size_t		 len = 0;
+	FILE		*f = open_memstream(&text, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	req_init(&req, &app, NULL, env, arena);
+	req.test_out = f;
+	resp_header(&req, "X-Long", "%s", big);
+	resp_send(&req, 200, "text/plain", "ok", 2);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "X-Long: "));
+	CU_ASSERT(strstr(text, "X-Long: ") != NULL && strncmp(strstr(text, "X-Long: ") + 8 + 3000, "\r\n", 2) == 0);
+	free(text);
+	arena_reset(arena);
+}
+
 void
 suite_request(void)
 {
@@ -683,4 +707,5 @@ suite_request(void)
 	unit_test(s, "a DB route while the database is down: 503 + Retry-After",
 	    test_db_route_while_db_down);
 	unit_test(s, "HSTS over https only", test_hsts_over_https);
+	unit_test(s, "a 3000-byte header goes out whole", test_long_header);
 }
