@@ -46,14 +46,15 @@ ctl_org_id(struct sb_db *db, const char *slug)
 }
 
 void
-ctl_audit(struct sb_db *db, int64_t org_id, const char *action, const char *target)
+ctl_audit(struct sb_db *db, int64_t org_id, const char *action, const char *target,
+    const char *details)
 {
 	char		 org[24];
-	const char	*p[3] = { org, action, target };
+	const char	*p[4] = { org, action, target, details != NULL ? details : "{}" };
 
 	snprintf(org, sizeof(org), "%lld", (long long)org_id);
-	PQclear(ctl_query(db, "INSERT INTO audit_log (org_id, actor_type, action, target) "
-	    "VALUES ($1, 'system', $2, $3)", 3, p));
+	PQclear(ctl_query(db, "INSERT INTO audit_log (org_id, actor_type, action, target, details) "
+	    "VALUES ($1, 'system', $2, $3, $4::jsonb)", 4, p));
 }
 
 void

@@ -18,8 +18,9 @@ int		 ctl_connect(const struct sb_config *, struct sb_db *);
 PGresult	*ctl_query(struct sb_db *, const char *sql, int n, const char *const *params);
 /* The id of the org with this slug; -1 (printed) if none. */
 int64_t		 ctl_org_id(struct sb_db *, const char *slug);
-/* An audit line by 'system'. */
-void		 ctl_audit(struct sb_db *, int64_t org_id, const char *action, const char *target);
+/* An audit line by 'system'; details is a JSON object's text or NULL. */
+void		 ctl_audit(struct sb_db *, int64_t org_id, const char *action, const char *target,
+		    const char *details);
 /* Drops a cache entry so every worker sees a revocation now. */
 void		 ctl_forget(const struct sb_config *, const char *key);
 

@@ -15,6 +15,8 @@ key_create(struct sb_db *db, const char *org, const char *scopes, const char *na
 	const char	*p[6] = { orgid, key_id, hash, name, arr, d };
 	unsigned	 bits;
 	PGresult	*res;
+	json_t		*js, *o;
+	char		*audit_scopes;
 	int64_t		 oid;
 	int		 rc = 1;
 
@@ -29,16 +31,21 @@ key_create(struct sb_db *db, const char *org, const char *scopes, const char *na
 	snprintf(orgid, sizeof(orgid), "%lld", (long long)oid);
 	snprintf(d, sizeof(d), "%d", days);
 	scopes_pg_array(bits, arr, sizeof(arr));
+	js = scopes_json(bits);
+	o = json_pack("{s:o}", "scopes", js);
+	audit_scopes = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
 	res = ctl_query(db, "INSERT INTO api_keys (org_id, key_id, secret_hash, name, scopes, expires_at) "
 	    "VALUES ($1, $2, $3, $4, $5::text[], CASE WHEN $6 = '0' THEN NULL "
 	    "ELSE now() + make_interval(days => $6::int) END) RETURNING id", 6, p);
 	if (res != NULL && PQntuples(res) == 1) {
 		/* Alone on standard output, so scripts can capture it; shown only now. */
 		printf("sb_%s_%s\n", key_id, secret);
-		ctl_audit(db, oid, "key.created", key_id);
+		ctl_audit(db, oid, "key.created", key_id, audit_scopes);
 		rc = 0;
 	}
 	PQclear(res);
+	free(audit_scopes);
 	return rc;
 }
 
@@ -53,7 +60,7 @@ key_revoke(const struct sb_config *cfg, struct sb_db *db, const char *key_id)
 	res = ctl_query(db, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
 	    "WHERE key_id = $1 RETURNING org_id", 1, p);
 	if (res != NULL && PQntuples(res) == 1) {
-		ctl_audit(db, atoll(PQgetvalue(res, 0, 0)), "key.revoked", key_id);
+		ctl_audit(db, atoll(PQgetvalue(res, 0, 0)), "key.revoked", key_id, NULL);
 		snprintf(ckey, sizeof(ckey), "key:%.16s", key_id);
 		ctl_forget(cfg, ckey);
 		rc = 0;

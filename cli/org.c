@@ -32,7 +32,7 @@ cmd_org(const struct sb_config *cfg, int argc, char *argv[])
 	    "ON CONFLICT (slug) DO NOTHING RETURNING id", 2, p);
 	if (res != NULL && PQntuples(res) == 1) {
 		printf("%s\n", PQgetvalue(res, 0, 0));
-		ctl_audit(&db, atoll(PQgetvalue(res, 0, 0)), "org.created", p[0]);
+		ctl_audit(&db, atoll(PQgetvalue(res, 0, 0)), "org.created", p[0], NULL);
 		rc = 0;
 	} else if (res != NULL && exist_ok)
 		rc = 0;

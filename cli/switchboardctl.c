@@ -16,7 +16,7 @@ static const struct {
 	{ "migrate", cmd_migrate, "apply pending migrations (--status lists them)" },
 	{ "check", cmd_check, "validate the configuration and reach every dependency" },
 	{ "org", cmd_org, "org add SLUG [NAME]: create a tenant" },
-	{ "user", cmd_user, "user add|role|disable: accounts (password on standard input)" },
+	{ "user", cmd_user, "user add|role|disable|enable|password: accounts (passwords on standard input)" },
 	{ "key", cmd_key, "key create|revoke: API keys (a new key is printed alone)" },
 };
 

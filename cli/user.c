@@ -65,7 +65,7 @@ user_add(const struct sb_config *cfg, struct sb_db *db, const char *org, const c
 	    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (lower(email)) DO NOTHING RETURNING id", 5, p);
 	if (res != NULL && PQntuples(res) == 1) {
 		printf("%s\n", PQgetvalue(res, 0, 0));
-		ctl_audit(db, oid, "user.created", email);
+		ctl_audit(db, oid, "user.created", email, NULL);
 		rc = 0;
 	} else if (res != NULL && exist_ok)
 		rc = 0;
@@ -75,57 +75,86 @@ user_add(const struct sb_config *cfg, struct sb_db *db, const char *org, const c
 	return rc;
 }
 
-/* Sets role, or disables; either way the user's sessions end now. */
+/* Ends every session of the user now (the role and the password are checked at
+ * login and cached with each session). */
 static int
-user_change(const struct sb_config *cfg, struct sb_db *db, const char *email, const char *role)
+end_sessions(const struct sb_config *cfg, struct sb_db *db, const char *email)
 {
-	const char	*p[2] = { email, role };
+	const char	*p[1] = { email };
 	PGresult	*res;
-	int		 i, rc = 1;
+	char		 key[80];
+	int		 i;
 
-	if (role != NULL && role_parse(role) < 0) {
-		fprintf(stderr, "switchboardctl: unknown role \"%s\" (owner, admin, member, viewer)\n", role);
-		return 2;
+	res = ctl_query(db, "UPDATE sessions s SET revoked_at = now() FROM users u "
+	    "WHERE s.user_id = u.id AND lower(u.email) = lower($1) AND s.revoked_at IS NULL "
+	    "RETURNING s.token_hash", 1, p);
+	for (i = 0; res != NULL && i < PQntuples(res); i++) {
+		snprintf(key, sizeof(key), "sess:%s", PQgetvalue(res, i, 0));
+		ctl_forget(cfg, key);
 	}
-	res = role != NULL ?
-	    ctl_query(db, "UPDATE users SET role = $2, updated_at = now() WHERE lower(email) = "
-	    "lower($1) RETURNING org_id", 2, p) :
-	    ctl_query(db, "UPDATE users SET disabled = true, updated_at = now() WHERE lower(email) = "
-	    "lower($1) RETURNING org_id", 1, p);
-	if (res == NULL)
+	PQclear(res);
+	return res != NULL ? 0 : -1;
+}
+
+/* role, disable, enable or password: one UPDATE, an audit line, and the sessions
+ * (and, when disabling, the cached keys the user made) dropped. */
+static int
+user_change(const struct sb_config *cfg, struct sb_db *db, const char *email, const char *verb,
+    const char *role)
+{
+	char		 pw[PASSWORD_MAX + 2], hash[160], details[96] = "{}", key[40];
+	const char	*p[2] = { email, NULL }, *sql, *action;
+	PGresult	*res;
+	int		 i;
+
+	if (strcmp(verb, "role") == 0) {
+		if (role_parse(role) < 0) {
+			fprintf(stderr, "switchboardctl: unknown role \"%s\" (owner, admin, member, "
+			    "viewer)\n", role);
+			return 2;
+		}
+		p[1] = role;
+		sql = "UPDATE users SET role = $2, updated_at = now() WHERE lower(email) = lower($1) "
+		    "RETURNING org_id";
+		action = "role.changed";
+		snprintf(details, sizeof(details), "{\"role\": \"%s\"}", role);
+	} else if (strcmp(verb, "password") == 0) {
+		if (read_password(cfg, pw, sizeof(pw)) < 0 ||
+		    password_hash(pw, cfg->auth.pwhash_opslimit, cfg->auth.pwhash_memlimit_kib, hash,
+		    sizeof(hash)) < 0)
+			return 1;
+		p[1] = hash;
+		sql = "UPDATE users SET password_hash = $2, updated_at = now() WHERE lower(email) = "
+		    "lower($1) RETURNING org_id";
+		action = "password.changed";
+	} else {
+		p[1] = strcmp(verb, "disable") == 0 ? "true" : "false";
+		sql = "UPDATE users SET disabled = $2::boolean, updated_at = now() WHERE lower(email) = "
+		    "lower($1) RETURNING org_id";
+		action = strcmp(verb, "disable") == 0 ? "user.disabled" : "user.enabled";
+	}
+	if ((res = ctl_query(db, sql, 2, p)) == NULL)
 		return 1;
 	if (PQntuples(res) != 1) {
 		fprintf(stderr, "switchboardctl: no user with the address %s\n", email);
 		PQclear(res);
 		return 1;
 	}
-	ctl_audit(db, atoll(PQgetvalue(res, 0, 0)), role != NULL ? "role.changed" : "user.disabled",
-	    email);
+	ctl_audit(db, atoll(PQgetvalue(res, 0, 0)), action, email, details);
 	PQclear(res);
-	/* The role is cached with each session: end them, so the next request reads it. */
-	res = ctl_query(db, "UPDATE sessions s SET revoked_at = now() FROM users u "
-	    "WHERE s.user_id = u.id AND lower(u.email) = lower($1) AND s.revoked_at IS NULL "
-	    "RETURNING s.token_hash", 1, p);
-	for (i = 0; res != NULL && i < PQntuples(res); i++) {
-		char key[80];
-
-		snprintf(key, sizeof(key), "sess:%s", PQgetvalue(res, i, 0));
-		ctl_forget(cfg, key);
-	}
-	if (res != NULL)
-		rc = 0;
-	PQclear(res);
+	if (strcmp(verb, "enable") != 0 && end_sessions(cfg, db, email) < 0)
+		return 1;
+	if (strcmp(verb, "disable") != 0)
+		return 0;
 	/* Keys the user made stop with the user: drop them from the cache too. */
 	res = ctl_query(db, "SELECT k.key_id FROM api_keys k JOIN users u ON u.id = k.created_by "
 	    "WHERE lower(u.email) = lower($1)", 1, p);
-	for (i = 0; role == NULL && res != NULL && i < PQntuples(res); i++) {
-		char key[40];
-
+	for (i = 0; res != NULL && i < PQntuples(res); i++) {
 		snprintf(key, sizeof(key), "key:%.16s", PQgetvalue(res, i, 0));
 		ctl_forget(cfg, key);
 	}
 	PQclear(res);
-	return rc;
+	return res != NULL ? 0 : 1;
 }
 
 int
@@ -162,14 +191,15 @@ cmd_user(const struct sb_config *cfg, int argc, char *argv[])
 		role = argv[optind + 1];
 	else if (strcmp(verb, "role") == 0)
 		goto usage;
-	else if (strcmp(verb, "add") != 0 && strcmp(verb, "disable") != 0)
+	else if (strcmp(verb, "add") != 0 && strcmp(verb, "disable") != 0 &&
+	    strcmp(verb, "enable") != 0 && strcmp(verb, "password") != 0)
 		goto usage;
 	if (ctl_connect(cfg, &db) < 0)
 		return 1;
 	if (strcmp(verb, "add") == 0)
 		rc = user_add(cfg, &db, org, email, role, name, exist_ok);
 	else
-		rc = user_change(cfg, &db, email, strcmp(verb, "role") == 0 ? role : NULL);
+		rc = user_change(cfg, &db, email, verb, role);
 	db_close(&db);
 	return rc;
 usage:
@@ -177,6 +207,7 @@ usage:
 	    "usage: switchboardctl user add --org SLUG --email ADDRESS [--role ROLE] [--name NAME] "
 	    "[--exist-ok] < password\n"
 	    "       switchboardctl user role --email ADDRESS ROLE\n"
-	    "       switchboardctl user disable --email ADDRESS\n");
+	    "       switchboardctl user disable|enable --email ADDRESS\n"
+	    "       switchboardctl user password --email ADDRESS < password\n");
 	return 2;
 }

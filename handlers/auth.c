@@ -260,7 +260,7 @@ h_login(struct sb_req *req)
 	    password_hash(pw, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib, rehash,
 	    sizeof(rehash)) == 0 && (err = org_tx(req, login_rehash, rehash)) != SB_OK)
 		return err;
-	if ((err = session_start(req, user_id, org_id, role, email, NULL)) != SB_OK)
+	if ((err = session_start(req, user_id, org_id, role, lower, NULL)) != SB_OK)
 		return err;
 	return h_me(req);
 }

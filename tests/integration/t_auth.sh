@@ -201,12 +201,24 @@ as_session "$S_V" x GET /api/v1/me
 expect_eq "a disabled user's session is refused" 401 "$H_STATUS"
 login viewer@acme.test
 expect_eq "and the user cannot log in" 401 "$H_STATUS"
+$CTL user enable --email viewer@acme.test
+login viewer@acme.test
+expect_eq "user enable lets the user in again" 200 "$H_STATUS"
+S_V=$SESSION
+printf '%s\n' 'a brand new password 42' | $CTL user password --email viewer@acme.test
+as_session "$S_V" x GET /api/v1/me
+expect_eq "a password change ends the user's sessions" 401 "$H_STATUS"
+login viewer@acme.test
+expect_eq "the old password no longer works" 401 "$H_STATUS"
+login viewer@acme.test 'a brand new password 42'
+expect_eq "the new one does" 200 "$H_STATUS"
 
 # --- the audit log
 login owner@acme.test; S_O=$SESSION C_O=$CSRF
 as_session "$S_O" "$C_O" GET '/api/v1/audit?limit=200'
 expect_eq "an owner reads the audit log" 200 "$H_STATUS"
-for a in login.succeeded login.failed key.created key.revoked logout logout.all role.changed user.disabled; do
+expect_match "role.changed records the new role" '"action":"role.changed","target":"viewer@acme.test","request_id":"[^"]*","details":\{"role":"member"\}' "$H_BODY"
+for a in login.succeeded login.failed key.created key.revoked logout logout.all role.changed user.disabled user.enabled password.changed; do
 	expect_match "the audit log records $a" "\"action\":\"$a\"" "$H_BODY"
 done
 expect_match "entries carry actor, ip and request id" '"actor_type":"user".*"request_id":"[0-9a-f]{32}".*"ip":"127\.0\.0\.[0-9]+"' "$H_BODY"
