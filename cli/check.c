@@ -28,6 +28,26 @@ report(int ok, const char *what, const char *fmt, ...)
 		failures++;
 }
 
+/* database.url must name a role row-level security confines. */
+static void
+check_role(struct sb_db *db)
+{
+	enum sb_err	 err;
+	PGresult	*res = db_exec(db, "SELECT current_user, r.rolsuper OR r.rolbypassrls OR "
+	    "EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = 'users' AND "
+	    "c.relnamespace = 'public'::regnamespace AND c.relowner = r.oid) "
+	    "FROM pg_roles r WHERE r.rolname = current_user", 0, NULL, &err);
+
+	if (res == NULL)
+		report(0, "role", "cannot read the connection's role");
+	else if (strcmp(PQgetvalue(res, 0, 1), "f") != 0)
+		report(0, "role", "%s bypasses row-level security (owner, superuser or BYPASSRLS): "
+		    "set database.url to the application role", PQgetvalue(res, 0, 0));
+	else
+		report(1, "role", "%s is confined by row-level security", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
 static void
 check_db(const char *what, const char *url, const struct sb_config *cfg, int schema)
 {
@@ -41,6 +61,8 @@ check_db(const char *what, const char *url, const struct sb_config *cfg, int sch
 		report(0, what, "cannot connect: %s", db.last_error);
 	else {
 		report(1, what, "connected (server %d)", PQserverVersion(db.conn));
+		if (schema)
+			check_role(&db);
 		if (schema) {
 			v = db_schema_version(&db, &err);
 			if ((nl = strchr(db.last_error, '\n')) != NULL)

@@ -1,4 +1,4 @@
-/* user.c: `switchboardctl user add|role|disable`: accounts, from the command line. */
+/* user.c: `switchboardctl user add|role|disable|enable|password`: accounts, from the command line. */
 #include "config.h"
 
 #include <getopt.h>
@@ -144,9 +144,9 @@ user_change(const struct sb_config *cfg, struct sb_db *db, const char *email, co
 	PQclear(res);
 	if (strcmp(verb, "enable") != 0 && end_sessions(cfg, db, email) < 0)
 		return 1;
-	if (strcmp(verb, "disable") != 0)
+	if (strcmp(verb, "disable") != 0 && strcmp(verb, "enable") != 0)
 		return 0;
-	/* Keys the user made stop with the user: drop them from the cache too. */
+	/* Keys the user made stop and start with the user: drop their cache entries. */
 	res = ctl_query(db, "SELECT k.key_id FROM api_keys k JOIN users u ON u.id = k.created_by "
 	    "WHERE lower(u.email) = lower($1)", 1, p);
 	for (i = 0; res != NULL && i < PQntuples(res); i++) {

@@ -65,7 +65,7 @@ static const struct key keys[] = {
 	{ "database", "sql_dir", K_STR, OFF(database.sql_dir), SB_DATADIR "/sql", 0, 0,
 	  "directory of the numbered migration files" },
 	{ "memcached", "servers", K_STR, OFF(memcached.servers), "127.0.0.1:11211", 0, 0,
-	  "comma-separated host:port list" },
+	  "comma-separated list of host:port, host (port 11211) or /path/to/unix.socket" },
 	{ "memcached", "timeout_ms", K_INT, OFF(memcached.timeout_ms), "200", 1, 60000,
 	  "connect and I/O timeout for memcached" },
 	{ "log", "level", K_LEVEL, OFF(log.level), "info", 0, 0,

@@ -12,7 +12,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: switchboard-fcgi [-t] [-c file]\n"
+	    "usage: switchboard-fcgi [-RtV] [-c file]\n"
 	    "  -c file   configuration file (default $SWITCHBOARD_CONFIG or %s)\n"
 	    "  -t        check the configuration and exit\n"
 	    "  -R        print the route table (method, path, scope, access) and exit\n"

@@ -88,6 +88,7 @@ run_route(struct sb_req *req)
 	const struct route	*r = req->route;
 
 	enum sb_err		 err;
+	int			 safe = 1;
 
 	if ((r->flags & ROUTE_LOOPBACK) && !app->cfg.metrics.public && !req_is_loopback(req))
 		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no resource at this path");
@@ -100,7 +101,10 @@ run_route(struct sb_req *req)
 	}
 	/* Fail closed: with a role that bypasses row-level security, one org could
 	 * read another's rows through any query that forgets its WHERE org_id. */
-	if ((r->flags & ROUTE_DB) && db_role_safe(app) != 1)
+	if ((r->flags & ROUTE_DB) && (safe = db_role_safe(app)) < 0)
+		return req_fail(req, SB_ERR_UNAVAILABLE, "database-unavailable",
+		    "the database did not answer; try again shortly");
+	if ((r->flags & ROUTE_DB) && safe == 0)
 		return req_fail(req, SB_ERR_UNAVAILABLE, "database-role",
 		    "the program connects to PostgreSQL as a role that bypasses row-level "
 		    "security; set database.url to the application role (switchboard_app)");

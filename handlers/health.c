@@ -16,7 +16,7 @@ h_readyz(struct sb_req *req)
 	struct app	*app = req->app;
 	json_t		*checks = json_object(), *p;
 	enum sb_err	 err;
-	int		 version, ready = 1;
+	int		 version, ready = 1, safe;
 	char		 detail[160] = "";
 
 	if (db_ensure(&app->db) != SB_OK) {
@@ -24,11 +24,13 @@ h_readyz(struct sb_req *req)
 		json_object_set_new(checks, "schema", json_string("unknown"));
 		snprintf(detail, sizeof(detail), "PostgreSQL is unreachable");
 		ready = 0;
-	} else if (db_role_safe(app) != 1) {
-		json_object_set_new(checks, "database", json_string("role bypasses row-level security"));
+	} else if ((safe = db_role_safe(app)) != 1) {
+		json_object_set_new(checks, "database", json_string(safe < 0 ? "unreachable" :
+		    "role bypasses row-level security"));
 		json_object_set_new(checks, "schema", json_string("unknown"));
-		snprintf(detail, sizeof(detail), "the database role bypasses row-level security: "
-		    "set database.url to the application role");
+		snprintf(detail, sizeof(detail), safe < 0 ? "PostgreSQL did not answer" :
+		    "the database role bypasses row-level security: set database.url to the "
+		    "application role");
 		ready = 0;
 	} else {
 		json_object_set_new(checks, "database", json_string("ok"));

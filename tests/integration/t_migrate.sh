@@ -60,10 +60,23 @@ expect_match "the refusal says why" 'has migration 999, which this build does no
 # switchboardctl check: all good, then with memcached wrong, then with a bad key.
 out=$($CTL check 2>&1); rc=$?
 expect_eq "check passes on the running stack" 0 "$rc"
-expect_match "check reports each dependency" 'database +ok.*schema +ok: at version [0-9]+.*memcached +ok' "$(printf '%s' "$out" | tr '\n' ' ')"
+expect_match "check reports each dependency" 'database +ok.*role +ok: switchboard_app is confined.*schema +ok: at version [0-9]+.*memcached +ok' "$(printf '%s' "$out" | tr '\n' ' ')"
+out=$(SWITCHBOARD_DATABASE_URL="$(sb_pg_url "$STATE" "$PG_PORT" switchboard)" $CTL check 2>&1); rc=$?
+expect_eq "check fails when database.url names the tables' owner" 1 "$rc"
+expect_match "and says it bypasses row-level security" 'role +FAIL: switchboard bypasses row-level security' "$out"
 out=$(SWITCHBOARD_MEMCACHED_SERVERS=127.0.0.1:1 $CTL check 2>&1); rc=$?
 expect_eq "check fails when memcached is unreachable" 1 "$rc"
 expect_match "and says which" 'memcached +FAIL: cannot reach 127\.0\.0\.1:1' "$out"
+# memcached on a unix socket: servers may name a socket path.
+mkdir -p "$STATE/mcsock"
+sb_memcached_start "$STATE/mcsock" 0 "$STATE/mcsock/s/memcached.sock"
+out=$(SWITCHBOARD_MEMCACHED_SERVERS=$STATE/mcsock/s/memcached.sock $CTL check 2>&1); rc=$?
+expect_match "memcached is reached on a unix socket" "memcached +ok: reached $STATE/mcsock/s/memcached.sock" "$out"
+out=$(SWITCHBOARD_MEMCACHED_SERVERS="127.0.0.1:$MC_PORT, $STATE/mcsock/s/memcached.sock" $CTL check 2>&1)
+expect_match "and with a TCP server in the same list" "memcached +ok" "$out"
+sb_stop_pidfile "$STATE/mcsock/memcached.pid" 5
+out=$(SWITCHBOARD_MEMCACHED_SERVERS="127.0.0.1:notaport" $CTL check 2>&1)
+expect_match "a malformed server list is named" 'memcached +FAIL: malformed server list' "$out"
 out=$(SWITCHBOARD_DATABASE_URL=$(scratch_db sb_empty) $CTL check 2>&1); rc=$?
 expect_eq "check fails on an unmigrated database" 1 "$rc"
 expect_match "and says to migrate" 'schema +FAIL: .*run switchboardctl migrate' "$out"
