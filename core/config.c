@@ -91,6 +91,9 @@ static const struct key keys[] = {
 	  4194304, "argon2id memory in KiB (libsodium memlimit / 1024)" },
 	{ "auth", "key_cache_ttl", K_INT, OFF(auth.key_cache_ttl), "30", 0, 3600,
 	  "seconds memcached may answer for an API key: a revocation takes effect within this" },
+	{ "ratelimit", "enabled", K_BOOL, OFF(ratelimit.enabled), "true", 0, 0,
+	  "limit requests per key, user and address (false: leave it to a limiter in front; "
+	  "login throttling stays on)" },
 	{ "ratelimit", "login_per_minute", K_INT, OFF(ratelimit.login_per_minute), "10", 1, 100000,
 	  "login attempts per minute from one IP address" },
 	{ "ratelimit", "login_account_per_hour", K_INT, OFF(ratelimit.login_account_per_hour), "20",

@@ -124,6 +124,7 @@ struct sb_config {
 		int	 key_cache_ttl;
 	} auth;
 	struct {
+		bool	 enabled;
 		int	 login_per_minute;
 		int	 login_account_per_hour;
 		int	 writes_per_minute;

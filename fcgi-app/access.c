@@ -573,6 +573,8 @@ rate_limit(struct sb_req *req)
 	char			 key[200];
 	int			 safe = method_is_safe(req->method), open;
 
+	if (!c->ratelimit.enabled)
+		return SB_OK;
 	pol.period_s = 60;
 	if (w->kind == AUTH_NONE) {
 		pol.limit = c->ratelimit.anon_per_minute;

@@ -368,3 +368,17 @@ cp "$STATE/conf.auth" "$SB_CONF"
 au_reload
 as_key "$KEY_ADMIN" GET /api/v1/keys
 expect_eq "back on the application role, they are served" 200 "$H_STATUS"
+
+# --- ratelimit.enabled = false leaves request limits to a limiter in front; logins stay throttled
+cp "$SB_CONF" "$STATE/conf.auth"
+sed -i 's/^\[ratelimit\]$/[ratelimit]\nenabled = false/' "$SB_CONF"
+check "the test config turns rate limits off" grep -q '^enabled = false$' "$SB_CONF"
+au_reload
+http GET "$CADDY_URL/api/v1/version"
+expect_eq "with rate limits off, answers carry no RateLimit headers" "200 " "$H_STATUS $(header ratelimit-limit)"
+SRC=$((SRC + 1))
+http POST "$CADDY_URL/api/v1/auth/login" --interface "127.0.0.$SRC" -H 'Content-Type: application/json' \
+	--data '{"email":"nobody-rl@acme.test","password":"whatever it is"}'
+expect_eq "but logins are still throttled" 20 "$(header ratelimit-limit)"
+cp "$STATE/conf.auth" "$SB_CONF"
+au_reload
