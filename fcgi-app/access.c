@@ -107,6 +107,41 @@ org_tx(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), void *arg
 	return db_tx(&req->app->db, org_tx_body, &c);
 }
 
+enum sb_err
+db_exec_id(struct sb_req *req, struct db_stmt *st, int64_t id)
+{
+	char		 s[24];
+	const char	*p[1] = { s };
+	enum sb_err	 err;
+
+	snprintf(s, sizeof(s), "%lld", (long long)id);
+	PQclear(db_exec_stmt(&req->app->db, st, p, &err));
+	return err;
+}
+
+enum sb_err
+page_answer(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *))
+{
+	struct page	 pg;
+	enum sb_err	 err;
+
+	memset(&pg, 0, sizeof(pg));
+	if ((err = req_page(req, &pg.limit, &pg.cursor)) != SB_OK ||
+	    (err = org_tx(req, fn, &pg)) != SB_OK)
+		return err;
+	resp_json(req, 200, pg.body);
+	return SB_OK;
+}
+
+json_t *
+page_body(json_t *items, PGresult *res, int limit)
+{
+	int more = PQntuples(res) > limit;
+
+	return json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    more ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null());
+}
+
 struct audit_row {
 	const char	*action, *target;
 	json_t		*details;
@@ -259,16 +294,11 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 static enum sb_err
 sess_touch(struct sb_req *req, void *arg)
 {
-	static struct db_stmt	 q = { "session_touch",
+	static struct db_stmt q = { "session_touch",
 	    "UPDATE sessions SET last_seen_at = now() WHERE id = $1", 1, 0 };
-	char			 id[24];
-	const char		*p[1] = { id };
-	enum sb_err		 err;
 
 	(void)arg;
-	snprintf(id, sizeof(id), "%lld", (long long)req->who.session_id);
-	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
-	return err;
+	return db_exec_id(req, &q, req->who.session_id);
 }
 
 static enum sb_err
@@ -371,16 +401,11 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 static enum sb_err
 key_touch(struct sb_req *req, void *arg)
 {
-	static struct db_stmt	 q = { "key_touch",
+	static struct db_stmt q = { "key_touch",
 	    "UPDATE api_keys SET last_used_at = now() WHERE id = $1", 1, 0 };
-	char			 id[24];
-	const char		*p[1] = { id };
-	enum sb_err		 err;
 
 	(void)arg;
-	snprintf(id, sizeof(id), "%lld", (long long)req->who.key_id);
-	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
-	return err;
+	return db_exec_id(req, &q, req->who.key_id);
 }
 
 /* Has this worker not touched key id within TOUCH_EVERY_S?  A small table of the

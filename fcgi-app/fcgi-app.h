@@ -200,6 +200,20 @@ void		 auth_worker_free(struct app *);
 /* Runs fn in a transaction whose switchboard.org_id is the caller's org, so row-level
  * security confines every statement to it. */
 enum sb_err	 org_tx(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *), void *arg);
+/* Runs a statement whose one parameter is an id; the result is discarded. */
+enum sb_err	 db_exec_id(struct sb_req *, struct db_stmt *, int64_t id);
+
+/* One page of a list: ?limit and ?cursor in, the answer's body out. */
+struct page {
+	int	 limit;
+	int64_t	 cursor;
+	json_t	*body;
+};
+/* Reads ?limit/?cursor, runs fn (which fills page->body) in the caller's org, answers 200. */
+enum sb_err	 page_answer(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *));
+/* {"items": items, "next_cursor": ...}: fn's query asks limit + 1 rows with the id in
+ * column 0; when the extra row came, the last shown row's id is the next cursor. */
+json_t		*page_body(json_t *items, PGresult *res, int limit);
 /* Appends to the audit log in the caller's org (a failed login with no org goes
  * through auth_audit_anonymous).  Failures are logged, never fatal to the request. */
 void		 audit(struct sb_req *, const char *action, const char *target, json_t *details);

@@ -6,12 +6,6 @@
 
 #include "handlers.h"
 
-struct page {
-	int	 limit;
-	int64_t	 cursor;
-	json_t	*body;
-};
-
 static enum sb_err
 audit_page(struct sb_req *req, void *arg)
 {
@@ -48,8 +42,7 @@ audit_page(struct sb_req *req, void *arg)
 		    json_string(PQgetvalue(res, i, 5)));
 		json_array_append_new(items, e);
 	}
-	pg->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    PQntuples(res) > pg->limit ? json_string(PQgetvalue(res, n - 1, 0)) : json_null());
+	pg->body = page_body(items, res, pg->limit);
 	PQclear(res);
 	return SB_OK;
 }
@@ -57,13 +50,5 @@ audit_page(struct sb_req *req, void *arg)
 enum sb_err
 h_audit_list(struct sb_req *req)
 {
-	struct page	 pg;
-	enum sb_err	 err;
-
-	memset(&pg, 0, sizeof(pg));
-	if ((err = req_page(req, &pg.limit, &pg.cursor)) != SB_OK ||
-	    (err = org_tx(req, audit_page, &pg)) != SB_OK)
-		return err;
-	resp_json(req, 200, pg.body);
-	return SB_OK;
+	return page_answer(req, audit_page);
 }

@@ -270,16 +270,11 @@ h_login(struct sb_req *req)
 static enum sb_err
 logout_one(struct sb_req *req, void *arg)
 {
-	static struct db_stmt	 q = { "session_revoke",
+	static struct db_stmt q = { "session_revoke",
 	    "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1, 0 };
-	char			 id[24];
-	const char		*p[1] = { id };
-	enum sb_err		 err;
 
 	(void)arg;
-	snprintf(id, sizeof(id), "%lld", (long long)req->who.session_id);
-	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
-	return err;
+	return db_exec_id(req, &q, req->who.session_id);
 }
 
 enum sb_err

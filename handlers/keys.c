@@ -34,12 +34,6 @@ key_json(PGresult *res, int row, int c)
 
 /* ------------------------------------------------------------ list */
 
-struct page {
-	int	 limit;
-	int64_t	 cursor;
-	json_t	*body;
-};
-
 static enum sb_err
 keys_page(struct sb_req *req, void *arg)
 {
@@ -62,8 +56,7 @@ keys_page(struct sb_req *req, void *arg)
 	items = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(items, key_json(res, i, 1));
-	pg->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    PQntuples(res) > pg->limit ? json_string(PQgetvalue(res, n - 1, 0)) : json_null());
+	pg->body = page_body(items, res, pg->limit);
 	PQclear(res);
 	return SB_OK;
 }
@@ -71,15 +64,7 @@ keys_page(struct sb_req *req, void *arg)
 enum sb_err
 h_keys_list(struct sb_req *req)
 {
-	struct page	 pg;
-	enum sb_err	 err;
-
-	memset(&pg, 0, sizeof(pg));
-	if ((err = req_page(req, &pg.limit, &pg.cursor)) != SB_OK ||
-	    (err = org_tx(req, keys_page, &pg)) != SB_OK)
-		return err;
-	resp_json(req, 200, pg.body);
-	return SB_OK;
+	return page_answer(req, keys_page);
 }
 
 /* ------------------------------------------------------------ create */
