@@ -382,3 +382,35 @@ http POST "$CADDY_URL/api/v1/auth/login" --interface "127.0.0.$SRC" -H 'Content-
 expect_eq "but logins are still throttled" 20 "$(header ratelimit-limit)"
 cp "$STATE/conf.auth" "$SB_CONF"
 au_reload
+
+# --- an expired session cookie is refused
+login member@acme.test
+S_EXP=$SESSION
+hash=$(printf '%s' "$S_EXP" | b2sum -l 256 | cut -d' ' -f1)
+sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX \
+	-c "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = '$hash'" >/dev/null
+mc "delete sess:$hash" >/dev/null
+as_session "$S_EXP" x GET /api/v1/me
+expect_eq "an expired session cookie is 401" 401 "$H_STATUS"
+
+# --- API keys record when they were last used
+used=$($CTL key create --org acme --scopes runs:read,keys:admin)
+as_key "$used" GET /api/v1/keys
+expect_match "a key used once shows last_used_at" "\"id\":\"$(printf '%s' "$used" | cut -c4-15)\"[^}]*\"last_used_at\":\"20[0-9-]+T" "$H_BODY"
+
+# --- changed password-hashing parameters: the next login stores a new hash
+pwhash() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX -c "SELECT password_hash FROM users WHERE email = 'owner@acme.test'"; }
+before=$(pwhash)
+cp "$SB_CONF" "$STATE/conf.auth"
+sed -i 's/^pwhash_opslimit = 1$/pwhash_opslimit = 2/' "$SB_CONF"
+check "the test config raises pwhash_opslimit" grep -q '^pwhash_opslimit = 2$' "$SB_CONF"
+au_reload
+login owner@acme.test
+expect_eq "a login with the old parameters still works" 200 "$H_STATUS"
+after=$(pwhash)
+expect_match "the hash was made with the old parameters" '^\$argon2id\$v=19\$m=8192,t=1,' "$before"
+expect_match "and is rehashed with the new ones at login" '^\$argon2id\$v=19\$m=8192,t=2,' "$after"
+login owner@acme.test
+expect_eq "and the password still works" 200 "$H_STATUS"
+cp "$STATE/conf.auth" "$SB_CONF"
+au_reload
