@@ -10,6 +10,7 @@ int	 cmd_check(const struct sb_config *, int argc, char *argv[]);
 int	 cmd_org(const struct sb_config *, int argc, char *argv[]);
 int	 cmd_user(const struct sb_config *, int argc, char *argv[]);
 int	 cmd_key(const struct sb_config *, int argc, char *argv[]);
+int	 cmd_agents(const struct sb_config *, int argc, char *argv[]);
 
 /* common.c: the identity commands' shared pieces. */
 /* Connects as the schema owner (database.migrate_url); -1 with the reason printed. */

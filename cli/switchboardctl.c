@@ -18,6 +18,7 @@ static const struct {
 	{ "org", cmd_org, "org add SLUG [NAME]: create a tenant" },
 	{ "user", cmd_user, "user add|role|disable|enable|password: accounts (passwords on standard input)" },
 	{ "key", cmd_key, "key create|revoke: API keys (a new key is printed alone)" },
+	{ "agents", cmd_agents, "agents import [--org SLUG] [FILES|DIRS]: load agent definitions" },
 };
 
 static void

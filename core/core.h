@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 5
+#define SB_SCHEMA_VERSION 6
 
 /* ---------------------------------------------------------------- errors */
 
@@ -430,6 +430,19 @@ json_t		*scopes_json(unsigned);
 void		 scopes_pg_array(unsigned, char *buf, size_t len);
 /* Parses a Postgres text[] value "{a,b}"; unknown names are ignored. */
 unsigned	 scopes_from_pg_array(const char *);
+
+/* ---------------------------------------------------------------- agents */
+
+struct agent_error {
+	enum sb_err	 err;		/* SB_ERR_INVALID or SB_ERR_UNPROCESSABLE */
+	const char	*slug;		/* problem type */
+	char		 detail[200];
+};
+
+/* Checks an agent definition (from the API or a catalog file) and returns it
+ * normalized, defaults filled (caller decrefs), or NULL with e set.  slug: the
+ * path's, or NULL to take the body's. */
+json_t	*agent_validate(json_t *in, const char *slug, struct agent_error *e);
 
 /* ---------------------------------------------------------------- version */
 

@@ -135,7 +135,8 @@ send_json(struct sb_req *req, int status, const char *content_type, json_t *v)
 	struct dump d = { req->arena, NULL, 0, 1024 };
 
 	d.buf = arena_alloc(req->arena, d.cap);
-	json_dump_callback(v, dump_append, &d, JSON_COMPACT);
+	/* 15 digits: 0.2 reads 0.2, not 0.20000000000000001. */
+	json_dump_callback(v, dump_append, &d, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	d.buf[d.len++] = '\n';
 	json_decref(v);
 	resp_send(req, status, content_type, d.buf, d.len);

@@ -25,6 +25,12 @@ enum sb_err	 h_oidc_callback(struct sb_req *);
 enum sb_err	 h_keys_list(struct sb_req *);
 enum sb_err	 h_keys_create(struct sb_req *);
 enum sb_err	 h_keys_revoke(struct sb_req *);
+/* agents.c */
+enum sb_err	 h_agents_list(struct sb_req *);
+enum sb_err	 h_agents_get(struct sb_req *);
+enum sb_err	 h_agents_create(struct sb_req *);
+enum sb_err	 h_agents_put(struct sb_req *);
+enum sb_err	 h_agents_delete(struct sb_req *);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

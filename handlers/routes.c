@@ -23,6 +23,12 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/keys", h_keys_list, SCOPE_KEYS_ADMIN, ROUTE_DB },
 	{ "POST", "/api/v1/keys", h_keys_create, SCOPE_KEYS_ADMIN, ROUTE_DB },
 	{ "DELETE", "/api/v1/keys/{id}", h_keys_revoke, SCOPE_KEYS_ADMIN, ROUTE_DB },
+	/* The agent registry. */
+	{ "GET", "/api/v1/agents", h_agents_list, SCOPE_AGENTS_READ, ROUTE_DB },
+	{ "POST", "/api/v1/agents", h_agents_create, SCOPE_AGENTS_ADMIN, ROUTE_DB },
+	{ "GET", "/api/v1/agents/{slug}", h_agents_get, SCOPE_AGENTS_READ, ROUTE_DB },
+	{ "PUT", "/api/v1/agents/{slug}", h_agents_put, SCOPE_AGENTS_ADMIN, ROUTE_DB },
+	{ "DELETE", "/api/v1/agents/{slug}", h_agents_delete, SCOPE_AGENTS_ADMIN, ROUTE_DB },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

@@ -11,6 +11,15 @@ done
 printf '%s\n' "$PW" | $CTL user add --org authz2 --email admin@authz2.test --role admin >/dev/null
 # An id of this org for {id}: a key nobody uses.
 TARGET=$($CTL key create --org authz --scopes runs:read --name target | cut -c4-15)
+# A slug of this org for {slug}: an agent of its own (re-made before each DELETE).
+printf '{"slug":"authz-target","name":"Target","provider":"builtin","model":"builtin"}\n' >"$STATE/authz-agent.json"
+remake_target() {
+	$CTL agents import --org authz "$STATE/authz-agent.json" >/dev/null
+	# The other org's PUT made it one of its own: not the one under test.
+	sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX \
+		-c "DELETE FROM agents WHERE slug = 'authz-target' AND org_id = (SELECT id FROM orgs WHERE slug = 'authz2')" >/dev/null
+}
+remake_target
 
 declare -A SESS CSRFS
 az_login() {
@@ -77,6 +86,7 @@ for pass in other session; do
 		[ -n "$row" ] || continue
 		read -r _ _ _ _ allowed body <<<"$row"
 		path=${p//\{id\}/$TARGET}
+		path=${path//\{slug\}/authz-target}
 		with=$([ "$scope" = - ] && echo runs:read || echo "$scope,runs:read")
 		without=$([ "$scope" = usage:read ] && echo runs:read || echo usage:read)
 		KEYS[key_with]=$($CTL key create --org authz --scopes "$with")
@@ -94,13 +104,16 @@ for pass in other session; do
 				want=$([ "$scope" = - ] && echo "$allowed" || echo 403)
 			elif ! role_has "$([ "$who" = other ] && echo admin || echo "$who")" "$scope"; then
 				want=403
-			elif [ "$who" = other ] && [[ $p == *"{id}"* ]]; then
+			elif [ "$who" = other ] && [ "$m" = PUT ] && [[ $p == *"{slug}"* ]]; then
+				want=201	# PUT makes the other org an agent of its own
+			elif [ "$who" = other ] && [[ $p == *"{id}"* || $p == *"{slug}"* ]]; then
 				want=404
 			else
 				want=$allowed
 			fi
 			[ "$access" = session ] && [ "$who" != anonymous ] && [[ $who != key_* ]] &&
 				az_login "$([ "$who" = other ] && echo admin@authz2.test || echo "$who@authz.test")" "$who"
+			[ "$m" = DELETE ] && [[ $p == *"{slug}"* ]] && remake_target
 			call "$who" "$m" "$path" "${body//\{n\}/$cells}"
 			cells=$((cells + 1))
 			if [ "$H_STATUS" != "$want" ]; then

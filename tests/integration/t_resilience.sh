@@ -1,7 +1,8 @@
 # t_resilience.sh: workers killed, reloaded, recycled; PostgreSQL and memcached going away.
 
 MASTER=$(cat "$STATE/fcgi.pid")
-workers() { ps --ppid "$MASTER" -o pid= | tr -d ' ' | sort; }
+# Live workers: an exited one stays in the process table until the master reaps it.
+workers() { ps --ppid "$MASTER" -o pid=,stat= | awk '$2 !~ /^Z/ { print $1 }' | sort; }
 nworkers() { workers | grep -c .; }
 metric() { curl -s "$CADDY_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 # hammer N URL: N requests at 16 at a time; prints "requests N ok N failed N ..."
@@ -33,12 +34,13 @@ check "the master replaces the killed worker" sb_wait_for '[ "$(nworkers)" = 4 ]
 expect_eq "the crash is counted in /metrics" $((crash0 + 1)) "$(metric 'switchboard_worker_restarts_total{reason="crash"}')"
 
 # A crash loop backs off: workers killed young are respawned after growing pauses.
+delays=""
 for i in 1 2 3; do
-	victim=$(ps --ppid "$MASTER" -o pid= --sort=etimes | head -n 1 | tr -d ' ')
+	victim=$(workers | sort -n | tail -n 1)		# the newest: the last one respawned
 	kill -KILL "$victim"
 	sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 10
+	delays="$delays$(grep "\"msg\":\"worker died\",\"pid\":$victim," "$STATE/fcgi.log" | sed 's/.*"respawn_in_ms":\([0-9]*\).*/\1/') "
 done
-delays=$(grep '"msg":"worker died"' "$STATE/fcgi.log" | tail -n 3 | sed 's/.*"respawn_in_ms":\([0-9]*\).*/\1/' | tr '\n' ' ')
 check "respawn pauses grow in a crash loop ($delays ms)" \
 	awk -v d="$delays" 'BEGIN { split(d, a, " "); exit !(a[1] < a[2] && a[2] < a[3]) }'
 

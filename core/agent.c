@@ -1,0 +1,128 @@
+/* agent.c: what an agent definition may say: the one validator for the API and the import. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "core.h"
+
+/* The providers the worker speaks (worker/llm/). */
+static const char *const providers[] = { "openai", "anthropic", "builtin" };
+
+/* The tools an agent may name.  None exists yet: an agent naming one is refused
+ * rather than accepted and left to fail at run time. */
+static const char *const tools[] = { NULL };
+
+static int
+in_list(const char *const *list, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n && list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+slug_valid(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || !(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		    s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static json_t *
+fail(struct agent_error *e, enum sb_err err, const char *slug, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static json_t *
+fail(struct agent_error *e, enum sb_err err, const char *slug, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->err = err;
+	e->slug = slug;
+	va_start(ap, fmt);
+	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+json_t *
+agent_validate(json_t *in, const char *slug, struct agent_error *e)
+{
+	const char	*name = NULL, *desc = "", *cat = "general", *prov = NULL, *model = NULL;
+	const char	*prompt = "", *in_slug = NULL, *key, *t;
+	json_t		*params = NULL, *tl = NULL, *v, *out;
+	int		 enabled = 1;
+	size_t		 i;
+
+	memset(e, 0, sizeof(*e));
+	if (json_unpack(in, "{s?s, s:s, s?s, s?s, s:s, s:s, s?s, s?o, s?o, s?b !}",
+	    "slug", &in_slug, "name", &name, "description", &desc, "category", &cat,
+	    "provider", &prov, "model", &model, "system_prompt", &prompt,
+	    "parameters", &params, "tools", &tl, "enabled", &enabled) != 0)
+		return fail(e, SB_ERR_INVALID, "invalid-body", "%s", "expected {slug, name, "
+		    "description?, category?, provider, model, system_prompt?, parameters?, tools?, "
+		    "enabled?} with the right types and nothing else");
+	if (slug == NULL)
+		slug = in_slug;
+	else if (in_slug != NULL && strcmp(in_slug, slug) != 0)
+		return fail(e, SB_ERR_UNPROCESSABLE, "slug-mismatch", "%s",
+		    "the body's slug differs from the path's");
+	if (slug == NULL || !slug_valid(slug, 63))
+		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-slug", "%s",
+		    "slug is 1 to 63 of a-z, 0-9 and -, starting with a letter or digit");
+	if (strlen(name) < 1 || strlen(name) > 200 || strlen(desc) > 2000 || strlen(model) < 1 ||
+	    strlen(model) > 200 || strlen(prompt) > 65536)
+		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-field", "%s", "name is 1-200 bytes, "
+		    "description up to 2000, model 1-200, system_prompt up to 65536");
+	if (!slug_valid(cat, 32) || isdigit((unsigned char)cat[0]))
+		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-category", "%s",
+		    "category is 1 to 32 of a-z and -, starting with a letter");
+	if (!in_list(providers, sizeof(providers) / sizeof(providers[0]), prov))
+		return fail(e, SB_ERR_UNPROCESSABLE, "unknown-provider",
+		    "unknown provider \"%.40s\" (openai, anthropic or builtin)", prov);
+	if (params != NULL && !json_is_object(params))
+		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameters", "%s",
+		    "parameters is an object");
+	if (params != NULL) {
+		json_object_foreach(params, key, v) {
+			double x = json_number_value(v);
+
+			if (strcmp(key, "temperature") == 0 && json_is_number(v) && x >= 0 && x <= 2)
+				continue;
+			if (strcmp(key, "top_p") == 0 && json_is_number(v) && x > 0 && x <= 1)
+				continue;
+			if (strcmp(key, "max_tokens") == 0 && json_is_integer(v) && x >= 1 &&
+			    x <= 200000)
+				continue;
+			return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameter",
+			    "parameter \"%.40s\" is unknown or out of range (temperature 0-2, top_p "
+			    "0-1, max_tokens 1-200000)", key);
+		}
+	}
+	if (tl != NULL && !json_is_array(tl))
+		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-tools", "%s", "tools is an array");
+	json_array_foreach(tl, i, v) {
+		if ((t = json_string_value(v)) == NULL ||
+		    !in_list(tools, sizeof(tools) / sizeof(tools[0]), t))
+			return fail(e, SB_ERR_UNPROCESSABLE, "unknown-tool", "unknown tool \"%.40s\"",
+			    t != NULL ? t : "(not a string)");
+	}
+	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}",
+	    "slug", slug, "name", name, "description", desc, "category", cat, "provider", prov,
+	    "model", model, "system_prompt", prompt,
+	    "parameters", params != NULL ? json_incref(params) : json_object(),
+	    "tools", tl != NULL ? json_incref(tl) : json_array(), "enabled", enabled);
+	if (out == NULL)
+		sb_oom(0);
+	return out;
+}
