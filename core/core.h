@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 6
+#define SB_SCHEMA_VERSION 7
 
 /* ---------------------------------------------------------------- errors */
 

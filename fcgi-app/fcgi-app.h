@@ -186,6 +186,8 @@ int		 resp_has_header(const struct sb_req *, const char *name);
 void		 resp_send(struct sb_req *, int status, const char *content_type,
 		    const void *body, size_t len);
 void		 resp_json(struct sb_req *, int status, json_t *);		/* steals the reference */
+/* v as compact JSON text in the arena (v is not stolen); any value, full precision. */
+char		*arena_json(struct sb_arena *, json_t *v);
 void		 resp_problem(struct sb_req *, json_t *problem);		/* steals the reference */
 void		 resp_error(struct sb_req *, int status, const char *slug, const char *detail);
 /* Prepares req->problem and returns err: `return req_fail(req, SB_ERR_INVALID, "bad-x", "...")` */

@@ -128,6 +128,18 @@ dump_append(const char *s, size_t n, void *arg)
 	return 0;
 }
 
+char *
+arena_json(struct sb_arena *a, json_t *v)
+{
+	struct dump d = { a, NULL, 0, 256 };
+
+	d.buf = arena_alloc(a, d.cap);
+	json_dump_callback(v, dump_append, &d, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(17));
+	d.buf[d.len] = '\0';
+	return d.buf;
+}
+
 /* Serializes v in one pass (stealing the reference) and sends it with a trailing newline. */
 static void
 send_json(struct sb_req *req, int status, const char *content_type, json_t *v)

@@ -31,6 +31,12 @@ enum sb_err	 h_agents_get(struct sb_req *);
 enum sb_err	 h_agents_create(struct sb_req *);
 enum sb_err	 h_agents_put(struct sb_req *);
 enum sb_err	 h_agents_delete(struct sb_req *);
+/* runs.c */
+enum sb_err	 h_runs_create(struct sb_req *);
+enum sb_err	 h_runs_list(struct sb_req *);
+enum sb_err	 h_runs_get(struct sb_req *);
+enum sb_err	 h_runs_cancel(struct sb_req *);
+enum sb_err	 h_runs_events(struct sb_req *);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

@@ -29,6 +29,12 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/agents/{slug}", h_agents_get, SCOPE_AGENTS_READ, ROUTE_DB },
 	{ "PUT", "/api/v1/agents/{slug}", h_agents_put, SCOPE_AGENTS_ADMIN, ROUTE_DB },
 	{ "DELETE", "/api/v1/agents/{slug}", h_agents_delete, SCOPE_AGENTS_ADMIN, ROUTE_DB },
+	/* Runs. */
+	{ "POST", "/api/v1/runs", h_runs_create, SCOPE_RUNS_WRITE, ROUTE_DB },
+	{ "GET", "/api/v1/runs", h_runs_list, SCOPE_RUNS_READ, ROUTE_DB },
+	{ "GET", "/api/v1/runs/{id}", h_runs_get, SCOPE_RUNS_READ, ROUTE_DB },
+	{ "POST", "/api/v1/runs/{id}/cancel", h_runs_cancel, SCOPE_RUNS_WRITE, ROUTE_DB },
+	{ "GET", "/api/v1/runs/{id}/events", h_runs_events, SCOPE_RUNS_READ, ROUTE_DB },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

@@ -20,6 +20,12 @@ remake_target() {
 		-c "DELETE FROM agents WHERE slug = 'authz-target' AND org_id = (SELECT id FROM orgs WHERE slug = 'authz2')" >/dev/null
 }
 remake_target
+# A run of this org for /api/v1/runs/{id}, of a global agent every org can run.
+$CTL agents import "$SB_ROOT/conf/agents" >/dev/null
+RUNKEY=$($CTL key create --org authz --scopes runs:write,runs:read)
+RUN_TARGET=$(curl -s -H "Authorization: Bearer $RUNKEY" -H 'Content-Type: application/json' \
+	--data '{"agent":"summarizer","input":"matrix"}' "$CADDY_URL/api/v1/runs" | sed -n 's/.*"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+check "a run to aim the matrix at" test -n "$RUN_TARGET"
 
 declare -A SESS CSRFS
 az_login() {
@@ -85,7 +91,7 @@ for pass in other session; do
 		row=$(printf '%s\n' "$table" | grep "^$m $p " | head -n 1)
 		[ -n "$row" ] || continue
 		read -r _ _ _ _ allowed body <<<"$row"
-		path=${p//\{id\}/$TARGET}
+		if [[ $p == /api/v1/runs/* ]]; then path=${p//\{id\}/$RUN_TARGET}; else path=${p//\{id\}/$TARGET}; fi
 		path=${path//\{slug\}/authz-target}
 		with=$([ "$scope" = - ] && echo runs:read || echo "$scope,runs:read")
 		without=$([ "$scope" = usage:read ] && echo runs:read || echo usage:read)

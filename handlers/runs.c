@@ -1,0 +1,426 @@
+/* runs.c: agent runs: POST/GET /api/v1/runs, GET /api/v1/runs/{id}, cancel, the event log. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+
+#define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+/* The columns run_json() reads, in its order; n (the cursor) first. */
+#define RUN_COLUMNS "n, id, agent_slug, state, attempt, max_attempts, priority, input::text, " \
+	"metadata::text, output::text, error::text, usage::text, " ISO("created_at") ", " \
+	ISO("started_at") ", " ISO("finished_at") ", cancel_requested"
+
+static json_t *
+col_json(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? json_null() :
+	    json_loads(PQgetvalue(res, row, col), JSON_DECODE_ANY, NULL);
+}
+
+static json_t *
+col_str(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
+}
+
+static json_t *
+run_json(PGresult *res, int row)
+{
+	const char *id = PQgetvalue(res, row, 1);
+
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, "
+	    "s:b, s:{s:o, s:o, s:o}}",
+	    "id", id, "agent", PQgetvalue(res, row, 2), "state", PQgetvalue(res, row, 3),
+	    "attempt", atoi(PQgetvalue(res, row, 4)), "max_attempts", atoi(PQgetvalue(res, row, 5)),
+	    "priority", atoi(PQgetvalue(res, row, 6)),
+	    "input", col_json(res, row, 7), "metadata", col_json(res, row, 8),
+	    "output", col_json(res, row, 9), "error", col_json(res, row, 10),
+	    "usage", col_json(res, row, 11), "created_at", PQgetvalue(res, row, 12),
+	    "started_at", col_str(res, row, 13), "finished_at", col_str(res, row, 14),
+	    "cancel_requested", PQgetvalue(res, row, 15)[0] == 't',
+	    "links", "self", json_sprintf("/api/v1/runs/%s", id),
+	    "events", json_sprintf("/api/v1/runs/%s/events", id),
+	    "stream", json_sprintf("/api/v1/runs/%s/stream", id));
+}
+
+/* A run id is a UUID; anything else names no run (404, never a database error). */
+static int
+uuid_shaped(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return s[36] == '\0';
+}
+
+/* ------------------------------------------------------------ create */
+
+struct create {
+	const char	*agent, *idem;
+	char		*input, *metadata;
+	int		 priority;
+	char		 hash[HASH_HEX_LEN + 1];
+	json_t		*body;
+	int		 replayed;
+};
+
+static enum sb_err
+run_insert(struct sb_req *req, void *arg)
+{
+	/* The agent: the org's own first (a disabled one hides the global one too), and it
+	 * must be enabled; its definition is kept with the run. */
+	static struct db_stmt	 ins = { "run_insert",
+	    "INSERT INTO runs (org_id, agent_slug, agent, input, metadata, priority, "
+	    "idempotency_key, request_hash, created_by_kind, created_by) "
+	    "SELECT $1, a.slug, jsonb_build_object('slug', a.slug, 'name', a.name, 'provider', "
+	    "a.provider, 'model', a.model, 'system_prompt', a.system_prompt, 'parameters', "
+	    "a.parameters, 'tools', to_jsonb(a.tools), 'version', a.version), "
+	    "$3::jsonb, $4::jsonb, $5::smallint, NULLIF($6, ''), $7, $8, NULLIF($9, '0')::bigint "
+	    "FROM (SELECT * FROM agents WHERE slug = $2 "
+	    "ORDER BY org_id NULLS LAST LIMIT 1) a WHERE a.enabled "
+	    "ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+	    "RETURNING " RUN_COLUMNS, 9, 0 };
+	static struct db_stmt	 again = { "run_by_idempotency_key",
+	    "SELECT " RUN_COLUMNS ", request_hash FROM runs WHERE idempotency_key = $1", 1, 0 };
+	static const char *const kinds[] = { "anonymous", "user", "key", "token" };
+	struct create		*c = arg;
+	char			 org[24], prio[8], who[24];
+	const char		*p[9];
+	enum sb_err		 err;
+	PGresult		*res;
+
+	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
+	snprintf(prio, sizeof(prio), "%d", c->priority);
+	snprintf(who, sizeof(who), "%lld", (long long)(req->who.kind == AUTH_KEY ?
+	    req->who.key_id : req->who.user_id));
+	p[0] = org;
+	p[1] = c->agent;
+	p[2] = c->input;
+	p[3] = c->metadata;
+	p[4] = prio;
+	p[5] = c->idem != NULL ? c->idem : "";
+	p[6] = c->hash;
+	p[7] = kinds[req->who.kind];
+	p[8] = who;
+	if ((res = db_exec_stmt(&req->app->db, &ins, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 1) {
+		c->body = run_json(res, 0);
+		PQclear(res);
+		return SB_OK;
+	}
+	PQclear(res);
+	if (c->idem == NULL)
+		return SB_ERR_NOT_FOUND;		/* no such agent */
+	/* The key was used before: the same run if the request is the same. */
+	p[0] = c->idem;
+	if ((res = db_exec_stmt(&req->app->db, &again, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return SB_ERR_NOT_FOUND;
+	}
+	if (strcmp(PQgetvalue(res, 0, 16), c->hash) != 0) {
+		PQclear(res);
+		return SB_ERR_CONFLICT;
+	}
+	c->body = run_json(res, 0);
+	c->replayed = 1;
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_runs_create(struct sb_req *req)
+{
+	struct create	 c;
+	json_t		*input = NULL, *meta = NULL;
+	json_int_t	 prio = 0;
+	const char	*idem = req_header(req, "Idempotency-Key");
+	char		*canon;
+	size_t		 i;
+	enum sb_err	 err;
+
+	memset(&c, 0, sizeof(c));
+	if (json_unpack(req->json, "{s:s, s:o, s?o, s?I !}", "agent", &c.agent, "input", &input,
+	    "metadata", &meta, "priority", &prio) != 0 || json_is_null(input))
+		return req_fail(req, SB_ERR_INVALID, "invalid-body", "expected {\"agent\": string, "
+		    "\"input\": any JSON but null, \"metadata\"?: object, \"priority\"?: integer}");
+	if (meta != NULL && !json_is_object(meta))
+		return req_fail(req, SB_ERR_UNPROCESSABLE, "invalid-metadata", "metadata is an object");
+	if (prio < -10 || prio > 10)
+		return req_fail(req, SB_ERR_UNPROCESSABLE, "invalid-priority",
+		    "priority is from -10 (last) to 10 (first); 0 by default");
+	if (idem != NULL) {
+		for (i = 0; idem[i] != '\0'; i++)
+			if (i >= 255 || idem[i] < 0x21 || idem[i] > 0x7e)
+				return req_fail(req, SB_ERR_INVALID, "invalid-idempotency-key",
+				    "Idempotency-Key is 1 to 255 printable characters without spaces");
+		c.idem = i > 0 ? idem : NULL;
+	}
+	c.priority = (int)prio;
+	c.input = arena_json(req->arena, input);
+	c.metadata = meta != NULL ? arena_json(req->arena, meta) : "{}";
+	/* The request, canonically: the same body in another key order is the same. */
+	canon = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	token_hash(canon != NULL ? canon : "", c.hash);
+	free(canon);
+	if ((err = org_tx(req, run_insert, &c)) == SB_ERR_NOT_FOUND)
+		return req_fail(req, SB_ERR_UNPROCESSABLE, "unknown-agent",
+		    arena_printf(req->arena, "no enabled agent \"%.64s\" for this org", c.agent));
+	if (err == SB_ERR_CONFLICT)
+		return req_fail(req, SB_ERR_UNPROCESSABLE, "idempotency-key-reused",
+		    "this Idempotency-Key was used for a different request");
+	if (err != SB_OK)
+		return err;
+	if (c.replayed)
+		resp_header(req, "Idempotent-Replayed", "true");
+	else
+		audit(req, "run.created", json_string_value(json_object_get(c.body, "id")), NULL);
+	resp_header(req, "Location", "/api/v1/runs/%s", json_string_value(json_object_get(c.body, "id")));
+	resp_json(req, 202, c.body);
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ read */
+
+struct one {
+	const char	*id;
+	json_t		*body;
+};
+
+static enum sb_err
+run_one(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "run_one", "SELECT " RUN_COLUMNS " FROM runs WHERE id = $1::uuid", 1, 0 };
+	struct one		*o = arg;
+	const char		*p[1] = { o->id };
+	enum sb_err		 err;
+	PGresult		*res;
+
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 1)
+		o->body = run_json(res, 0);
+	PQclear(res);
+	return o->body != NULL ? SB_OK : SB_ERR_NOT_FOUND;
+}
+
+/* Runs fn on the run named by {id}; another org's run, or none, is 404. */
+static enum sb_err
+with_run(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), struct one *o)
+{
+	enum sb_err err;
+
+	o->id = req_path_param(req, "id");
+	if (!uuid_shaped(o->id))
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
+	if ((err = org_tx(req, fn, o)) == SB_ERR_NOT_FOUND)
+		return req_fail(req, err, NULL, "no such run");
+	return err;
+}
+
+enum sb_err
+h_runs_get(struct sb_req *req)
+{
+	struct one	 o = { NULL, NULL };
+	enum sb_err	 err;
+
+	if ((err = with_run(req, run_one, &o)) != SB_OK)
+		return err;
+	resp_json(req, 200, o.body);
+	return SB_OK;
+}
+
+static enum sb_err
+runs_page(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "runs_page",
+	    "SELECT " RUN_COLUMNS " FROM runs WHERE ($1 = 0 OR n < $1) "
+	    "AND ($3 = '' OR state = $3) AND ($4 = '' OR agent_slug = $4) "
+	    "AND ($5 = '' OR created_at >= $5::timestamptz) ORDER BY n DESC LIMIT $2", 5, 0 };
+	struct page		*pg = arg;
+	const char		*state = req_query(req, "state"), *agent = req_query(req, "agent");
+	const char		*since = req_query(req, "since"), *p[5];
+	char			 cur[24], lim[16];
+	json_t			*items;
+	enum sb_err		 err;
+	PGresult		*res;
+	int			 i, n;
+
+	snprintf(cur, sizeof(cur), "%lld", (long long)pg->cursor);
+	snprintf(lim, sizeof(lim), "%d", pg->limit + 1);
+	p[0] = cur;
+	p[1] = lim;
+	p[2] = state != NULL ? state : "";
+	p[3] = agent != NULL ? agent : "";
+	p[4] = since != NULL ? since : "";
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	n = PQntuples(res) > pg->limit ? pg->limit : PQntuples(res);
+	items = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(items, run_json(res, i));
+	pg->body = page_body(items, res, pg->limit);
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_runs_list(struct sb_req *req)
+{
+	static const char *const states[] = { "queued", "running", "succeeded", "failed",
+	    "cancelled" };
+	const char	*state, *since;
+	size_t		 i;
+
+	if ((state = req_query(req, "state")) != NULL) {
+		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+			if (strcmp(state, states[i]) == 0)
+				break;
+		if (i == sizeof(states) / sizeof(states[0]))
+			return req_fail(req, SB_ERR_INVALID, "bad-state",
+			    "state is queued, running, succeeded, failed or cancelled");
+	}
+	/* A timestamp PostgreSQL cannot read would be a 400 from the database: check it here. */
+	if ((since = req_query(req, "since")) != NULL && (strlen(since) < 10 || strlen(since) > 40 ||
+	    !isdigit((unsigned char)since[0]) || strspn(since, "0123456789-:.TZ+ ") != strlen(since)))
+		return req_fail(req, SB_ERR_INVALID, "bad-since",
+		    "since is an ISO 8601 time, e.g. 2026-11-22T04:00:00Z");
+	return page_answer(req, runs_page);
+}
+
+/* ------------------------------------------------------------ cancel */
+
+static enum sb_err
+run_cancel(struct sb_req *req, void *arg)
+{
+	/* Queued: cancelled now, with its terminal event.  Running: the worker is asked to
+	 * stop (cancel_requested) and writes the event.  Finished: nothing changes. */
+	static struct db_stmt	 q = { "run_cancel",
+	    "WITH before AS (SELECT id, state FROM runs WHERE id = $1::uuid FOR UPDATE), "
+	    "upd AS (UPDATE runs r SET "
+	    "state = CASE WHEN b.state = 'queued' THEN 'cancelled' ELSE r.state END, "
+	    "finished_at = CASE WHEN b.state = 'queued' THEN now() ELSE r.finished_at END, "
+	    "cancel_requested = r.cancel_requested OR b.state IN ('queued', 'running') "
+	    "FROM before b WHERE r.id = b.id RETURNING r.*, b.state AS was), "
+	    "ev AS (INSERT INTO run_events (run_id, seq, org_id, attempt, type, data) "
+	    "SELECT u.id, coalesce((SELECT max(seq) FROM run_events e WHERE e.run_id = u.id), 0) + 1, "
+	    "u.org_id, u.attempt, 'run.cancelled', '{\"reason\": \"cancelled before it started\"}' "
+	    "FROM upd u WHERE u.was = 'queued') "
+	    "SELECT " RUN_COLUMNS ", was FROM upd", 1, 0 };
+	struct one		*o = arg;
+	const char		*p[1] = { o->id };
+	enum sb_err		 err;
+	PGresult		*res;
+
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 1) {
+		o->body = run_json(res, 0);
+		if (strcmp(PQgetvalue(res, 0, 16), "queued") == 0 ||
+		    strcmp(PQgetvalue(res, 0, 16), "running") == 0)
+			audit(req, "run.cancelled", o->id, NULL);
+	}
+	PQclear(res);
+	return o->body != NULL ? SB_OK : SB_ERR_NOT_FOUND;
+}
+
+enum sb_err
+h_runs_cancel(struct sb_req *req)
+{
+	struct one	 o = { NULL, NULL };
+	enum sb_err	 err;
+
+	if ((err = with_run(req, run_cancel, &o)) != SB_OK)
+		return err;
+	resp_json(req, 200, o.body);
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ events */
+
+struct events {
+	const char	*id;
+	long long	 after;
+	int		 limit;
+	json_t		*body;
+};
+
+static enum sb_err
+run_events(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 exists = { "run_exists", "SELECT 1 FROM runs WHERE id = $1::uuid", 1, 0 };
+	static struct db_stmt	 q = { "run_events_page",
+	    "SELECT seq, type, data::text, attempt, " ISO("created_at") " FROM run_events "
+	    "WHERE run_id = $1::uuid AND seq > $2 ORDER BY seq LIMIT $3", 3, 0 };
+	struct events		*ev = arg;
+	char			 after[24], lim[16];
+	const char		*p[3] = { ev->id, after, lim };
+	json_t			*items;
+	enum sb_err		 err;
+	PGresult		*res;
+	long long		 last = ev->after;
+	int			 i, found;
+
+	if ((res = db_exec_stmt(&req->app->db, &exists, p, &err)) == NULL)
+		return err;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return SB_ERR_NOT_FOUND;
+	snprintf(after, sizeof(after), "%lld", ev->after);
+	snprintf(lim, sizeof(lim), "%d", ev->limit);
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	items = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		last = atoll(PQgetvalue(res, i, 0));
+		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:i, s:s}",
+		    "seq", (json_int_t)last, "type", PQgetvalue(res, i, 1),
+		    "data", json_loads(PQgetvalue(res, i, 2), 0, NULL),
+		    "attempt", atoi(PQgetvalue(res, i, 3)), "created_at", PQgetvalue(res, i, 4)));
+	}
+	PQclear(res);
+	/* next_after: where to continue (the last seq seen, or the same after when none came). */
+	ev->body = json_pack("{s:o, s:I}", "items", items, "next_after", (json_int_t)last);
+	return SB_OK;
+}
+
+enum sb_err
+h_runs_events(struct sb_req *req)
+{
+	struct events	 ev;
+	const char	*a = req_query(req, "after");
+	char		*end;
+	int64_t		 unused;
+	enum sb_err	 err;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.id = req_path_param(req, "id");
+	if (!uuid_shaped(ev.id))
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
+	if (a != NULL) {
+		ev.after = strtoll(a, &end, 10);
+		if (*a == '\0' || *end != '\0' || ev.after < 0)
+			return req_fail(req, SB_ERR_INVALID, "bad-after",
+			    "after is the seq of the last event seen (0 for all)");
+	}
+	if ((err = req_page(req, &ev.limit, &unused)) != SB_OK)
+		return err;
+	if ((err = org_tx(req, run_events, &ev)) == SB_ERR_NOT_FOUND)
+		return req_fail(req, err, NULL, "no such run");
+	if (err != SB_OK)
+		return err;
+	resp_json(req, 200, ev.body);
+	return SB_OK;
+}
