@@ -20,8 +20,8 @@ as "$KR" GET "/api/v1/runs/$RID"
 expect_eq "GET /api/v1/runs/{id} is 200" 200 "$H_STATUS"
 expect_match "and shows the run" "\"id\":\"$RID\".*\"state\":\"queued\"" "$H_BODY"
 snap=$(sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX \
-	-c "SELECT agent->>'provider', agent->>'system_prompt' <> '', agent->>'version' FROM runs WHERE id = '$RID'")
-expect_eq "the run keeps a snapshot of its agent's definition" "builtin|t|1" "$snap"
+	-c "SELECT r.agent->>'provider', r.agent->>'system_prompt' = a.system_prompt, (r.agent->>'version')::int = a.version FROM runs r JOIN agents a ON a.slug = r.agent_slug AND a.org_id IS NULL WHERE r.id = '$RID'")
+expect_eq "the run keeps a snapshot of its agent's definition (provider, prompt, version)" "builtin|t|t" "$snap"
 
 # The agent a run names: the org's own first; unknown or disabled ones are refused.
 post "$KW" '{"agent":"no-such-agent","input":"x"}'

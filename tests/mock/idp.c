@@ -29,13 +29,9 @@
 
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +47,7 @@
 #include <openssl/rand.h>
 
 #include "core.h"
+#include "mock.h"
 
 #define KID		"mock-1"
 #define MAX_CONNS	32
@@ -67,8 +64,8 @@ struct conn {
 	int		 fd;		/* -1: free slot */
 	char		 in[REQ_MAX + 1];
 	size_t		 inlen;
-	char		*out;		/* the whole answer, once the request is read */
-	size_t		 outlen, outoff;
+	struct mock_buf	 out;		/* the whole answer, once the request is read */
+	size_t		 outoff;
 	time_t		 last;
 };
 
@@ -82,12 +79,6 @@ struct code {
 	time_t		 issued;
 };
 
-/* What a request says, once read. */
-struct request {
-	const char	*method, *path, *query, *body, *ctype;
-	size_t		 bodylen;
-};
-
 struct response {
 	int		 status;
 	const char	*ctype;
@@ -95,7 +86,6 @@ struct response {
 	char		*location;	/* malloc'd or NULL */
 };
 
-static volatile sig_atomic_t	 stopping;
 static struct conn		 conns[MAX_CONNS];
 static struct code		 codes[MAX_CODES];
 static char			 issuer[64];
@@ -103,13 +93,6 @@ static const char		*client_id, *redirect_uri, *client_secret;
 static EVP_PKEY			*pkey;
 static char			*priv_pem;
 static json_t			*jwk;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
 
 /* ------------------------------------------------------------ encodings */
 
@@ -317,7 +300,7 @@ code_slot(time_t now)
 }
 
 static void
-authorize(const struct request *q, struct response *r)
+authorize(const struct mock_req *q, struct response *r)
 {
 	char		 rt[PARAM_MAX], cid[PARAM_MAX], ru[PARAM_MAX], scope[PARAM_MAX];
 	char		 state[PARAM_MAX], nonce[PARAM_MAX], cc[PARAM_MAX], ccm[PARAM_MAX];
@@ -453,17 +436,17 @@ code_find(const char *code)
 }
 
 static void
-token(const struct request *q, struct response *r)
+token(const struct mock_req *q, struct response *r)
 {
 	char		 gt[PARAM_MAX], code[PARAM_MAX], ru[PARAM_MAX], cid[PARAM_MAX];
 	char		 secret[PARAM_MAX], verifier[PARAM_MAX], *want, *tok;
+	const char	*ctype = mock_http_header(q, "Content-Type");
 	unsigned char	 digest[32];
 	unsigned int	 dlen = 0;
 	struct code	*c, redeemed;
 	int		 ok;
 
-	if (q->ctype == NULL ||
-	    strncasecmp(q->ctype, "application/x-www-form-urlencoded", 33) != 0) {
+	if (ctype == NULL || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) {
 		answer_error(r, 400, "invalid_request", "the body must be a form");
 		return;
 	}
@@ -518,7 +501,7 @@ token(const struct request *q, struct response *r)
 }
 
 static void
-route(const struct request *q, struct response *r)
+route(const struct mock_req *q, struct response *r)
 {
 	int get = strcmp(q->method, "GET") == 0;
 
@@ -543,42 +526,23 @@ route(const struct request *q, struct response *r)
 
 /* ------------------------------------------------------------ HTTP */
 
-static const char *
-reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 302: return "Found";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
-	}
-	return "Internal Server Error";
-}
-
 /* Puts the whole answer in c->out and logs the request. */
 static void
 respond(struct conn *c, const char *method, const char *path, struct response *r)
 {
 	const char	*body = r->body != NULL ? r->body : "";
-	size_t		 blen = strlen(body), cap;
-	int		 n;
+	char		*loc = NULL;
+	size_t		 blen = strlen(body);
 
-	cap = blen + (r->location != NULL ? strlen(r->location) : 0) + 512;
-	c->out = sb_malloc(cap);
-	n = snprintf(c->out, cap, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\nConnection: close\r\n%s%s%s\r\n", r->status,
-	    reason(r->status), r->ctype != NULL ? r->ctype : "text/plain", blen,
-	    r->location != NULL ? "Location: " : "", r->location != NULL ? r->location : "",
-	    r->location != NULL ? "\r\n" : "");
-	memcpy(c->out + n, body, blen);
-	c->outlen = (size_t)n + blen;
+	if (r->location != NULL) {
+		loc = sb_malloc(strlen(r->location) + 16);
+		sprintf(loc, "Location: %s\r\n", r->location);
+	}
+	mock_http_head(&c->out, r->status, r->ctype, (long long)blen, loc);
+	mock_buf_add(&c->out, body, blen);
 	c->outoff = 0;
 	fprintf(stderr, "sb-mock-idp: %s %s -> %d\n", method, path, r->status);
+	free(loc);
 	free(r->body);
 	free(r->location);
 }
@@ -587,77 +551,23 @@ respond(struct conn *c, const char *method, const char *path, struct response *r
 static int
 request_try(struct conn *c)
 {
-	static char	 hdr[REQ_MAX + 1];
-	struct request	 q;
+	struct mock_req	 q;
 	struct response	 r;
-	char		*end, *line, *h, *next, *sp1, *sp2, *qm, *v;
-	size_t		 hlen;
-	long		 clen = 0;
+	int		 st;
 
-	memset(&q, 0, sizeof(q));
 	memset(&r, 0, sizeof(r));
-	c->in[c->inlen] = '\0';
-	if ((end = memmem(c->in, c->inlen, "\r\n\r\n", 4)) == NULL) {
-		if (c->inlen < REQ_MAX)
-			return 0;
-		r.status = 431;
-		r.body = sb_strdup("request too large\n");
-		respond(c, "-", "-", &r);
-		return 1;
-	}
-	/* The head is parsed in a copy: the body may still be on its way. */
-	hlen = (size_t)(end - c->in) + 4;
-	memcpy(hdr, c->in, hlen - 4);
-	hdr[hlen - 4] = '\0';
-	line = hdr;
-	if ((next = strstr(line, "\r\n")) != NULL) {
-		*next = '\0';
-		next += 2;
-	}
-	for (h = next; h != NULL && *h != '\0'; h = next) {
-		if ((next = strstr(h, "\r\n")) != NULL) {
-			*next = '\0';
-			next += 2;
-		}
-		if ((v = strchr(h, ':')) == NULL)
-			continue;
-		*v++ = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (strcasecmp(h, "Content-Length") == 0)
-			clen = strlen(v) > 0 && strspn(v, "0123456789") == strlen(v) && strlen(v) < 9 ?
-			    strtol(v, NULL, 10) : -1;
-		else if (strcasecmp(h, "Content-Type") == 0)
-			q.ctype = v;
-	}
-	if ((sp1 = strchr(line, ' ')) == NULL || (sp2 = strchr(sp1 + 1, ' ')) == NULL ||
-	    strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || clen < 0) {
-		r.status = 400;
-		r.body = sb_strdup("malformed request\n");
-		respond(c, "-", "-", &r);
-		return 1;
-	}
-	if (clen > (long)(REQ_MAX - hlen)) {
-		r.status = 413;
-		r.body = sb_strdup("body too large\n");
-		respond(c, "-", "-", &r);
-		return 1;
-	}
-	if (c->inlen < hlen + (size_t)clen)
+	st = mock_http_parse(c->in, c->inlen, REQ_MAX, REQ_MAX, &q);
+	if (st == 0)
 		return 0;
-	*sp1 = *sp2 = '\0';
-	q.method = line;
-	q.path = sp1 + 1;
-	q.query = "";
-	if ((qm = strchr(sp1 + 1, '?')) != NULL) {
-		*qm = '\0';
-		q.query = qm + 1;
+	if (st == 200) {
+		route(&q, &r);
+		respond(c, q.method, q.path, &r);
+		return 1;
 	}
-	c->in[hlen + (size_t)clen] = '\0';
-	q.body = c->in + hlen;
-	q.bodylen = (size_t)clen;
-	route(&q, &r);
-	respond(c, q.method, q.path, &r);
+	r.status = st;
+	r.body = sb_strdup(st == 431 ? "request too large\n" : st == 413 ? "body too large\n" :
+	    "malformed request\n");
+	respond(c, "-", "-", &r);
 	return 1;
 }
 
@@ -665,10 +575,9 @@ static void
 conn_close(struct conn *c)
 {
 	close(c->fd);
-	free(c->out);
+	mock_buf_free(&c->out);
 	c->fd = -1;
-	c->out = NULL;
-	c->inlen = c->outlen = c->outoff = 0;
+	c->inlen = c->outoff = 0;
 }
 
 static void
@@ -709,41 +618,6 @@ conn_read(struct conn *c)
 	}
 }
 
-/* Writes what it can.  1: all sent (close), 0: more to send, -1: failed. */
-static int
-conn_write(struct conn *c)
-{
-	ssize_t n;
-
-	while (c->outoff < c->outlen) {
-		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-		c->outoff += (size_t)n;
-	}
-	return 1;
-}
-
-static int
-listen_on(int port)
-{
-	struct sockaddr_in	 sa;
-	int			 fd, one = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void
 serve(int lfd)
 {
@@ -751,7 +625,7 @@ serve(int lfd)
 	int		 who[MAX_CONNS + 1], n, i, k, rc;
 	time_t		 now;
 
-	while (!stopping) {
+	while (!mock_stopping) {
 		now = time(NULL);
 		n = 0;
 		pfd[n].fd = lfd;
@@ -765,7 +639,7 @@ serve(int lfd)
 				continue;
 			}
 			pfd[n].fd = conns[i].fd;
-			pfd[n].events = conns[i].out != NULL ? POLLOUT : POLLIN;
+			pfd[n].events = conns[i].out.data != NULL ? POLLOUT : POLLIN;
 			who[n++] = i;
 		}
 		if (poll(pfd, (nfds_t)n, 1000) < 0) {
@@ -784,12 +658,13 @@ serve(int lfd)
 			}
 			i = who[k];
 			conns[i].last = now;
-			if (conns[i].out == NULL) {
+			if (conns[i].out.data == NULL) {
 				rc = conn_read(&conns[i]);
-				if (rc == 0 && conns[i].out != NULL)
-					rc = conn_write(&conns[i]) == 0 ? 0 : -1;
+				if (rc == 0 && conns[i].out.data != NULL)
+					rc = mock_send(conns[i].fd, &conns[i].out, &conns[i].outoff) == 0 ?
+					    0 : -1;
 			} else
-				rc = conn_write(&conns[i]) == 0 ? 0 : -1;
+				rc = mock_send(conns[i].fd, &conns[i].out, &conns[i].outoff) == 0 ? 0 : -1;
 			if (rc < 0)
 				conn_close(&conns[i]);
 		}
@@ -799,10 +674,9 @@ serve(int lfd)
 int
 main(int argc, char *argv[])
 {
-	struct sigaction	 sa;
-	char			*end;
-	long			 port;
-	int			 lfd, i;
+	char	*end;
+	long	 port;
+	int	 lfd, i;
 
 	if (argc < 4 || argc > 5) {
 		fprintf(stderr, "usage: sb-mock-idp PORT CLIENT_ID REDIRECT_URI [CLIENT_SECRET]\n");
@@ -818,19 +692,13 @@ main(int argc, char *argv[])
 	redirect_uri = argv[3];
 	client_secret = argc == 5 ? argv[4] : NULL;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: poll returns at once */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	mock_signals();
 
 	if (key_make() < 0) {
 		fprintf(stderr, "sb-mock-idp: could not make an RSA key\n");
 		return 1;
 	}
-	if ((lfd = listen_on((int)port)) < 0) {
+	if ((lfd = mock_listen((int)port, 64)) < 0) {
 		fprintf(stderr, "sb-mock-idp: cannot listen on 127.0.0.1:%ld: %s\n", port,
 		    strerror(errno));
 		return 1;
