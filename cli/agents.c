@@ -14,23 +14,12 @@
 static int
 upsert(struct sb_db *db, const char *org, json_t *d)
 {
-	char		*params = json_dumps(json_object_get(d, "parameters"), JSON_COMPACT);
-	char		*tools = json_dumps(json_object_get(d, "tools"), JSON_COMPACT);
-	const char	*p[11];
+	const char	*p[AGENT_NPARAMS];
+	char		*json;
 	PGresult	*res;
 	int		 rc = 0;
 
-	p[0] = org;
-	p[1] = json_string_value(json_object_get(d, "slug"));
-	p[2] = json_string_value(json_object_get(d, "name"));
-	p[3] = json_string_value(json_object_get(d, "description"));
-	p[4] = json_string_value(json_object_get(d, "category"));
-	p[5] = json_string_value(json_object_get(d, "provider"));
-	p[6] = json_string_value(json_object_get(d, "model"));
-	p[7] = json_string_value(json_object_get(d, "system_prompt"));
-	p[8] = params;
-	p[9] = tools;
-	p[10] = json_is_true(json_object_get(d, "enabled")) ? "true" : "false";
+	agent_bind(d, org, p, &json);
 	res = ctl_query(db,
 	    "INSERT INTO agents AS a (org_id, slug, name, description, category, provider, model, "
 	    "system_prompt, parameters, tools, enabled) VALUES (NULLIF($1, '')::bigint, $2, $3, $4, "
@@ -50,8 +39,7 @@ upsert(struct sb_db *db, const char *org, json_t *d)
 	if (res != NULL)
 		rc = PQntuples(res) == 0 ? '=' : atoi(PQgetvalue(res, 0, 0)) == 1 ? 'i' : 'u';
 	PQclear(res);
-	free(params);
-	free(tools);
+	free(json);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -125,4 +126,33 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 	if (out == NULL)
 		sb_oom(0);
 	return out;
+}
+
+void
+agent_bind(json_t *def, const char *org, const char *p[AGENT_NPARAMS], char **json)
+{
+	char	*params = json_dumps(json_object_get(def, "parameters"), JSON_COMPACT);
+	char	*tl = json_dumps(json_object_get(def, "tools"), JSON_COMPACT);
+	size_t	 n;
+
+	if (params == NULL || tl == NULL)
+		sb_oom(0);
+	/* One allocation holds both texts, so the caller frees one pointer. */
+	n = strlen(params) + 1;
+	*json = sb_malloc(n + strlen(tl) + 1);
+	memcpy(*json, params, n);
+	memcpy(*json + n, tl, strlen(tl) + 1);
+	free(params);
+	free(tl);
+	p[0] = org;
+	p[1] = json_string_value(json_object_get(def, "slug"));
+	p[2] = json_string_value(json_object_get(def, "name"));
+	p[3] = json_string_value(json_object_get(def, "description"));
+	p[4] = json_string_value(json_object_get(def, "category"));
+	p[5] = json_string_value(json_object_get(def, "provider"));
+	p[6] = json_string_value(json_object_get(def, "model"));
+	p[7] = json_string_value(json_object_get(def, "system_prompt"));
+	p[8] = *json;
+	p[9] = *json + n;
+	p[10] = json_is_true(json_object_get(def, "enabled")) ? "true" : "false";
 }

@@ -443,6 +443,12 @@ struct agent_error {
  * normalized, defaults filled (caller decrefs), or NULL with e set.  slug: the
  * path's, or NULL to take the body's. */
 json_t	*agent_validate(json_t *in, const char *slug, struct agent_error *e);
+/* The SQL parameters of a validated definition, in the order of the agents table:
+ * org, slug, name, description, category, provider, model, system_prompt,
+ * parameters (JSON), tools (JSON array), enabled.  p's strings point into def and
+ * into *json, which the caller frees. */
+#define AGENT_NPARAMS 11
+void	 agent_bind(json_t *def, const char *org, const char *p[AGENT_NPARAMS], char **json);
 
 /* ---------------------------------------------------------------- version */
 

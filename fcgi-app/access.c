@@ -120,6 +120,20 @@ db_exec_id(struct sb_req *req, struct db_stmt *st, int64_t id)
 }
 
 enum sb_err
+db_exec_found(struct sb_req *req, struct db_stmt *st, const char *const *params)
+{
+	enum sb_err	 err;
+	PGresult	*res;
+	int		 n;
+
+	if ((res = db_exec_stmt(&req->app->db, st, params, &err)) == NULL)
+		return err;
+	n = PQntuples(res);
+	PQclear(res);
+	return n == 1 ? SB_OK : SB_ERR_NOT_FOUND;
+}
+
+enum sb_err
 page_answer(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *))
 {
 	struct page	 pg;

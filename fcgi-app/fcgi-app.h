@@ -204,6 +204,9 @@ void		 auth_worker_free(struct app *);
 enum sb_err	 org_tx(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *), void *arg);
 /* Runs a statement whose one parameter is an id; the result is discarded. */
 enum sb_err	 db_exec_id(struct sb_req *, struct db_stmt *, int64_t id);
+/* Runs a statement and answers SB_OK if it returned exactly one row, SB_ERR_NOT_FOUND
+ * if none (another org's rows are invisible: not found too). */
+enum sb_err	 db_exec_found(struct sb_req *, struct db_stmt *, const char *const *params);
 
 /* One page of a list: ?limit and ?cursor in, the answer's body out. */
 struct page {

@@ -136,34 +136,20 @@ agent_store(struct sb_req *req, void *arg)
 	    "version = version + 1, updated_at = now() "
 	    "WHERE org_id = $1 AND slug = $2 RETURNING " AGENT_COLUMNS, 11, 0 };
 	struct write		*w = arg;
-	json_t			*d = w->def;
-	char			 org[24], *params, *tools;
-	const char		*p[11];
+	char			 org[24], *json;
+	const char		*p[AGENT_NPARAMS];
 	enum sb_err		 err;
 	PGresult		*res;
 
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
-	params = json_dumps(json_object_get(d, "parameters"), JSON_COMPACT);
-	tools = json_dumps(json_object_get(d, "tools"), JSON_COMPACT);
-	p[0] = org;
-	p[1] = json_string_value(json_object_get(d, "slug"));
-	p[2] = json_string_value(json_object_get(d, "name"));
-	p[3] = json_string_value(json_object_get(d, "description"));
-	p[4] = json_string_value(json_object_get(d, "category"));
-	p[5] = json_string_value(json_object_get(d, "provider"));
-	p[6] = json_string_value(json_object_get(d, "model"));
-	p[7] = json_string_value(json_object_get(d, "system_prompt"));
-	p[8] = params;
-	p[9] = tools;
-	p[10] = json_is_true(json_object_get(d, "enabled")) ? "true" : "false";
+	agent_bind(w->def, org, p, &json);
 	res = db_exec_stmt(&req->app->db, &ins, p, &err);
 	if (res != NULL && PQntuples(res) == 0 && w->replace) {
 		PQclear(res);
 		res = db_exec_stmt(&req->app->db, &upd, p, &err);
 	} else
 		w->created = res != NULL && PQntuples(res) == 1;
-	free(params);
-	free(tools);
+	free(json);
 	if (res == NULL)
 		return err;
 	if (PQntuples(res) == 1)
@@ -218,15 +204,8 @@ agent_delete(struct sb_req *req, void *arg)
 	static struct db_stmt	 q = { "agent_delete",
 	    "DELETE FROM agents WHERE org_id = current_org_id() AND slug = $1 RETURNING id", 1, 0 };
 	const char		*p[1] = { arg };
-	enum sb_err		 err;
-	PGresult		*res;
-	int			 n;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		return err;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? SB_OK : SB_ERR_NOT_FOUND;
+	return db_exec_found(req, &q, p);
 }
 
 enum sb_err

@@ -158,15 +158,8 @@ key_revoke(struct sb_req *req, void *arg)
 	    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1 "
 	    "RETURNING id", 1, 0 };
 	const char		*p[1] = { arg };
-	enum sb_err		 err;
-	PGresult		*res;
-	int			 n;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		return err;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? SB_OK : SB_ERR_NOT_FOUND;
+	return db_exec_found(req, &q, p);
 }
 
 enum sb_err

@@ -367,14 +367,10 @@ run_events(struct sb_req *req, void *arg)
 	enum sb_err		 err;
 	PGresult		*res;
 	long long		 last = ev->after;
-	int			 i, found;
+	int			 i;
 
-	if ((res = db_exec_stmt(&req->app->db, &exists, p, &err)) == NULL)
+	if ((err = db_exec_found(req, &exists, p)) != SB_OK)
 		return err;
-	found = PQntuples(res) == 1;
-	PQclear(res);
-	if (!found)
-		return SB_ERR_NOT_FOUND;
 	snprintf(after, sizeof(after), "%lld", ev->after);
 	snprintf(lim, sizeof(lim), "%d", ev->limit);
 	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
