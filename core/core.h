@@ -386,6 +386,8 @@ gauge_add(int64_t *g, int64_t n)
 int	 crypto_init(void);
 void	 token_new(char out[TOKEN_LEN + 1]);
 void	 token_hash(const char *token, char out[HASH_HEX_LEN + 1]);
+/* p as base64url without padding, NUL-terminated; caller frees. */
+char	*b64url_encode(const void *p, size_t len);
 /* Has t the shape token_new makes (TOKEN_LEN base64url characters)? */
 int	 token_valid(const char *t);
 /* Constant-time comparison of two NUL-terminated strings of public length. */

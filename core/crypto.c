@@ -32,6 +32,16 @@ token_hash(const char *token, char out[HASH_HEX_LEN + 1])
 	sodium_bin2hex(out, HASH_HEX_LEN + 1, h, sizeof(h));
 }
 
+char *
+b64url_encode(const void *p, size_t len)
+{
+	size_t	 n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char	*out = sb_malloc(n);
+
+	sodium_bin2base64(out, n, p, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
 int
 token_valid(const char *t)
 {

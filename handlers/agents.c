@@ -6,10 +6,9 @@
 
 #include "handlers.h"
 
-#define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 /* The columns agent_json() reads, in its order. */
 #define AGENT_COLUMNS "slug, name, description, category, provider, model, system_prompt, " \
-	"parameters::text, tools, enabled, version, org_id IS NULL, " ISO("updated_at")
+	"parameters::text, tools, enabled, version, org_id IS NULL, " SQL_ISO("updated_at")
 #define AGENTS_MAX 500
 
 static json_t *

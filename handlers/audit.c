@@ -11,7 +11,7 @@ audit_page(struct sb_req *req, void *arg)
 {
 	static struct db_stmt	 q = { "audit_page",
 	    "SELECT id, actor_type, actor_id, action, target, host(ip), request_id, details::text, "
-	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+	    SQL_ISO_MS("created_at") " "
 	    "FROM audit_log WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2", 2, 0 };
 	struct page		*pg = arg;
 	char			 cur[24], lim[16];

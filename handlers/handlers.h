@@ -4,6 +4,10 @@
 
 #include "fcgi-app/fcgi-app.h"
 
+/* A timestamptz column as ISO 8601 UTC text, to the second or to the millisecond. */
+#define SQL_ISO(col)	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define SQL_ISO_MS(col)	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* health.c */
 enum sb_err	 h_healthz(struct sb_req *);
 enum sb_err	 h_readyz(struct sb_req *);

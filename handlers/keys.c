@@ -8,10 +8,9 @@
 
 #define KEY_DAYS_MAX 3650
 
-#define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 /* The columns key_json() reads, in its order. */
-#define KEY_COLUMNS "key_id, name, scopes, " ISO("created_at") ", " ISO("expires_at") ", " \
-	ISO("revoked_at") ", " ISO("last_used_at")
+#define KEY_COLUMNS "key_id, name, scopes, " SQL_ISO("created_at") ", " SQL_ISO("expires_at") ", " \
+	SQL_ISO("revoked_at") ", " SQL_ISO("last_used_at")
 
 /* One key as the API shows it, from KEY_COLUMNS starting at column c: never its
  * secret or the secret's hash. */

@@ -7,11 +7,10 @@
 
 #include "handlers.h"
 
-#define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 /* The columns run_json() reads, in its order; n (the cursor) first. */
 #define RUN_COLUMNS "n, id, agent_slug, state, attempt, max_attempts, priority, input::text, " \
-	"metadata::text, output::text, error::text, usage::text, " ISO("created_at") ", " \
-	ISO("started_at") ", " ISO("finished_at") ", cancel_requested"
+	"metadata::text, output::text, error::text, usage::text, " SQL_ISO_MS("created_at") ", " \
+	SQL_ISO_MS("started_at") ", " SQL_ISO_MS("finished_at") ", cancel_requested"
 
 static json_t *
 col_json(PGresult *res, int row, int col)
@@ -198,21 +197,28 @@ struct one {
 	json_t		*body;
 };
 
+/* Runs st with the run's id and keeps the run it returns (RUN_COLUMNS first). */
 static enum sb_err
-run_one(struct sb_req *req, void *arg)
+run_fetch(struct sb_req *req, struct db_stmt *st, struct one *o)
 {
-	static struct db_stmt	 q = { "run_one", "SELECT " RUN_COLUMNS " FROM runs WHERE id = $1::uuid", 1, 0 };
-	struct one		*o = arg;
-	const char		*p[1] = { o->id };
-	enum sb_err		 err;
-	PGresult		*res;
+	const char	*p[1] = { o->id };
+	enum sb_err	 err;
+	PGresult	*res;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = db_exec_stmt(&req->app->db, st, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1)
 		o->body = run_json(res, 0);
 	PQclear(res);
 	return o->body != NULL ? SB_OK : SB_ERR_NOT_FOUND;
+}
+
+static enum sb_err
+run_one(struct sb_req *req, void *arg)
+{
+	static struct db_stmt q = { "run_one", "SELECT " RUN_COLUMNS " FROM runs WHERE id = $1::uuid", 1, 0 };
+
+	return run_fetch(req, &q, arg);
 }
 
 /* Runs fn on the run named by {id}; another org's run, or none, is 404. */
@@ -317,19 +323,10 @@ run_cancel(struct sb_req *req, void *arg)
 	    "SELECT u.id, coalesce((SELECT max(seq) FROM run_events e WHERE e.run_id = u.id), 0) + 1, "
 	    "u.org_id, u.attempt, 'run.cancelled', '{\"reason\": \"cancelled before it started\"}' "
 	    "FROM upd u WHERE u.was = 'queued') "
-	    "SELECT " RUN_COLUMNS ", was FROM upd", 1, 0 };
-	struct one		*o = arg;
-	const char		*p[1] = { o->id };
-	enum sb_err		 err;
-	PGresult		*res;
+	    "SELECT " RUN_COLUMNS " FROM upd", 1, 0 };
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		return err;
 	/* The run's own event log records a cancellation: no audit line. */
-	if (PQntuples(res) == 1)
-		o->body = run_json(res, 0);
-	PQclear(res);
-	return o->body != NULL ? SB_OK : SB_ERR_NOT_FOUND;
+	return run_fetch(req, &q, arg);
 }
 
 enum sb_err
@@ -358,7 +355,7 @@ run_events(struct sb_req *req, void *arg)
 {
 	static struct db_stmt	 exists = { "run_exists", "SELECT 1 FROM runs WHERE id = $1::uuid", 1, 0 };
 	static struct db_stmt	 q = { "run_events_page",
-	    "SELECT seq, type, data::text, attempt, " ISO("created_at") " FROM run_events "
+	    "SELECT seq, type, data::text, attempt, " SQL_ISO_MS("created_at") " FROM run_events "
 	    "WHERE run_id = $1::uuid AND seq > $2 ORDER BY seq LIMIT $3", 3, 0 };
 	struct events		*ev = arg;
 	char			 after[24], lim[16];

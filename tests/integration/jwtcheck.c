@@ -39,34 +39,10 @@ static int		 nkeys;
 static const char	*dir;
 static int		 refresh_s;
 
-static char *
-b64url(const unsigned char *p, size_t len)
-{
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char		*out = sb_malloc(len / 3 * 4 + 5), *o = out;
-	unsigned int	 acc = 0;
-	size_t		 i;
-	int		 bits = 0;
-
-	for (i = 0; i < len; i++) {
-		acc = (acc << 8) | p[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			*o++ = abc[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		*o++ = abc[(acc << (6 - bits)) & 63];
-	*o = '\0';
-	return out;
-}
-
 static json_t *
 b64_json(const unsigned char *p, size_t len)
 {
-	char	*s = b64url(p, len);
+	char	*s = b64url_encode(p, len);
 	json_t	*v = json_string(s);
 
 	free(s);

@@ -96,30 +96,6 @@ static json_t			*jwk;
 
 /* ------------------------------------------------------------ encodings */
 
-static char *
-b64url(const unsigned char *p, size_t len)
-{
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char		*out = sb_malloc(len / 3 * 4 + 5), *o = out;
-	unsigned int	 acc = 0;
-	size_t		 i;
-	int		 bits = 0;
-
-	for (i = 0; i < len; i++) {
-		acc = (acc << 8) | p[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			*o++ = abc[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		*o++ = abc[(acc << (6 - bits)) & 63];
-	*o = '\0';
-	return out;
-}
-
 static int
 hexval(int c)
 {
@@ -201,7 +177,7 @@ bn_json(const char *name)
 		return json_null();
 	n = BN_bn2bin(bn, buf);
 	BN_free(bn);
-	s = b64url(buf, (size_t)n);
+	s = b64url_encode(buf, (size_t)n);
 	v = json_string(s);
 	free(s);
 	return v;
@@ -484,7 +460,7 @@ token(const struct mock_req *q, struct response *r)
 		answer_error(r, 400, "invalid_grant", "a code_verifier of 43 to 128 characters is required");
 		return;
 	}
-	want = b64url(digest, dlen);
+	want = b64url_encode(digest, dlen);
 	ok = strcmp(want, redeemed.challenge) == 0;
 	free(want);
 	if (!ok) {

@@ -50,33 +50,9 @@ pem_of(EVP_PKEY *pkey, int private)
 }
 
 static char *
-b64url(const unsigned char *p, size_t len)
-{
-	static const char abc[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char		*out = sb_malloc(len / 3 * 4 + 5), *o = out;
-	unsigned int	 acc = 0;
-	size_t		 i;
-	int		 bits = 0;
-
-	for (i = 0; i < len; i++) {
-		acc = (acc << 8) | p[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			*o++ = abc[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		*o++ = abc[(acc << (6 - bits)) & 63];
-	*o = '\0';
-	return out;
-}
-
-static char *
 b64url_str(const char *s)
 {
-	return b64url((const unsigned char *)s, strlen(s));
+	return b64url_encode((const unsigned char *)s, strlen(s));
 }
 
 static json_t *
@@ -92,7 +68,7 @@ bn_b64(EVP_PKEY *pkey, const char *param, int pad)
 		return json_null();
 	n = pad > 0 ? BN_bn2binpad(bn, buf, pad) : BN_bn2bin(bn, buf);
 	BN_free(bn);
-	s = b64url(buf, (size_t)n);
+	s = b64url_encode(buf, (size_t)n);
 	v = json_string(s);
 	free(s);
 	return v;
@@ -122,8 +98,8 @@ jwk_ec(EVP_PKEY *pkey, const char *kid)
 	if (!EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len) ||
 	    len != 65)
 		return json_object();
-	x = b64url(pt + 1, 32);
-	y = b64url(pt + 33, 32);
+	x = b64url_encode(pt + 1, 32);
+	y = b64url_encode(pt + 33, 32);
 	k = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x", x, "y", y);
 	if (kid != NULL)
 		json_object_set_new(k, "kid", json_string(kid));
@@ -287,7 +263,7 @@ craft(const char *header, const char *payload, const char *secret)
 	if (secret != NULL)
 		HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)t,
 		    strlen(t), mac, &maclen);
-	s = b64url(mac, maclen);
+	s = b64url_encode(mac, maclen);
 	snprintf(t + n - 1, 100, ".%s", s);
 	free(h);
 	free(p);
