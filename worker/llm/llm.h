@@ -1,0 +1,75 @@
+/* llm.h: what the worker needs from an LLM provider's wire format, and the calls it makes. */
+#ifndef SB_LLM_H
+#define SB_LLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct curl_slist;
+
+/* ---------------------------------------------------------------- wire formats
+ * (worker/llm/wire.c, sse.c, openai.c, anthropic.c: pure code, no I/O, unit tested) */
+
+enum llm_kind { LLM_OPENAI, LLM_ANTHROPIC, LLM_BUILTIN };
+
+/* "openai", "anthropic", "builtin"; -1 if unknown. */
+int		 llm_kind_parse(const char *);
+const char	*llm_kind_name(enum llm_kind);
+
+/* One request to a model.  Strings and JSON are borrowed for the call. */
+struct llm_request {
+	const char	*model;
+	const char	*system;	/* "" for none */
+	json_t		*messages;	/* [{"role": "user"|"assistant", "content": "text"}, ...] */
+	double		 temperature;	/* < 0: not sent */
+	double		 top_p;		/* <= 0: not sent */
+	int		 max_tokens;	/* 0: not sent (Anthropic requires one: 1024 is sent) */
+	json_t		*tools;		/* NULL or [{"name", "description", "parameters": schema}] */
+};
+
+struct llm_usage {
+	int64_t	 prompt_tokens;
+	int64_t	 completion_tokens;
+};
+
+/* What a whole streamed answer said besides its text. */
+struct llm_result {
+	char		 finish_reason[32];	/* "stop", "length", "tool_calls" or "other" */
+	struct llm_usage usage;
+	json_t		*tool_calls;	/* [{"id", "name", "arguments": string}], owned by the stream */
+};
+
+/* The streaming request's path below the provider's base URL ("/chat/completions",
+ * "/messages"), its headers (a new list: caller curl_slist_free_all()s; the key is
+ * never logged), and its JSON body (malloc'd, caller frees). */
+const char		*llm_request_path(enum llm_kind);
+struct curl_slist	*llm_request_headers(enum llm_kind, const char *api_key,
+			    const char *anthropic_version);
+char			*llm_request_body(enum llm_kind, const struct llm_request *);
+
+/* An incremental decoder of one streamed answer (server-sent events).  Text deltas
+ * go to the callback as they are decoded; memory is bounded (an event over
+ * LLM_EVENT_MAX bytes or tool arguments over LLM_TOOL_ARGS_MAX are an error). */
+#define LLM_EVENT_MAX		(1024 * 1024)
+#define LLM_TOOL_ARGS_MAX	(1024 * 1024)
+
+typedef void llm_text_fn(void *arg, const char *text, size_t len);
+struct llm_stream;
+
+struct llm_stream	*llm_stream_new(enum llm_kind, llm_text_fn *, void *arg);	/* caller frees */
+/* Bytes of the body as they arrive, split anywhere.  0, or -1 once the stream is
+ * malformed or the provider reported an error in it (llm_stream_error says which). */
+int			 llm_stream_feed(struct llm_stream *, const char *buf, size_t len);
+/* 1 once the provider's end of stream was seen ([DONE], message_stop). */
+int			 llm_stream_complete(const struct llm_stream *);
+const char		*llm_stream_error(const struct llm_stream *);	/* "" if none */
+const struct llm_result	*llm_stream_result(const struct llm_stream *);
+void			 llm_stream_free(struct llm_stream *);
+
+/* The message of a non-2xx answer's body in the provider's error shape, or NULL
+ * (malloc'd, caller frees; at most 300 bytes). */
+char	*llm_error_message(enum llm_kind, const char *body, size_t len);
+
+#endif /* SB_LLM_H */

@@ -1,0 +1,121 @@
+/* sse.h: private to worker/llm: the server-sent events decoder and what the providers share. */
+#ifndef SB_LLM_SSE_H
+#define SB_LLM_SSE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "worker/llm/llm.h"
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A growable byte string, always NUL-terminated once anything was added.
+ * Allocations succeed or abort (core.h); wire_buf_free() releases it. */
+struct wire_buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+void	 wire_buf_add(struct wire_buf *, const char *, size_t);
+void	 wire_buf_free(struct wire_buf *);
+
+/* ---------------------------------------------------------------- sse.c */
+
+/* One dispatched event.  Every pointer is into the decoder and valid only during
+ * the callback.  type is the "event" field ("message" when none was given, as the
+ * HTML standard says); data holds the "data" lines joined by "\n", NUL-terminated;
+ * id is the last "id" field seen in the stream so far ("" for none). */
+struct sse_event {
+	const char	*type;
+	const char	*data;
+	size_t		 len;
+	const char	*id;
+};
+
+/* Called once per event: 0 to go on, or non-zero to stop decoding there (the
+ * value is what sse_feed() returns). */
+typedef int sse_event_fn(void *arg, const struct sse_event *);
+
+/*
+ * The decoder of the text/event-stream format: fields, comments, CRLF, LF or CR
+ * line endings, a leading byte order mark, input split at any byte.  Memory is
+ * bounded: a line, or an event's data, over max bytes is an error.
+ */
+struct sse_decoder {
+	size_t		 max;
+	sse_event_fn	*fn;
+	void		*arg;
+	struct wire_buf	 line;		/* a line that has not ended yet */
+	struct wire_buf	 data, type, id;
+	int		 cr;		/* the last byte was a CR: a LF next ends nothing */
+	int		 started;	/* a line was seen: no byte order mark any more */
+	int		 failed;
+	char		 err[96];	/* why it failed, "" if it did not */
+};
+
+void	 sse_init(struct sse_decoder *, size_t max, sse_event_fn *, void *arg);
+/* Decodes len bytes.  0 when all were taken; -1 once the input broke a bound
+ * (err says which; every later call returns -1); or the callback's non-zero
+ * value, with the rest of buf left undecoded. */
+int	 sse_feed(struct sse_decoder *, const char *buf, size_t len);
+void	 sse_free(struct sse_decoder *);
+
+/* ---------------------------------------------------------------- streams (wire.c) */
+
+/* A tool call being assembled from its pieces. */
+struct wire_tool {
+	long		 index;		/* OpenAI's tool_calls index, or Anthropic's block */
+	char		*id, *name;
+	struct wire_buf	 args;
+};
+
+struct llm_stream {
+	enum llm_kind	 kind;
+	struct sse_decoder sse;
+	llm_text_fn	*text;
+	void		*arg;
+	int		 complete;
+	int		 failed;
+	char		 error[400];
+	struct llm_result result;	/* tool_calls: an array, filled when complete */
+	struct wire_tool *tools;
+	size_t		 ntools, captools;
+	size_t		 argbytes;	/* of every call's arguments together */
+};
+
+/* The stream's error: sets it once (the first reason wins) and returns -1. */
+int	 wire_fail(struct llm_stream *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* The event's data as a JSON object (caller decrefs), or NULL after wire_fail(). */
+json_t	*wire_json(struct llm_stream *, const struct sse_event *);
+/* Fails the stream with the provider's error object {"type", "message"}: -1. */
+int	 wire_provider_error(struct llm_stream *, const json_t *error);
+/* Hands decoded text to the caller's callback (empty text is dropped). */
+void	 wire_text(struct llm_stream *, const char *, size_t);
+/* Sets the normalized finish reason. */
+void	 wire_finish_reason(struct llm_stream *, const char *);
+/* The tool call with this index, or NULL. */
+struct wire_tool *wire_tool(struct llm_stream *, long index);
+/* A new tool call; id and name are copied (NULL: "").  NULL after wire_fail()
+ * when the index is taken or there are too many calls. */
+struct wire_tool *wire_tool_add(struct llm_stream *, long index, const char *id,
+	    const char *name);
+/* Appends to a call's arguments: 0, or -1 past LLM_TOOL_ARGS_MAX (all calls). */
+int	 wire_tool_args(struct llm_stream *, struct wire_tool *, const char *, size_t);
+/* The provider's end of stream: builds result.tool_calls and marks the stream
+ * complete.  Returns 1 (stop decoding), or -1 after wire_fail(). */
+int	 wire_finish(struct llm_stream *);
+/* s as a malloc'd string of at most max bytes, cut at a UTF-8 character. */
+char	*wire_truncate(const char *s, size_t max);
+
+/* ---------------------------------------------------------------- providers */
+
+/* The request body as JSON (caller decrefs), or NULL if r breaks its shape. */
+json_t	*openai_body(const struct llm_request *r);
+json_t	*anthropic_body(const struct llm_request *r);
+/* One decoded event of a stream: 0 to go on, 1 at its end, -1 after wire_fail(). */
+int	 openai_event(struct llm_stream *, const struct sse_event *);
+int	 anthropic_event(struct llm_stream *, const struct sse_event *);
+
+#endif /* SB_LLM_SSE_H */
