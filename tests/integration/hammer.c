@@ -1,6 +1,8 @@
 /* hammer.c: a bounded libcurl load client that counts every request's fate.
  *
- * usage: sb-hammer [-n requests] [-c concurrency] [-d max_seconds] URL
+ * usage: sb-hammer [-n requests] [-c concurrency] [-d max_seconds] [-H header]...
+ *                  [-b body] URL
+ * -H adds a request header (up to 8); -b sends body as a POST instead of a GET.
  * Prints "requests N ok N failed N" and then one line per failure kind
  * ("status 502 N", "error <curl message> N").  Stops after n requests or
  * d seconds, whichever comes first.  Loopback targets only: it refuses others. */
@@ -23,6 +25,8 @@ struct kind {
 
 static struct kind	 kinds[MAX_KINDS];
 static size_t		 nkinds;
+static struct curl_slist	*headers;
+static const char	*body;
 
 static void
 count_kind(const char *what)
@@ -57,7 +61,19 @@ new_easy(const char *url)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (headers != NULL)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+	if (body != NULL)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 	return e;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: sb-hammer [-n requests] [-c concurrency] [-d seconds] "
+	    "[-H header]... [-b body] URL\n");
+	exit(2);
 }
 
 static double
@@ -78,23 +94,26 @@ main(int argc, char *argv[])
 	char		 what[200];
 	long		 total = 1000, conc = 16, started = 0, done = 0, ok = 0, code;
 	double		 max_s = 60, t0;
-	int		 c, running, left;
+	int		 c, running, left, nheaders = 0;
 	size_t		 i;
 
-	while ((c = getopt(argc, argv, "n:c:d:")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:d:H:b:")) != -1) {
 		switch (c) {
 		case 'n': total = atol(optarg); break;
 		case 'c': conc = atol(optarg); break;
 		case 'd': max_s = atof(optarg); break;
+		case 'H':
+			if (++nheaders > 8)
+				usage();
+			headers = curl_slist_append(headers, optarg);
+			break;
+		case 'b': body = optarg; break;
 		default:
-			fprintf(stderr, "usage: sb-hammer [-n requests] [-c concurrency] [-d seconds] URL\n");
-			return 2;
+			usage();
 		}
 	}
-	if (optind != argc - 1 || total < 1 || conc < 1) {
-		fprintf(stderr, "usage: sb-hammer [-n requests] [-c concurrency] [-d seconds] URL\n");
-		return 2;
-	}
+	if (optind != argc - 1 || total < 1 || conc < 1)
+		usage();
 	url = argv[optind];
 	if (strncmp(url, "http://127.", 11) != 0 && strncmp(url, "http://localhost", 16) != 0 &&
 	    strncmp(url, "http://[::1]", 12) != 0) {
@@ -135,6 +154,7 @@ main(int argc, char *argv[])
 			curl_multi_poll(multi, NULL, 0, 100, NULL);
 	} while (running > 0 || done < started);
 	curl_multi_cleanup(multi);
+	curl_slist_free_all(headers);
 	curl_global_cleanup();
 	printf("requests %ld ok %ld failed %ld seconds %.2f\n", done, ok, done - ok, now_s() - t0);
 	for (i = 0; i < nkinds; i++)

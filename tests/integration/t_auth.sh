@@ -349,7 +349,7 @@ au_reload() {
 	n=$(grep -c -e 'reloading: replacing' -e 'reload refused' "$STATE/fcgi.log")
 	kill -HUP "$(cat "$STATE/fcgi.pid")"
 	sb_wait_for '[ "$(grep -c -e "reloading: replacing" -e "reload refused" "$STATE/fcgi.log")" -gt '"$n"' ]' 10
-	sb_wait_for '[ "$(ps --ppid "$(cat "$STATE/fcgi.pid")" -o pid= | grep -c .)" = 4 ] && sleep 0.5' 10
+	sb_wait_for '[ "$(ps --ppid "$(cat "$STATE/fcgi.pid")" -o comm= | grep -cvx sb-notifier)" = 4 ] && sleep 0.5' 10
 }
 cp "$SB_CONF" "$STATE/conf.auth"
 owner_url=$(sb_pg_url "$STATE" "$PG_PORT" switchboard)

@@ -12,7 +12,7 @@ sb_free_port IDP_PORT
 IDP=http://127.0.0.1:$IDP_PORT
 
 oi_psql() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX "$@"; }
-oi_workers() { ps --ppid "$OI_MASTER" -o pid= | tr -d ' ' | sort; }
+oi_workers() { ps --ppid "$OI_MASTER" -o pid=,comm= | awk '$2 != "sb-notifier" { print $1 }' | sort; }
 # oi_reload: SIGHUP, then wait until the master has read the file and every worker
 # that ran with the old one is gone (as t_resilience.sh's reload, plus the workers).
 oi_reload() {

@@ -2,7 +2,8 @@
 
 MASTER=$(cat "$STATE/fcgi.pid")
 # Live workers: an exited one stays in the process table until the master reaps it.
-workers() { ps --ppid "$MASTER" -o pid=,stat= | awk '$2 !~ /^Z/ { print $1 }' | sort; }
+# The notifier (t_notify.sh) is a child too, but no worker.
+workers() { ps --ppid "$MASTER" -o pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 != "sb-notifier" { print $1 }' | sort; }
 nworkers() { workers | grep -c .; }
 metric() { curl -s "$CADDY_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 # hammer N URL: N requests at 16 at a time; prints "requests N ok N failed N ..."
