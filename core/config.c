@@ -149,6 +149,70 @@ static const struct key keys[] = {
 	  "slug of the org new accounts join" },
 	{ "oidc", "provision_role", K_STR, OFF(oidc.provision_role), "member", 0, 0,
 	  "role of new accounts (owner, admin, member, viewer)" },
+	{ "worker", "name", K_STR, OFF(worker.name), "", 0, 0,
+	  "this worker's name in the runs it holds; empty: hostname:pid" },
+	{ "worker", "max_inflight", K_INT, OFF(worker.max_inflight), "256", 1, 100000,
+	  "runs one worker process executes at once" },
+	{ "worker", "claim_batch", K_INT, OFF(worker.claim_batch), "200", 1, 10000,
+	  "most runs claimed by one statement" },
+	{ "worker", "org_max_inflight", K_INT, OFF(worker.org_max_inflight), "0", 0, 1000000,
+	  "most runs of one org running at once across all workers; 0: no cap" },
+	{ "worker", "lease", K_INT, OFF(worker.lease), "30", 2, 3600,
+	  "seconds a claim holds a run without a heartbeat; then it is rescued" },
+	{ "worker", "heartbeat", K_INT, OFF(worker.heartbeat), "10", 1, 3600,
+	  "seconds between lease renewals (keep it well under lease)" },
+	{ "worker", "poll_interval_ms", K_INT, OFF(worker.poll_interval_ms), "1000", 10, 60000,
+	  "longest wait between claims when no notification arrives" },
+	{ "worker", "flush_ms", K_INT, OFF(worker.flush_ms), "50", 1, 5000,
+	  "longest an event waits before it is written (events are written in batches)" },
+	{ "worker", "delta_ms", K_INT, OFF(worker.delta_ms), "100", 1, 10000,
+	  "tokens are gathered into one message.delta event per this many milliseconds" },
+	{ "worker", "cancel_check_ms", K_INT, OFF(worker.cancel_check_ms), "250", 10, 60000,
+	  "how often a worker asks which of its runs were cancelled" },
+	{ "worker", "shutdown_grace", K_INT, OFF(worker.shutdown_grace), "10", 0, 3600,
+	  "seconds runs get to finish on SIGTERM before they are released to the queue" },
+	{ "worker", "retry_base_ms", K_INT, OFF(worker.retry_base_ms), "2000", 1, 3600000,
+	  "first retry delay of a failed attempt; doubles per attempt, with jitter" },
+	{ "worker", "retry_max", K_INT, OFF(worker.retry_max), "300", 1, 86400,
+	  "longest retry delay in seconds" },
+	{ "worker", "rescue_interval", K_INT, OFF(worker.rescue_interval), "5", 1, 3600,
+	  "seconds between sweeps for runs whose lease expired (one worker sweeps)" },
+	{ "worker", "retention_days", K_INT, OFF(worker.retention_days), "30", 0, 36500,
+	  "days finished runs and their events are kept; 0: forever" },
+	{ "worker", "prune_batch", K_INT, OFF(worker.prune_batch), "500", 1, 100000,
+	  "finished runs deleted per statement when pruning" },
+	{ "worker", "metrics_listen", K_STR, OFF(worker.metrics_listen), "127.0.0.1:9464", 0, 0,
+	  "address:port where the worker serves /metrics over HTTP; empty: off" },
+	{ "llm", "openai_base_url", K_STR, OFF(llm.openai_base_url), "https://api.openai.com/v1",
+	  0, 0, "base URL of an OpenAI-compatible API (OpenAI, vLLM, llama.cpp, Ollama)" },
+	{ "llm", "openai_api_key", K_STR, OFF(llm.openai_api_key), "", 0, 0,
+	  "API key for the openai provider; empty: none sent" },
+	{ "llm", "anthropic_base_url", K_STR, OFF(llm.anthropic_base_url),
+	  "https://api.anthropic.com/v1", 0, 0, "base URL of the Anthropic Messages API" },
+	{ "llm", "anthropic_api_key", K_STR, OFF(llm.anthropic_api_key), "", 0, 0,
+	  "API key for the anthropic provider" },
+	{ "llm", "anthropic_version", K_STR, OFF(llm.anthropic_version), "2023-06-01", 0, 0,
+	  "anthropic-version header" },
+	{ "llm", "connect_timeout_ms", K_INT, OFF(llm.connect_timeout_ms), "5000", 1, 600000,
+	  "longest wait for a connection to a provider" },
+	{ "llm", "first_token_timeout", K_INT, OFF(llm.first_token_timeout), "60", 1, 3600,
+	  "seconds a call may take to produce its first output" },
+	{ "llm", "idle_timeout", K_INT, OFF(llm.idle_timeout), "30", 1, 3600,
+	  "seconds a streaming answer may stay silent" },
+	{ "llm", "total_timeout", K_INT, OFF(llm.total_timeout), "600", 1, 86400,
+	  "seconds one call may take in all" },
+	{ "llm", "retries", K_INT, OFF(llm.retries), "2", 0, 20,
+	  "retries of a call that failed before any output (429, 5xx, connection errors)" },
+	{ "llm", "retry_after_max", K_INT, OFF(llm.retry_after_max), "60", 1, 3600,
+	  "longest Retry-After honoured within an attempt; longer ends the attempt" },
+	{ "llm", "builtin_tokens_per_s", K_INT, OFF(llm.builtin_tokens_per_s), "25", 1, 100000,
+	  "pace of the offline builtin provider's answers" },
+	{ "llm", "cache", K_BOOL, OFF(llm.cache), "false", 0, 0,
+	  "cache answers to deterministic requests (temperature 0) in memcached" },
+	{ "llm", "cache_ttl", K_INT, OFF(llm.cache_ttl), "86400", 1, 2592000,
+	  "seconds a cached answer is kept" },
+	{ "llm", "pricing", K_STR, OFF(llm.pricing), "", 0, 0,
+	  "USD per million tokens: model=input/output, comma-separated" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -223,8 +287,8 @@ key_find(const char *section, const char *name)
 	return NULL;
 }
 
-static char *
-trim(char *s)
+char *
+str_trim(char *s)
 {
 	char *e;
 
@@ -266,7 +330,7 @@ parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 			    sizeof(line) - 1);
 			goto out;
 		}
-		s = trim(line);
+		s = str_trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
@@ -276,7 +340,7 @@ parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 				goto out;
 			}
 			*p = '\0';
-			snprintf(section, sizeof(section), "%s", trim(s + 1));
+			snprintf(section, sizeof(section), "%s", str_trim(s + 1));
 			continue;
 		}
 		if ((eq = strchr(s, '=')) == NULL) {
@@ -284,8 +348,8 @@ parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 		*eq = '\0';
-		name = trim(s);
-		value = trim(eq + 1);
+		name = str_trim(s);
+		value = str_trim(eq + 1);
 		if (*value == '"') {
 			if ((p = strchr(value + 1, '"')) == NULL) {
 				snprintf(err, errlen, "%s:%d: unterminated quote", path, lineno);
@@ -302,7 +366,7 @@ parse_file(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 			for (p = value; *p != '\0'; p++)
 				if ((*p == '#' || *p == ';') && p > value && isspace((unsigned char)p[-1])) {
 					*p = '\0';
-					value = trim(value);
+					value = str_trim(value);
 					break;
 				}
 		}
@@ -329,8 +393,8 @@ out:
 	return rc;
 }
 
-int
-config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen)
+static int
+config_fill(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 {
 	char		 env[128], why[200];
 	const char	*v;
@@ -369,6 +433,15 @@ config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 		cfg->database.migrate_url = sb_strdup(cfg->database.url);
 	}
 	return 0;
+}
+
+int
+config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen)
+{
+	if (config_fill(cfg, path, err, errlen) == 0)
+		return 0;
+	config_free(cfg);	/* nothing is left to the caller on failure */
+	return -1;
 }
 
 void

@@ -12,7 +12,12 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 7
+#define SB_SCHEMA_VERSION 8
+
+/* LISTEN/NOTIFY channels: runs were created (switchboard-fcgi wakes the workers);
+ * runs have new events (the worker tells the stream responder which). */
+#define QUEUE_CHANNEL	"switchboard_queue"
+#define EVENTS_CHANNEL	"switchboard_events"
 
 /* ---------------------------------------------------------------- errors */
 
@@ -159,18 +164,56 @@ struct sb_config {
 		char	*provision_org;
 		char	*provision_role;
 	} oidc;
+	struct {
+		char	*name;
+		int	 max_inflight;
+		int	 claim_batch;
+		int	 org_max_inflight;
+		int	 lease;
+		int	 heartbeat;
+		int	 poll_interval_ms;
+		int	 flush_ms;
+		int	 delta_ms;
+		int	 cancel_check_ms;
+		int	 shutdown_grace;
+		int	 retry_base_ms;
+		int	 retry_max;
+		int	 rescue_interval;
+		int	 retention_days;
+		int	 prune_batch;
+		char	*metrics_listen;
+	} worker;
+	struct {
+		char	*openai_base_url;
+		char	*openai_api_key;
+		char	*anthropic_base_url;
+		char	*anthropic_api_key;
+		char	*anthropic_version;
+		int	 connect_timeout_ms;
+		int	 first_token_timeout;
+		int	 idle_timeout;
+		int	 total_timeout;
+		int	 retries;
+		int	 retry_after_max;
+		int	 builtin_tokens_per_s;
+		bool	 cache;
+		int	 cache_ttl;
+		char	*pricing;
+	} llm;
 };
 
 /* Fills cfg with defaults, then the file at path (NULL: none), then the
  * SWITCHBOARD_SECTION_KEY environment variables.  On failure returns -1 and
- * writes "file:line: what is wrong" (or the variable's name) into err.
- * cfg's strings are owned by cfg: config_free(). */
+ * writes "file:line: what is wrong" (or the variable's name) into err, cfg then
+ * holding nothing.  cfg's strings are owned by cfg: config_free() (idempotent). */
 int	 config_load(struct sb_config *cfg, const char *path, char *err, size_t errlen);
 void	 config_free(struct sb_config *);
 /* The file to read: the one named (by -c), else $SWITCHBOARD_CONFIG, else
  * SB_SYSCONFDIR/switchboard.conf if it exists, else NULL (defaults and the
  * environment).  A file named by -c or the variable must exist: config_load fails. */
 const char *config_resolve_path(const char *named);
+/* s without its leading and trailing white space: trailing space is cut in place. */
+char	*str_trim(char *s);
 /* Calls fn once per known key ("section.key", env name, description). */
 void	 config_each_key(void (*fn)(const char *key, const char *env, const char *desc, void *),
 	    void *arg);

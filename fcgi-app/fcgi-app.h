@@ -80,6 +80,18 @@ struct app_metrics {
 	uint64_t	 rate_limited;
 	uint64_t	 ratelimit_unavailable_open;	/* served although memcached was down */
 	uint64_t	 ratelimit_unavailable_closed;	/* refused because memcached was down */
+	uint64_t	 queue_wakeups;		/* created runs that signalled the notifier */
+	uint64_t	 queue_notify;		/* NOTIFYs the notifier sent */
+};
+
+/* The path from a committed run to the notifier (notifier.c): both made by the
+ * master before fork.  pending is set by the worker that writes the pipe and
+ * cleared by the notifier before it sends, so wake-ups coalesce while one is on
+ * its way.  pending NULL: no notifier (a test driving requests): wakes are no-ops. */
+struct queue_wake {
+	unsigned	*pending;	/* in shared memory; accessed atomically */
+	int		 rfd;		/* the pipe's read end: the notifier's */
+	int		 wfd;		/* its write end, non-blocking: the workers' */
 };
 
 /* What a worker process owns for its lifetime. */
@@ -90,6 +102,7 @@ struct app {
 	struct sb_db		 db;
 	struct sb_cache		*cache;
 	struct app_metrics	*metrics;
+	struct queue_wake	 wake;		/* to the notifier */
 	struct jwt_verifier	*jwt;		/* NULL when bearer JWTs are off */
 	uint64_t		 role_checked;	/* db.generation the role was checked on */
 	int			 role_unsafe;	/* the connection could bypass row-level security */
@@ -239,5 +252,19 @@ int		 worker_main(struct app *, int listen_fd);	/* returns the exit status */
 
 /* master.c */
 int		 master_run(struct sb_config *, const char *config_path);
+
+/* notifier.c: one process per master sends NOTIFY on QUEUE_CHANNEL for every
+ * worker, at most one per NOTIFY_GAP_US, never inside a request's transaction. */
+#define NOTIFY_GAP_US	1000
+#define NOTIFIER_NAME	"sb-notifier"	/* its process name (comm), for ps and tests */
+
+/* The shared flag and the pipe, before fork.  0, or -1 (logged). */
+int		 queue_wake_init(struct queue_wake *);
+/* After a transaction that created a run has committed: wakes the notifier unless
+ * a wake-up is already pending.  Never blocks; a full pipe already means a wake-up. */
+void		 queue_wake(struct app *);
+/* The notifier process: closes listen_fd, connects with database.url and loops
+ * until SIGTERM.  Returns the exit status. */
+int		 notifier_main(struct app *, int listen_fd);
 
 #endif /* SB_FCGI_APP_H */

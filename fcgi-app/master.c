@@ -35,6 +35,12 @@ static unsigned			 generation;
 static int			 crash_streak;
 static int64_t			 next_spawn_us;
 
+/* The notifier is a child of its own: not a worker, so outside children[] and
+ * everything that counts them.  pid 0: none running. */
+static struct child		 notifier;
+static int			 notifier_streak;
+static int64_t			 notifier_next_us;
+
 static int
 target_workers(const struct sb_config *cfg)
 {
@@ -147,8 +153,10 @@ spawn(struct app *app, int listen_fd)
 		next_spawn_us = clock_mono_us() + 1000000;
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		close(app->wake.rfd);	/* the notifier's end */
 		_exit(worker_main(app, listen_fd));
+	}
 	children[nchildren].pid = pid;
 	children[nchildren].gen = generation;
 	children[nchildren].started_us = clock_mono_us();
@@ -156,6 +164,86 @@ spawn(struct app *app, int listen_fd)
 	children[nchildren].drain_deadline_us = 0;
 	nchildren++;
 	gauge_add(&app->metrics->workers, 1);
+}
+
+static void
+spawn_notifier(struct app *app, int listen_fd)
+{
+	pid_t pid;
+
+	if ((pid = fork()) < 0) {
+		log_error("fork failed", "{s:s}", "error", strerror(errno));
+		notifier_next_us = clock_mono_us() + 1000000;
+		return;
+	}
+	if (pid == 0)
+		_exit(notifier_main(app, listen_fd));
+	notifier.pid = pid;
+	notifier.gen = generation;
+	notifier.started_us = clock_mono_us();
+	notifier.draining = 0;
+	notifier.drain_deadline_us = 0;
+}
+
+/* How long to wait before replacing a child that crashed: the first crash of a
+ * streak at once, then 100 ms doubling up to restart_backoff_max. */
+static int64_t
+crash_delay(const struct app *app, int streak)
+{
+	int64_t delay;
+
+	delay = streak <= 1 ? 0 : 100000LL << (streak - 2 > 10 ? 10 : streak - 2);
+	if (delay > (int64_t)app->cfg.server.restart_backoff_max * 1000000)
+		delay = (int64_t)app->cfg.server.restart_backoff_max * 1000000;
+	return delay;
+}
+
+/* The notifier exited: replaced at once if it was asked to leave (a reload), after
+ * the crash backoff if not.  Not counted as a worker restart. */
+static void
+reap_notifier(struct app *app, int status, int shutting_down)
+{
+	int64_t now = clock_mono_us(), delay;
+
+	if (!notifier.draining && !shutting_down) {
+		notifier_streak = now - notifier.started_us < STABLE_US ? notifier_streak + 1 : 1;
+		delay = crash_delay(app, notifier_streak);
+		notifier_next_us = now + delay;
+		log_warn("notifier died", "{s:i, s:i, s:i, s:I}", "pid", (int)notifier.pid,
+		    "signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		    "exit", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    "respawn_in_ms", (json_int_t)(delay / 1000));
+	}
+	notifier.pid = 0;
+}
+
+/* After a reload the notifier is replaced too, so that it uses the new database.url
+ * and log level.  Nothing is lost meanwhile: the pipe and the pending flag belong to
+ * the master, and a new notifier first sends what it finds there. */
+static void
+roll_notifier(struct app *app, int listen_fd)
+{
+	int64_t now = clock_mono_us();
+
+	if (notifier.pid == 0) {
+		if (now >= notifier_next_us)
+			spawn_notifier(app, listen_fd);
+		return;
+	}
+	if (notifier.draining) {
+		if (notifier.drain_deadline_us != 0 && now >= notifier.drain_deadline_us) {
+			log_warn("notifier overran the grace period: killed", "{s:i}",
+			    "pid", (int)notifier.pid);
+			kill(notifier.pid, SIGKILL);
+			notifier.drain_deadline_us = 0;
+		}
+		return;
+	}
+	if (notifier.gen != generation) {
+		notifier.draining = 1;
+		notifier.drain_deadline_us = now + (int64_t)app->cfg.server.shutdown_grace * 1000000;
+		kill(notifier.pid, SIGTERM);
+	}
 }
 
 /* Reaps exited workers and decides how soon the next one may start. */
@@ -169,6 +257,10 @@ reap(struct app *app, int shutting_down)
 	int			 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == notifier.pid) {
+			reap_notifier(app, status, shutting_down);
+			continue;
+		}
 		for (i = 0; i < nchildren && children[i].pid != pid; i++)
 			;
 		if (i == nchildren)
@@ -183,9 +275,7 @@ reap(struct app *app, int shutting_down)
 			counter_add(&m->restarts_crash, 1);
 			crash_streak = now - children[i].started_us < STABLE_US ? crash_streak + 1 : 1;
 			/* The first crash is replaced at once; a crash loop backs off. */
-			delay = crash_streak <= 1 ? 0 : 100000LL << (crash_streak - 2 > 10 ? 10 : crash_streak - 2);
-			if (delay > (int64_t)app->cfg.server.restart_backoff_max * 1000000)
-				delay = (int64_t)app->cfg.server.restart_backoff_max * 1000000;
+			delay = crash_delay(app, crash_streak);
 			next_spawn_us = now + delay;
 			log_warn("worker died", "{s:i, s:i, s:i, s:I}", "pid", (int)pid,
 			    "signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0,
@@ -277,6 +367,8 @@ master_run(struct sb_config *cfg, const char *config_path)
 	if ((listen_fd = listen_socket(&app.cfg, &created)) < 0)
 		return 1;
 	app.metrics = metrics_shm_new(sizeof(*app.metrics));
+	if (queue_wake_init(&app.wake) < 0)
+		return 1;
 	/* Before fork: libsodium and libcurl (JWKS fetches) initialise once, here. */
 	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		log_error("libsodium or libcurl failed to initialise", NULL);
@@ -298,22 +390,34 @@ master_run(struct sb_config *cfg, const char *config_path)
 	log_info("starting", "{s:s, s:i}", "version", sb_version(), "workers", target);
 	for (i = 0; i < (size_t)target; i++)
 		spawn(&app, listen_fd);
+	spawn_notifier(&app, listen_fd);
 	sd_notifyf(0, "READY=1\nSTATUS=%d workers\nMAINPID=%d", target, (int)getpid());
 
 	for (;;) {
 		reap(&app, stopping);
 		now = clock_mono_us();
 		if (stopping) {
-			if (nchildren == 0)
+			/* The notifier last: the workers' final commits still wake the queue. */
+			if (nchildren == 0 && notifier.pid == 0)
 				break;
-			if (now >= deadline) {
+			if (nchildren == 0 && !notifier.draining) {
+				notifier.draining = 1;
+				kill(notifier.pid, SIGTERM);
+			}
+			if (now >= deadline && nchildren > 0) {
 				log_warn("grace period over: killing the workers left", "{s:i}",
 				    "workers", (int)nchildren);
 				for (i = 0; i < nchildren; i++)
 					kill(children[i].pid, SIGKILL);
 				deadline = now + 1000000;
+			} else if (now >= deadline) {
+				log_warn("notifier overran the grace period: killed", "{s:i}",
+				    "pid", (int)notifier.pid);
+				kill(notifier.pid, SIGKILL);
+				deadline = now + 1000000;
 			}
 		} else {
+			roll_notifier(&app, listen_fd);
 			target = target_workers(&app.cfg);
 			kill_overdue();
 			roll(&app, listen_fd, target);

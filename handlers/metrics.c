@@ -70,7 +70,15 @@ metrics_render_app(FILE *f, const struct app *app)
 	    "checked (memcached down), by what was done: served (open) or refused (closed).\n"
 	    "# TYPE switchboard_ratelimit_unavailable_total counter\n"
 	    "switchboard_ratelimit_unavailable_total{policy=\"open\"} %lu\n"
-	    "switchboard_ratelimit_unavailable_total{policy=\"closed\"} %lu\n",
+	    "switchboard_ratelimit_unavailable_total{policy=\"closed\"} %lu\n"
+	    "# HELP switchboard_queue_wakeups_total Created runs that woke the notifier "
+	    "(none was pending).\n"
+	    "# TYPE switchboard_queue_wakeups_total counter\n"
+	    "switchboard_queue_wakeups_total %lu\n"
+	    "# HELP switchboard_queue_notify_total NOTIFYs sent on " QUEUE_CHANNEL " to wake "
+	    "the worker daemon.\n"
+	    "# TYPE switchboard_queue_notify_total counter\n"
+	    "switchboard_queue_notify_total %lu\n",
 	    (long)__atomic_load_n(&m->in_flight, __ATOMIC_RELAXED),
 	    (long)__atomic_load_n(&m->workers, __ATOMIC_RELAXED),
 	    (unsigned long)counter_get(&m->restarts_crash),
@@ -81,7 +89,9 @@ metrics_render_app(FILE *f, const struct app *app)
 	    (unsigned long)counter_get(&m->auth_failed),
 	    (unsigned long)counter_get(&m->rate_limited),
 	    (unsigned long)counter_get(&m->ratelimit_unavailable_open),
-	    (unsigned long)counter_get(&m->ratelimit_unavailable_closed));
+	    (unsigned long)counter_get(&m->ratelimit_unavailable_closed),
+	    (unsigned long)counter_get(&m->queue_wakeups),
+	    (unsigned long)counter_get(&m->queue_notify));
 }
 
 enum sb_err

@@ -8,7 +8,7 @@
 #include "handlers.h"
 
 /* The columns run_json() reads, in its order; n (the cursor) first. */
-#define RUN_COLUMNS "n, id, agent_slug, state, attempt, max_attempts, priority, input::text, " \
+#define RUN_COLUMNS "n, id, agent_slug, state, attempt - released, max_attempts, priority, input::text, " \
 	"metadata::text, output::text, error::text, usage::text, " SQL_ISO_MS("created_at") ", " \
 	SQL_ISO_MS("started_at") ", " SQL_ISO_MS("finished_at") ", cancel_requested"
 
@@ -181,6 +181,11 @@ h_runs_create(struct sb_req *req)
 		    "this Idempotency-Key was used for a different request");
 	if (err != SB_OK)
 		return err;
+	/* Committed: now the worker daemon may look.  NOTIFY inside the transaction
+	 * would take a database-wide lock at every commit (LESSONS.md); a replay
+	 * created nothing to wake for. */
+	if (!c.replayed)
+		queue_wake(req->app);
 	/* No audit line: the run records who made it (created_by), and a second
 	 * transaction per run halved the create rate (bench/create-run). */
 	if (c.replayed)

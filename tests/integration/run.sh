@@ -27,6 +27,8 @@ CTL="$SB_BUILD/switchboardctl -c $SB_CONF"
 export CTL
 
 stop_all() {
+	local p
+	for p in "$STATE"/worker/*.pid; do [ -f "$p" ] && sb_stop_pidfile "$p" 5; done
 	sb_stop_pidfile "$STATE/caddy.pid" 10
 	sb_apache_stop "$STATE"
 	sb_stop_pidfile "$STATE/fcgi.pid" 15

@@ -119,6 +119,16 @@ for sd_i in /usr/lib/systemd/systemd-socket-activate /lib/systemd/systemd-socket
 done
 sd_cgi=$(command -v cgi-fcgi || true)
 
+# sd_listen SOCKET LOG: what systemd's NOTIFY_SOCKET receives, one message per line.
+sd_listen() {
+	perl -MIO::Socket::UNIX -MSocket -e '
+		my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $ARGV[0]) or die "$!\n";
+		open(my $out, ">>", $ARGV[1]) or die "$!\n";
+		$out->autoflush(1);
+		while (1) { my $m; defined($s->recv($m, 4096)) and print $out "$m\n"; }
+	' "$1" "$2"
+}
+
 # sd_fcgi URI: one FastCGI GET over the activated socket, as a web server would send it.
 sd_fcgi() {
 	env -i SCRIPT_FILENAME="$1" REQUEST_METHOD=GET REQUEST_URI="$1" REMOTE_ADDR=127.0.0.1 \
@@ -130,12 +140,7 @@ if [ -z "$sd_ssa" ]; then
 elif [ -z "$sd_cgi" ]; then
 	fail "socket activation" "cgi-fcgi not found (install the Debian package libfcgi-bin)"
 else
-	perl -MIO::Socket::UNIX -MSocket -e '
-		my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $ARGV[0]) or die "$!\n";
-		open(my $out, ">>", $ARGV[1]) or die "$!\n";
-		$out->autoflush(1);
-		while (1) { my $m; defined($s->recv($m, 4096)) and print $out "$m\n"; }
-	' "$sd_notify" "$sd_act/notify.log" 2>"$sd_act/notify.err" &
+	sd_listen "$sd_notify" "$sd_act/notify.log" 2>"$sd_act/notify.err" &
 	sd_notify_pid=$!
 	sb_wait_for "[ -S '$sd_notify' ]" 5 || fail "socket activation: notify listener" "$(cat "$sd_act/notify.err")"
 
@@ -160,7 +165,8 @@ else
 	check "socket activation: created no socket of its own" test ! -e "$sd_mine"
 	expect_match "socket activation: READY=1 with MAINPID of the exec'd master" \
 		"MAINPID=$sd_pid" "$(grep -A3 '^READY=1' "$sd_act/notify.log" 2>/dev/null)"
-	sd_workers=$(pgrep -P "$sd_pid" | tr '\n' ' ')
+	sd_kids=$(pgrep -P "$sd_pid" | tr '\n' ' ')
+	sd_workers=$(ps --ppid "$sd_pid" -o pid=,comm= | awk '$2 != "sb-notifier" { print $1 }' | tr '\n' ' ')
 	expect_eq "socket activation: 2 workers" 2 "$(printf '%s' "$sd_workers" | wc -w)"
 
 	# SIGTERM to the master alone (KillMode=mixed): it stops its workers and exits 0.
@@ -172,8 +178,8 @@ else
 	done
 	expect_eq "socket activation: SIGTERM stops the master with exit 0" 0 "$sd_rc"
 	sd_left=""
-	for sd_i in $sd_workers; do kill -0 "$sd_i" 2>/dev/null && sd_left="$sd_left $sd_i"; done
-	expect_eq "socket activation: no worker outlives the master" "" "$sd_left"
+	for sd_i in $sd_kids; do kill -0 "$sd_i" 2>/dev/null && sd_left="$sd_left $sd_i"; done
+	expect_eq "socket activation: no worker (nor the notifier) outlives the master" "" "$sd_left"
 	check "socket activation: STOPPING=1 sent" grep -qx 'STOPPING=1' "$sd_act/notify.log"
 	# The socket belongs to whoever passed it (systemd): the program must leave it.
 	check "socket activation: the passed socket is left in place" test -S "$sd_sock"
@@ -185,5 +191,58 @@ else
 	kill -TERM "$sd_notify_pid" 2>/dev/null
 	wait "$sd_notify_pid" 2>/dev/null
 fi
-unset -f sd_verify sd_has sd_fcgi
+
+# ---------------------------------------------------------------- switchboard-worker
+
+sd_wbin=$SB_BUILD/switchboard-worker
+cp "$sd_src/switchboard-worker.service" "$sd_dir/"
+sed -i "s#/usr/sbin/switchboard-worker#$sd_wbin#g" "$sd_dir/switchboard-worker.service"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	expect_eq "systemd: systemd-analyze verify says nothing about the worker unit" "" \
+		"$(sd_verify "$sd_dir/switchboard-worker.service")"
+fi
+# shellcheck disable=SC2043
+for sd_line in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=30' 'KillMode=mixed' \
+	'ExecStart=/usr/sbin/switchboard-worker -c /etc/switchboard/switchboard.conf' \
+	'ExecStartPre=/usr/sbin/switchboard-worker -t -c /etc/switchboard/switchboard.conf' \
+	'Restart=on-failure' 'User=switchboard' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+	'PrivateTmp=yes' 'PrivateDevices=yes' 'MemoryDenyWriteExecute=yes' 'CapabilityBoundingSet=' \
+	'SystemCallArchitectures=native' 'RestrictNamespaces=yes'; do
+	check "systemd: worker unit has $sd_line" sd_has switchboard-worker.service "$sd_line"
+done
+sd_wgrace=$(sed -n '/^\[worker\]/,/^\[/s/^shutdown_grace *= *\([0-9]*\).*/\1/p' "$SB_ROOT/conf/switchboard.conf.example")
+sd_wstop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$sd_src/switchboard-worker.service")
+check "systemd: the worker's TimeoutStopSec=$sd_wstop exceeds worker.shutdown_grace=$sd_wgrace + 5" \
+	test -n "$sd_wgrace" -a -n "$sd_wstop" -a "${sd_wstop:-0}" -gt $((${sd_wgrace:-99} + 5))
+check "systemd: switchboard-worker -t accepts the config" sh -c "'$sd_wbin' -t -c '$SB_CONF' >/dev/null 2>&1"
+printf '[llm]\npricing = gpt-x=1\n' >"$STATE/bad-worker.conf"
+sd_out=$("$sd_wbin" -t -c "$STATE/bad-worker.conf" 2>&1)
+expect_eq "systemd: switchboard-worker -t refuses a bad pricing table (exit 1)" 1 "$?"
+expect_match "systemd: and says why" 'llm.pricing: "gpt-x=1" is not model=input/output' "$sd_out"
+
+# READY=1, the watchdog pings and STOPPING=1 over NOTIFY_SOCKET, as systemd would see them.
+sd_wn=$STATE/sd-worker
+mkdir -p "$sd_wn"
+sd_listen "$sd_wn/notify.sock" "$sd_wn/notify.log" 2>"$sd_wn/notify.err" &
+sd_wn_pid=$!
+sb_wait_for "[ -S '$sd_wn/notify.sock' ]" 5 || fail "worker notify listener" "$(cat "$sd_wn/notify.err")"
+{ cat "$SB_CONF"; printf '\n[worker]\nmetrics_listen =\nshutdown_grace = 1\n'; } >"$sd_wn/worker.conf"
+NOTIFY_SOCKET=$sd_wn/notify.sock WATCHDOG_USEC=400000 "$sd_wbin" -c "$sd_wn/worker.conf" \
+	>"$sd_wn/worker.log" 2>&1 &
+sd_wpid=$!
+check "systemd: the worker sends READY=1" sb_wait_for "grep -qx 'READY=1' '$sd_wn/notify.log'" 5
+check "systemd: and pings the watchdog (WATCHDOG_USEC=400000)" \
+	sb_wait_for "[ \$(grep -cx 'WATCHDOG=1' '$sd_wn/notify.log') -ge 3 ]" 5
+kill -TERM "$sd_wpid"
+sd_rc=timeout
+for sd_i in $(seq 1 100); do
+	kill -0 "$sd_wpid" 2>/dev/null || { wait "$sd_wpid"; sd_rc=$?; break; }
+	sleep 0.1
+done
+expect_eq "systemd: SIGTERM stops an idle worker with exit 0" 0 "$sd_rc"
+check "systemd: the worker sent STOPPING=1" grep -qx 'STOPPING=1' "$sd_wn/notify.log"
+kill -0 "$sd_wpid" 2>/dev/null && { kill -KILL "$sd_wpid"; wait "$sd_wpid" 2>/dev/null; }
+kill -TERM "$sd_wn_pid" 2>/dev/null
+wait "$sd_wn_pid" 2>/dev/null
+unset -f sd_verify sd_has sd_fcgi sd_listen
 true

@@ -86,6 +86,8 @@ main(void)
 	suite_router();
 	suite_request();
 	suite_jwt();
+	suite_llm();
+	suite_pricing();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -236,6 +236,23 @@ test_malformed_lines(void)
 	config_free(&cfg);
 }
 
+/* A failed load leaves nothing to free: a program that exits on a bad config
+ * leaks nothing (LeakSanitizer caught the worker doing so). */
+static void
+test_failed_load_owns_nothing(void)
+{
+	struct sb_config	 cfg;
+	char			 err[256];
+	const char		*path;
+
+	UNIT_ASSERT_INT(load_text(&cfg, "[worker]\nmax_inflight = 4\n[llm]\nno_such_key = 1\n",
+	    &path, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NULL(cfg.path);
+	CU_ASSERT_PTR_NULL(cfg.database.url);
+	CU_ASSERT_PTR_NULL(cfg.worker.metrics_listen);
+	CU_ASSERT_EQUAL(cfg.worker.max_inflight, 0);
+}
+
 static void
 test_bad_values(void)
 {
@@ -518,6 +535,7 @@ suite_config(void)
 	unit_test(s, "sections, comments and quoted values", test_file);
 	unit_test(s, "unknown key names file:line", test_unknown_key);
 	unit_test(s, "malformed lines and missing file", test_malformed_lines);
+	unit_test(s, "a failed load leaves nothing to free", test_failed_load_owns_nothing);
 	unit_test(s, "bad int, octal, bool and level values name the key", test_bad_values);
 	unit_test(s, "environment beats the file", test_env_override);
 	unit_test(s, "bad environment value names the variable", test_env_bad_value);

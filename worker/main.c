@@ -1,0 +1,355 @@
+/* main.c: switchboard-worker: configuration, signals, systemd, and the event loop. */
+#include "config.h"
+
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "worker.h"
+
+#define TICK_MAX_US	1000000		/* the loop looks around at least once a second */
+#define EXIT_LINGER_US	5000000		/* after the grace period, to write the releases */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: switchboard-worker [-t] [-c config] [-V]\n"
+	    "  -c FILE   configuration file\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -V        print the version and exit\n");
+	exit(2);
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* -t: the checks worker_init makes of the configuration, without starting. */
+static int
+config_check(const char *path)
+{
+	struct sb_config	 cfg;
+	struct pricing		*pr;
+	char			 err[256];
+
+	if (config_load(&cfg, config_resolve_path(path), err, sizeof(err)) < 0) {
+		fprintf(stderr, "switchboard-worker: %s\n", err);
+		return 1;
+	}
+	pr = pricing_parse(cfg.llm.pricing, err, sizeof(err));
+	config_free(&cfg);
+	if (pr == NULL) {
+		fprintf(stderr, "switchboard-worker: %s\n", err);
+		return 1;
+	}
+	pricing_free(pr);
+	printf("switchboard-worker: configuration ok\n");
+	return 0;
+}
+
+static int
+worker_init(struct worker *w, const char *config_path)
+{
+	char	 err[256], host[64];
+
+	memset(w, 0, sizeof(*w));
+	if (config_load(&w->cfg, config_resolve_path(config_path), err, sizeof(err)) < 0) {
+		fprintf(stderr, "switchboard-worker: %s\n", err);
+		return -1;
+	}
+	log_init("switchboard-worker", w->cfg.log.level);
+	if ((w->pricing = pricing_parse(w->cfg.llm.pricing, err, sizeof(err))) == NULL) {
+		log_error("bad configuration", "{s:s}", "error", err);
+		return -1;
+	}
+	if (w->cfg.worker.heartbeat * 2 > w->cfg.worker.lease)
+		log_warn("worker.heartbeat should be at most half of worker.lease", "{s:i, s:i}",
+		    "heartbeat", w->cfg.worker.heartbeat, "lease", w->cfg.worker.lease);
+	if (w->cfg.worker.name[0] != '\0')
+		snprintf(w->name, sizeof(w->name), "%s", w->cfg.worker.name);
+	else {
+		if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(w->name, sizeof(w->name), "%s:%d", host, (int)getpid());
+	}
+	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("libsodium or libcurl failed to initialise", NULL);
+		return -1;
+	}
+	if ((w->multi = curl_multi_init()) == NULL)
+		sb_oom(0);
+	if (w->cfg.llm.cache &&
+	    (w->cache = cache_open(w->cfg.memcached.servers, w->cfg.memcached.timeout_ms)) == NULL) {
+		log_error("llm.cache is on but memcached.servers is malformed", NULL);
+		return -1;
+	}
+	db_init(&w->db, w->cfg.database.url, w->cfg.database.connect_timeout,
+	    w->cfg.database.statement_timeout_ms);
+	db_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout, 0);
+	pending_init(&w->pending);
+	w->metrics_fd = wmetrics_listen(w->cfg.worker.metrics_listen);
+	w->next_tick_us = INT64_MAX;
+	return 0;
+}
+
+static int
+signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void
+begin_stop(struct worker *w, int64_t now)
+{
+	if (w->stopping)
+		return;
+	w->stopping = 1;
+	w->stop_deadline_us = now + (int64_t)w->cfg.worker.shutdown_grace * 1000000;
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping: no more claims; runs in flight get the grace period", "{s:i, s:i}",
+	    "runs", w->nactive, "grace_s", w->cfg.worker.shutdown_grace);
+}
+
+static void
+read_signals(struct worker *w, int fd, int64_t now)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_stop(w, now);
+		else if (si.ssi_signo == SIGHUP)
+			log_info("SIGHUP: the worker reads its configuration at start; restart it "
+			    "(systemctl restart) to apply changes", NULL);
+	}
+}
+
+/* Runs' timers: deltas due, builtin tokens, retries, first-token timeouts, leases. */
+static void
+tick_runs(struct worker *w, int64_t now)
+{
+	struct run *r, *next;
+
+	w->next_tick_us = INT64_MAX;
+	for (r = w->runs; r != NULL; r = next) {
+		next = r->next;
+		run_tick(r, now);
+	}
+}
+
+static int
+want_flush(struct worker *w, int64_t now, int64_t next_flush_try)
+{
+	size_t nfin = json_array_size(w->pending.finishes);
+
+	if (w->pending.since_us == 0 || now < next_flush_try)
+		return 0;
+	/* Now: the batch window passed, or nothing else is running to batch with,
+	 * or slots wait on ended runs, or the worker is stopping. */
+	return now - w->pending.since_us >= (int64_t)w->cfg.worker.flush_ms * 1000 ||
+	    w->nactive == 0 || w->stopping ||
+	    (nfin > 0 && w->nruns >= w->cfg.worker.max_inflight) ||
+	    nfin >= (size_t)w->cfg.worker.claim_batch;
+}
+
+static int
+worker_loop(struct worker *w, int sigfd)
+{
+	struct curl_waitfd	 fds[3];
+	int64_t			 now, wake, next_flush_try = 0, watchdog_us = 0, next_watchdog = 0;
+	int64_t			 next_status = 0;
+	int			 nfds, running, free_slots, limit, n, lfd;
+	uint64_t		 wd;
+
+	if (sd_watchdog_enabled(0, &wd) > 0)
+		watchdog_us = (int64_t)wd / 2;
+	sd_notifyf(0, "READY=1\nSTATUS=starting\nMAINPID=%d", (int)getpid());
+	log_info("started", "{s:s, s:s, s:i}", "version", sb_version(), "name", w->name,
+	    "max_inflight", w->cfg.worker.max_inflight);
+
+	for (;;) {
+		now = clock_mono_us();
+		queue_listen_ensure(w);
+
+		if (w->stopping && now >= w->stop_deadline_us && w->nactive > 0) {
+			struct run *r;
+
+			log_info("grace period over: releasing the runs left to the queue",
+			    "{s:i}", "runs", w->nactive);
+			for (r = w->runs; r != NULL; r = r->next)
+				run_release(r);
+		}
+		if (w->stopping && w->nruns == 0 && w->pending.since_us == 0)
+			break;
+		if (w->stopping && now >= w->stop_deadline_us + EXIT_LINGER_US) {
+			log_warn("could not write the last runs' ends; the rescuer will requeue them "
+			    "when their leases expire", "{s:i}", "runs", w->nruns);
+			break;
+		}
+
+		free_slots = w->cfg.worker.max_inflight - w->nruns;
+		if (!w->stopping && free_slots > 0 && (w->woken || now >= w->next_claim_us)) {
+			w->woken = 0;
+			limit = free_slots < w->cfg.worker.claim_batch ? free_slots :
+			    w->cfg.worker.claim_batch;
+			n = queue_claim(w, limit);
+			/* A full batch: there may be more now; otherwise wait for a wake-up. */
+			w->next_claim_us = n == limit ? now :
+			    now + (int64_t)w->cfg.worker.poll_interval_ms * 1000;
+			now = clock_mono_us();
+		}
+
+		curl_multi_perform(w->multi, &running);
+		llm_calls_finished(w);
+		if (now >= w->next_tick_us)
+			tick_runs(w, now);
+
+		if (w->nruns > 0 && now >= w->next_heartbeat_us) {
+			queue_heartbeat(w, now);
+			w->next_heartbeat_us = now + (int64_t)w->cfg.worker.heartbeat * 1000000;
+		}
+		if (w->nactive > 0 && now >= w->next_cancel_us) {
+			queue_check_cancels(w);
+			w->next_cancel_us = now + (int64_t)w->cfg.worker.cancel_check_ms * 1000;
+		}
+		if (now >= w->next_rescue_us) {
+			queue_rescue(w, now);
+			w->next_rescue_us = now + (int64_t)w->cfg.worker.rescue_interval * 1000000;
+		}
+		if (want_flush(w, now, next_flush_try)) {
+			int was_full = w->nruns >= w->cfg.worker.max_inflight;
+
+			if (queue_flush(w) < 0)
+				next_flush_try = now + (int64_t)w->cfg.worker.flush_ms * 1000;
+			else if (was_full || w->next_claim_us <= now)
+				w->woken = 1;	/* slots are free again */
+			now = clock_mono_us();
+		}
+		if (watchdog_us > 0 && now >= next_watchdog) {
+			sd_notify(0, "WATCHDOG=1");
+			next_watchdog = now + watchdog_us;
+		}
+		if (now >= next_status) {
+			sd_notifyf(0, "STATUS=%d runs in flight%s", w->nactive,
+			    w->db.conn == NULL ? ", database unreachable" : "");
+			next_status = now + 5000000;
+		}
+
+		/* Sleep until the first of the timers, a socket, a signal or a NOTIFY. */
+		wake = now + TICK_MAX_US;
+		if (w->woken && !w->stopping && w->cfg.worker.max_inflight > w->nruns)
+			wake = now;
+		if (!w->stopping && w->cfg.worker.max_inflight > w->nruns)
+			wake = min64(wake, w->next_claim_us);
+		wake = min64(wake, w->next_tick_us);
+		if (w->pending.since_us != 0) {
+			int64_t due = w->nactive == 0 ? now : w->pending.since_us +
+			    (int64_t)w->cfg.worker.flush_ms * 1000;
+
+			wake = min64(wake, due > next_flush_try ? due : next_flush_try);
+		}
+		if (w->nruns > 0)
+			wake = min64(wake, w->next_heartbeat_us);
+		if (w->nactive > 0)
+			wake = min64(wake, w->next_cancel_us);
+		if (w->stopping)
+			wake = min64(wake, w->stop_deadline_us);
+		if (watchdog_us > 0)
+			wake = min64(wake, next_watchdog);
+		nfds = 0;
+		fds[nfds].fd = sigfd;
+		fds[nfds].events = CURL_WAIT_POLLIN;
+		fds[nfds++].revents = 0;
+		if ((lfd = queue_listen_fd(w)) >= 0) {
+			fds[nfds].fd = lfd;
+			fds[nfds].events = CURL_WAIT_POLLIN;
+			fds[nfds++].revents = 0;
+		}
+		if (w->metrics_fd >= 0) {
+			fds[nfds].fd = w->metrics_fd;
+			fds[nfds].events = CURL_WAIT_POLLIN;
+			fds[nfds++].revents = 0;
+		}
+		if (wake > now)
+			curl_multi_poll(w->multi, fds, (unsigned)nfds,
+			    (int)((wake - now + 999) / 1000), NULL);
+		now = clock_mono_us();
+		read_signals(w, sigfd, now);
+		if (lfd >= 0)
+			queue_listen_read(w);
+		if (w->metrics_fd >= 0)
+			wmetrics_accept(w);
+	}
+	log_info("stopped", "{s:I, s:I}", "claimed", (json_int_t)w->m.claimed,
+	    "released", (json_int_t)w->m.released);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct worker	 w;
+	const char	*config = NULL;
+	int		 ch, sigfd, rc, test = 0;
+
+	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("switchboard-worker %s (%s)\n", sb_version(), sb_git_commit());
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (test)
+		return config_check(config);
+	if ((sigfd = signals_fd()) < 0) {
+		fprintf(stderr, "switchboard-worker: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	if (worker_init(&w, config) < 0) {
+		config_free(&w.cfg);
+		return 1;
+	}
+	rc = worker_loop(&w, sigfd);
+	curl_multi_cleanup(w.multi);
+	db_close(&w.db);
+	db_close(&w.listen);
+	if (w.cache != NULL)
+		cache_close(w.cache);
+	pricing_free(w.pricing);
+	json_decref(w.pending.events);
+	json_decref(w.pending.finishes);
+	if (w.metrics_fd >= 0)
+		close(w.metrics_fd);
+	config_free(&w.cfg);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,408 @@
+/* queue.c: the worker's statements: claim, flush, heartbeat, cancels, rescue, prune, LISTEN. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker.h"
+
+#define NOTIFY_PAYLOAD_MAX	7900			/* PostgreSQL's limit is 8000 bytes */
+#define RESCUE_BATCH		500
+#define PRUNE_EVERY_US		(60 * 1000000LL)
+#define PRUNE_ROUNDS		20			/* batches per pruning pass, at most */
+
+void
+pending_init(struct pending *p)
+{
+	p->events = json_array();
+	p->finishes = json_array();
+	p->since_us = 0;
+}
+
+void
+pending_clear(struct pending *p)
+{
+	json_array_clear(p->events);
+	json_array_clear(p->finishes);
+	p->since_us = 0;
+}
+
+static struct run *
+run_find(struct worker *w, const char *id)
+{
+	struct run *r;
+
+	for (r = w->runs; r != NULL; r = r->next)
+		if (strcmp(r->id, id) == 0)
+			return r;
+	return NULL;
+}
+
+/* ------------------------------------------------------------ claim */
+
+int
+queue_claim(struct worker *w, int limit)
+{
+	static struct db_stmt	 st = { "queue_claim",
+	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text "
+	    "FROM queue_claim($1, $2, $3, $4)", 4, 0 };
+	char			 lim[16], lease[16], cap[16];
+	const char		*p[4] = { w->name, lim, lease, cap };
+	PGresult		*res;
+	enum sb_err		 err;
+	int64_t			 t0 = clock_mono_us();
+	int			 i, n;
+	struct run		*r;
+
+	if (db_ensure(&w->db) != SB_OK)
+		return -1;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
+	snprintf(cap, sizeof(cap), "%d", w->cfg.worker.org_max_inflight);
+	if ((res = db_exec_stmt(&w->db, &st, p, &err)) == NULL)
+		return -1;
+	hist_observe(&w->m.claim_latency, clock_mono_us() - t0);
+	w->m.claims++;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		/* The lease runs from before the statement: what we know for sure. */
+		if ((r = run_new(w, res, i)) == NULL)
+			continue;
+		r->lease_end_us = t0 + (int64_t)w->cfg.worker.lease * 1000000;
+		w->m.claimed++;
+		run_start(r);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* ------------------------------------------------------------ flush */
+
+/* Tells stream responders which runs have new events: one NOTIFY per ~8 KB of ids,
+ * sent after the events are committed. */
+static void
+notify_events(struct worker *w, json_t *ids)
+{
+	static struct db_stmt	 st = { "queue_notify_events",
+	    "SELECT pg_notify('" EVENTS_CHANNEL "', x) FROM unnest($1::text[]) AS x", 1, 0 };
+	char			*arr, *payload;
+	size_t			 i, alen = 2, plen = 0, cap;
+	const char		*p[1];
+	enum sb_err		 err;
+	json_t			*v;
+
+	if (json_array_size(ids) == 0)
+		return;
+	cap = json_array_size(ids) * 40 + 64;
+	arr = sb_malloc(cap + NOTIFY_PAYLOAD_MAX);
+	payload = sb_malloc(NOTIFY_PAYLOAD_MAX + 64);
+	arr[0] = '{';
+	arr[1] = '\0';
+	json_array_foreach(ids, i, v) {
+		const char *id = json_string_value(v);
+
+		if (plen + strlen(id) + 1 > NOTIFY_PAYLOAD_MAX) {
+			alen += (size_t)snprintf(arr + alen, cap + NOTIFY_PAYLOAD_MAX - alen, "%s\"%s\"",
+			    alen > 1 ? "," : "", payload);
+			plen = 0;
+		}
+		plen += (size_t)snprintf(payload + plen, NOTIFY_PAYLOAD_MAX + 64 - plen, "%s%s",
+		    plen > 0 ? " " : "", id);
+	}
+	if (plen > 0)
+		alen += (size_t)snprintf(arr + alen, cap + NOTIFY_PAYLOAD_MAX - alen, "%s\"%s\"",
+		    alen > 1 ? "," : "", payload);
+	snprintf(arr + alen, cap + NOTIFY_PAYLOAD_MAX - alen, "}");
+	p[0] = arr;
+	PQclear(db_exec_stmt(&w->db, &st, p, &err));
+	free(arr);
+	free(payload);
+}
+
+int
+queue_flush(struct worker *w)
+{
+	static struct db_stmt	 st = { "queue_flush",
+	    "SELECT refused FROM queue_flush($1::jsonb, $2::jsonb)", 2, 0 };
+	struct pending		*pd = &w->pending;
+	char			*ev, *fin;
+	const char		*p[2];
+	PGresult		*res;
+	enum sb_err		 err;
+	int64_t			 t0 = clock_mono_us();
+	size_t			 i, nev = json_array_size(pd->events);
+	int			 j;
+	json_t			*v, *ids;
+	struct run		*r, *next;
+
+	if (nev == 0 && json_array_size(pd->finishes) == 0)
+		return 0;
+	if (db_ensure(&w->db) != SB_OK) {
+		w->m.flush_errors++;
+		return -1;
+	}
+	ev = json_dumps(pd->events, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	fin = json_dumps(pd->finishes, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	if (ev == NULL || fin == NULL)
+		sb_oom(0);
+	p[0] = ev;
+	p[1] = fin;
+	res = db_exec_stmt(&w->db, &st, p, &err);
+	free(ev);
+	free(fin);
+	if (res == NULL) {
+		/* Kept for the next flush: events already written are skipped then, and
+		 * an end already written finds its run no longer running (refused). */
+		w->m.flush_errors++;
+		return -1;
+	}
+	hist_observe(&w->m.flush_latency, clock_mono_us() - t0);
+	w->m.flushes++;
+	for (j = 0; j < PQntuples(res); j++) {
+		if ((r = run_find(w, PQgetvalue(res, j, 0))) != NULL && r->phase != RUN_ENDED) {
+			log_warn("run lost: a write was refused (lease lost or run moved on)",
+			    "{s:s, s:i}", "run", r->id, "attempt", r->attempt);
+			run_lost(r);
+		}
+	}
+	PQclear(res);
+	w->m.events += nev;
+
+	/* The runs with new events, each once. */
+	ids = json_object();
+	json_array_foreach(pd->events, i, v)
+		json_object_set_new(ids, json_string_value(json_object_get(v, "id")), json_null());
+	{
+		const char	*key;
+		json_t		*tmp;
+		json_t		*list = json_array();
+
+		json_object_foreach(ids, key, tmp)
+			json_array_append_new(list, json_string(key));
+		json_decref(ids);
+		pending_clear(pd);
+		notify_events(w, list);
+		json_decref(list);
+	}
+	/* Runs whose end is now written leave. */
+	for (r = w->runs; r != NULL; r = next) {
+		next = r->next;
+		if (r->phase == RUN_ENDED)
+			run_free(r);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ heartbeat and cancels */
+
+/* "{a,b,c}" of the runs' ids and of their attempts. */
+static void
+held_arrays(struct worker *w, char **ids, char **atts)
+{
+	size_t		 cap = (size_t)w->nruns * 40 + 4, acap = (size_t)w->nruns * 12 + 4;
+	size_t		 n = 0, an = 0;
+	struct run	*r;
+
+	*ids = sb_malloc(cap);
+	*atts = sb_malloc(acap);
+	(*ids)[n++] = '{';
+	(*atts)[an++] = '{';
+	for (r = w->runs; r != NULL; r = r->next) {
+		n += (size_t)snprintf(*ids + n, cap - n, "%s%s", n > 1 ? "," : "", r->id);
+		an += (size_t)snprintf(*atts + an, acap - an, "%s%d", an > 1 ? "," : "",
+		    r->attempt);
+	}
+	snprintf(*ids + n, cap - n, "}");
+	snprintf(*atts + an, acap - an, "}");
+}
+
+void
+queue_heartbeat(struct worker *w, int64_t now)
+{
+	static struct db_stmt	 st = { "queue_heartbeat",
+	    "SELECT id, cancel_requested FROM queue_heartbeat($1::uuid[], $2::integer[], $3)",
+	    3, 0 };
+	char			*ids, *atts, lease[16];
+	const char		*p[3];
+	PGresult		*res;
+	enum sb_err		 err;
+	struct run		*r, *next;
+	json_t			*alive;
+	int			 i;
+
+	if (w->nruns == 0 || db_ensure(&w->db) != SB_OK)
+		return;
+	held_arrays(w, &ids, &atts);
+	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
+	p[0] = ids;
+	p[1] = atts;
+	p[2] = lease;
+	res = db_exec_stmt(&w->db, &st, p, &err);
+	free(ids);
+	free(atts);
+	if (res == NULL)
+		return;		/* tried again next beat; the leases still run */
+	w->m.heartbeats++;
+	alive = json_object();
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_set_new(alive, PQgetvalue(res, i, 0),
+		    json_boolean(PQgetvalue(res, i, 1)[0] == 't'));
+	PQclear(res);
+	for (r = w->runs; r != NULL; r = next) {
+		json_t *c = json_object_get(alive, r->id);
+
+		next = r->next;
+		if (c == NULL) {
+			if (r->phase != RUN_ENDED)
+				log_warn("run lost: its lease was not renewed", "{s:s, s:i}",
+				    "run", r->id, "attempt", r->attempt);
+			run_lost(r);
+			continue;
+		}
+		r->lease_end_us = now + (int64_t)w->cfg.worker.lease * 1000000;
+		if (json_is_true(c) && r->phase != RUN_ENDED)
+			run_cancel(r);
+	}
+	json_decref(alive);
+}
+
+void
+queue_check_cancels(struct worker *w)
+{
+	static struct db_stmt	 st = { "queue_cancelling",
+	    "SELECT id, attempt FROM queue_cancelling($1)", 1, 0 };
+	const char		*p[1] = { w->name };
+	PGresult		*res;
+	enum sb_err		 err;
+	struct run		*r;
+	int			 i;
+
+	if (w->nactive == 0 || db_ensure(&w->db) != SB_OK)
+		return;
+	if ((res = db_exec_stmt(&w->db, &st, p, &err)) == NULL)
+		return;
+	for (i = 0; i < PQntuples(res); i++) {
+		r = run_find(w, PQgetvalue(res, i, 0));
+		if (r != NULL && r->attempt == atoi(PQgetvalue(res, i, 1)) && r->phase != RUN_ENDED)
+			run_cancel(r);
+	}
+	PQclear(res);
+}
+
+/* ------------------------------------------------------------ rescue and prune */
+
+void
+queue_rescue(struct worker *w, int64_t now)
+{
+	static struct db_stmt	 rescue = { "queue_rescue",
+	    "SELECT id, state FROM queue_rescue($1)", 1, 0 };
+	static struct db_stmt	 prune = { "queue_prune", "SELECT queue_prune($1, $2)", 2, 0 };
+	char			 a[16], b[16];
+	const char		*p[2] = { a, b };
+	PGresult		*res;
+	PGresult		*lock;
+	enum sb_err		 err;
+	int			 n, i, round;
+
+	if (!w->leader) {
+		/* A session lock on the LISTEN connection: released if this process or
+		 * that connection dies, so another worker takes over the sweeping. */
+		if (w->listen.conn == NULL)
+			return;
+		lock = db_exec(&w->listen,
+		    "SELECT pg_try_advisory_lock(hashtext('switchboard.rescuer'))", 0, NULL, &err);
+		if (lock == NULL)
+			return;
+		w->leader = PQgetvalue(lock, 0, 0)[0] == 't';
+		PQclear(lock);
+		if (!w->leader)
+			return;
+		log_info("this worker sweeps expired leases and prunes old runs", NULL);
+	}
+	if (db_ensure(&w->db) != SB_OK)
+		return;
+	snprintf(a, sizeof(a), "%d", RESCUE_BATCH);
+	do {
+		if ((res = db_exec_stmt(&w->db, &rescue, p, &err)) == NULL)
+			return;
+		n = PQntuples(res);
+		for (i = 0; i < n; i++)
+			log_warn("run rescued: its lease expired", "{s:s, s:s}", "run",
+			    PQgetvalue(res, i, 0), "now", PQgetvalue(res, i, 1));
+		w->m.rescued += (uint64_t)n;
+		PQclear(res);
+	} while (n == RESCUE_BATCH);
+
+	if (w->cfg.worker.retention_days == 0 || now < w->next_prune_us)
+		return;
+	w->next_prune_us = now + PRUNE_EVERY_US;
+	snprintf(a, sizeof(a), "%d", w->cfg.worker.retention_days * 86400);
+	snprintf(b, sizeof(b), "%d", w->cfg.worker.prune_batch);
+	for (round = 0; round < PRUNE_ROUNDS; round++) {
+		if ((res = db_exec_stmt(&w->db, &prune, p, &err)) == NULL)
+			return;
+		n = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		w->m.pruned += (uint64_t)n;
+		if (n < w->cfg.worker.prune_batch)
+			break;
+	}
+}
+
+/* ------------------------------------------------------------ LISTEN */
+
+void
+queue_listen_ensure(struct worker *w)
+{
+	PGresult	*res;
+	enum sb_err	 err;
+
+	if (w->listen.conn != NULL && PQstatus(w->listen.conn) != CONNECTION_OK) {
+		PQfinish(w->listen.conn);
+		w->listen.conn = NULL;
+	}
+	if (w->listen.conn == NULL) {
+		w->listening = 0;
+		if (w->leader)
+			log_info("the rescuer's lock went with its connection", NULL);
+		w->leader = 0;
+		if (db_ensure(&w->listen) != SB_OK)
+			return;
+	}
+	if (w->listening)
+		return;
+	if ((res = db_exec(&w->listen, "LISTEN " QUEUE_CHANNEL, 0, NULL, &err)) == NULL)
+		return;
+	PQclear(res);
+	w->listening = 1;
+	w->woken = 1;		/* anything created while we were not listening */
+	log_info("listening for new runs", "{s:s}", "channel", QUEUE_CHANNEL);
+}
+
+int
+queue_listen_fd(struct worker *w)
+{
+	return w->listening && w->listen.conn != NULL ? PQsocket(w->listen.conn) : -1;
+}
+
+void
+queue_listen_read(struct worker *w)
+{
+	PGnotify *n;
+
+	if (w->listen.conn == NULL)
+		return;
+	if (PQconsumeInput(w->listen.conn) == 0) {
+		log_warn("LISTEN connection lost", "{s:s}", "error", PQerrorMessage(w->listen.conn));
+		PQfinish(w->listen.conn);
+		w->listen.conn = NULL;
+		w->listening = 0;
+		w->leader = 0;
+		return;
+	}
+	while ((n = PQnotifies(w->listen.conn)) != NULL) {
+		w->woken = 1;
+		w->m.notifies_received++;
+		PQfreemem(n);
+	}
+}

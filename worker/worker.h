@@ -1,0 +1,181 @@
+/* worker.h: switchboard-worker, the daemon that claims runs from PostgreSQL and executes them. */
+#ifndef SB_WORKER_H
+#define SB_WORKER_H
+
+#include <curl/curl.h>
+
+#include "core.h"
+#include "llm/llm.h"
+
+/* ---------------------------------------------------------------- pending writes */
+
+/* Events and run endings wait here until the next flush writes them all in one
+ * statement (queue_flush).  Both are JSON arrays in the shape that statement reads. */
+struct pending {
+	json_t		*events;	/* [{"id", "attempt", "seq", "type", "data"}] */
+	json_t		*finishes;	/* [{"id", "attempt", "kind", "output", "error", "usage", "delay_ms"}] */
+	int64_t		 since_us;	/* when the oldest unwritten item arrived; 0: none */
+};
+
+/* ---------------------------------------------------------------- metrics */
+
+struct worker_metrics {
+	uint64_t	 claims;		/* claim statements */
+	uint64_t	 claimed;		/* runs claimed */
+	uint64_t	 succeeded, failed, cancelled, retried, released, lost;
+	uint64_t	 events;		/* events written */
+	uint64_t	 flushes, flush_errors;
+	uint64_t	 heartbeats;
+	uint64_t	 rescued, pruned;
+	uint64_t	 notifies_received;
+	uint64_t	 llm_calls, llm_errors, llm_retries;
+	uint64_t	 cache_hits, cache_misses;
+	uint64_t	 prompt_tokens, completion_tokens;
+	struct sb_hist	 flush_latency;
+	struct sb_hist	 claim_latency;
+};
+
+/* ---------------------------------------------------------------- runs */
+
+struct worker;
+struct llm_call;
+struct builtin;
+
+enum run_phase {
+	RUN_ACTIVE,		/* executing */
+	RUN_WAITING,		/* a call failed; the next try starts at wake_us */
+	RUN_ENDED		/* its end is pending; freed once the flush is written */
+};
+
+struct run {
+	struct run	*next, *prev;
+	struct worker	*w;
+	char		 id[40];
+	long long	 org_id;
+	int		 attempt;	/* the fence token */
+	int		 counted;	/* attempt - released: what users see */
+	int		 max_attempts;
+	int		 next_seq;
+	enum run_phase	 phase;
+	json_t		*agent;		/* the agent snapshot */
+	json_t		*input;
+	enum llm_kind	 kind;
+	const char	*model;		/* points into agent */
+
+	struct llm_call	*call;		/* an HTTP provider call in flight */
+	struct builtin	*builtin;	/* the offline provider's state */
+	int		 tries;		/* calls made in this attempt */
+	int64_t		 call_started_us;
+	int64_t		 wake_us;	/* RUN_WAITING: when to call again; builtin: next token */
+	char		*cache_key;	/* response cache key, or NULL */
+
+	char		*text;		/* the answer so far */
+	size_t		 len, cap;
+	size_t		 delta_from;	/* start of text not yet in a message.delta */
+	int64_t		 delta_due_us;	/* when that text must be written; 0: none */
+	struct llm_usage usage;
+	int64_t		 lease_end_us;	/* our lease ends here unless renewed */
+	int		 cancel;	/* asked to stop */
+};
+
+/* run.c: the agent loop of one run. */
+struct run	*run_new(struct worker *, PGresult *, int row);	/* a claimed row; owned by w */
+void		 run_start(struct run *);
+void		 run_tick(struct run *, int64_t now);	/* timers: deltas, builtin tokens, retries */
+void		 run_cancel(struct run *);		/* ends it cancelled */
+void		 run_release(struct run *);		/* back to the queue, attempt not counted */
+void		 run_lost(struct run *);		/* the lease is gone: drop everything */
+void		 run_free(struct run *);
+/* Queues an event of the run (seq assigned here); data is stolen. */
+void		 run_emit(struct run *, const char *type, json_t *data);
+/* An error object for events and the run's error history (a new reference). */
+json_t		*run_error(struct run *, const char *type, const char *message, int status,
+		    int retryable);
+
+/* ---------------------------------------------------------------- the worker */
+
+struct worker {
+	struct sb_config	 cfg;
+	char			 name[128];
+	struct sb_db		 db;		/* claims, flushes, heartbeats */
+	struct sb_db		 listen;	/* LISTEN, and the rescuer's advisory lock */
+	int			 listening;	/* LISTEN done on this listen connection */
+	uint64_t		 listen_gen;
+	int			 leader;	/* holds the rescuer lock */
+	CURLM			*multi;
+	struct sb_cache		*cache;		/* response cache; NULL when off */
+	struct pricing		*pricing;
+
+	struct run		*runs;		/* every run held, in a list */
+	int			 nruns;		/* including RUN_ENDED ones awaiting their flush */
+	int			 nactive;	/* not yet ended */
+	struct pending		 pending;
+	json_t			*notify_ids;	/* runs with new events since the last NOTIFY */
+
+	int			 woken;		/* a notification arrived: claim now */
+	int			 stopping;
+	int64_t			 stop_deadline_us;
+	int64_t			 next_claim_us, next_heartbeat_us, next_cancel_us;
+	int64_t			 next_rescue_us, next_prune_us, next_tick_us;
+	int			 metrics_fd;
+	struct worker_metrics	 m;
+};
+
+/* queue.c: every statement the worker runs. */
+int	 queue_claim(struct worker *, int limit);	/* runs claimed, -1 on failure */
+int	 queue_flush(struct worker *);			/* 0 written (or nothing to), -1 */
+void	 queue_heartbeat(struct worker *, int64_t now);
+void	 queue_check_cancels(struct worker *);
+void	 queue_rescue(struct worker *, int64_t now);	/* the leader's sweep and pruning */
+int	 queue_listen_fd(struct worker *);		/* -1 while not listening */
+void	 queue_listen_read(struct worker *);		/* notifications -> w->woken */
+void	 queue_listen_ensure(struct worker *);
+void	 pending_init(struct pending *);
+void	 pending_clear(struct pending *);
+
+/* pricing.c: USD per million tokens by model, from llm.pricing. */
+struct pricing;
+struct pricing	*pricing_parse(const char *spec, char *err, size_t errlen);	/* NULL: err */
+double		 pricing_cost(const struct pricing *, const char *model, const struct llm_usage *);
+void		 pricing_free(struct pricing *);
+
+/* metrics.c: GET /metrics over HTTP on a loopback address. */
+int	 wmetrics_listen(const char *addr);	/* fd, or -1 (logged) */
+void	 wmetrics_accept(struct worker *);	/* serves the connections waiting */
+
+/* ---------------------------------------------------------------- providers */
+
+/* llm/call.c: one streaming HTTP call to a provider, driven by the worker's
+ * curl multi handle. */
+struct llm_outcome {
+	int			 ok;
+	int			 retryable;
+	int			 status;		/* HTTP status, 0 for transport errors */
+	int			 retry_after_s;		/* the provider's Retry-After, or 0 */
+	char			 message[320];
+	const struct llm_result	*result;		/* when ok */
+	const char		*error_type;		/* for the run's error history */
+};
+
+struct llm_call_ops {
+	llm_text_fn	*text;
+	void		(*done)(void *arg, const struct llm_outcome *);
+};
+
+/* NULL when the request cannot be written (the run then fails for good). */
+struct llm_call	*llm_call_start(struct worker *, enum llm_kind, const struct llm_request *,
+		    const struct llm_call_ops *, void *arg);
+void		 llm_call_cancel(struct llm_call *);	/* no callback after this */
+void		 llm_calls_finished(struct worker *);	/* dispatches ended transfers */
+
+/* llm/builtin.c: the offline provider: a deterministic, labelled demo answer. */
+struct builtin	*builtin_new(const char *agent_name, const struct llm_request *,
+		    int tokens_per_s, int64_t now);
+/* The tokens due by now (appended to the callback), and when the next one is:
+ * 0 while more follow, 1 when the answer is complete. */
+int		 builtin_step(struct builtin *, int64_t now, llm_text_fn *, void *arg,
+		    int64_t *next_us);
+void		 builtin_usage(const struct builtin *, struct llm_usage *);
+void		 builtin_free(struct builtin *);
+
+#endif /* SB_WORKER_H */
