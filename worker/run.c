@@ -56,7 +56,7 @@ run_new(struct worker *w, PGresult *res, int row)
 		 * written by hand can.  It fails for good, with a clear message. */
 		r->kind = LLM_BUILTIN;
 		r->model = "";
-		r->cancel = -1;
+		r->bad_agent = 1;
 	}
 	return r;
 }
@@ -176,7 +176,9 @@ run_succeed(struct run *r, const char *finish_reason, json_t *tool_calls)
 		json_object_set(out, "tool_calls", tool_calls);
 	run_emit(r, "message.completed", json_pack("{s:O, s:o}", "message", out,
 	    "usage", usage_json(r)));
-	run_emit(r, "run.succeeded", json_pack("{s:O, s:o}", "output", out, "usage", usage_json(r)));
+	/* The answer is in message.completed and on the run: not a third time here. */
+	run_emit(r, "run.succeeded", json_pack("{s:s, s:o}", "finish_reason", finish_reason,
+	    "usage", usage_json(r)));
 	run_end(r, "succeeded", out, NULL, 0);
 	r->w->m.succeeded++;
 }
@@ -450,7 +452,7 @@ run_start(struct run *r)
 	run_emit(r, "agent.started", json_pack("{s:O?, s:O?, s:s, s:s}",
 	    "agent", json_object_get(r->agent, "slug"), "name", json_object_get(r->agent, "name"),
 	    "provider", llm_kind_name(r->kind), "model", r->model));
-	if (r->cancel < 0) {
+	if (r->bad_agent) {
 		err = run_error(r, "invalid-agent", "the run's agent names an unknown provider", 0, 0);
 		run_fail(r, err, 0);
 		json_decref(err);

@@ -75,7 +75,7 @@ struct run {
 	int64_t		 delta_due_us;	/* when that text must be written; 0: none */
 	struct llm_usage usage;
 	int64_t		 lease_end_us;	/* our lease ends here unless renewed */
-	int		 cancel;	/* asked to stop */
+	int		 bad_agent;	/* its snapshot names no known provider */
 };
 
 /* run.c: the agent loop of one run. */
