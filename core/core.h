@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 8
+#define SB_SCHEMA_VERSION 9
 
 /* LISTEN/NOTIFY channels: runs were created (switchboard-fcgi wakes the workers);
  * runs have new events (the worker tells the stream responder which). */
@@ -184,6 +184,16 @@ struct sb_config {
 		char	*metrics_listen;
 	} worker;
 	struct {
+		char	*socket;
+		int	 heartbeat;
+		int	 retry_ms;
+		int	 client_buffer;
+		int	 max_streams;
+		int	 max_per_user;
+		int	 sweep_ms;
+		int	 longpoll_max;
+	} stream;
+	struct {
 		char	*openai_base_url;
 		char	*openai_api_key;
 		char	*anthropic_base_url;
@@ -307,6 +317,26 @@ enum sb_err	 db_tx(struct sb_db *, enum sb_err (*fn)(struct sb_db *, void *), vo
 enum sb_err	 db_error_map(const PGresult *);
 /* The highest applied migration, or -1 with *err set. */
 int		 db_schema_version(struct sb_db *, enum sb_err *err);
+
+/* A connection that LISTENs on one channel, for an event loop: poll listener_fd()
+ * for input, then listener_read().  Reconnects (at most once a second) when lost. */
+struct sb_listener {
+	struct sb_db	 db;
+	char		 channel[64];
+	int		 listening;
+};
+
+void	 listener_init(struct sb_listener *, const char *url, int connect_timeout,
+	    const char *channel);
+void	 listener_close(struct sb_listener *);
+/* Connects and LISTENs if not yet: 1 when it just started listening (notifications
+ * sent meanwhile were missed: catch up), else 0. */
+int	 listener_ensure(struct sb_listener *);
+int	 listener_fd(const struct sb_listener *);	/* -1 while not listening */
+/* Calls fn for each notification waiting: how many, or -1 when the connection was
+ * lost (listener_ensure reconnects). */
+int	 listener_read(struct sb_listener *, void (*fn)(void *arg, const char *payload),
+	    void *arg);
 
 /* ---------------------------------------------------------------- cache */
 

@@ -20,6 +20,7 @@ typedef enum sb_err (*handler_fn)(struct sb_req *);
 #define ROUTE_SESSION	0x08	/* only for browser sessions (logout) */
 #define ROUTE_LOGIN	0x10	/* the login rate class */
 #define ROUTE_NOLIMIT	0x20	/* with ROUTE_PUBLIC: no rate limit (health checks, metrics) */
+#define ROUTE_STREAM	0x40	/* held open: served by switchboard-stream (stream/) */
 
 struct route {
 	const char	*method;	/* "GET", "POST", ...; GET also answers HEAD */
@@ -95,8 +96,21 @@ struct queue_wake {
 };
 
 /* What a worker process owns for its lifetime. */
+/* What switchboard-stream adds to the handlers of ROUTE_STREAM routes and long polls;
+ * switchboard-fcgi has none (struct app's stream is NULL). */
+struct stream_ops {
+	/* GET /api/v1/runs/{id}/stream, once the caller may read the run; finished: the
+	 * run has ended (the stream then closes after the replay). */
+	enum sb_err	(*run_stream)(struct sb_req *, const char *run_id, int64_t after,
+			    int finished);
+	/* A long poll of the run's events that found none yet: answered later. */
+	enum sb_err	(*run_wait)(struct sb_req *, const char *run_id, int64_t after, int wait_s,
+			    int limit);
+};
+
 struct app {
 	const struct route	*routes;	/* the table requests are matched against */
+	const struct stream_ops	*stream;	/* switchboard-stream only */
 	size_t			 nroutes;
 	struct sb_config	 cfg;
 	struct sb_db		 db;
@@ -163,6 +177,7 @@ struct sb_req {
 	int			 status;
 	size_t			 bytes_out;
 	int			 answered;
+	int			 deferred;	/* switchboard-stream answers it later */
 	int			 client_gone;
 
 	/* the query string, split on first use */
@@ -199,6 +214,10 @@ int		 resp_has_header(const struct sb_req *, const char *name);
 void		 resp_send(struct sb_req *, int status, const char *content_type,
 		    const void *body, size_t len);
 void		 resp_json(struct sb_req *, int status, json_t *);		/* steals the reference */
+/* The head of a response whose body follows piece by piece (server-sent events):
+ * status 200, the usual headers and the request's own, no Content-Length. */
+void		 resp_stream_begin(struct sb_req *, const char *content_type);
+void		 resp_write(struct sb_req *, const char *buf, size_t len);
 /* v as compact JSON text in the arena (v is not stolen); any value, full precision. */
 char		*arena_json(struct sb_arena *, json_t *v);
 void		 resp_problem(struct sb_req *, json_t *problem);		/* steals the reference */
@@ -249,6 +268,11 @@ int		 db_role_safe(struct app *);
 /* worker.c */
 void		 dispatch(struct sb_req *);
 int		 worker_main(struct app *, int listen_fd);	/* returns the exit status */
+
+/* listen.c: systemd socket activation (fd 3), a FastCGI spawner's fd 0, or a socket
+ * of our own at path (a unix socket, replacing a stale one but never a live one, or
+ * host:port); *created says whether we made it (and must unlink it).  -1 (logged). */
+int		 listen_socket(const char *path, int mode, int backlog, int *created);
 
 /* master.c */
 int		 master_run(struct sb_config *, const char *config_path);

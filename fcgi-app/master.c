@@ -52,83 +52,6 @@ target_workers(const struct sb_config *cfg)
 	return n > 0 ? (int)(2 * n) : 2;
 }
 
-/* A unix socket at path, replacing a stale one but never a live one. */
-static int
-unix_listen(const struct sb_config *cfg)
-{
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	const char		*path = cfg->server.socket;
-	int			 fd, probe;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_error("socket path too long", "{s:s}", "socket", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_error("socket path exists and is not a socket", "{s:s}", "socket", path);
-			return -1;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(probe);
-			log_error("another process serves this socket", "{s:s}", "socket", path);
-			return -1;
-		}
-		if (probe >= 0)
-			close(probe);
-		unlink(path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, (mode_t)cfg->server.socket_mode) < 0 ||
-	    listen(fd, cfg->server.backlog) < 0) {
-		log_error("cannot listen", "{s:s, s:s}", "socket", path, "error", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* systemd socket activation, a FastCGI spawner's fd 0, or a socket of our own. */
-static int
-listen_socket(const struct sb_config *cfg, int *created)
-{
-	int		 n, on = 0;
-	socklen_t	 len = sizeof(on);
-
-	*created = 0;
-	n = sd_listen_fds(1);
-	if (n > 1) {
-		log_error("expected one socket from systemd", "{s:i}", "got", n);
-		return -1;
-	}
-	if (n == 1) {
-		log_info("listening on the socket systemd passed", NULL);
-		return SD_LISTEN_FDS_START;
-	}
-	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on) {
-		log_info("listening on fd 0 from the FastCGI spawner", NULL);
-		return 0;
-	}
-	if (cfg->server.socket[0] != '/') {
-		/* host:port or :port, for setups that cannot share a socket file. */
-		if ((n = FCGX_OpenSocket(cfg->server.socket, cfg->server.backlog)) < 0)
-			log_error("cannot listen", "{s:s}", "socket", cfg->server.socket);
-		return n;
-	}
-	if ((n = unix_listen(cfg)) >= 0) {
-		*created = 1;
-		log_info("listening", "{s:s}", "socket", cfg->server.socket);
-	}
-	return n;
-}
-
 static size_t
 count(unsigned gen_only, int draining)
 {
@@ -364,7 +287,8 @@ master_run(struct sb_config *cfg, const char *config_path)
 	app.nroutes = nroutes;
 	app.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));	/* app owns the config now */
-	if ((listen_fd = listen_socket(&app.cfg, &created)) < 0)
+	if ((listen_fd = listen_socket(app.cfg.server.socket, app.cfg.server.socket_mode,
+	    app.cfg.server.backlog, &created)) < 0)
 		return 1;
 	app.metrics = metrics_shm_new(sizeof(*app.metrics));
 	if (queue_wake_init(&app.wake) < 0)

@@ -64,32 +64,42 @@ out(struct sb_req *req, const char *buf, size_t len)
 }
 
 void
-resp_send(struct sb_req *req, int status, const char *content_type, const void *body, size_t len)
+resp_write(struct sb_req *req, const char *buf, size_t len)
+{
+	out(req, buf, len);
+}
+
+/* The status line, the headers every answer has, content_type (and a length unless
+ * len is -1), the request's own headers, and the blank line. */
+static void
+send_head(struct sb_req *req, int status, const char *content_type, long long len)
 {
 	char	 head[1024];
 	size_t	 i;
 	int	 n;
 
-	if (req->answered)
-		return;
 	req->answered = 1;
 	req->status = status;
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "X-Request-Id: %s\r\n"
-	    "Cache-Control: no-store\r\n"
+	    "%s"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\n"
 	    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n",
-	    status, http_reason(status), req->request_id);
+	    status, http_reason(status), req->request_id,
+	    resp_has_header(req, "Cache-Control") ? "" : "Cache-Control: no-store\r\n");
 	/* Over https, browsers are told to stay on https. */
 	if (req->https && (size_t)n < sizeof(head))
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n");
 	/* 204 carries neither a type nor a length. */
-	if (content_type != NULL && (size_t)n < sizeof(head))
+	if (content_type != NULL && len >= 0 && (size_t)n < sizeof(head))
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-		    "Content-Type: %s\r\nContent-Length: %zu\r\n", content_type, len);
+		    "Content-Type: %s\r\nContent-Length: %lld\r\n", content_type, len);
+	else if (content_type != NULL && (size_t)n < sizeof(head))
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n",
+		    content_type);
 	out(req, head, (size_t)n);
 	/* Piece by piece: a header of any length goes out whole. */
 	for (i = 0; i < req->nheaders; i++) {
@@ -99,8 +109,26 @@ resp_send(struct sb_req *req, int status, const char *content_type, const void *
 		out(req, "\r\n", 2);
 	}
 	out(req, "\r\n", 2);
+}
+
+void
+resp_send(struct sb_req *req, int status, const char *content_type, const void *body, size_t len)
+{
+	if (req->answered)
+		return;
+	send_head(req, status, content_type, (long long)len);
 	if (strcmp(req->method, "HEAD") != 0)
 		out(req, body, len);
+}
+
+void
+resp_stream_begin(struct sb_req *req, const char *content_type)
+{
+	if (req->answered)
+		return;
+	/* Proxies must pass every event on at once (nginx reads X-Accel-Buffering). */
+	resp_header(req, "X-Accel-Buffering", "no");
+	send_head(req, 200, content_type, -1);
 }
 
 struct dump {

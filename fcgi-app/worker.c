@@ -149,7 +149,7 @@ dispatch(struct sb_req *req)
 			req->problem = problem_new(sb_err_status(err), NULL, NULL, NULL);
 		resp_problem(req, req->problem);
 		req->problem = NULL;
-	} else if (!req->answered) {
+	} else if (!req->answered && !req->deferred) {
 		log_error("handler returned without answering", "{s:s}", "route", req->route->pattern);
 		resp_error(req, 500, NULL, NULL);
 	}

@@ -35,6 +35,7 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/runs/{id}", h_runs_get, SCOPE_RUNS_READ, ROUTE_DB },
 	{ "POST", "/api/v1/runs/{id}/cancel", h_runs_cancel, SCOPE_RUNS_WRITE, ROUTE_DB },
 	{ "GET", "/api/v1/runs/{id}/events", h_runs_events, SCOPE_RUNS_READ, ROUTE_DB },
+	{ "GET", "/api/v1/runs/{id}/stream", h_runs_stream, SCOPE_RUNS_READ, ROUTE_DB | ROUTE_STREAM },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

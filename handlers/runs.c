@@ -391,12 +391,24 @@ run_events(struct sb_req *req, void *arg)
 	return SB_OK;
 }
 
+/* A non-negative integer parameter: 0 with *v set, -1 if malformed. */
+static int
+nonneg(const char *s, long long max, long long *v)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0' || !isdigit((unsigned char)*s))
+		return -1;
+	*v = strtoll(s, &end, 10);
+	return *end == '\0' && *v >= 0 && *v <= max ? 0 : -1;
+}
+
 enum sb_err
 h_runs_events(struct sb_req *req)
 {
 	struct events	 ev;
-	const char	*a = req_query(req, "after");
-	char		*end;
+	const char	*a = req_query(req, "after"), *w = req_query(req, "wait");
+	long long	 wait = 0;
 	int64_t		 unused;
 	enum sb_err	 err;
 
@@ -404,18 +416,88 @@ h_runs_events(struct sb_req *req)
 	ev.id = req_path_param(req, "id");
 	if (!uuid_shaped(ev.id))
 		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
-	if (a != NULL) {
-		ev.after = strtoll(a, &end, 10);
-		if (*a == '\0' || *end != '\0' || ev.after < 0)
-			return req_fail(req, SB_ERR_INVALID, "bad-after",
-			    "after is the seq of the last event seen (0 for all)");
-	}
+	if (a != NULL && nonneg(a, INT32_MAX, &ev.after) < 0)
+		return req_fail(req, SB_ERR_INVALID, "bad-after",
+		    "after is the seq of the last event seen (0 for all)");
+	if (w != NULL && nonneg(w, req->app->cfg.stream.longpoll_max, &wait) < 0)
+		return req_fail(req, SB_ERR_INVALID, "bad-wait", arena_printf(req->arena,
+		    "wait is a number of seconds from 0 to %d", req->app->cfg.stream.longpoll_max));
 	if ((err = req_page(req, &ev.limit, &unused)) != SB_OK)
 		return err;
 	if ((err = org_tx(req, run_events, &ev)) == SB_ERR_NOT_FOUND)
 		return req_fail(req, err, NULL, "no such run");
 	if (err != SB_OK)
 		return err;
+	/* A long poll that found nothing waits in switchboard-stream; switchboard-fcgi
+	 * (where the web server sends requests without wait=) answers at once. */
+	if (wait > 0 && req->app->stream != NULL &&
+	    json_array_size(json_object_get(ev.body, "items")) == 0) {
+		json_decref(ev.body);
+		return req->app->stream->run_wait(req, ev.id, ev.after, (int)wait, ev.limit);
+	}
 	resp_json(req, 200, ev.body);
 	return SB_OK;
+}
+
+/* ------------------------------------------------------------ stream */
+
+struct visible {
+	const char	*id;
+	int		 finished;
+};
+
+/* Can the caller see the run, and has it ended (its terminal event is then written:
+ * the same transaction wrote both)? */
+static enum sb_err
+run_visible(struct sb_req *req, void *arg)
+{
+	static struct db_stmt	 q = { "run_visible",
+	    "SELECT state IN ('succeeded', 'failed', 'cancelled') FROM runs WHERE id = $1::uuid",
+	    1, 0 };
+	struct visible		*v = arg;
+	const char		*p[1] = { v->id };
+	PGresult		*res;
+	enum sb_err		 err;
+
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return SB_ERR_NOT_FOUND;
+	}
+	v->finished = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return SB_OK;
+}
+
+enum sb_err
+h_runs_stream(struct sb_req *req)
+{
+	const char	*id = req_path_param(req, "id");
+	const char	*last = req_header(req, "Last-Event-ID"), *a = req_query(req, "after");
+	long long	 after = 0;
+	struct visible	 v;
+	enum sb_err	 err;
+
+	if (!uuid_shaped(id))
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
+	/* A reconnecting EventSource sends Last-Event-ID with the URL it first used: the
+	 * header is the newer cursor. */
+	if (last != NULL && *last != '\0') {
+		if (nonneg(last, INT32_MAX, &after) < 0)
+			return req_fail(req, SB_ERR_INVALID, "bad-last-event-id",
+			    "Last-Event-ID is the id (seq) of the last event received");
+	} else if (a != NULL && nonneg(a, INT32_MAX, &after) < 0)
+		return req_fail(req, SB_ERR_INVALID, "bad-after",
+		    "after is the seq of the last event seen (0 for all)");
+	if (req->app->stream == NULL)
+		return req_fail(req, SB_ERR_UNAVAILABLE, "stream-responder",
+		    "event streams are served by switchboard-stream: the web server must send "
+		    "this path to its socket (see docs/deploy.md)");
+	v.id = id;
+	if ((err = org_tx(req, run_visible, &v)) == SB_ERR_NOT_FOUND)
+		return req_fail(req, err, NULL, "no such run");
+	if (err != SB_OK)
+		return err;
+	return req->app->stream->run_stream(req, id, after, v.finished);
 }

@@ -189,6 +189,15 @@ sb_memcached_start() {
 	fi
 }
 
+# sb_stream_start DIR BINDIR CONFIG: switchboard-stream creating its socket in DIR/run.
+sb_stream_start() {
+	local dir=$1 bindir=$2 conf=$3
+	sb_alive "$dir/stream.pid" && return 0
+	mkdir -p "$dir/run"
+	sb_spawn switchboard-stream "$dir/stream.pid" "$dir/stream.log" "[ -S '$dir/run/stream.sock' ]" 10 \
+		env SWITCHBOARD_STREAM_SOCKET="$dir/run/stream.sock" "$bindir/switchboard-stream" -c "$conf"
+}
+
 # sb_fcgi_start DIR BINDIR CONFIG: switchboard-fcgi creating its socket in DIR/run.
 sb_fcgi_start() {
 	local dir=$1 bindir=$2 conf=$3
@@ -200,13 +209,13 @@ sb_fcgi_start() {
 
 # sb_caddy_start DIR PORT SOCKET: the shipped conf/Caddyfile on 127.0.0.1:PORT.
 sb_caddy_start() {
-	local dir=$1 port=$2 sock=$3
+	local dir=$1 port=$2 sock=$3 ssock=${4:-$1/run/stream.sock}
 	sb_alive "$dir/caddy.pid" && return 0
 	mkdir -p "$dir/caddy"
 	sb_spawn Caddy "$dir/caddy.pid" "$dir/caddy.log" "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 \
 		env XDG_DATA_HOME="$dir/caddy" XDG_CONFIG_HOME="$dir/caddy" \
 		SWITCHBOARD_SITE="http://:$port" SWITCHBOARD_BIND=127.0.0.1 \
-		SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET="$sock" \
+		SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET="$sock" SWITCHBOARD_STREAM_SOCKET="$ssock" \
 		SWITCHBOARD_WEB_ROOT="$SB_ROOT/web" SWITCHBOARD_CADDY_LOG="file $dir/caddy/access.log" \
 		caddy run --adapter caddyfile --config "$SB_ROOT/conf/Caddyfile"
 }
@@ -237,6 +246,7 @@ sb_apache_start() {
 		echo "CustomLog $dir/apache/access.log timed"
 		echo "Define SWITCHBOARD_PORT $port"
 		echo "Define SWITCHBOARD_FCGI_SOCKET $sock"
+		echo "Define SWITCHBOARD_STREAM_SOCKET ${4:-$dir/run/stream.sock}"
 		echo "Define SWITCHBOARD_WEB_ROOT $SB_ROOT/web"
 		echo "Include $SB_ROOT/conf/apache2/switchboard.conf"
 	} >"$dir/apache/httpd.conf"

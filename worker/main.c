@@ -96,7 +96,8 @@ worker_init(struct worker *w, const char *config_path)
 	}
 	db_init(&w->db, w->cfg.database.url, w->cfg.database.connect_timeout,
 	    w->cfg.database.statement_timeout_ms);
-	db_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout, 0);
+	listener_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout,
+	    QUEUE_CHANNEL);
 	pending_init(&w->pending);
 	w->metrics_fd = wmetrics_listen(w->cfg.worker.metrics_listen);
 	w->next_tick_us = INT64_MAX;
@@ -279,7 +280,7 @@ worker_loop(struct worker *w, int sigfd)
 		fds[nfds].fd = sigfd;
 		fds[nfds].events = CURL_WAIT_POLLIN;
 		fds[nfds++].revents = 0;
-		if ((lfd = queue_listen_fd(w)) >= 0) {
+		if ((lfd = listener_fd(&w->listen)) >= 0) {
 			fds[nfds].fd = lfd;
 			fds[nfds].events = CURL_WAIT_POLLIN;
 			fds[nfds++].revents = 0;
@@ -341,7 +342,7 @@ main(int argc, char *argv[])
 	rc = worker_loop(&w, sigfd);
 	curl_multi_cleanup(w.multi);
 	db_close(&w.db);
-	db_close(&w.listen);
+	listener_close(&w.listen);
 	if (w.cache != NULL)
 		cache_close(w.cache);
 	pricing_free(w.pricing);

@@ -307,9 +307,9 @@ queue_rescue(struct worker *w, int64_t now)
 	if (!w->leader) {
 		/* A session lock on the LISTEN connection: released if this process or
 		 * that connection dies, so another worker takes over the sweeping. */
-		if (w->listen.conn == NULL)
+		if (w->listen.db.conn == NULL || !w->listen.listening)
 			return;
-		lock = db_exec(&w->listen,
+		lock = db_exec(&w->listen.db,
 		    "SELECT pg_try_advisory_lock(hashtext('switchboard.rescuer'))", 0, NULL, &err);
 		if (lock == NULL)
 			return;
@@ -354,55 +354,31 @@ queue_rescue(struct worker *w, int64_t now)
 void
 queue_listen_ensure(struct worker *w)
 {
-	PGresult	*res;
-	enum sb_err	 err;
+	int was = w->listen.listening;
 
-	if (w->listen.conn != NULL && PQstatus(w->listen.conn) != CONNECTION_OK) {
-		PQfinish(w->listen.conn);
-		w->listen.conn = NULL;
-	}
-	if (w->listen.conn == NULL) {
-		w->listening = 0;
-		if (w->leader)
-			log_info("the rescuer's lock went with its connection", NULL);
+	if (listener_ensure(&w->listen))
+		w->woken = 1;		/* anything created while we were not listening */
+	if (was && !w->listen.listening && w->leader) {
+		log_info("the rescuer's lock went with its connection", NULL);
 		w->leader = 0;
-		if (db_ensure(&w->listen) != SB_OK)
-			return;
 	}
-	if (w->listening)
-		return;
-	if ((res = db_exec(&w->listen, "LISTEN " QUEUE_CHANNEL, 0, NULL, &err)) == NULL)
-		return;
-	PQclear(res);
-	w->listening = 1;
-	w->woken = 1;		/* anything created while we were not listening */
-	log_info("listening for new runs", "{s:s}", "channel", QUEUE_CHANNEL);
+	if (w->listen.db.conn == NULL)
+		w->leader = 0;
 }
 
-int
-queue_listen_fd(struct worker *w)
+static void
+on_notify(void *arg, const char *payload)
 {
-	return w->listening && w->listen.conn != NULL ? PQsocket(w->listen.conn) : -1;
+	struct worker *w = arg;
+
+	(void)payload;
+	w->woken = 1;
+	w->m.notifies_received++;
 }
 
 void
 queue_listen_read(struct worker *w)
 {
-	PGnotify *n;
-
-	if (w->listen.conn == NULL)
-		return;
-	if (PQconsumeInput(w->listen.conn) == 0) {
-		log_warn("LISTEN connection lost", "{s:s}", "error", PQerrorMessage(w->listen.conn));
-		PQfinish(w->listen.conn);
-		w->listen.conn = NULL;
-		w->listening = 0;
+	if (listener_read(&w->listen, on_notify, w) < 0)
 		w->leader = 0;
-		return;
-	}
-	while ((n = PQnotifies(w->listen.conn)) != NULL) {
-		w->woken = 1;
-		w->m.notifies_received++;
-		PQfreemem(n);
-	}
 }

@@ -98,9 +98,7 @@ struct worker {
 	struct sb_config	 cfg;
 	char			 name[128];
 	struct sb_db		 db;		/* claims, flushes, heartbeats */
-	struct sb_db		 listen;	/* LISTEN, and the rescuer's advisory lock */
-	int			 listening;	/* LISTEN done on this listen connection */
-	uint64_t		 listen_gen;
+	struct sb_listener	 listen;	/* LISTEN, and the rescuer's advisory lock */
 	int			 leader;	/* holds the rescuer lock */
 	CURLM			*multi;
 	struct sb_cache		*cache;		/* response cache; NULL when off */
@@ -127,7 +125,6 @@ int	 queue_flush(struct worker *);			/* 0 written (or nothing to), -1 */
 void	 queue_heartbeat(struct worker *, int64_t now);
 void	 queue_check_cancels(struct worker *);
 void	 queue_rescue(struct worker *, int64_t now);	/* the leader's sweep and pruning */
-int	 queue_listen_fd(struct worker *);		/* -1 while not listening */
 void	 queue_listen_read(struct worker *);		/* notifications -> w->woken */
 void	 queue_listen_ensure(struct worker *);
 void	 pending_init(struct pending *);

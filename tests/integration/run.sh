@@ -31,6 +31,7 @@ stop_all() {
 	for p in "$STATE"/worker/*.pid; do [ -f "$p" ] && sb_stop_pidfile "$p" 5; done
 	sb_stop_pidfile "$STATE/caddy.pid" 10
 	sb_apache_stop "$STATE"
+	sb_stop_pidfile "$STATE/stream.pid" 10
 	sb_stop_pidfile "$STATE/fcgi.pid" 15
 	sb_stop_pidfile "$STATE/memcached.pid" 5
 	sb_pg_stop "$STATE"
@@ -51,6 +52,12 @@ cat >>"$SB_CONF" <<-CONF
 	[cors]
 	allow_origins = https://app.example, https://admin.example
 
+	[stream]
+	# Short, so that t_stream.sh sees heartbeats and slow-client cut-offs quickly.
+	heartbeat = 1
+	client_buffer = 65536
+	retry_ms = 500
+
 	[jwt]
 	# A test-only secret: bearer JWTs minted by t_auth.sh.
 	hs256_secret = t_auth-hs256-secret-for-tests-only-0123456789
@@ -61,6 +68,7 @@ sb_pg_start "$STATE" "$PG_PORT" || setup_failed "PostgreSQL did not start"
 sb_memcached_start "$STATE" "$MC_PORT" || setup_failed "memcached did not start"
 $CTL migrate >"$STATE/migrate.log" 2>&1 || setup_failed "migrate failed: $(cat "$STATE/migrate.log")"
 sb_fcgi_start "$STATE" "$SB_BUILD" "$SB_CONF" || setup_failed "switchboard-fcgi did not start"
+sb_stream_start "$STATE" "$SB_BUILD" "$SB_CONF" || setup_failed "switchboard-stream did not start"
 sb_caddy_start "$STATE" "$CADDY_PORT" "$SOCK" || setup_failed "Caddy did not start"
 sb_apache_start "$STATE" "$APACHE_PORT" "$SOCK" || setup_failed "Apache did not start"
 
@@ -75,6 +83,7 @@ done
 
 # A worker that crashed or a service that died shows up here, not as a hang later.
 if ! sb_alive "$STATE/fcgi.pid"; then fail "switchboard-fcgi still running at the end" "it exited"; fi
+if ! sb_alive "$STATE/stream.pid"; then fail "switchboard-stream still running at the end" "it exited"; fi
 reports=$(grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$STATE"/*.log "$STATE"/*/*.log 2>/dev/null)
 if [ -n "$reports" ]; then fail "no sanitizer report in any log" "$reports"; else pass "no sanitizer report in any log"; fi
 if [ "$T_FAILED" -gt 0 ]; then

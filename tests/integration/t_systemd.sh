@@ -81,7 +81,7 @@ check "systemd: service has no ReadWritePaths=" \
 	sh -c "! grep -qE '^(ReadWritePaths|RuntimeDirectory|StateDirectory)=' '$sd_src/switchboard-fcgi.service'"
 
 # The stop timeout must leave the master its whole grace period (plus its last second).
-sd_grace=$(sed -n 's/^shutdown_grace *= *\([0-9]*\).*/\1/p' "$SB_ROOT/conf/switchboard.conf.example")
+sd_grace=$(sed -n '/^\[server\]/,/^\[/s/^shutdown_grace *= *\([0-9]*\).*/\1/p' "$SB_ROOT/conf/switchboard.conf.example")
 sd_stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$sd_src/switchboard-fcgi.service")
 if [ -n "$sd_grace" ] && [ -n "$sd_stop" ] && [ "$sd_stop" -gt $((sd_grace + 1)) ]; then
 	pass "systemd: TimeoutStopSec=$sd_stop exceeds shutdown_grace=$sd_grace"
@@ -90,7 +90,7 @@ else
 fi
 # The socket path is the same everywhere a default names it.
 expect_eq "systemd: ListenStream= matches server.socket in the example config" \
-	"$(sed -n 's/^socket *= *//p' "$SB_ROOT/conf/switchboard.conf.example")" \
+	"$(sed -n '/^\[server\]/,/^\[/s/^socket *= *//p' "$SB_ROOT/conf/switchboard.conf.example")" \
 	"$(sed -n 's/^ListenStream=//p' "$sd_src/switchboard-fcgi.socket")"
 
 # The ExecStartPre= check: -t accepts the test config and refuses a broken one.
@@ -244,5 +244,25 @@ check "systemd: the worker sent STOPPING=1" grep -qx 'STOPPING=1' "$sd_wn/notify
 kill -0 "$sd_wpid" 2>/dev/null && { kill -KILL "$sd_wpid"; wait "$sd_wpid" 2>/dev/null; }
 kill -TERM "$sd_wn_pid" 2>/dev/null
 wait "$sd_wn_pid" 2>/dev/null
+
+# ---------------------------------------------------------------- switchboard-stream
+
+sd_sbin=$SB_BUILD/switchboard-stream
+cp "$sd_src/switchboard-stream.socket" "$sd_src/switchboard-stream.service" "$sd_dir/"
+sed -i "s#/usr/sbin/switchboard-stream#$sd_sbin#g" "$sd_dir/switchboard-stream.service"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	expect_eq "systemd: systemd-analyze verify says nothing about the stream units" "" \
+		"$(sd_verify "$sd_dir/switchboard-stream.socket" "$sd_dir/switchboard-stream.service")"
+fi
+for sd_line in 'Type=notify' 'Requires=switchboard-stream.socket' 'LimitNOFILE=131072' \
+	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'MemoryDenyWriteExecute=yes'; do
+	check "systemd: stream unit has $sd_line" sd_has switchboard-stream.service "$sd_line"
+done
+expect_eq "systemd: the stream socket is stream.socket's default in the example config" \
+	"$(sed -n '/^\[stream\]/,/^\[/s/^socket *= *//p' "$SB_ROOT/conf/switchboard.conf.example")" \
+	"$(sed -n 's/^ListenStream=//p' "$sd_src/switchboard-stream.socket")"
+sd_smax=$(sed -n '/^\[stream\]/,/^\[/s/^max_streams *= *//p' "$SB_ROOT/conf/switchboard.conf.example")
+check "systemd: LimitNOFILE leaves room for stream.max_streams ($sd_smax)" test "${sd_smax:-999999}" -lt 131072
+check "systemd: switchboard-stream -t accepts the config" sh -c "'$sd_sbin' -t -c '$SB_CONF' >/dev/null 2>&1"
 unset -f sd_verify sd_has sd_fcgi sd_listen
 true

@@ -88,6 +88,7 @@ main(void)
 	suite_jwt();
 	suite_llm();
 	suite_pricing();
+	suite_fcgi_proto();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -1,0 +1,247 @@
+/* conn.c: switchboard-stream's FastCGI connections: read a request, dispatch it, write, close. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stream.h"
+
+#define READ_CHUNK	16384
+
+static void
+watch(struct sconn *c, int out)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+void
+sconn_accept(void)
+{
+	struct epoll_event	 ev;
+	struct sconn		*c;
+	int			 fd;
+
+	while ((fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		c = sb_calloc(1, sizeof(*c));
+		c->fd = fd;
+		c->state = SC_READING;
+		fcgi_conn_init(&c->fc);
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = c;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			fcgi_conn_free(&c->fc);
+			free(c);
+			continue;
+		}
+		c->next = srv->conns;
+		if (srv->conns != NULL)
+			srv->conns->prev = c;
+		srv->conns = c;
+		srv->nconns++;
+	}
+}
+
+void
+sconn_close(struct sconn *c)
+{
+	if (c->state == SC_STREAMING || c->state == SC_WAITING)
+		srv->nstreams--;
+	hub_unsubscribe(c);
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	fcgi_conn_free(&c->fc);
+	fcgi_out_free(&c->out);
+	json_decref(c->items);
+	if (c->counted)
+		user_release(c);
+	free(c);
+}
+
+void
+sconn_flush(struct sconn *c)
+{
+	ssize_t	 n;
+	size_t	 left;
+
+	while ((left = fcgi_out_pending(&c->out)) > 0) {
+		n = write(c->fd, c->out.buf + c->out.off, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			watch(c, 1);
+			return;
+		}
+		if (n <= 0) {
+			/* The web server went away: its client did. */
+			sconn_close(c);
+			return;
+		}
+		fcgi_out_consume(&c->out, (size_t)n);
+	}
+	watch(c, 0);
+	if (c->state == SC_CLOSING) {
+		if (c->fc.req.keep_conn) {
+			/* The web server may send another request on this connection. */
+			fcgi_req_reset(&c->fc);
+			c->state = SC_READING;
+		} else
+			sconn_close(c);
+	}
+}
+
+int
+sconn_send(struct sconn *c, const char *buf, size_t len)
+{
+	char retry[48];
+	int n;
+
+	if (fcgi_out_pending(&c->out) + len > (size_t)srv->app.cfg.stream.client_buffer) {
+		/* A client that cannot keep up is told to come back (it resumes with its
+		 * Last-Event-ID) rather than being allowed to grow this process. */
+		srv->m.slow_closed++;
+		log_info("slow client: stream closed with a retry hint", "{s:s, s:I}", "run",
+		    c->run_id, "buffered", (json_int_t)fcgi_out_pending(&c->out));
+		n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
+		fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
+		sconn_end(c);
+		return -1;
+	}
+	fcgi_stdout(&c->out, c->fc.req.id, buf, len);
+	return 0;
+}
+
+void
+sconn_end(struct sconn *c)
+{
+	if (c->state == SC_STREAMING || c->state == SC_WAITING)
+		srv->nstreams--;
+	hub_unsubscribe(c);
+	if (c->counted)
+		user_release(c);
+	fcgi_end(&c->out, c->fc.req.id, 0);
+	c->state = SC_CLOSING;
+	sconn_flush(c);
+}
+
+/* The request's params (one allocation, see fcgi.c) once nothing reads them. */
+static void
+drop_params(struct fcgi_req *r)
+{
+	free(r->envp);
+	r->envp = NULL;
+	r->nparams = 0;
+}
+
+/* Runs the request through the same router, authentication, scopes, rate limits and
+ * handlers as switchboard-fcgi; its answer (or a stream's head and first events) is
+ * gathered in memory and sent as FCGI_STDOUT. */
+static void
+dispatch_request(struct sconn *c)
+{
+	struct sb_arena	*a = arena_new(8192);
+	struct sb_req	 req;
+	char		*buf = NULL;
+	size_t		 blen = 0;
+	FILE		*f;
+
+	if ((f = open_memstream(&buf, &blen)) == NULL)
+		sb_oom(0);
+	req_init(&req, &srv->app, NULL, c->fc.req.envp, a);
+	req.test_out = f;
+	snprintf(c->request_id, sizeof(c->request_id), "%s", req.request_id);
+	srv->current = c;
+	dispatch(&req);
+	srv->current = NULL;
+	fclose(f);
+	fcgi_stdout(&c->out, c->fc.req.id, buf, blen);
+	free(buf);
+	arena_free(a);
+	if (c->state == SC_READING) {
+		fcgi_end(&c->out, c->fc.req.id, 0);
+		c->state = SC_CLOSING;
+	} else if (c->subscribe) {
+		/* After the head and the first events, never before them. */
+		c->subscribe = 0;
+		hub_subscribe(c, c->run_id);
+	}
+	if (c->state == SC_STREAMING)
+		drop_params(&c->fc.req);	/* an idle stream keeps little */
+	sconn_flush(c);
+}
+
+void
+sconn_readable(struct sconn *c)
+{
+	char			 buf[READ_CHUNK];
+	ssize_t			 n;
+	size_t			 used, off;
+	enum fcgi_status	 st;
+
+	for (;;) {
+		n = read(c->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			sconn_close(c);
+			return;
+		}
+		off = 0;
+		while (off < (size_t)n) {
+			if (c->state != SC_READING) {
+				/* Nothing more is expected while a request is answered but an
+				 * abort; other records are read and dropped. */
+				st = fcgi_feed(&c->fc, buf + off, (size_t)n - off, &used, &c->out);
+				off += used;
+				if (st == FCGI_ABORTED || st == FCGI_ERROR) {
+					sconn_close(c);
+					return;
+				}
+				if (used == 0)
+					break;
+				continue;
+			}
+			st = fcgi_feed(&c->fc, buf + off, (size_t)n - off, &used, &c->out);
+			off += used;
+			if (st == FCGI_ERROR) {
+				log_warn("FastCGI protocol error; connection closed", "{s:s}",
+				    "error", c->fc.error);
+				sconn_close(c);
+				return;
+			}
+			if (st == FCGI_ABORTED) {
+				sconn_close(c);
+				return;
+			}
+			if (st == FCGI_READY) {
+				dispatch_request(c);
+				return;		/* c may be gone; the rest waits in the socket */
+			}
+			if (used == 0)
+				break;
+		}
+		if (fcgi_out_pending(&c->out) > 0)
+			sconn_flush(c);
+		return;
+	}
+}

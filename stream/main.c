@@ -1,0 +1,249 @@
+/* main.c: switchboard-stream: configuration, the listening socket, signals and the epoll loop. */
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <systemd/sd-daemon.h>
+
+#include "stream.h"
+
+#define EVENTS_MAX	256
+#define TICK_MS		250		/* heartbeats, long-poll deadlines, sweeps */
+#define STOP_LINGER_US	2000000		/* to write the last "retry:" lines */
+
+struct stream_server	*srv;
+
+/* Markers for epoll's data.ptr that are not connections. */
+static char	 mark_listen, mark_signal, mark_pg;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: switchboard-stream [-t] [-c config] [-V]\n"
+	    "  -c FILE   configuration file\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -V        print the version and exit\n");
+	exit(2);
+}
+
+static void
+epoll_add(int fd, void *ptr)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = ptr;
+	epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Heartbeats on idle streams (their failure is how a gone client is noticed), and
+ * long polls whose time is up. */
+static void
+timers(int64_t now)
+{
+	static const char	 beat[] = ": keepalive\n\n";
+	struct sconn		*c, *next;
+
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == SC_STREAMING && now >= c->next_beat_us) {
+			c->next_beat_us = now + (int64_t)srv->app.cfg.stream.heartbeat * 1000000;
+			srv->m.heartbeats++;
+			if (sconn_send(c, beat, sizeof(beat) - 1) == 0)
+				sconn_flush(c);
+		} else if (c->state == SC_WAITING && now >= c->deadline_us)
+			longpoll_answer(c, json_array());
+	}
+}
+
+/* SIGTERM: every stream is told to come back (retry:) and ended; long polls get
+ * what they have (nothing); then the process leaves. */
+static void
+stop_all(void)
+{
+	char		 retry[48];
+	struct sconn	*c, *next;
+	int		 n;
+
+	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == SC_STREAMING) {
+			fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
+			sconn_end(c);
+		} else if (c->state == SC_WAITING)
+			longpoll_answer(c, json_array());
+	}
+}
+
+static int
+serve(void)
+{
+	struct epoll_event	 evs[EVENTS_MAX];
+	struct signalfd_siginfo	 si;
+	sigset_t		 set;
+	int			 sigfd, n, i, lfd = -1, newfd, created = 0;
+	int64_t			 now, next_tick = 0, stop_at = 0;
+	struct sconn		*c;
+
+	srv->listen_fd = listen_socket(srv->app.cfg.stream.socket, srv->app.cfg.server.socket_mode,
+	    srv->app.cfg.server.backlog, &created);
+	if (srv->listen_fd < 0)
+		return 1;
+	fcntl(srv->listen_fd, F_SETFL, fcntl(srv->listen_fd, F_GETFL) | O_NONBLOCK);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	epoll_add(srv->listen_fd, &mark_listen);
+	epoll_add(sigfd, &mark_signal);
+	sd_notifyf(0, "READY=1\nSTATUS=serving\nMAINPID=%d", (int)getpid());
+	log_info("started", "{s:s, s:s}", "version", sb_version(), "socket",
+	    srv->app.cfg.stream.socket);
+
+	for (;;) {
+		now = clock_mono_us();
+		hub_listen();
+		if ((newfd = hub_listen_fd()) != lfd) {
+			if (lfd >= 0)
+				epoll_ctl(srv->epfd, EPOLL_CTL_DEL, lfd, NULL);
+			if ((lfd = newfd) >= 0)
+				epoll_add(lfd, &mark_pg);
+		}
+		if (now >= next_tick) {
+			timers(now);
+			hub_sweep(now);
+			next_tick = now + TICK_MS * 1000;
+		}
+		hub_fetch();
+		if (srv->stopping && (srv->nconns == 0 || now >= stop_at))
+			break;
+
+		n = epoll_wait(srv->epfd, evs, EVENTS_MAX, srv->dirty ? 0 : TICK_MS);
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &mark_listen) {
+				if (!srv->stopping)
+					sconn_accept();
+			} else if (p == &mark_signal) {
+				while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						continue;
+					if (!srv->stopping) {
+						log_info("stopping: streams are told to retry",
+						    "{s:i}", "streams", srv->nstreams);
+						sd_notify(0, "STOPPING=1");
+						srv->stopping = 1;
+						stop_at = clock_mono_us() + STOP_LINGER_US;
+						epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->listen_fd, NULL);
+						stop_all();
+					}
+				}
+			} else if (p == &mark_pg) {
+				hub_notified();
+			} else {
+				c = p;
+				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+					sconn_readable(c);
+				else if (evs[i].events & EPOLLOUT)
+					sconn_flush(c);
+			}
+		}
+	}
+	while (srv->conns != NULL)
+		sconn_close(srv->conns);
+	hub_free();
+	close(sigfd);
+	close(srv->epfd);
+	if (created)
+		unlink(srv->app.cfg.stream.socket);
+	log_info("stopped", "{s:I, s:I}", "streams", (json_int_t)srv->m.streams_opened,
+	    "events", (json_int_t)srv->m.events_sent);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sb_config	 cfg;
+	const char		*path = NULL;
+	char			 err[512];
+	struct rlimit		 rl;
+	int			 ch, test = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("switchboard-stream %s (%s)\n", sb_version(), sb_git_commit());
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (config_load(&cfg, config_resolve_path(path), err, sizeof(err)) < 0) {
+		fprintf(stderr, "switchboard-stream: %s\n", err);
+		return 1;
+	}
+	if (test) {
+		config_free(&cfg);
+		printf("switchboard-stream: configuration ok\n");
+		return 0;
+	}
+	log_init("switchboard-stream", cfg.log.level);
+	/* One descriptor per stream: as many as the hard limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	srv = sb_calloc(1, sizeof(*srv));
+	srv->app.cfg = cfg;
+	srv->app.routes = routes;
+	srv->app.nroutes = nroutes;
+	srv->app.stream = &stream_ops;
+	srv->app.metrics = metrics_shm_new(sizeof(*srv->app.metrics));
+	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("libsodium or libcurl failed to initialise", NULL);
+		return 1;
+	}
+	request_ids_init();
+	auth_worker_init(&srv->app);
+	db_init(&srv->app.db, cfg.database.url, cfg.database.connect_timeout,
+	    cfg.database.statement_timeout_ms);
+	srv->app.cache = cache_open(cfg.memcached.servers, cfg.memcached.timeout_ms);
+	listener_init(&srv->listener, cfg.database.url, cfg.database.connect_timeout,
+	    EVENTS_CHANNEL);
+	rc = serve();
+	listener_close(&srv->listener);
+	db_close(&srv->app.db);
+	if (srv->app.cache != NULL)
+		cache_close(srv->app.cache);
+	auth_worker_free(&srv->app);
+	config_free(&srv->app.cfg);
+	free(srv);
+	return rc;
+}

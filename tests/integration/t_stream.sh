@@ -1,0 +1,231 @@
+# t_stream.sh: switchboard-stream through Caddy: server-sent events of a run's log (live,
+# replayed, resumed exactly with Last-Event-ID 200 times), heartbeats, many subscribers,
+# tenant isolation, the long poll, a PostgreSQL restart mid-stream, slow clients.
+# Events are written straight into run_events (as the worker does, with its NOTIFY), so
+# every check knows exactly what the log holds.
+
+ST=$STATE/stream-t
+mkdir -p "$ST"
+$CTL agents import "$SB_ROOT/conf/agents" >/dev/null
+$CTL org add stco >/dev/null
+$CTL org add stco2 >/dev/null
+SK=$($CTL key create --org stco --scopes runs:write,runs:read)
+SK2=$($CTL key create --org stco2 --scopes runs:write,runs:read)
+spg() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX -c "$1"; }
+# st_run: a queued run of org stco (no worker runs here); ST_RID is its id.
+st_run() {
+	ST_RID=$(curl -s -H "Authorization: Bearer $SK" -H 'Content-Type: application/json' \
+		--data '{"agent":"summarizer","input":"stream test"}' "$CADDY_URL/api/v1/runs" |
+		sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+}
+# st_add RID FIRST LAST [TYPE]: events FIRST..LAST, then the worker's NOTIFY.
+st_add() {
+	spg "INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
+	     SELECT r.id, s, r.org_id, 1, '${4:-message.delta}', jsonb_build_object('text', 'piece ' || s)
+	       FROM runs r, generate_series($2, $3) s WHERE r.id = '$1';
+	     NOTIFY switchboard_events, '$1'" >/dev/null
+}
+# st_end RID SEQ: the terminal event, with the run's end in the same transaction (as the
+# worker writes them).
+st_end() {
+	spg "INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
+	     SELECT r.id, $2, r.org_id, 1, 'run.succeeded', '{}' FROM runs r WHERE r.id = '$1';
+	     UPDATE runs SET state = 'succeeded', finished_at = now() WHERE id = '$1';
+	     NOTIFY switchboard_events, '$1'" >/dev/null
+}
+# st_ids FILE: the ids of the events in an SSE capture, space-separated.
+st_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r' | tr '\n' ' ' | sed 's/ $//'; }
+SSE=(-sS -N --max-time 20 -H "Authorization: Bearer $SK")
+
+# ---- a live stream: replay, then events as they are written, closed after the end
+st_run
+R1=$ST_RID
+check "a run to watch" test -n "$R1"
+st_add "$R1" 1 3
+curl "${SSE[@]}" -D "$ST/h1" -o "$ST/s1" "$CADDY_URL/api/v1/runs/$R1/stream" &
+p1=$!
+check "the stream replays what was written before it opened" \
+	sb_wait_for "[ \"\$(st_ids '$ST/s1')\" = '1 2 3' ]" 5
+st_add "$R1" 4 6
+check "then delivers new events live" sb_wait_for "[ \"\$(st_ids '$ST/s1')\" = '1 2 3 4 5 6' ]" 5
+st_end "$R1" 7
+check "and ends after the terminal event" sb_wait_for "! kill -0 $p1" 5
+wait "$p1"
+expect_eq "curl saw a complete response" 0 "$?"
+hdr=$(tr -d '\r' <"$ST/h1")
+expect_match "200 text/event-stream" '^HTTP/1.1 200' "$hdr"
+expect_match "Content-Type: text/event-stream" '^Content-Type: text/event-stream$' "$hdr"
+expect_eq "Cache-Control: no-cache, once" 'Cache-Control: no-cache' "$(grep -i '^Cache-Control' <<<"$hdr")"
+expect_match "X-Accel-Buffering: no" '^X-Accel-Buffering: no$' "$hdr"
+check "a retry: hint first" grep -qx 'retry: 500' "$ST/s1"
+expect_match "each event has id, event and data lines" \
+	'^id: 5event: message\.deltadata: \{"text": "piece 5"\}$' "$(sed -n '/^id: 5$/,/^$/p' "$ST/s1" | tr -d '\n')"
+expect_eq "the terminal event is the last one" "run.succeeded" "$(sed -n 's/^event: //p' "$ST/s1" | tail -n 1)"
+
+# ---- a finished run replays and closes; Last-Event-ID and ?after= resume exactly
+curl "${SSE[@]}" -o "$ST/s2" "$CADDY_URL/api/v1/runs/$R1/stream"
+expect_eq "a finished run replays its whole log and closes" "1 2 3 4 5 6 7" "$(st_ids "$ST/s2")"
+curl "${SSE[@]}" -H 'Last-Event-ID: 4' -o "$ST/s3" "$CADDY_URL/api/v1/runs/$R1/stream"
+expect_eq "Last-Event-ID: 4 gets 5 to 7" "5 6 7" "$(st_ids "$ST/s3")"
+curl "${SSE[@]}" -o "$ST/s4" "$CADDY_URL/api/v1/runs/$R1/stream?after=6"
+expect_eq "?after=6 gets 7" "7" "$(st_ids "$ST/s4")"
+t0=$(date +%s%3N)
+curl "${SSE[@]}" -H 'Last-Event-ID: 7' -o "$ST/s6" "$CADDY_URL/api/v1/runs/$R1/stream"
+dt=$(( $(date +%s%3N) - t0 ))
+check "resuming a finished run after its last event closes at once (${dt} ms)" test "$dt" -lt 2000 -a -z "$(st_ids "$ST/s6")"
+curl "${SSE[@]}" -H 'Last-Event-ID: 5' -o "$ST/s5" "$CADDY_URL/api/v1/runs/$R1/stream?after=1"
+expect_eq "the header wins over ?after= (a reconnecting EventSource)" "6 7" "$(st_ids "$ST/s5")"
+http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: x'
+expect_eq "a malformed Last-Event-ID is 400" 400 "$H_STATUS"
+
+# ---- isolation and authentication
+http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK2"
+expect_eq "another org's run is 404" 404 "$H_STATUS"
+http GET "$CADDY_URL/api/v1/runs/$R1/stream"
+expect_eq "without credentials 401" 401 "$H_STATUS"
+http GET "$CADDY_URL/api/v1/runs/00000000-0000-0000-0000-000000000000/stream" -H "Authorization: Bearer $SK"
+expect_eq "an unknown run is 404" 404 "$H_STATUS"
+
+# ---- heartbeats on an idle stream; many subscribers get every event
+st_run
+R2=$ST_RID
+curl "${SSE[@]}" -o "$ST/hb" "$CADDY_URL/api/v1/runs/$R2/stream" &
+phb=$!
+check "an idle stream gets a heartbeat comment (heartbeat = 1 s)" \
+	sb_wait_for "grep -qx ': keepalive' '$ST/hb'" 4
+subs=()
+for i in $(seq 1 20); do
+	curl "${SSE[@]}" -o "$ST/sub$i" "$CADDY_URL/api/v1/runs/$R2/stream" &
+	subs+=($!)
+done
+sleep 1
+for i in $(seq 1 10); do st_add "$R2" "$i" "$i"; done
+st_end "$R2" 11
+for p in "${subs[@]}" "$phb"; do wait "$p"; done
+ok=0
+for i in $(seq 1 20); do [ "$(st_ids "$ST/sub$i")" = "1 2 3 4 5 6 7 8 9 10 11" ] && ok=$((ok + 1)); done
+expect_eq "20 subscribers of one run each got all 11 events in order" 20 "$ok"
+
+# ---- events reach the client at once (no buffering by Caddy)
+st_run
+R3=$ST_RID
+curl "${SSE[@]}" "$CADDY_URL/api/v1/runs/$R3/stream" |
+	while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$ST/ts" &
+pts=$!
+sleep 0.5
+t0=$(date +%s%3N)
+st_add "$R3" 1 1
+sb_wait_for "grep -q ' id: 1' '$ST/ts'" 5
+t1=$(awk '$2 == "id:" && $3 == "1" { print $1; exit }' "$ST/ts")
+check "an event is at the client within 300 ms of its write ($((t1 - t0)) ms)" test -n "$t1" -a $((t1 - t0)) -lt 300
+st_end "$R3" 2
+wait "$pts"
+
+# ---- and through Apache (mod_proxy_fcgi, flushpackets=on)
+st_run
+R3A=$ST_RID
+st_add "$R3A" 1 2
+curl "${SSE[@]}" "$APACHE_URL/api/v1/runs/$R3A/stream" |
+	while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$ST/ts-apache" &
+pts=$!
+check "through Apache the stream replays" sb_wait_for "grep -q ' id: 2' '$ST/ts-apache'" 5
+t0=$(date +%s%3N)
+st_add "$R3A" 3 3
+sb_wait_for "grep -q ' id: 3' '$ST/ts-apache'" 5
+t1=$(awk '$2 == "id:" && $3 == "3" { print $1; exit }' "$ST/ts-apache")
+check "and a new event is at the client within 300 ms of its write ($((t1 - t0)) ms)" test -n "$t1" -a $((t1 - t0)) -lt 300
+st_end "$R3A" 4
+check "then it ends" sb_wait_for "! kill -0 $pts" 5
+wait "$pts"
+expect_eq "Apache passed every event" "1 2 3 4" "$(sed -n 's/^[0-9]* id: //p' "$ST/ts-apache" | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- resume exactness: 200 disconnects at random points across one long run
+st_run
+R4=$ST_RID
+(
+	for s in $(seq 1 400); do st_add "$R4" "$s" "$s"; sleep 0.01; done
+	st_end "$R4" 401
+) &
+writer=$!
+last=0
+: >"$ST/assembled"
+for i in $(seq 1 200); do
+	k=$((1 + RANDOM % 12))
+	curl -sS -N --max-time 10 -H "Authorization: Bearer $SK" -H "Last-Event-ID: $last" \
+		"$CADDY_URL/api/v1/runs/$R4/stream" 2>/dev/null | head -n $((k * 4)) >"$ST/part" || true
+	sed -n 's/^id: //p' "$ST/part" >>"$ST/assembled"
+	n=$(sed -n 's/^id: //p' "$ST/part" | tail -n 1)
+	[ -n "$n" ] && last=$n
+done
+wait "$writer"
+# The rest, to the end.
+curl "${SSE[@]}" -H "Last-Event-ID: $last" "$CADDY_URL/api/v1/runs/$R4/stream" | sed -n 's/^id: //p' >>"$ST/assembled"
+expect_eq "200 resumes assembled the whole log: 401 events, no gap, no duplicate, in order" \
+	"$(seq 1 401 | tr '\n' ' ')" "$(tr '\n' ' ' <"$ST/assembled")"
+
+# ---- the long poll: at once when events exist, else held until one comes or time is up
+st_run
+R5=$ST_RID
+st_add "$R5" 1 2
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=0&wait=10" -H "Authorization: Bearer $SK"
+expect_match "with events waiting it answers at once" '"next_after":2' "$H_STATUS $H_BODY"
+( sleep 1; st_add "$R5" 3 3 ) &
+t0=$(date +%s%3N)
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=2&wait=10" -H "Authorization: Bearer $SK"
+dt=$(( $(date +%s%3N) - t0 ))
+expect_match "without, it waits for the next event and returns it" '^200 \{"items":\[\{"seq":3,"type":"message.delta","data":\{"text":"piece 3"\}' "$H_STATUS $H_BODY"
+check "after about a second (${dt} ms)" test "$dt" -ge 800 -a "$dt" -lt 5000
+t0=$(date +%s%3N)
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=1" -H "Authorization: Bearer $SK"
+dt=$(( $(date +%s%3N) - t0 ))
+expect_eq "nothing within wait: an empty page, the same cursor" '200 {"items":[],"next_after":3}' "$H_STATUS $H_BODY"
+check "after the wait (${dt} ms)" test "$dt" -ge 900 -a "$dt" -lt 4000
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=999" -H "Authorization: Bearer $SK"
+expect_eq "a wait beyond longpoll_max is 400" 400 "$H_STATUS"
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=0&wait=2" -H "Authorization: Bearer $SK2"
+expect_eq "another org's run is 404 for the long poll too" 404 "$H_STATUS"
+
+# ---- PostgreSQL restarted mid-stream: nothing is missed
+st_run
+R6=$ST_RID
+st_add "$R6" 1 2
+curl "${SSE[@]}" --max-time 40 -o "$ST/pg" "$CADDY_URL/api/v1/runs/$R6/stream" &
+ppg=$!
+sb_wait_for "[ \"\$(st_ids '$ST/pg')\" = '1 2' ]" 5
+sb_as_pg "$(sb_pg_bindir)/pg_ctl" -D "$STATE/pg/data" -m fast -w restart >/dev/null 2>&1
+st_add "$R6" 3 5
+st_end "$R6" 6
+check "after a PostgreSQL restart the stream gets every event and ends" sb_wait_for "! kill -0 $ppg" 20
+wait "$ppg"
+expect_eq "1 to 6, none missed" "1 2 3 4 5 6" "$(st_ids "$ST/pg")"
+
+# ---- switchboard-fcgi, if a web server sends it a stream path, says where it belongs
+out=$(env -i REQUEST_METHOD=GET REQUEST_URI="/api/v1/runs/$R1/stream" SCRIPT_FILENAME=/x \
+	REMOTE_ADDR=127.0.0.1 HTTP_AUTHORIZATION="Bearer $SK" timeout 10 cgi-fcgi -bind -connect "$SOCK" 2>&1 | tr -d '\r')
+expect_match "switchboard-fcgi answers a stream path 503 stream-responder" '^Status: 503.*/problems/stream-responder' "$(printf '%s' "$out" | tr '\n' ' ')"
+
+# ---- a slow client is cut off with a retry hint, and the responder keeps serving
+st_run
+R7=$ST_RID
+# Straight to the socket, never reading: the responder's buffer for it fills.
+perl -MIO::Socket::UNIX -e '
+	my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "$!\n";
+	sub rec { my ($t, $c) = @_; pack("CCnnCx", 1, $t, 1, length($c), 0) . $c }
+	sub nv { my ($n, $v) = @_; my $l = length($v);
+		chr(length($n)) . ($l < 128 ? chr($l) : pack("N", $l | 0x80000000)) . $n . $v }
+	my $p = nv("REQUEST_METHOD", "GET") . nv("REQUEST_URI", "/api/v1/runs/$ARGV[1]/stream")
+	    . nv("REMOTE_ADDR", "127.0.0.1") . nv("HTTP_AUTHORIZATION", "Bearer $ARGV[2]");
+	print $s rec(1, pack("nCx5", 1, 0)) . rec(4, $p) . rec(4, "") . rec(5, "");
+	sleep 15;
+' "$STATE/run/stream.sock" "$R7" "$SK" &
+pslow=$!
+sleep 0.5
+spg "INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
+     SELECT r.id, s, r.org_id, 1, 'message.delta', jsonb_build_object('text', repeat('x', 4000))
+       FROM runs r, generate_series(1, 400) s WHERE r.id = '$R7'; NOTIFY switchboard_events, '$R7'" >/dev/null
+check "a client that does not read is closed (client_buffer = 64 KiB)" \
+	sb_wait_for "grep -q 'slow client: stream closed with a retry hint' '$STATE/stream.log'" 10
+kill "$pslow" 2>/dev/null
+wait "$pslow" 2>/dev/null
+curl "${SSE[@]}" -H 'Last-Event-ID: 395' -o "$ST/after-slow" "$CADDY_URL/api/v1/runs/$R7/stream" --max-time 3
+expect_eq "and the responder still serves others" "396 397 398 399 400" "$(st_ids "$ST/after-slow")"
