@@ -197,6 +197,8 @@ static const struct key keys[] = {
 	  "open streams and long polls of one user or key (429 beyond)" },
 	{ "stream", "sweep_ms", K_INT, OFF(stream.sweep_ms), "2000", 100, 600000,
 	  "every this often the responder reads every watched run's new events, notified or not" },
+	{ "stream", "metrics_listen", K_STR, OFF(stream.metrics_listen), "127.0.0.1:9465", 0, 0,
+	  "address:port where switchboard-stream serves /metrics over HTTP; empty: off" },
 	{ "stream", "longpoll_max", K_INT, OFF(stream.longpoll_max), "60", 1, 3600,
 	  "longest wait= a long poll may ask, in seconds" },
 	{ "llm", "openai_base_url", K_STR, OFF(llm.openai_base_url), "https://api.openai.com/v1",

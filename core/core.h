@@ -192,6 +192,7 @@ struct sb_config {
 		int	 max_per_user;
 		int	 sweep_ms;
 		int	 longpoll_max;
+		char	*metrics_listen;
 	} stream;
 	struct {
 		char	*openai_base_url;
@@ -445,6 +446,16 @@ gauge_add(int64_t *g, int64_t n)
 {
 	__atomic_fetch_add(g, n, __ATOMIC_RELAXED);
 }
+
+/* GET /metrics over plain HTTP for the daemons without a web server in front (the
+ * worker, the stream responder): a non-blocking listener on an IPv4 "address:port"
+ * (-1, logged, if empty or unusable), and the answers to what waits on it, each the
+ * text render() returns (malloc'd; freed here).  A slow scraper is cut off at 200 ms. */
+int	 metrics_http_listen(const char *addr);
+void	 metrics_http_accept(int fd, char *(*render)(void *arg, size_t *len), void *arg);
+/* One counter or gauge with its HELP and TYPE lines. */
+void	 metrics_counter(FILE *, const char *name, const char *help, uint64_t v);
+void	 metrics_gauge(FILE *, const char *name, const char *help, long long v);
 
 /* ---------------------------------------------------------------- secrets */
 

@@ -25,7 +25,7 @@
 struct stream_server	*srv;
 
 /* Markers for epoll's data.ptr that are not connections. */
-static char	 mark_listen, mark_signal, mark_pg;
+static char	 mark_listen, mark_signal, mark_pg, mark_metrics;
 
 static void
 usage(void)
@@ -113,6 +113,8 @@ serve(void)
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	epoll_add(srv->listen_fd, &mark_listen);
 	epoll_add(sigfd, &mark_signal);
+	if ((srv->metrics_fd = metrics_http_listen(srv->app.cfg.stream.metrics_listen)) >= 0)
+		epoll_add(srv->metrics_fd, &mark_metrics);
 	sd_notifyf(0, "READY=1\nSTATUS=serving\nMAINPID=%d", (int)getpid());
 	log_info("started", "{s:s, s:s}", "version", sb_version(), "socket",
 	    srv->app.cfg.stream.socket);
@@ -158,6 +160,8 @@ serve(void)
 				}
 			} else if (p == &mark_pg) {
 				hub_notified();
+			} else if (p == &mark_metrics) {
+				metrics_http_accept(srv->metrics_fd, smetrics_render, NULL);
 			} else {
 				c = p;
 				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -172,6 +176,8 @@ serve(void)
 	hub_free();
 	close(sigfd);
 	close(srv->epfd);
+	if (srv->metrics_fd >= 0)
+		close(srv->metrics_fd);
 	if (created)
 		unlink(srv->app.cfg.stream.socket);
 	log_info("stopped", "{s:I, s:I}", "streams", (json_int_t)srv->m.streams_opened,

@@ -40,6 +40,7 @@ struct sconn {
 struct stream_server {
 	struct app		 app;
 	int			 listen_fd;
+	int			 metrics_fd;		/* GET /metrics, or -1 */
 	int			 epfd;
 	struct sconn		*conns;
 	int			 nconns;
@@ -68,6 +69,9 @@ void	 sconn_close(struct sconn *);
  * cannot keep up (over stream.client_buffer). 0, or -1 once closed. */
 int	 sconn_send(struct sconn *, const char *buf, size_t len);
 void	 sconn_end(struct sconn *);		/* the answer is complete */
+
+/* metrics.c */
+char	*smetrics_render(void *, size_t *len);
 
 /* hub.c: who watches which run, and the events they get. */
 void	 hub_subscribe(struct sconn *, const char *run_id);

@@ -99,7 +99,7 @@ worker_init(struct worker *w, const char *config_path)
 	listener_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout,
 	    QUEUE_CHANNEL);
 	pending_init(&w->pending);
-	w->metrics_fd = wmetrics_listen(w->cfg.worker.metrics_listen);
+	w->metrics_fd = metrics_http_listen(w->cfg.worker.metrics_listen);
 	w->next_tick_us = INT64_MAX;
 	return 0;
 }
@@ -298,7 +298,7 @@ worker_loop(struct worker *w, int sigfd)
 		if (lfd >= 0)
 			queue_listen_read(w);
 		if (w->metrics_fd >= 0)
-			wmetrics_accept(w);
+			metrics_http_accept(w->metrics_fd, wmetrics_render, w);
 	}
 	log_info("stopped", "{s:I, s:I}", "claimed", (json_int_t)w->m.claimed,
 	    "released", (json_int_t)w->m.released);

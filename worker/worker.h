@@ -136,9 +136,8 @@ struct pricing	*pricing_parse(const char *spec, char *err, size_t errlen);	/* NU
 double		 pricing_cost(const struct pricing *, const char *model, const struct llm_usage *);
 void		 pricing_free(struct pricing *);
 
-/* metrics.c: GET /metrics over HTTP on a loopback address. */
-int	 wmetrics_listen(const char *addr);	/* fd, or -1 (logged) */
-void	 wmetrics_accept(struct worker *);	/* serves the connections waiting */
+/* metrics.c: the text of the worker's GET /metrics (core/httpmetrics.c serves it). */
+char	*wmetrics_render(void *worker, size_t *len);
 
 /* ---------------------------------------------------------------- providers */
 

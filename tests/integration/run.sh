@@ -18,11 +18,12 @@ sb_free_port PG_PORT
 sb_free_port MC_PORT
 sb_free_port CADDY_PORT
 sb_free_port APACHE_PORT
+sb_free_port STREAM_METRICS_PORT
 SB_CONF=$STATE/switchboard.conf
 SOCK=$STATE/run/fcgi.sock
 CADDY_URL=http://127.0.0.1:$CADDY_PORT
 APACHE_URL=http://127.0.0.1:$APACHE_PORT
-export PG_PORT MC_PORT CADDY_PORT APACHE_PORT SB_CONF SOCK CADDY_URL APACHE_URL
+export PG_PORT MC_PORT CADDY_PORT APACHE_PORT STREAM_METRICS_PORT SB_CONF SOCK CADDY_URL APACHE_URL
 CTL="$SB_BUILD/switchboardctl -c $SB_CONF"
 export CTL
 
@@ -57,6 +58,7 @@ cat >>"$SB_CONF" <<-CONF
 	heartbeat = 1
 	client_buffer = 65536
 	retry_ms = 500
+	metrics_listen = 127.0.0.1:$STREAM_METRICS_PORT
 
 	[jwt]
 	# A test-only secret: bearer JWTs minted by t_auth.sh.

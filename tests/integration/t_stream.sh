@@ -36,6 +36,13 @@ st_end() {
 # st_ids FILE: the ids of the events in an SSE capture, space-separated.
 st_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r' | tr '\n' ' ' | sed 's/ $//'; }
 SSE=(-sS -N --max-time 20 -H "Authorization: Bearer $SK")
+# st_timed URL FILE: a stream in the background, each line prefixed with the time it
+# arrived (ms); pts is its pid.
+st_timed() {
+	curl "${SSE[@]}" "$1" |
+		while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$2" &
+	pts=$!
+}
 
 # ---- a live stream: replay, then events as they are written, closed after the end
 st_run
@@ -109,9 +116,7 @@ expect_eq "20 subscribers of one run each got all 11 events in order" 20 "$ok"
 # ---- events reach the client at once (no buffering by Caddy)
 st_run
 R3=$ST_RID
-curl "${SSE[@]}" "$CADDY_URL/api/v1/runs/$R3/stream" |
-	while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$ST/ts" &
-pts=$!
+st_timed "$CADDY_URL/api/v1/runs/$R3/stream" "$ST/ts"
 sleep 0.5
 t0=$(date +%s%3N)
 st_add "$R3" 1 1
@@ -125,9 +130,7 @@ wait "$pts"
 st_run
 R3A=$ST_RID
 st_add "$R3A" 1 2
-curl "${SSE[@]}" "$APACHE_URL/api/v1/runs/$R3A/stream" |
-	while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$ST/ts-apache" &
-pts=$!
+st_timed "$APACHE_URL/api/v1/runs/$R3A/stream" "$ST/ts-apache"
 check "through Apache the stream replays" sb_wait_for "grep -q ' id: 2' '$ST/ts-apache'" 5
 t0=$(date +%s%3N)
 st_add "$R3A" 3 3
@@ -180,7 +183,13 @@ http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=1" -H "Authorization: B
 dt=$(( $(date +%s%3N) - t0 ))
 expect_eq "nothing within wait: an empty page, the same cursor" '200 {"items":[],"next_after":3}' "$H_STATUS $H_BODY"
 check "after the wait (${dt} ms)" test "$dt" -ge 900 -a "$dt" -lt 4000
-http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=999" -H "Authorization: Bearer $SK"
+( sleep 1; st_add "$R5" 4 4 ) &
+t0=$(date +%s%3N)
+http GET "$APACHE_URL/api/v1/runs/$R5/events?after=3&wait=10" -H "Authorization: Bearer $SK"
+dt=$(( $(date +%s%3N) - t0 ))
+expect_match "through Apache the long poll waits for the next event too" '^200 \{"items":\[\{"seq":4,' "$H_STATUS $H_BODY"
+check "(${dt} ms)" test "$dt" -ge 800 -a "$dt" -lt 5000
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=4&wait=999" -H "Authorization: Bearer $SK"
 expect_eq "a wait beyond longpoll_max is 400" 400 "$H_STATUS"
 http GET "$CADDY_URL/api/v1/runs/$R5/events?after=0&wait=2" -H "Authorization: Bearer $SK2"
 expect_eq "another org's run is 404 for the long poll too" 404 "$H_STATUS"
@@ -229,3 +238,10 @@ kill "$pslow" 2>/dev/null
 wait "$pslow" 2>/dev/null
 curl "${SSE[@]}" -H 'Last-Event-ID: 395' -o "$ST/after-slow" "$CADDY_URL/api/v1/runs/$R7/stream" --max-time 3
 expect_eq "and the responder still serves others" "396 397 398 399 400" "$(st_ids "$ST/after-slow")"
+
+# ---- the responder's own /metrics
+sm=$(curl -fsS "http://127.0.0.1:$STREAM_METRICS_PORT/metrics")
+expect_match "switchboard-stream serves /metrics with its slow-client count" \
+	'^switchboard_stream_slow_closed_total [1-9]' "$sm"
+expect_match "and the events it sent" '^switchboard_stream_events_sent_total [1-9][0-9]+' "$sm"
+expect_match "and how many streams it holds" '^switchboard_stream_open [0-9]+$' "$sm"

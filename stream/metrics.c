@@ -1,0 +1,37 @@
+/* metrics.c: what switchboard-stream's GET /metrics says (core/httpmetrics.c serves it). */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "stream.h"
+
+char *
+smetrics_render(void *arg, size_t *len)
+{
+	char	*buf = NULL;
+	FILE	*f = open_memstream(&buf, len);
+
+	(void)arg;
+	if (f == NULL)
+		sb_oom(0);
+	metrics_gauge(f, "switchboard_stream_open", "Event streams and long polls held open.",
+	    srv->nstreams);
+	metrics_gauge(f, "switchboard_stream_connections", "FastCGI connections from the web server.",
+	    srv->nconns);
+	metrics_gauge(f, "switchboard_stream_runs_watched", "Runs with at least one watcher.",
+	    (long long)srv->ntopics);
+	metrics_counter(f, "switchboard_stream_streams_total", "Event streams opened.",
+	    srv->m.streams_opened);
+	metrics_counter(f, "switchboard_stream_longpolls_total", "Long polls that waited.",
+	    srv->m.longpolls);
+	metrics_counter(f, "switchboard_stream_events_sent_total", "Events written to clients.",
+	    srv->m.events_sent);
+	metrics_counter(f, "switchboard_stream_slow_closed_total",
+	    "Streams closed because their client could not keep up.", srv->m.slow_closed);
+	metrics_counter(f, "switchboard_stream_heartbeats_total", "Heartbeat comments sent.",
+	    srv->m.heartbeats);
+	metrics_counter(f, "switchboard_stream_reads_total",
+	    "Reads of new events (one statement for every run woken at once).", srv->m.fetches);
+	fclose(f);
+	return buf;
+}
