@@ -58,6 +58,7 @@ cat >>"$SB_CONF" <<-CONF
 	heartbeat = 1
 	client_buffer = 65536
 	retry_ms = 500
+	max_per_user = 25
 	metrics_listen = 127.0.0.1:$STREAM_METRICS_PORT
 
 	[jwt]

@@ -245,3 +245,36 @@ expect_match "switchboard-stream serves /metrics with its slow-client count" \
 	'^switchboard_stream_slow_closed_total [1-9]' "$sm"
 expect_match "and the events it sent" '^switchboard_stream_events_sent_total [1-9][0-9]+' "$sm"
 expect_match "and how many streams it holds" '^switchboard_stream_open [0-9]+$' "$sm"
+
+# ---- the per-user cap: max_per_user = 25 open streams per key, 429 beyond
+SK3=$($CTL key create --org stco --scopes runs:read)
+st_run
+R8=$ST_RID
+caps=()
+for i in $(seq 1 25); do
+	curl -sS -N --max-time 30 -H "Authorization: Bearer $SK3" -o "$ST/cap$i" "$CADDY_URL/api/v1/runs/$R8/stream" &
+	caps+=($!)
+done
+check "25 streams of one key are open" sb_wait_for "[ \$(grep -l '^retry:' $ST/cap* 2>/dev/null | wc -l) = 25 ]" 10
+http GET "$CADDY_URL/api/v1/runs/$R8/stream" -H "Authorization: Bearer $SK3"
+expect_eq "the 26th is 429" 429 "$H_STATUS"
+expect_match "as too-many-streams, with Retry-After" '/problems/too-many-streams' "$H_BODY $(header retry-after)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Authorization: Bearer $SK" \
+	"$CADDY_URL/api/v1/runs/$R8/stream")
+expect_eq "another key is not counted with it" 200 "$code"
+
+# ---- SIGTERM: every open stream is told to retry and ended; a restarted responder resumes
+st_add "$R8" 1 1
+sb_wait_for "grep -q '^id: 1' '$ST/cap25'" 5
+spid=$(cat "$STATE/stream.pid")
+kill -TERM "$spid"
+ended=0
+for p in "${caps[@]}"; do wait "$p" && ended=$((ended + 1)); done
+expect_eq "on SIGTERM all 25 streams end cleanly" 25 "$ended"
+check "each was told when to come back" grep -qx 'retry: 500' "$ST/cap25"
+check "the responder exits" sb_wait_for "! kill -0 $spid" 10
+rm -f "$STATE/stream.pid"
+sb_stream_start "$STATE" "$SB_BUILD" "$SB_CONF" || fail "switchboard-stream starts again" "see $STATE/stream.log"
+st_end "$R8" 2
+curl "${SSE[@]}" -H 'Last-Event-ID: 1' -o "$ST/after-restart" "$CADDY_URL/api/v1/runs/$R8/stream"
+expect_eq "a client resuming after the restart gets exactly what it missed" "2" "$(st_ids "$ST/after-restart")"
