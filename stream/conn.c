@@ -13,11 +13,15 @@
 
 #define READ_CHUNK	16384
 
+/* Asks epoll for writability only while output waits (one syscall per change). */
 static void
 watch(struct sconn *c, int out)
 {
 	struct epoll_event ev;
 
+	if (c->pollout == out)
+		return;
+	c->pollout = out;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0);
 	ev.data.ptr = c;
@@ -97,6 +101,9 @@ sconn_flush(struct sconn *c)
 		}
 		fcgi_out_consume(&c->out, (size_t)n);
 	}
+	/* An idle stream holds no buffer: the next event allocates one. */
+	if (c->state == SC_STREAMING)
+		fcgi_out_free(&c->out);
 	watch(c, 0);
 	if (c->state == SC_CLOSING) {
 		if (c->fc.req.keep_conn) {

@@ -20,6 +20,7 @@ struct sconn {
 	struct sconn		*tnext, *tprev;		/* the subscribers of its topic */
 	int			 fd;
 	enum sconn_state	 state;
+	int			 pollout;		/* EPOLLOUT is asked for */
 	struct fcgi_conn	 fc;
 	struct fcgi_out		 out;
 	struct topic		*topic;
