@@ -244,6 +244,7 @@ longpoll_answer(struct sconn *c, json_t *items)
 	req_init(&req, &srv->app, NULL, c->fc.req.envp, a);
 	req.test_out = f;
 	snprintf(req.request_id, sizeof(req.request_id), "%s", c->request_id);
+	(void)cors_apply(&req);		/* as the dispatcher did for the request's head */
 	resp_json(&req, 200, json_pack("{s:o, s:I}", "items", items, "next_after",
 	    (json_int_t)c->cursor));
 	fclose(f);

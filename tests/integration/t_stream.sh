@@ -179,7 +179,9 @@ dt=$(( $(date +%s%3N) - t0 ))
 expect_match "without, it waits for the next event and returns it" '^200 \{"items":\[\{"seq":3,"type":"message.delta","data":\{"text":"piece 3"\}' "$H_STATUS $H_BODY"
 check "after about a second (${dt} ms)" test "$dt" -ge 800 -a "$dt" -lt 5000
 t0=$(date +%s%3N)
-http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=1" -H "Authorization: Bearer $SK"
+http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=1" -H "Authorization: Bearer $SK" -H 'Origin: https://app.example'
+expect_eq "a held long poll's answer carries the CORS headers of its origin" "https://app.example" \
+	"$(header access-control-allow-origin)"
 dt=$(( $(date +%s%3N) - t0 ))
 expect_eq "nothing within wait: an empty page, the same cursor" '200 {"items":[],"next_after":3}' "$H_STATUS $H_BODY"
 check "after the wait (${dt} ms)" test "$dt" -ge 900 -a "$dt" -lt 4000
