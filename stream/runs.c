@@ -171,6 +171,10 @@ run_stream(struct sb_req *req, const char *run_id, int64_t after, int finished)
 		return err;
 	resp_header(req, "Cache-Control", "no-cache");
 	resp_stream_begin(req, "text/event-stream");
+	if (strcmp(req->method, "HEAD") == 0) {
+		user_release(c);
+		return SB_OK;		/* the head alone */
+	}
 	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
 	resp_write(req, retry, (size_t)n);
 	memset(&r, 0, sizeof(r));

@@ -82,6 +82,9 @@ dt=$(( $(date +%s%3N) - t0 ))
 check "resuming a finished run after its last event closes at once (${dt} ms)" test "$dt" -lt 2000 -a -z "$(st_ids "$ST/s6")"
 curl "${SSE[@]}" -H 'Last-Event-ID: 5' -o "$ST/s5" "$CADDY_URL/api/v1/runs/$R1/stream?after=1"
 expect_eq "the header wins over ?after= (a reconnecting EventSource)" "6 7" "$(st_ids "$ST/s5")"
+http HEAD "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK"
+expect_eq "HEAD gets the stream's head" "200 text/event-stream" "$H_STATUS $(header content-type)"
+check "and no body (no retry: line, no event)" sh -c "! printf '%s' \"\$1\" | grep -q '^retry:\|^id:'" _ "$H_BODY"
 http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: x'
 expect_eq "a malformed Last-Event-ID is 400" 400 "$H_STATUS"
 
