@@ -158,11 +158,12 @@ drop_params(struct fcgi_req *r)
 	r->nparams = 0;
 }
 
-/* Runs the request through the same router, authentication, scopes, rate limits and
- * handlers as switchboard-fcgi; its answer (or a stream's head and first events) is
- * gathered in memory and sent as FCGI_STDOUT. */
-static void
-dispatch_request(struct sconn *c)
+/* Builds an answer with fill() on a request made from c's params, gathered in memory
+ * (the response code of switchboard-fcgi writes to a FILE when it has no FastCGI
+ * stream), and appends it to c's output as FCGI_STDOUT.  The request id is the one
+ * the connection's request was given when it was first dispatched. */
+void
+sconn_answer(struct sconn *c, void (*fill)(struct sb_req *, void *), void *arg)
 {
 	struct sb_arena	*a = arena_new(8192);
 	struct sb_req	 req;
@@ -174,14 +175,33 @@ dispatch_request(struct sconn *c)
 		sb_oom(0);
 	req_init(&req, &srv->app, NULL, c->fc.req.envp, a);
 	req.test_out = f;
-	snprintf(c->request_id, sizeof(c->request_id), "%s", req.request_id);
-	srv->current = c;
-	dispatch(&req);
-	srv->current = NULL;
+	if (c->request_id[0] != '\0')
+		snprintf(req.request_id, sizeof(req.request_id), "%s", c->request_id);
+	else
+		snprintf(c->request_id, sizeof(c->request_id), "%s", req.request_id);
+	fill(&req, arg);
 	fclose(f);
 	fcgi_stdout(&c->out, c->fc.req.id, buf, blen);
 	free(buf);
 	arena_free(a);
+}
+
+/* The same router, authentication, scopes, rate limits and handlers as
+ * switchboard-fcgi; a stream handler keeps the connection (its head and first events
+ * are the answer gathered here). */
+static void
+dispatch_fill(struct sb_req *req, void *arg)
+{
+	srv->current = arg;
+	dispatch(req);
+	srv->current = NULL;
+}
+
+static void
+dispatch_request(struct sconn *c)
+{
+	c->request_id[0] = '\0';
+	sconn_answer(c, dispatch_fill, c);
 	if (c->state == SC_READING) {
 		fcgi_end(&c->out, c->fc.req.id, 0);
 		c->state = SC_CLOSING;

@@ -200,6 +200,17 @@ on_row(void *arg, PGresult *res, int row)
 	}
 }
 
+static void
+all_dirty(void)
+{
+	struct topic	*t;
+	size_t		 i;
+
+	for (i = 0; i < srv->captopics; i++)
+		for (t = srv->topics[i]; t != NULL; t = t->hnext)
+			t->dirty = srv->dirty = 1;
+}
+
 void
 hub_fetch(void)
 {
@@ -222,7 +233,8 @@ hub_fetch(void)
 				after[n++] = t->last_seq;
 			}
 	if (hub_read(ids, after, n, FETCH_LIMIT, on_row, &f) < 0) {
-		/* Tried again at the next sweep or notification. */
+		/* Read again at the next sweep or notification, not at once (srv->dirty
+		 * stays clear): the database is down, and the loop must not spin. */
 		for (i = 0; i < srv->captopics; i++)
 			for (t = srv->topics[i]; t != NULL; t = t->hnext)
 				t->dirty = 1;
@@ -338,16 +350,6 @@ on_notify(void *arg, const char *payload)
 	}
 }
 
-static void
-all_dirty(void)
-{
-	struct topic	*t;
-	size_t		 i;
-
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			t->dirty = srv->dirty = 1;
-}
 
 void
 hub_listen(void)

@@ -230,31 +230,27 @@ run_wait(struct sb_req *req, const char *run_id, int64_t after, int wait_s, int 
 	return SB_OK;
 }
 
+static void
+longpoll_fill(struct sb_req *req, void *arg)
+{
+	struct sconn *c = arg;
+
+	(void)cors_apply(req);		/* as the dispatcher did for the request's head */
+	resp_json(req, 200, json_pack("{s:o, s:I}", "items", c->items, "next_after",
+	    (json_int_t)c->cursor));
+	c->items = NULL;		/* stolen by the answer */
+}
+
 void
 longpoll_answer(struct sconn *c, json_t *items)
 {
-	struct sb_arena	*a = arena_new(4096);
-	struct sb_req	 req;
-	char		*buf = NULL;
-	size_t		 blen = 0;
-	FILE		*f;
-
 	if (c->state != SC_WAITING) {
 		json_decref(items);
 		return;
 	}
-	if ((f = open_memstream(&buf, &blen)) == NULL)
-		sb_oom(0);
-	req_init(&req, &srv->app, NULL, c->fc.req.envp, a);
-	req.test_out = f;
-	snprintf(req.request_id, sizeof(req.request_id), "%s", c->request_id);
-	(void)cors_apply(&req);		/* as the dispatcher did for the request's head */
-	resp_json(&req, 200, json_pack("{s:o, s:I}", "items", items, "next_after",
-	    (json_int_t)c->cursor));
-	fclose(f);
-	fcgi_stdout(&c->out, c->fc.req.id, buf, blen);
-	free(buf);
-	arena_free(a);
+	json_decref(c->items);
+	c->items = items;
+	sconn_answer(c, longpoll_fill, c);
 	sconn_end(c);
 }
 

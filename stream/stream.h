@@ -70,6 +70,8 @@ void	 sconn_close(struct sconn *);
  * cannot keep up (over stream.client_buffer). 0, or -1 once closed. */
 int	 sconn_send(struct sconn *, const char *buf, size_t len);
 void	 sconn_end(struct sconn *);		/* the answer is complete */
+/* An answer built by fill() on a request made from c's params, appended as FCGI_STDOUT. */
+void	 sconn_answer(struct sconn *, void (*fill)(struct sb_req *, void *), void *arg);
 
 /* metrics.c */
 char	*smetrics_render(void *, size_t *len);

@@ -167,18 +167,19 @@ run_end(struct run *r, const char *kind, json_t *output, json_t *error, int dela
 static void
 run_succeed(struct run *r, const char *finish_reason, json_t *tool_calls)
 {
-	json_t *out;
+	json_t *out, *usage;
 
 	emit_delta(r);
 	out = json_pack("{s:s%, s:s}", "text", r->text != NULL ? r->text : "", r->len,
 	    "finish_reason", finish_reason);
 	if (tool_calls != NULL && json_array_size(tool_calls) > 0)
 		json_object_set(out, "tool_calls", tool_calls);
-	run_emit(r, "message.completed", json_pack("{s:O, s:o}", "message", out,
-	    "usage", usage_json(r)));
+	usage = usage_json(r);		/* priced once: the same object in both events */
+	run_emit(r, "message.completed", json_pack("{s:O, s:O}", "message", out,
+	    "usage", usage));
 	/* The answer is in message.completed and on the run: not a third time here. */
 	run_emit(r, "run.succeeded", json_pack("{s:s, s:o}", "finish_reason", finish_reason,
-	    "usage", usage_json(r)));
+	    "usage", usage));
 	run_end(r, "succeeded", out, NULL, 0);
 	r->w->m.succeeded++;
 }
