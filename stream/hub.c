@@ -18,8 +18,8 @@ struct topic {
 	int		 dirty;
 };
 
-static uint64_t
-hash_id(const char *s)
+uint64_t
+hub_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -35,7 +35,7 @@ topic_find(const char *id)
 
 	if (srv->captopics == 0)
 		return NULL;
-	for (t = srv->topics[hash_id(id) & (srv->captopics - 1)]; t != NULL; t = t->hnext)
+	for (t = srv->topics[hub_hash(id) & (srv->captopics - 1)]; t != NULL; t = t->hnext)
 		if (strcmp(t->id, id) == 0)
 			return t;
 	return NULL;
@@ -52,7 +52,7 @@ topics_grow(void)
 	for (i = 0; i < oldcap; i++)
 		for (t = old[i]; t != NULL; t = next) {
 			next = t->hnext;
-			b = hash_id(t->id) & (srv->captopics - 1);
+			b = hub_hash(t->id) & (srv->captopics - 1);
 			t->hnext = srv->topics[b];
 			srv->topics[b] = t;
 		}
@@ -62,7 +62,7 @@ topics_grow(void)
 static void
 topic_remove(struct topic *t)
 {
-	struct topic **pp = &srv->topics[hash_id(t->id) & (srv->captopics - 1)];
+	struct topic **pp = &srv->topics[hub_hash(t->id) & (srv->captopics - 1)];
 
 	while (*pp != t)
 		pp = &(*pp)->hnext;
@@ -279,7 +279,7 @@ hub_subscribe(struct sconn *c, const char *run_id)
 		t = sb_calloc(1, sizeof(*t));
 		snprintf(t->id, sizeof(t->id), "%s", run_id);
 		t->last_seq = c->cursor;
-		b = hash_id(t->id) & (srv->captopics - 1);
+		b = hub_hash(t->id) & (srv->captopics - 1);
 		t->hnext = srv->topics[b];
 		srv->topics[b] = t;
 		srv->ntopics++;

@@ -55,11 +55,7 @@ static struct user	*users[USER_BUCKETS];
 static unsigned
 user_hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % USER_BUCKETS;
+	return (unsigned)(hub_hash(s) % USER_BUCKETS);
 }
 
 /* Takes a place for c's caller: 0, or -1 when the caller has max_per_user already. */

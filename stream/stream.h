@@ -85,6 +85,7 @@ void	 hub_notified(void);			/* reads notifications */
 void	 hub_fetch(void);			/* reads the dirty topics' events */
 void	 hub_sweep(int64_t now);		/* all topics dirty now and then */
 void	 hub_free(void);			/* at exit */
+uint64_t hub_hash(const char *);		/* FNV-1a, for the process' hash tables */
 /* Events after after[i] of each run ids[i], at most limit each, in one statement
  * (stream_events): fn per row (run_id, seq, type, data, attempt, created_at). */
 int	 hub_read(const char **ids, const int64_t *after, size_t n, int limit,
