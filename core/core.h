@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 10
+#define SB_SCHEMA_VERSION 11
 
 /* LISTEN/NOTIFY channels: runs were created (switchboard-fcgi wakes the workers);
  * runs have new events (the worker tells the stream responder which). */
@@ -191,6 +191,7 @@ struct sb_config {
 		int	 max_streams;
 		int	 max_per_user;
 		int	 sweep_ms;
+		int	 feed_ms;
 		int	 longpoll_max;
 		char	*metrics_listen;
 	} stream;
@@ -319,6 +320,19 @@ enum sb_err	 db_error_map(const PGresult *);
 /* The highest applied migration, or -1 with *err set. */
 int		 db_schema_version(struct sb_db *, enum sb_err *err);
 
+/* A PostgreSQL array literal built element by element, "{a,b,c}", for passing many
+ * values in one parameter.  Elements are numbers and UUIDs: nothing needs quoting.
+ * Start from a zeroed struct; db_array_text() ends it (once); db_array_free(). */
+struct db_array {
+	char	*s;
+	size_t	 len, cap;
+};
+
+void		 db_array_add(struct db_array *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+const char	*db_array_text(struct db_array *);
+void		 db_array_free(struct db_array *);
+
 /* A connection that LISTENs on one channel, for an event loop: poll listener_fd()
  * for input, then listener_read().  Reconnects (at most once a second) when lost. */
 struct sb_listener {
@@ -338,6 +352,23 @@ int	 listener_fd(const struct sb_listener *);	/* -1 while not listening */
  * lost (listener_ensure reconnects). */
 int	 listener_read(struct sb_listener *, void (*fn)(void *arg, const char *payload),
 	    void *arg);
+
+/* ---------------------------------------------------------------- cursor */
+
+/* A position in an event stream, what SSE ids and ?after= carry: a run's log counts
+ * its events (xid 0, n = seq, written "17"); the org feed orders runs by the
+ * transaction that last changed them and their number (written "7345-12"). */
+struct sb_cursor {
+	uint64_t	 xid;
+	int64_t		 n;
+};
+
+#define CURSOR_MAX	48	/* room for the longest text form */
+
+int	 cursor_cmp(const struct sb_cursor *, const struct sb_cursor *);
+void	 cursor_format(const struct sb_cursor *, char buf[CURSOR_MAX]);
+/* "N" or "XID-N", decimal, nothing else: 0, or -1. */
+int	 cursor_parse(const char *, struct sb_cursor *);
 
 /* ---------------------------------------------------------------- cache */
 

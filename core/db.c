@@ -278,3 +278,51 @@ db_schema_version(struct sb_db *db, enum sb_err *err)
 	PQclear(res);
 	return v;
 }
+
+/* ------------------------------------------------------------ array literals */
+
+void
+db_array_add(struct db_array *a, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		if (a->cap - a->len < 2) {
+			a->cap = a->cap ? a->cap * 2 : 256;
+			a->s = sb_realloc(a->s, a->cap);
+		}
+		a->s[a->len] = a->len == 0 ? '{' : ',';
+		va_start(ap, fmt);
+		n = vsnprintf(a->s + a->len + 1, a->cap - a->len - 1, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < a->cap - a->len - 1) {
+			a->len += (size_t)n + 1;
+			return;
+		}
+		a->cap = a->cap * 2 + (size_t)n;
+		a->s = sb_realloc(a->s, a->cap);
+	}
+}
+
+const char *
+db_array_text(struct db_array *a)
+{
+	if (a->len == 0)
+		return "{}";
+	if (a->cap - a->len < 2) {
+		a->cap += 2;
+		a->s = sb_realloc(a->s, a->cap);
+	}
+	a->s[a->len++] = '}';
+	a->s[a->len] = '\0';
+	return a->s;
+}
+
+void
+db_array_free(struct db_array *a)
+{
+	free(a->s);
+	a->s = NULL;
+	a->len = a->cap = 0;
+}

@@ -94,6 +94,12 @@ run_route(struct sb_req *req)
 		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no resource at this path");
 	if ((err = auth_request(req)) != SB_OK)
 		return err;
+	/* Held-open routes are switchboard-stream's; a web server that sends one here is
+	 * configured wrongly, and says so. */
+	if ((r->flags & ROUTE_STREAM) && app->stream == NULL)
+		return req_fail(req, SB_ERR_UNAVAILABLE, "stream-responder",
+		    "event streams are served by switchboard-stream: the web server must send "
+		    "this path to its socket (see docs/deploy.md)");
 	if ((r->flags & ROUTE_DB) && db_ensure(&app->db) != SB_OK) {
 		counter_add(&app->metrics->db_unavailable, 1);
 		return req_fail(req, SB_ERR_UNAVAILABLE, "database-unavailable",

@@ -42,6 +42,7 @@ enum sb_err	 h_runs_get(struct sb_req *);
 enum sb_err	 h_runs_cancel(struct sb_req *);
 enum sb_err	 h_runs_events(struct sb_req *);
 enum sb_err	 h_runs_stream(struct sb_req *);
+enum sb_err	 h_feed_stream(struct sb_req *);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

@@ -36,6 +36,7 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/runs/{id}/cancel", h_runs_cancel, SCOPE_RUNS_WRITE, ROUTE_DB },
 	{ "GET", "/api/v1/runs/{id}/events", h_runs_events, SCOPE_RUNS_READ, ROUTE_DB },
 	{ "GET", "/api/v1/runs/{id}/stream", h_runs_stream, SCOPE_RUNS_READ, ROUTE_DB | ROUTE_STREAM },
+	{ "GET", "/api/v1/stream", h_feed_stream, SCOPE_RUNS_READ, ROUTE_DB | ROUTE_STREAM },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

@@ -490,10 +490,6 @@ h_runs_stream(struct sb_req *req)
 	} else if (a != NULL && nonneg(a, INT32_MAX, &after) < 0)
 		return req_fail(req, SB_ERR_INVALID, "bad-after",
 		    "after is the seq of the last event seen (0 for all)");
-	if (req->app->stream == NULL)
-		return req_fail(req, SB_ERR_UNAVAILABLE, "stream-responder",
-		    "event streams are served by switchboard-stream: the web server must send "
-		    "this path to its socket (see docs/deploy.md)");
 	v.id = id;
 	if ((err = org_tx(req, run_visible, &v)) == SB_ERR_NOT_FOUND)
 		return req_fail(req, err, NULL, "no such run");

@@ -80,7 +80,7 @@ sconn_close(struct sconn *c)
 	free(c);
 }
 
-void
+int
 sconn_flush(struct sconn *c)
 {
 	ssize_t	 n;
@@ -92,12 +92,12 @@ sconn_flush(struct sconn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			watch(c, 1);
-			return;
+			return 0;
 		}
 		if (n <= 0) {
 			/* The web server went away: its client did. */
 			sconn_close(c);
-			return;
+			return -1;
 		}
 		fcgi_out_consume(&c->out, (size_t)n);
 	}
@@ -106,13 +106,15 @@ sconn_flush(struct sconn *c)
 		fcgi_out_free(&c->out);
 	watch(c, 0);
 	if (c->state == SC_CLOSING) {
-		if (c->fc.req.keep_conn) {
-			/* The web server may send another request on this connection. */
-			fcgi_req_reset(&c->fc);
-			c->state = SC_READING;
-		} else
+		if (!c->fc.req.keep_conn) {
 			sconn_close(c);
+			return -1;
+		}
+		/* The web server may send another request on this connection. */
+		fcgi_req_reset(&c->fc);
+		c->state = SC_READING;
 	}
+	return 0;
 }
 
 int
@@ -125,8 +127,9 @@ sconn_send(struct sconn *c, const char *buf, size_t len)
 		/* A client that cannot keep up is told to come back (it resumes with its
 		 * Last-Event-ID) rather than being allowed to grow this process. */
 		srv->m.slow_closed++;
-		log_info("slow client: stream closed with a retry hint", "{s:s, s:I}", "run",
-		    c->run_id, "buffered", (json_int_t)fcgi_out_pending(&c->out));
+		log_info("slow client: stream closed with a retry hint", "{s:s, s:s, s:I}",
+		    "kind", c->kind->name, "topic", c->key,
+		    "buffered", (json_int_t)fcgi_out_pending(&c->out));
 		n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
 		fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
 		sconn_end(c);
@@ -208,7 +211,7 @@ dispatch_request(struct sconn *c)
 	} else if (c->subscribe) {
 		/* After the head and the first events, never before them. */
 		c->subscribe = 0;
-		hub_subscribe(c, c->run_id);
+		hub_subscribe(c);
 	}
 	if (c->state == SC_STREAMING)
 		drop_params(&c->fc.req);	/* an idle stream keeps little */

@@ -1,4 +1,5 @@
-/* hub.c: which connections watch which run; one read per run per wake-up, fanned out from memory. */
+/* hub.c: which connections watch which topic (a run, an org's feed); one read per
+ * kind of topic per wake-up, whatever the number of topics, fanned out from memory. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -6,16 +7,21 @@
 
 #include "stream.h"
 
-#define FETCH_LIMIT	1000	/* events per run per read; more: read again */
+#define FETCH_LIMIT	1000	/* events per topic per read; more: read again */
 
-/* A run somebody watches.  last_seq: the last event read for it and fanned out. */
+/* The kinds of topic, in the order a wake-up reads them. */
+static const struct topic_kind *const kinds[] = { &run_kind, &feed_kind };
+#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
+
+/* What somebody watches.  last: the last event read for it and fanned out. */
 struct topic {
-	struct topic	*hnext;
-	char		 id[40];
-	int64_t		 last_seq;
-	struct sconn	*subs;
-	int		 nsubs;
-	int		 dirty;
+	struct topic			*hnext;
+	const struct topic_kind		*kind;
+	char				 id[40];
+	struct sb_cursor		 last;
+	struct sconn			*subs;
+	int				 nsubs;
+	int				 dirty;
 };
 
 uint64_t
@@ -29,14 +35,14 @@ hub_hash(const char *s)
 }
 
 static struct topic *
-topic_find(const char *id)
+topic_find(const struct topic_kind *kind, const char *id)
 {
 	struct topic *t;
 
 	if (srv->captopics == 0)
 		return NULL;
 	for (t = srv->topics[hub_hash(id) & (srv->captopics - 1)]; t != NULL; t = t->hnext)
-		if (strcmp(t->id, id) == 0)
+		if (t->kind == kind && strcmp(t->id, id) == 0)
 			return t;
 	return NULL;
 }
@@ -73,64 +79,49 @@ topic_remove(struct topic *t)
 
 /* ------------------------------------------------------------ reading events */
 
-/* Reads the events after each after[i] of runs ids[i] (n of them), at most limit
- * each, in one statement: calls fn for each row.  -1 if the database failed. */
-int
-hub_read(const char **ids, const int64_t *after, size_t n, int limit,
-    void (*fn)(void *arg, PGresult *res, int row), void *arg)
+PGresult *
+hub_query(struct db_stmt *st, const char **keys, const struct sb_cursor *after, size_t n,
+    int limit, int with_xid)
 {
-	static struct db_stmt	 st = { "stream_events",
-	    "SELECT run_id, seq, type, data, attempt, created_at "
-	    "FROM stream_events($1::uuid[], $2::integer[], $3)", 3, 0 };
-	char			*a, *b, lim[16];
-	const char		*p[3];
-	size_t			 i, alen = 0, blen = 0, acap = n * 40 + 4, bcap = n * 24 + 4;
-	PGresult		*res;
-	enum sb_err		 err;
-	int			 r;
+	struct db_array	 k = { 0 }, x = { 0 }, m = { 0 };
+	char		 lim[16];
+	const char	*p[4];
+	int		 np = 0;
+	size_t		 i;
+	PGresult	*res;
+	enum sb_err	 err;
 
-	if (n == 0)
-		return 0;
 	if (db_ensure(&srv->app.db) != SB_OK)
-		return -1;
-	a = sb_malloc(acap);
-	b = sb_malloc(bcap);
-	a[alen++] = '{';
-	b[blen++] = '{';
+		return NULL;
 	for (i = 0; i < n; i++) {
-		alen += (size_t)snprintf(a + alen, acap - alen, "%s%s", i ? "," : "", ids[i]);
-		blen += (size_t)snprintf(b + blen, bcap - blen, "%s%lld", i ? "," : "",
-		    (long long)after[i]);
+		db_array_add(&k, "%s", keys[i]);
+		db_array_add(&x, "%llu", (unsigned long long)after[i].xid);
+		db_array_add(&m, "%lld", (long long)after[i].n);
 	}
-	snprintf(a + alen, acap - alen, "}");
-	snprintf(b + blen, bcap - blen, "}");
 	snprintf(lim, sizeof(lim), "%d", limit);
-	p[0] = a;
-	p[1] = b;
-	p[2] = lim;
-	res = db_exec_stmt(&srv->app.db, &st, p, &err);
-	free(a);
-	free(b);
-	if (res == NULL)
-		return -1;
-	srv->m.fetches++;
-	for (r = 0; r < PQntuples(res); r++)
-		fn(arg, res, r);
-	PQclear(res);
-	return 0;
+	p[np++] = db_array_text(&k);
+	if (with_xid)
+		p[np++] = db_array_text(&x);
+	p[np++] = db_array_text(&m);
+	p[np++] = lim;
+	res = db_exec_stmt(&srv->app.db, st, p, &err);
+	db_array_free(&k);
+	db_array_free(&x);
+	db_array_free(&m);
+	if (res != NULL)
+		srv->m.fetches++;
+	return res;
 }
 
 /* Long polls that got events in the read under way: answered once it is done. */
 static struct sconn	*ready;
 
-/* Gives one event to one connection: a stream frame, or an item of a long poll. */
+/* Gives one event to one connection: a stream frame, or an item of a long poll (run
+ * events: the one kind with a long poll). */
 static void
-deliver(struct sconn *c, PGresult *res, int row)
+deliver(struct sconn *c, const struct hub_event *ev)
 {
-	long long	 seq = atoll(PQgetvalue(res, row, 1));
-	const char	*type = PQgetvalue(res, row, 2);
-
-	if (seq <= c->cursor)
+	if (cursor_cmp(&ev->pos, &c->cursor) <= 0)
 		return;
 	if (c->state == SC_WAITING) {
 		if (c->items == NULL) {
@@ -140,18 +131,17 @@ deliver(struct sconn *c, PGresult *res, int row)
 		}
 		if (json_array_size(c->items) < (size_t)c->limit) {
 			json_array_append_new(c->items, json_pack("{s:I, s:s, s:o, s:i, s:s}",
-			    "seq", (json_int_t)seq, "type", type,
-			    "data", json_loads(PQgetvalue(res, row, 3), 0, NULL),
-			    "attempt", atoi(PQgetvalue(res, row, 4)),
-			    "created_at", PQgetvalue(res, row, 5)));
-			c->cursor = seq;
+			    "seq", (json_int_t)ev->pos.n, "type", ev->type,
+			    "data", json_loads(ev->data, 0, NULL), "attempt", ev->attempt,
+			    "created_at", ev->created_at));
+			c->cursor = ev->pos;
 		}
 		return;
 	}
-	if (c->state != SC_STREAMING || sse_event(c, seq, type, PQgetvalue(res, row, 3)) < 0)
+	if (c->state != SC_STREAMING || sse_event(c, ev) < 0)
 		return;
-	c->cursor = seq;
-	if (is_terminal(type))
+	c->cursor = ev->pos;
+	if (c->kind->ends != NULL && c->kind->ends(ev))
 		sconn_end(c);
 }
 
@@ -171,76 +161,93 @@ answer_ready(void)
 }
 
 struct fanout {
-	struct topic	*t;		/* the topic of the rows being read */
-	int		 rows;		/* rows of that topic */
+	const struct topic_kind	*kind;		/* of the topics being read */
+	struct topic		*t;		/* the topic of the rows being read */
+	int			 rows;		/* rows of that topic */
 };
 
 static void
-on_row(void *arg, PGresult *res, int row)
+on_event(void *arg, const struct hub_event *ev)
 {
 	struct fanout	*f = arg;
-	const char	*id = PQgetvalue(res, row, 0);
-	long long	 seq = atoll(PQgetvalue(res, row, 1));
 	struct topic	*t;
 	struct sconn	*c, *next;
 
-	if (f->t == NULL || strcmp(f->t->id, id) != 0) {
-		f->t = topic_find(id);
+	if (f->t == NULL || strcmp(f->t->id, ev->key) != 0) {
+		f->t = topic_find(f->kind, ev->key);
 		f->rows = 0;
 	}
 	if ((t = f->t) == NULL)
 		return;
 	if (++f->rows >= FETCH_LIMIT)
 		t->dirty = srv->dirty = 1;	/* more to read */
-	if (seq > t->last_seq)
-		t->last_seq = seq;
+	if (cursor_cmp(&ev->pos, &t->last) > 0)
+		t->last = ev->pos;
 	for (c = t->subs; c != NULL; c = next) {
 		next = c->tnext;
-		deliver(c, res, row);
+		deliver(c, ev);
 	}
 }
 
+/* Every topic of that kind (every topic: NULL) is read at the next wake-up. */
 static void
-all_dirty(void)
+mark_dirty(const struct topic_kind *kind)
 {
 	struct topic	*t;
 	size_t		 i;
 
 	for (i = 0; i < srv->captopics; i++)
 		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			t->dirty = srv->dirty = 1;
+			if (kind == NULL || t->kind == kind)
+				t->dirty = srv->dirty = 1;
+}
+
+/* Reads the dirty topics of one kind; -1 if the database failed. */
+static int
+fetch_kind(const struct topic_kind *kind)
+{
+	const char		**ids;
+	struct sb_cursor	 *after;
+	size_t			  n = 0, i;
+	struct topic		 *t;
+	struct fanout		  f = { kind, NULL, 0 };
+	int			  rc;
+
+	ids = sb_malloc((srv->ntopics + 1) * sizeof(*ids));
+	after = sb_malloc((srv->ntopics + 1) * sizeof(*after));
+	for (i = 0; i < srv->captopics; i++)
+		for (t = srv->topics[i]; t != NULL; t = t->hnext)
+			if (t->dirty && t->kind == kind) {
+				t->dirty = 0;
+				ids[n] = t->id;
+				after[n++] = t->last;
+			}
+	rc = n > 0 ? kind->read(ids, after, n, FETCH_LIMIT, on_event, &f) : 0;
+	free(ids);
+	free(after);
+	return rc;
 }
 
 void
 hub_fetch(void)
 {
-	const char	**ids;
-	int64_t		 *after;
-	size_t		  n = 0, i;
-	struct topic	 *t, *next;
-	struct fanout	  f = { NULL, 0 };
+	struct topic	*t, *next;
+	size_t		 i, k;
+	int		 failed = 0;
 
 	if (!srv->dirty)
 		return;
 	srv->dirty = 0;
-	ids = sb_malloc((srv->ntopics + 1) * sizeof(*ids));
-	after = sb_malloc((srv->ntopics + 1) * sizeof(*after));
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			if (t->dirty) {
-				t->dirty = 0;
-				ids[n] = t->id;
-				after[n++] = t->last_seq;
-			}
-	if (hub_read(ids, after, n, FETCH_LIMIT, on_row, &f) < 0) {
+	for (k = 0; k < NKINDS; k++)
+		if (fetch_kind(kinds[k]) < 0)
+			failed = 1;
+	if (failed) {
 		/* Read again at the next sweep or notification, not at once (srv->dirty
 		 * stays clear): the database is down, and the loop must not spin. */
 		for (i = 0; i < srv->captopics; i++)
 			for (t = srv->topics[i]; t != NULL; t = t->hnext)
 				t->dirty = 1;
 	}
-	free(ids);
-	free(after);
 	answer_ready();
 	/* Topics whose watchers all left (a terminal event ends them) go. */
 	for (i = 0; i < srv->captopics; i++)
@@ -256,29 +263,30 @@ hub_fetch(void)
 /* A subscriber behind its topic (the topic read further than its first page): the
  * difference is read for it alone. */
 static void
-catch_up_row(void *arg, PGresult *res, int row)
+catch_up_event(void *arg, const struct hub_event *ev)
 {
 	struct sconn *c = arg;
 
-	if (c->topic == NULL || atoll(PQgetvalue(res, row, 1)) > c->topic->last_seq)
+	if (c->topic == NULL || cursor_cmp(&ev->pos, &c->topic->last) > 0)
 		return;		/* the topic's next read brings it */
-	deliver(c, res, row);
+	deliver(c, ev);
 }
 
 void
-hub_subscribe(struct sconn *c, const char *run_id)
+hub_subscribe(struct sconn *c)
 {
-	struct topic	*t;
-	size_t		 b;
-	const char	*ids[1];
-	int64_t		 after[1];
+	struct topic		*t;
+	size_t			 b;
+	const char		*ids[1];
+	struct sb_cursor	 after[1];
 
-	if ((t = topic_find(run_id)) == NULL) {
+	if ((t = topic_find(c->kind, c->key)) == NULL) {
 		if (srv->ntopics + 1 > srv->captopics * 3 / 4)
 			topics_grow();
 		t = sb_calloc(1, sizeof(*t));
-		snprintf(t->id, sizeof(t->id), "%s", run_id);
-		t->last_seq = c->cursor;
+		t->kind = c->kind;
+		snprintf(t->id, sizeof(t->id), "%s", c->key);
+		t->last = c->cursor;
 		b = hub_hash(t->id) & (srv->captopics - 1);
 		t->hnext = srv->topics[b];
 		srv->topics[b] = t;
@@ -294,10 +302,10 @@ hub_subscribe(struct sconn *c, const char *run_id)
 	/* Events written between the subscriber's first read and now are read at the
 	 * next wake-up, which every write is followed by; this one read covers a topic
 	 * that already moved past the subscriber. */
-	if (c->cursor < t->last_seq) {
+	if (cursor_cmp(&c->cursor, &t->last) < 0) {
 		ids[0] = t->id;
 		after[0] = c->cursor;
-		(void)hub_read(ids, after, 1, FETCH_LIMIT, catch_up_row, c);
+		(void)t->kind->read(ids, after, 1, FETCH_LIMIT, catch_up_event, c);
 		answer_ready();
 	}
 	t->dirty = srv->dirty = 1;
@@ -341,7 +349,7 @@ on_notify(void *arg, const char *payload)
 		if (n > 0 && n < sizeof(id)) {
 			memcpy(id, p, n);
 			id[n] = '\0';
-			if ((t = topic_find(id)) != NULL)
+			if ((t = topic_find(&run_kind, id)) != NULL)
 				t->dirty = srv->dirty = 1;
 		}
 		p += n;
@@ -356,7 +364,7 @@ hub_listen(void)
 {
 	/* Listening again after an outage: whatever was written meanwhile is read now. */
 	if (listener_ensure(&srv->listener))
-		all_dirty();
+		mark_dirty(NULL);
 }
 
 int
@@ -368,7 +376,13 @@ hub_listen_fd(void)
 void
 hub_notified(void)
 {
-	(void)listener_read(&srv->listener, on_notify, NULL);
+	size_t k;
+
+	/* Runs moved: the polled kinds are read too, sooner than their next poll. */
+	if (listener_read(&srv->listener, on_notify, NULL) > 0)
+		for (k = 0; k < NKINDS; k++)
+			if (kinds[k]->polled)
+				mark_dirty(kinds[k]);
 }
 
 void
@@ -387,11 +401,21 @@ hub_free(void)
 	srv->captopics = srv->ntopics = 0;
 }
 
+/* Every topic now and then (a lost notification costs at most sweep_ms), and the
+ * polled kinds more often. */
 void
-hub_sweep(int64_t now)
+hub_tick(int64_t now)
 {
-	if (now < srv->next_sweep_us)
-		return;
-	srv->next_sweep_us = now + (int64_t)srv->app.cfg.stream.sweep_ms * 1000;
-	all_dirty();
+	size_t k;
+
+	if (now >= srv->next_sweep_us) {
+		srv->next_sweep_us = now + (int64_t)srv->app.cfg.stream.sweep_ms * 1000;
+		mark_dirty(NULL);
+	}
+	if (now >= srv->next_poll_us) {
+		srv->next_poll_us = now + (int64_t)srv->app.cfg.stream.feed_ms * 1000;
+		for (k = 0; k < NKINDS; k++)
+			if (kinds[k]->polled)
+				mark_dirty(kinds[k]);
+	}
 }

@@ -19,7 +19,7 @@
 #include "stream.h"
 
 #define EVENTS_MAX	256
-#define TICK_MS		250		/* heartbeats, long-poll deadlines, sweeps */
+#define TICK_MS		250		/* heartbeats, long-poll deadlines */
 #define STOP_LINGER_US	2000000		/* to write the last "retry:" lines */
 
 struct stream_server	*srv;
@@ -88,6 +88,20 @@ stop_all(void)
 	}
 }
 
+/* Until the next tick or poll, whichever comes first. */
+static int
+wait_ms(int64_t now)
+{
+	int64_t until = srv->next_poll_us - now;
+
+	if (until <= 0)
+		return 0;
+	return until / 1000 < TICK_MS ? (int)(until / 1000) + 1 : TICK_MS;
+}
+
+/* The kinds of stream served here, for the handlers of ROUTE_STREAM routes. */
+const struct stream_ops stream_ops = { run_stream, run_wait, feed_stream };
+
 static int
 serve(void)
 {
@@ -130,14 +144,14 @@ serve(void)
 		}
 		if (now >= next_tick) {
 			timers(now);
-			hub_sweep(now);
 			next_tick = now + TICK_MS * 1000;
 		}
+		hub_tick(now);
 		hub_fetch();
 		if (srv->stopping && (srv->nconns == 0 || now >= stop_at))
 			break;
 
-		n = epoll_wait(srv->epfd, evs, EVENTS_MAX, srv->dirty ? 0 : TICK_MS);
+		n = epoll_wait(srv->epfd, evs, EVENTS_MAX, srv->dirty ? 0 : wait_ms(now));
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 

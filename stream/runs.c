@@ -1,4 +1,4 @@
-/* runs.c: the run event stream (server-sent events) and the long poll of a run's events. */
+/* runs.c: a run's events (run_events), as a server-sent event stream and as a long poll. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -6,222 +6,73 @@
 
 #include "stream.h"
 
-#define REPLAY_PAGE	500
-
-int
-is_terminal(const char *type)
-{
-	return strcmp(type, "run.succeeded") == 0 || strcmp(type, "run.failed") == 0 ||
-	    strcmp(type, "run.cancelled") == 0;
-}
-
-/* "id: 7\nevent: message.delta\ndata: {...}\n\n": data is one line (jsonb text). */
-static char *
-frame(long long seq, const char *type, const char *data, size_t *len)
-{
-	size_t	 cap = strlen(type) + strlen(data) + 64;
-	char	*f = sb_malloc(cap);
-
-	*len = (size_t)snprintf(f, cap, "id: %lld\nevent: %s\ndata: %s\n\n", seq, type, data);
-	return f;
-}
-
-int
-sse_event(struct sconn *c, long long seq, const char *type, const char *data)
-{
-	size_t	 len;
-	char	*f = frame(seq, type, data, &len);
-	int	 rc = sconn_send(c, f, len);
-
-	free(f);
-	if (rc == 0) {
-		srv->m.events_sent++;
-		sconn_flush(c);
-	}
-	return rc;
-}
-
-/* ------------------------------------------------------------ the per-user cap */
-
-struct user {
-	struct user	*next;
-	char		 who[48];
-	int		 n;
-};
-
-#define USER_BUCKETS 4096
-static struct user	*users[USER_BUCKETS];
-
-static unsigned
-user_hash(const char *s)
-{
-	return (unsigned)(hub_hash(s) % USER_BUCKETS);
-}
-
-/* Takes a place for c's caller: 0, or -1 when the caller has max_per_user already. */
 static int
-user_take(struct sconn *c, const struct principal *p)
+run_read(const char **ids, const struct sb_cursor *after, size_t n, int limit,
+    hub_event_fn fn, void *arg)
 {
-	struct user **pp, *u;
+	static struct db_stmt	 st = { "stream_events",
+	    "SELECT run_id, seq, type, data, attempt, created_at "
+	    "FROM stream_events($1::uuid[], $2::integer[], $3)", 3, 0 };
+	PGresult		*res;
+	struct hub_event	 ev;
+	int			 r;
 
-	if (p->kind == AUTH_KEY)
-		snprintf(c->who, sizeof(c->who), "k%lld", (long long)p->key_id);
-	else if (p->user_id != 0)
-		snprintf(c->who, sizeof(c->who), "u%lld", (long long)p->user_id);
-	else
-		snprintf(c->who, sizeof(c->who), "t%.40s", p->subject);
-	for (pp = &users[user_hash(c->who)]; (u = *pp) != NULL; pp = &u->next)
-		if (strcmp(u->who, c->who) == 0)
-			break;
-	if (u == NULL) {
-		u = sb_calloc(1, sizeof(*u));
-		snprintf(u->who, sizeof(u->who), "%s", c->who);
-		*pp = u;
-	}
-	if (u->n >= srv->app.cfg.stream.max_per_user)
+	if ((res = hub_query(&st, ids, after, n, limit, 0)) == NULL)
 		return -1;
-	u->n++;
-	c->counted = 1;
+	memset(&ev, 0, sizeof(ev));
+	for (r = 0; r < PQntuples(res); r++) {
+		ev.key = PQgetvalue(res, r, 0);
+		ev.pos.n = atoll(PQgetvalue(res, r, 1));
+		ev.type = PQgetvalue(res, r, 2);
+		ev.data = PQgetvalue(res, r, 3);
+		ev.attempt = atoi(PQgetvalue(res, r, 4));
+		ev.created_at = PQgetvalue(res, r, 5);
+		fn(arg, &ev);
+	}
+	PQclear(res);
 	return 0;
 }
 
-void
-user_release(struct sconn *c)
+/* A run's log ends with its terminal event. */
+static int
+run_ends(const struct hub_event *ev)
 {
-	struct user **pp, *u;
-
-	for (pp = &users[user_hash(c->who)]; (u = *pp) != NULL; pp = &u->next)
-		if (strcmp(u->who, c->who) == 0)
-			break;
-	c->counted = 0;
-	if (u == NULL)
-		return;
-	if (--u->n == 0) {
-		*pp = u->next;
-		free(u);
-	}
+	return strcmp(ev->type, "run.succeeded") == 0 || strcmp(ev->type, "run.failed") == 0 ||
+	    strcmp(ev->type, "run.cancelled") == 0;
 }
 
-/* The caps every held request counts against: the process' and the caller's. */
-static enum sb_err
-hold(struct sb_req *req, struct sconn *c)
-{
-	if (srv->stopping || srv->nstreams >= srv->app.cfg.stream.max_streams) {
-		resp_header(req, "Retry-After", "%d", 1 + srv->app.cfg.stream.retry_ms / 1000);
-		return req_fail(req, SB_ERR_UNAVAILABLE, "too-many-streams",
-		    "this stream responder holds as many streams as it may; try again shortly");
-	}
-	if (user_take(c, &req->who) < 0) {
-		resp_header(req, "Retry-After", "%d", 1 + srv->app.cfg.stream.retry_ms / 1000);
-		return req_fail(req, SB_ERR_RATE_LIMITED, "too-many-streams", arena_printf(
-		    req->arena, "at most %d open streams and long polls per user or key; "
-		    "close one first", srv->app.cfg.stream.max_per_user));
-	}
-	return SB_OK;
-}
+const struct topic_kind run_kind = { "run", run_read, run_ends, 0 };
 
-/* ------------------------------------------------------------ the stream */
-
-struct replay {
-	struct sb_req	*req;
-	long long	 last;
-	int		 rows;
-	int		 ended;		/* the terminal event was sent */
-	size_t		 bytes;
-};
-
-static void
-replay_row(void *arg, PGresult *res, int row)
-{
-	struct replay	*r = arg;
-	long long	 seq = atoll(PQgetvalue(res, row, 1));
-	const char	*type = PQgetvalue(res, row, 2);
-	size_t		 len;
-	char		*f;
-
-	r->rows++;
-	if (r->ended)
-		return;
-	f = frame(seq, type, PQgetvalue(res, row, 3), &len);
-	resp_write(r->req, f, len);
-	free(f);
-	r->bytes += len;
-	r->last = seq;
-	srv->m.events_sent++;
-	if (is_terminal(type))
-		r->ended = 1;
-}
-
-static enum sb_err
+/* GET /api/v1/runs/{id}/stream */
+enum sb_err
 run_stream(struct sb_req *req, const char *run_id, int64_t after, int finished)
 {
-	struct sconn	*c = srv->current;
-	struct replay	 r;
-	char		 retry[48];
-	const char	*ids[1] = { run_id };
-	int64_t		 from[1];
-	enum sb_err	 err;
-	int		 n;
+	struct sb_cursor from = { 0, after };
 
-	if ((err = hold(req, c)) != SB_OK)
-		return err;
-	resp_header(req, "Cache-Control", "no-cache");
-	resp_stream_begin(req, "text/event-stream");
-	if (strcmp(req->method, "HEAD") == 0) {
-		user_release(c);
-		return SB_OK;		/* the head alone */
-	}
-	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
-	resp_write(req, retry, (size_t)n);
-	memset(&r, 0, sizeof(r));
-	r.req = req;
-	r.last = after;
-	/* What the client missed, page by page; a log longer than one client buffer is
-	 * sent in parts: the stream ends and the client comes back for the rest. */
-	do {
-		r.rows = 0;
-		from[0] = r.last;
-		if (hub_read(ids, from, 1, REPLAY_PAGE, replay_row, &r) < 0) {
-			user_release(c);
-			return SB_ERR_UNAVAILABLE;
-		}
-	} while (!r.ended && r.rows == REPLAY_PAGE &&
-	    r.bytes < (size_t)srv->app.cfg.stream.client_buffer);
-	srv->m.streams_opened++;
-	/* A run that had ended when this began has all its events written: a client past
-	 * its terminal event (resuming after it) gets nothing more. */
-	if (r.ended || r.rows == REPLAY_PAGE || finished) {
-		user_release(c);
-		return SB_OK;		/* finished: ended by the dispatcher */
-	}
-	c->state = SC_STREAMING;
-	srv->nstreams++;
-	c->cursor = r.last;
-	c->next_beat_us = clock_mono_us() + (int64_t)srv->app.cfg.stream.heartbeat * 1000000;
-	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id);
-	c->subscribe = 1;
-	return SB_OK;
+	return stream_open(req, &run_kind, run_id, &from, NULL, finished);
 }
 
 /* ------------------------------------------------------------ the long poll */
 
-static enum sb_err
+enum sb_err
 run_wait(struct sb_req *req, const char *run_id, int64_t after, int wait_s, int limit)
 {
 	struct sconn	*c = srv->current;
 	enum sb_err	 err;
 
-	if ((err = hold(req, c)) != SB_OK)
+	if ((err = stream_hold(req, c)) != SB_OK)
 		return err;
 	req->deferred = 1;
 	req->status = 200;
 	c->state = SC_WAITING;
 	srv->nstreams++;
 	srv->m.longpolls++;
-	c->cursor = after;
+	c->cursor.xid = 0;
+	c->cursor.n = after;
 	c->limit = limit;
 	c->deadline_us = clock_mono_us() + (int64_t)wait_s * 1000000;
-	snprintf(c->run_id, sizeof(c->run_id), "%s", run_id);
+	c->kind = &run_kind;
+	snprintf(c->key, sizeof(c->key), "%s", run_id);
 	c->subscribe = 1;
 	return SB_OK;
 }
@@ -233,7 +84,7 @@ longpoll_fill(struct sb_req *req, void *arg)
 
 	(void)cors_apply(req);		/* as the dispatcher did for the request's head */
 	resp_json(req, 200, json_pack("{s:o, s:I}", "items", c->items, "next_after",
-	    (json_int_t)c->cursor));
+	    (json_int_t)c->cursor.n));
 	c->items = NULL;		/* stolen by the answer */
 }
 
@@ -249,5 +100,3 @@ longpoll_answer(struct sconn *c, json_t *items)
 	sconn_answer(c, longpoll_fill, c);
 	sconn_end(c);
 }
-
-const struct stream_ops stream_ops = { run_stream, run_wait };

@@ -6,6 +6,7 @@
 #include "fcgi.h"
 
 struct topic;
+struct topic_kind;
 
 enum sconn_state {
 	SC_READING,		/* gathering the request */
@@ -24,14 +25,15 @@ struct sconn {
 	struct fcgi_conn	 fc;
 	struct fcgi_out		 out;
 	struct topic		*topic;
-	int64_t			 cursor;		/* the last seq this client has */
+	struct sb_cursor	 cursor;		/* the last event this client has */
 	int64_t			 deadline_us;		/* long poll: when to answer empty */
 	int64_t			 next_beat_us;		/* stream: next heartbeat */
 	int			 limit;			/* long poll: events per answer */
 	char			 who[48];		/* the caller, for the per-user cap */
 	char			 request_id[65];
-	char			 run_id[40];		/* what it watches */
-	int			 subscribe;		/* watch run_id once the head is out */
+	const struct topic_kind	*kind;			/* what it watches: a kind of topic */
+	char			 key[40];		/* and which one (a run id, an org id) */
+	int			 subscribe;		/* watch it once the head is out */
 	json_t			*items;			/* long poll: events to answer with */
 	struct sconn		*ready_next;		/* long polls with items, in a read */
 	int			 counted;		/* holds a place in the per-user count */
@@ -47,10 +49,11 @@ struct stream_server {
 	int			 nconns;
 	int			 nstreams;		/* streaming or waiting */
 	struct sb_listener	 listener;		/* LISTEN switchboard_events */
-	struct topic		**topics;		/* hash table by run id */
+	struct topic		**topics;		/* hash table by kind and key */
 	size_t			 ntopics, captopics;
 	int			 dirty;			/* some topic has unread events */
 	int64_t			 next_sweep_us;
+	int64_t			 next_poll_us;		/* polled kinds (the feed) */
 	int			 stopping;
 	struct sconn		*current;		/* the connection being dispatched */
 	struct {
@@ -64,7 +67,8 @@ extern struct stream_server	*srv;
 /* conn.c */
 void	 sconn_accept(void);
 void	 sconn_readable(struct sconn *);
-void	 sconn_flush(struct sconn *);		/* writes what it can */
+/* Writes what it can: 0, or -1 once c is closed (and freed: the web server left). */
+int	 sconn_flush(struct sconn *);
 void	 sconn_close(struct sconn *);
 /* Appends body bytes of the current answer (FCGI_STDOUT); closes a client that
  * cannot keep up (over stream.client_buffer). 0, or -1 once closed. */
@@ -76,28 +80,74 @@ void	 sconn_answer(struct sconn *, void (*fill)(struct sb_req *, void *), void *
 /* metrics.c */
 char	*smetrics_render(void *, size_t *len);
 
-/* hub.c: who watches which run, and the events they get. */
-void	 hub_subscribe(struct sconn *, const char *run_id);
+/* One event of a topic, as a kind's read gives it. */
+struct hub_event {
+	const char		*key;		/* its topic: a run id, an org id */
+	struct sb_cursor	 pos;
+	const char		*type;
+	const char		*data;		/* JSON on one line */
+	int			 attempt;	/* run events: for long-poll items */
+	const char		*created_at;
+};
+
+typedef void (*hub_event_fn)(void *arg, const struct hub_event *);
+
+/* A kind of topic a stream can watch: where its events come from.  Adding a kind of
+ * stream is one file that defines one of these and a stream_ops entry. */
+struct topic_kind {
+	const char	*name;
+	/* The events after after[i] of each topic keys[i] (n of them), at most limit
+	 * each, in order per topic, in one statement: fn for each.  -1 if the database
+	 * failed. */
+	int		(*read)(const char **keys, const struct sb_cursor *after, size_t n,
+			    int limit, hub_event_fn fn, void *arg);
+	/* Is this the last event of its topic (the stream then ends)?  NULL: never. */
+	int		(*ends)(const struct hub_event *);
+	/* Read every stream.feed_ms while watched: no notification names its topics. */
+	int		 polled;
+};
+
+/* hub.c: who watches which topic, and the events they get. */
+void	 hub_subscribe(struct sconn *);		/* c->kind, c->key after c->cursor */
 void	 hub_unsubscribe(struct sconn *);
 void	 hub_listen(void);			/* (re)connects and LISTENs */
 int	 hub_listen_fd(void);
 void	 hub_notified(void);			/* reads notifications */
 void	 hub_fetch(void);			/* reads the dirty topics' events */
-void	 hub_sweep(int64_t now);		/* all topics dirty now and then */
+void	 hub_tick(int64_t now);			/* sweeps and polls now and then */
 void	 hub_free(void);			/* at exit */
 uint64_t hub_hash(const char *);		/* FNV-1a, for the process' hash tables */
-/* Events after after[i] of each run ids[i], at most limit each, in one statement
- * (stream_events): fn per row (run_id, seq, type, data, attempt, created_at). */
-int	 hub_read(const char **ids, const int64_t *after, size_t n, int limit,
-	    void (*fn)(void *arg, PGresult *res, int row), void *arg);
+/* A kind's read statement with its parameters: the keys, the positions after which to
+ * read (their xids first when with_xid, then their ns) as arrays, and the limit.  The
+ * result, or NULL if the database failed. */
+PGresult *hub_query(struct db_stmt *, const char **keys, const struct sb_cursor *after,
+	    size_t n, int limit, int with_xid);
 
-/* runs.c: the stream kinds and the long poll (struct stream_ops). */
-extern const struct stream_ops	stream_ops;
+/* sse.c: what every event stream shares. */
 /* An SSE frame of one event; 0, or -1 once the connection is closed. */
-int	 sse_event(struct sconn *, long long seq, const char *type, const char *data);
-int	 is_terminal(const char *type);
+int	 sse_event(struct sconn *, const struct hub_event *);
+/* The caps every held request counts against (the process', the caller's). */
+enum sb_err stream_hold(struct sb_req *, struct sconn *);
+void	 user_release(struct sconn *);		/* gives back its place in the per-user cap */
+/* Answers with an event stream of the topic: after its head (and preamble, if any),
+ * the events after `after`, then live ones.  finished: the topic has no more events
+ * to come (the stream closes after the replay). */
+enum sb_err stream_open(struct sb_req *, const struct topic_kind *, const char *key,
+	    const struct sb_cursor *after, const char *preamble, int finished);
+
+/* runs.c: a run's events, as a stream and as a long poll. */
+extern const struct topic_kind	run_kind;
 /* Answers a waiting long poll with these events ([{seq, type, data, ...}]), stolen. */
 void	 longpoll_answer(struct sconn *, json_t *items);
-void	 user_release(struct sconn *);		/* gives back its place in the per-user cap */
+enum sb_err run_stream(struct sb_req *, const char *run_id, int64_t after, int finished);
+enum sb_err run_wait(struct sb_req *, const char *run_id, int64_t after, int wait_s,
+	    int limit);
+
+/* feed.c: the org's run lifecycle feed. */
+extern const struct topic_kind	feed_kind;
+enum sb_err feed_stream(struct sb_req *, int64_t org_id, const struct sb_cursor *after);
+
+/* main.c: the kinds of stream this responder serves (struct stream_ops). */
+extern const struct stream_ops	stream_ops;
 
 #endif /* SB_STREAM_H */

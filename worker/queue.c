@@ -195,34 +195,14 @@ queue_flush(struct worker *w)
 
 /* ------------------------------------------------------------ heartbeat and cancels */
 
-/* "{a,b,c}" of the runs' ids and of their attempts. */
-static void
-held_arrays(struct worker *w, char **ids, char **atts)
-{
-	size_t		 cap = (size_t)w->nruns * 40 + 4, acap = (size_t)w->nruns * 12 + 4;
-	size_t		 n = 0, an = 0;
-	struct run	*r;
-
-	*ids = sb_malloc(cap);
-	*atts = sb_malloc(acap);
-	(*ids)[n++] = '{';
-	(*atts)[an++] = '{';
-	for (r = w->runs; r != NULL; r = r->next) {
-		n += (size_t)snprintf(*ids + n, cap - n, "%s%s", n > 1 ? "," : "", r->id);
-		an += (size_t)snprintf(*atts + an, acap - an, "%s%d", an > 1 ? "," : "",
-		    r->attempt);
-	}
-	snprintf(*ids + n, cap - n, "}");
-	snprintf(*atts + an, acap - an, "}");
-}
-
 void
 queue_heartbeat(struct worker *w, int64_t now)
 {
 	static struct db_stmt	 st = { "queue_heartbeat",
 	    "SELECT id, cancel_requested FROM queue_heartbeat($1::uuid[], $2::integer[], $3)",
 	    3, 0 };
-	char			*ids, *atts, lease[16];
+	struct db_array		 ids = { 0 }, atts = { 0 };
+	char			 lease[16];
 	const char		*p[3];
 	PGresult		*res;
 	enum sb_err		 err;
@@ -232,14 +212,17 @@ queue_heartbeat(struct worker *w, int64_t now)
 
 	if (w->nruns == 0 || db_ensure(&w->db) != SB_OK)
 		return;
-	held_arrays(w, &ids, &atts);
+	for (r = w->runs; r != NULL; r = r->next) {
+		db_array_add(&ids, "%s", r->id);
+		db_array_add(&atts, "%d", r->attempt);
+	}
 	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
-	p[0] = ids;
-	p[1] = atts;
+	p[0] = db_array_text(&ids);
+	p[1] = db_array_text(&atts);
 	p[2] = lease;
 	res = db_exec_stmt(&w->db, &st, p, &err);
-	free(ids);
-	free(atts);
+	db_array_free(&ids);
+	db_array_free(&atts);
 	if (res == NULL)
 		return;		/* tried again next beat; the leases still run */
 	w->m.heartbeats++;

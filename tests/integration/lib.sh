@@ -48,3 +48,7 @@ json_get() {
 	printf '%s' "$H_BODY" | sed -n "s/.*\"$1\":\(\"[^\"]*\"\|[-0-9.]*\|true\|false\|null\).*/\1/p" |
 		head -n 1 | sed 's/^"\(.*\)"$/\1/'
 }
+
+# psql_su ARGS...: psql as the superuser on the test database (unaligned, tuples only),
+# for setting up and inspecting what the API cannot.
+psql_su() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX "$@"; }

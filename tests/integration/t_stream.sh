@@ -11,7 +11,7 @@ $CTL org add stco >/dev/null
 $CTL org add stco2 >/dev/null
 SK=$($CTL key create --org stco --scopes runs:write,runs:read)
 SK2=$($CTL key create --org stco2 --scopes runs:write,runs:read)
-spg() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX -c "$1"; }
+spg() { psql_su -c "$1"; }
 # st_run: a queued run of org stco (no worker runs here); ST_RID is its id.
 st_run() {
 	ST_RID=$(curl -s -H "Authorization: Bearer $SK" -H 'Content-Type: application/json' \

@@ -89,6 +89,7 @@ main(void)
 	suite_llm();
 	suite_pricing();
 	suite_fcgi_proto();
+	suite_cursor();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -1,0 +1,203 @@
+/* sse.c: what every event stream shares: its frames, the caps it counts against, and
+ * how it opens (head, replay of what the client missed, then live events). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+
+#define REPLAY_PAGE	500
+
+/* "id: 7\nevent: message.delta\ndata: {...}\n\n": data is one line of JSON. */
+static char *
+frame(const struct hub_event *ev, size_t *len)
+{
+	char	 id[CURSOR_MAX];
+	size_t	 cap = strlen(ev->type) + strlen(ev->data) + CURSOR_MAX + 32;
+	char	*f = sb_malloc(cap);
+
+	cursor_format(&ev->pos, id);
+	*len = (size_t)snprintf(f, cap, "id: %s\nevent: %s\ndata: %s\n\n", id, ev->type,
+	    ev->data);
+	return f;
+}
+
+int
+sse_event(struct sconn *c, const struct hub_event *ev)
+{
+	size_t	 len;
+	char	*f = frame(ev, &len);
+	int	 rc = sconn_send(c, f, len);
+
+	free(f);
+	if (rc < 0)
+		return -1;
+	srv->m.events_sent++;
+	return sconn_flush(c);
+}
+
+/* ------------------------------------------------------------ the per-user cap */
+
+struct user {
+	struct user	*next;
+	char		 who[48];
+	int		 n;
+};
+
+#define USER_BUCKETS 4096
+static struct user	*users[USER_BUCKETS];
+
+static unsigned
+user_hash(const char *s)
+{
+	return (unsigned)(hub_hash(s) % USER_BUCKETS);
+}
+
+/* Takes a place for c's caller: 0, or -1 when the caller has max_per_user already. */
+static int
+user_take(struct sconn *c, const struct principal *p)
+{
+	struct user **pp, *u;
+
+	if (p->kind == AUTH_KEY)
+		snprintf(c->who, sizeof(c->who), "k%lld", (long long)p->key_id);
+	else if (p->user_id != 0)
+		snprintf(c->who, sizeof(c->who), "u%lld", (long long)p->user_id);
+	else
+		snprintf(c->who, sizeof(c->who), "t%.40s", p->subject);
+	for (pp = &users[user_hash(c->who)]; (u = *pp) != NULL; pp = &u->next)
+		if (strcmp(u->who, c->who) == 0)
+			break;
+	if (u == NULL) {
+		u = sb_calloc(1, sizeof(*u));
+		snprintf(u->who, sizeof(u->who), "%s", c->who);
+		*pp = u;
+	}
+	if (u->n >= srv->app.cfg.stream.max_per_user)
+		return -1;
+	u->n++;
+	c->counted = 1;
+	return 0;
+}
+
+void
+user_release(struct sconn *c)
+{
+	struct user **pp, *u;
+
+	for (pp = &users[user_hash(c->who)]; (u = *pp) != NULL; pp = &u->next)
+		if (strcmp(u->who, c->who) == 0)
+			break;
+	c->counted = 0;
+	if (u == NULL)
+		return;
+	if (--u->n == 0) {
+		*pp = u->next;
+		free(u);
+	}
+}
+
+enum sb_err
+stream_hold(struct sb_req *req, struct sconn *c)
+{
+	if (srv->stopping || srv->nstreams >= srv->app.cfg.stream.max_streams) {
+		resp_header(req, "Retry-After", "%d", 1 + srv->app.cfg.stream.retry_ms / 1000);
+		return req_fail(req, SB_ERR_UNAVAILABLE, "too-many-streams",
+		    "this stream responder holds as many streams as it may; try again shortly");
+	}
+	if (user_take(c, &req->who) < 0) {
+		resp_header(req, "Retry-After", "%d", 1 + srv->app.cfg.stream.retry_ms / 1000);
+		return req_fail(req, SB_ERR_RATE_LIMITED, "too-many-streams", arena_printf(
+		    req->arena, "at most %d open streams and long polls per user or key; "
+		    "close one first", srv->app.cfg.stream.max_per_user));
+	}
+	return SB_OK;
+}
+
+/* ------------------------------------------------------------ opening a stream */
+
+struct replay {
+	struct sb_req			*req;
+	const struct topic_kind		*kind;
+	struct sb_cursor		 last;
+	int				 rows;
+	int				 ended;		/* the topic's last event was sent */
+	size_t				 bytes;
+};
+
+static void
+replay_event(void *arg, const struct hub_event *ev)
+{
+	struct replay	*r = arg;
+	size_t		 len;
+	char		*f;
+
+	r->rows++;
+	if (r->ended)
+		return;
+	f = frame(ev, &len);
+	resp_write(r->req, f, len);
+	free(f);
+	r->bytes += len;
+	r->last = ev->pos;
+	srv->m.events_sent++;
+	if (r->kind->ends != NULL && r->kind->ends(ev))
+		r->ended = 1;
+}
+
+enum sb_err
+stream_open(struct sb_req *req, const struct topic_kind *kind, const char *key,
+    const struct sb_cursor *after, const char *preamble, int finished)
+{
+	struct sconn	*c = srv->current;
+	struct replay	 r;
+	char		 retry[48];
+	const char	*keys[1] = { key };
+	struct sb_cursor from[1];
+	enum sb_err	 err;
+	int		 n;
+
+	if ((err = stream_hold(req, c)) != SB_OK)
+		return err;
+	resp_header(req, "Cache-Control", "no-cache");
+	resp_stream_begin(req, "text/event-stream");
+	if (strcmp(req->method, "HEAD") == 0) {
+		user_release(c);
+		return SB_OK;		/* the head alone */
+	}
+	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
+	resp_write(req, retry, (size_t)n);
+	if (preamble != NULL)
+		resp_write(req, preamble, strlen(preamble));
+	memset(&r, 0, sizeof(r));
+	r.req = req;
+	r.kind = kind;
+	r.last = *after;
+	/* What the client missed, page by page; a log longer than one client buffer is
+	 * sent in parts: the stream ends and the client comes back for the rest. */
+	do {
+		r.rows = 0;
+		from[0] = r.last;
+		if (kind->read(keys, from, 1, REPLAY_PAGE, replay_event, &r) < 0) {
+			user_release(c);
+			return SB_ERR_UNAVAILABLE;
+		}
+	} while (!r.ended && r.rows == REPLAY_PAGE &&
+	    r.bytes < (size_t)srv->app.cfg.stream.client_buffer);
+	srv->m.streams_opened++;
+	/* A topic that had ended when this began has all its events written: a client
+	 * past its last event (resuming after it) gets nothing more. */
+	if (r.ended || r.rows == REPLAY_PAGE || finished) {
+		user_release(c);
+		return SB_OK;		/* finished: ended by the dispatcher */
+	}
+	c->state = SC_STREAMING;
+	srv->nstreams++;
+	c->cursor = r.last;
+	c->next_beat_us = clock_mono_us() + (int64_t)srv->app.cfg.stream.heartbeat * 1000000;
+	c->kind = kind;
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	c->subscribe = 1;
+	return SB_OK;
+}
