@@ -95,7 +95,8 @@ hub_query(struct db_stmt *st, const char **keys, const struct sb_cursor *after, 
 		return NULL;
 	for (i = 0; i < n; i++) {
 		db_array_add(&k, "%s", keys[i]);
-		db_array_add(&x, "%llu", (unsigned long long)after[i].xid);
+		if (with_xid)
+			db_array_add(&x, "%llu", (unsigned long long)after[i].xid);
 		db_array_add(&m, "%lld", (long long)after[i].n);
 	}
 	snprintf(lim, sizeof(lim), "%d", limit);
