@@ -1,6 +1,7 @@
 # t_stream.sh: switchboard-stream through Caddy: server-sent events of a run's log (live,
 # replayed, resumed exactly with Last-Event-ID 200 times), heartbeats, many subscribers,
-# tenant isolation, the long poll, a PostgreSQL restart mid-stream, slow clients.
+# tenant isolation, the long poll (resumed exactly 200 times too), a PostgreSQL restart
+# mid-stream, slow clients.
 # Events are written straight into run_events (as the worker does, with its NOTIFY), so
 # every check knows exactly what the log holds.
 
@@ -168,6 +169,42 @@ wait "$writer"
 curl "${SSE[@]}" -H "Last-Event-ID: $last" "$CADDY_URL/api/v1/runs/$R4/stream" | sed -n 's/^id: //p' >>"$ST/assembled"
 expect_eq "200 resumes assembled the whole log: 401 events, no gap, no duplicate, in order" \
 	"$(seq 1 401 | tr '\n' ' ')" "$(tr '\n' ' ' <"$ST/assembled")"
+
+# ---- the same through the long poll: 200 polls of random sizes, some cut off while held
+st_run
+R4L=$ST_RID
+(
+	# Now and then a pause, so that polls wait (and some are given up) while held.
+	for s in $(seq 1 400); do
+		st_add "$R4L" "$s" "$s"
+		if [ $((s % 20)) = 0 ]; then sleep 0.6; else sleep 0.01; fi
+	done
+	st_end "$R4L" 401
+) &
+writer=$!
+last=0
+cut=0
+: >"$ST/assembled-lp"
+for i in $(seq 1 200); do
+	# A client that gives up on a held poll (a network that drops it) asks again
+	# from the cursor it has; the answer it never read is not lost to it.
+	body=$(curl -sS --max-time "0.$((RANDOM % 9 + 1))" -H "Authorization: Bearer $SK" \
+		"$CADDY_URL/api/v1/runs/$R4L/events?after=$last&wait=5&limit=$((1 + RANDOM % 20))" 2>/dev/null) ||
+		{ cut=$((cut + 1)); continue; }
+	printf '%s' "$body" | grep -o '"seq":[0-9]*' | cut -d: -f2 >>"$ST/assembled-lp"
+	n=$(printf '%s' "$body" | sed -n 's/.*"next_after":\([0-9]*\)}$/\1/p')
+	[ -n "$n" ] && last=$n
+done
+wait "$writer"
+while [ "$last" -lt 401 ]; do
+	body=$(curl -sS --max-time 10 -H "Authorization: Bearer $SK" "$CADDY_URL/api/v1/runs/$R4L/events?after=$last&wait=5")
+	printf '%s' "$body" | grep -o '"seq":[0-9]*' | cut -d: -f2 >>"$ST/assembled-lp"
+	last=$(printf '%s' "$body" | sed -n 's/.*"next_after":\([0-9]*\)}$/\1/p')
+	[ -n "$last" ] || break
+done
+expect_eq "200 long polls assembled the whole log: 401 events, no gap, no duplicate, in order" \
+	"$(seq 1 401 | tr '\n' ' ')" "$(tr '\n' ' ' <"$ST/assembled-lp")"
+check "some polls were cut off while held ($cut)" test "$cut" -gt 0
 
 # ---- the long poll: at once when events exist, else held until one comes or time is up
 st_run
