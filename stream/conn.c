@@ -62,6 +62,8 @@ sconn_close(struct sconn *c)
 {
 	if (c->state == SC_STREAMING || c->state == SC_WAITING)
 		srv->nstreams--;
+	if (c->probes > 0)
+		srv->nprobing--;
 	hub_unsubscribe(c);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -144,6 +146,10 @@ sconn_end(struct sconn *c)
 {
 	if (c->state == SC_STREAMING || c->state == SC_WAITING)
 		srv->nstreams--;
+	if (c->probes > 0) {
+		c->probes = 0;		/* the connection may serve another request */
+		srv->nprobing--;
+	}
 	hub_unsubscribe(c);
 	if (c->counted)
 		user_release(c);

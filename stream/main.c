@@ -88,12 +88,14 @@ stop_all(void)
 	}
 }
 
-/* Until the next tick or poll, whichever comes first. */
+/* Until the next tick, poll or probe, whichever comes first. */
 static int
 wait_ms(int64_t now)
 {
 	int64_t until = srv->next_poll_us - now;
 
+	if (srv->nprobing > 0 && until > PROBE_GAP_MS * 1000)
+		until = PROBE_GAP_MS * 1000;
 	if (until <= 0)
 		return 0;
 	return until / 1000 < TICK_MS ? (int)(until / 1000) + 1 : TICK_MS;
@@ -147,6 +149,8 @@ serve(void)
 			next_tick = now + TICK_MS * 1000;
 		}
 		hub_tick(now);
+		if (srv->nprobing > 0)
+			probe_tick(now);
 		hub_fetch();
 		if (srv->stopping && (srv->nconns == 0 || now >= stop_at))
 			break;

@@ -18,7 +18,7 @@ smetrics_render(void *arg, size_t *len)
 	    srv->nstreams);
 	metrics_gauge(f, "switchboard_stream_connections", "FastCGI connections from the web server.",
 	    srv->nconns);
-	metrics_gauge(f, "switchboard_stream_runs_watched", "Runs with at least one watcher.",
+	metrics_gauge(f, "switchboard_stream_runs_watched", "Runs and org feeds with at least one watcher.",
 	    (long long)srv->ntopics);
 	metrics_counter(f, "switchboard_stream_streams_total", "Event streams opened.",
 	    srv->m.streams_opened);
@@ -30,6 +30,9 @@ smetrics_render(void *arg, size_t *len)
 	    "Streams closed because their client could not keep up.", srv->m.slow_closed);
 	metrics_counter(f, "switchboard_stream_heartbeats_total", "Heartbeat comments sent.",
 	    srv->m.heartbeats);
+	metrics_counter(f, "switchboard_stream_probes_total",
+	    "Callers refused at the per-user cap whose streams were probed for clients that left.",
+	    srv->m.probes);
 	metrics_counter(f, "switchboard_stream_reads_total",
 	    "Reads of new events (one statement for every run woken at once).", srv->m.fetches);
 	fclose(f);

@@ -98,6 +98,49 @@ user_release(struct sconn *c)
 	}
 }
 
+/* ------------------------------------------------------------ probes */
+
+/* A browser that left holds its stream, and its place in the caller's cap, until the web
+ * server notices, which Caddy 2.6 does only after three or four writes to it: with a
+ * 15 s heartbeat that is a minute.  A caller refused at the cap gets its streams
+ * probed at once: PROBES comments PROBE_GAP_MS apart, each its own write by the web
+ * server; those of clients that left are closed and give their places back before the
+ * caller retries (Retry-After), while live clients ignore four comment lines. */
+#define PROBES	4
+
+static void
+probe_user(const char *who)
+{
+	struct sconn *c;
+
+	srv->m.probes++;
+	for (c = srv->conns; c != NULL; c = c->next)
+		if (c->state == SC_STREAMING && c->counted && strcmp(c->who, who) == 0) {
+			if (c->probes == 0)
+				srv->nprobing++;
+			c->probes = PROBES;
+			c->next_probe_us = 0;
+		}
+}
+
+void
+probe_tick(int64_t now)
+{
+	static const char	 probe[] = ": probe\n\n";
+	struct sconn		*c, *next;
+
+	for (c = srv->conns; c != NULL && srv->nprobing > 0; c = next) {
+		next = c->next;
+		if (c->probes == 0 || c->state != SC_STREAMING || now < c->next_probe_us)
+			continue;
+		if (--c->probes == 0)
+			srv->nprobing--;
+		c->next_probe_us = now + PROBE_GAP_MS * 1000;
+		if (sconn_send(c, probe, sizeof(probe) - 1) == 0)
+			(void)sconn_flush(c);
+	}
+}
+
 enum sb_err
 stream_hold(struct sb_req *req, struct sconn *c)
 {
@@ -107,6 +150,7 @@ stream_hold(struct sb_req *req, struct sconn *c)
 		    "this stream responder holds as many streams as it may; try again shortly");
 	}
 	if (user_take(c, &req->who) < 0) {
+		probe_user(c->who);
 		resp_header(req, "Retry-After", "%d", 1 + srv->app.cfg.stream.retry_ms / 1000);
 		return req_fail(req, SB_ERR_RATE_LIMITED, "too-many-streams", arena_printf(
 		    req->arena, "at most %d open streams and long polls per user or key; "

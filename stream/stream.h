@@ -37,6 +37,8 @@ struct sconn {
 	json_t			*items;			/* long poll: events to answer with */
 	struct sconn		*ready_next;		/* long polls with items, in a read */
 	int			 counted;		/* holds a place in the per-user count */
+	int			 probes;		/* probe comments still to write */
+	int64_t			 next_probe_us;
 };
 
 /* The process: the FastCGI app machinery (auth, router, responses) plus the hub. */
@@ -55,10 +57,11 @@ struct stream_server {
 	int64_t			 next_sweep_us;
 	int64_t			 next_poll_us;		/* polled kinds (the feed) */
 	int			 stopping;
+	int			 nprobing;		/* connections with probes to write */
 	struct sconn		*current;		/* the connection being dispatched */
 	struct {
 		uint64_t	 streams_opened, events_sent, slow_closed, heartbeats;
-		uint64_t	 longpolls, fetches;
+		uint64_t	 longpolls, fetches, probes;
 	} m;
 };
 
@@ -129,6 +132,9 @@ int	 sse_event(struct sconn *, const struct hub_event *);
 /* The caps every held request counts against (the process', the caller's). */
 enum sb_err stream_hold(struct sb_req *, struct sconn *);
 void	 user_release(struct sconn *);		/* gives back its place in the per-user cap */
+/* Writes the probe comments that are due (see sse.c); the next is PROBE_GAP_MS away. */
+void	 probe_tick(int64_t now);
+#define PROBE_GAP_MS	25
 /* Answers with an event stream of the topic: after its head (and preamble, if any),
  * the events after `after`, then live ones.  finished: the topic has no more events
  * to come (the stream closes after the replay). */

@@ -304,6 +304,9 @@ expect_match "as too-many-streams, with Retry-After" '/problems/too-many-streams
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Authorization: Bearer $SK" \
 	"$CADDY_URL/api/v1/runs/$R8/stream")
 expect_eq "another key is not counted with it" 200 "$code"
+sleep 0.4
+http GET "$CADDY_URL/api/v1/runs/$R8/stream" -H "Authorization: Bearer $SK3"
+expect_eq "the refusal probed the key's streams, and live ones stay: still 429" 429 "$H_STATUS"
 
 # ---- SIGTERM: every open stream is told to retry and ended; a restarted responder resumes
 st_add "$R8" 1 1
@@ -320,3 +323,27 @@ sb_stream_start "$STATE" "$SB_BUILD" "$SB_CONF" || fail "switchboard-stream star
 st_end "$R8" 2
 curl "${SSE[@]}" -H 'Last-Event-ID: 1' -o "$ST/after-restart" "$CADDY_URL/api/v1/runs/$R8/stream"
 expect_eq "a client resuming after the restart gets exactly what it missed" "2" "$(st_ids "$ST/after-restart")"
+
+# ---- streams of clients that left give their places back when the cap is reached
+# Caddy notices a client that left only after a few writes to it: a heartbeat (1 s here)
+# alone would take 3-4 s.  A refusal at the cap probes the key's streams at once.
+SK4=$($CTL key create --org stco --scopes runs:read)
+st_run
+R9=$ST_RID
+ghosts=()
+for i in $(seq 1 25); do
+	curl -sS -N --max-time 30 -H "Authorization: Bearer $SK4" -o "$ST/ghost$i" "$CADDY_URL/api/v1/runs/$R9/stream" &
+	ghosts+=($!)
+done
+sb_wait_for "[ \$(grep -l '^retry:' $ST/ghost* 2>/dev/null | wc -l) = 25 ]" 10
+kill "${ghosts[@]}" 2>/dev/null
+wait "${ghosts[@]}" 2>/dev/null
+probes0=$(curl -fsS "http://127.0.0.1:$STREAM_METRICS_PORT/metrics" | awk '/^switchboard_stream_probes_total / { print $2 }')
+http GET "$CADDY_URL/api/v1/runs/$R9/stream" -H "Authorization: Bearer $SK4"
+expect_eq "25 browsers closed their tabs: the 26th stream is refused at first" 429 "$H_STATUS"
+sleep 0.4
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -H "Authorization: Bearer $SK4" \
+	"$CADDY_URL/api/v1/runs/$R9/stream")
+expect_eq "and 0.4 s later, the places of those that left are free again" 200 "$code"
+probes1=$(curl -fsS "http://127.0.0.1:$STREAM_METRICS_PORT/metrics" | awk '/^switchboard_stream_probes_total / { print $2 }')
+check "switchboard_stream_probes_total counted the probe ($probes0 -> $probes1)" test "$probes1" -gt "$probes0"
