@@ -6,21 +6,30 @@
 
 #include "handlers.h"
 
-/* Where a new feed starts: after every change already final (sql/011_feed.sql), so
- * it brings the changes from now on. */
+/* Where a feed starts.  From now: after every change already final (sql/011_feed.sql).
+ * From a client's position: there, unless no transaction of this database has reached
+ * it yet (a position from another cluster, e.g. before a dump was restored into a new
+ * one): then from now, which feed.ready says, since waiting for this database's
+ * transactions to get there would silence the feed. */
 static enum sb_err
-feed_now(struct sb_req *req, struct sb_cursor *pos)
+feed_start(struct sb_req *req, struct sb_cursor *pos, int given)
 {
 	static struct db_stmt	 q = { "feed_now",
-	    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text", 0, 0 };
+	    "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text "
+	    "FROM pg_current_snapshot() AS s", 0, 0 };
 	PGresult		*res;
 	enum sb_err		 err;
+	unsigned long long	 xmin, xmax;
 
 	if ((res = db_exec_stmt(&req->app->db, &q, NULL, &err)) == NULL)
 		return err;
-	pos->xid = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	pos->n = 0;
+	xmin = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	xmax = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
+	if (!given || pos->xid > xmax) {
+		pos->xid = xmin;
+		pos->n = 0;
+	}
 	return SB_OK;
 }
 
@@ -39,7 +48,7 @@ h_feed_stream(struct sb_req *req)
 		return req_fail(req, SB_ERR_INVALID, from == last ? "bad-last-event-id" :
 		    "bad-after", "the feed's position is the id of its last event received "
 		    "(XID-N), or 0 for every run of the org");
-	if (from == NULL && (err = feed_now(req, &pos)) != SB_OK)
+	if ((err = feed_start(req, &pos, from != NULL)) != SB_OK)
 		return err;
 	return req->app->stream->feed_stream(req, req->who.org_id, &pos);
 }

@@ -182,6 +182,26 @@ fpg "SELECT id, state FROM runs WHERE org_id = $FORG AND changed_xid >= '${base%
 expect_eq "every run that changed arrived, at its final state" "$(cat "$FD/db")" "$(cat "$FD/fed")"
 check "many runs took part" test "$(wc -l <"$FD/db")" -ge 100
 
+# ---- a position from another cluster (a dump restored into a new one starts xids over)
+curl "${FSSE[@]}" -H "Last-Event-ID: 99999999999-5" -o "$FD/f3" "$CADDY_URL/api/v1/stream" &
+pf3=$!
+sb_wait_for "grep -q '^event: feed.ready' '$FD/f3'" 5
+fut=$(fd_events "$FD/f3" | awk '$2 == "feed.ready" { print $1 }')
+check "a position no transaction here has reached restarts the feed from now ($fut)" \
+	test -n "$fut" -a "${fut%-*}" -lt 99999999999
+fd_run "$FK"
+RE=$FD_RID
+check "and changes arrive again" sb_wait_for "fd_changes '$FD/f3' | grep -q ' $RE '" 5
+kill "$pf3" 2>/dev/null
+wait "$pf3" 2>/dev/null
+# Rows restored with the old cluster's xids sort after every change made here: migrate
+# moves them to the start of the feed.
+fpg "UPDATE runs SET changed_xid = '99999999999' WHERE id = '$RE'"
+out=$($CTL migrate 2>&1)
+expect_match "switchboardctl migrate says it moved them" '^1 runs had org-feed positions from another cluster' "$out"
+expect_eq "to the start of the feed" 1 "$(fpg "SELECT changed_xid FROM runs WHERE id = '$RE'")"
+expect_eq "and says nothing when there is nothing to move" "" "$($CTL migrate 2>&1)"
+
 # ---- positions that are not one are 400
 for bad in abc 17 1-2-3 -1 '1-' 99999999999999999999-1; do
 	http GET "$CADDY_URL/api/v1/stream" -H "Authorization: Bearer $FK" -H "Last-Event-ID: $bad"
