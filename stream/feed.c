@@ -34,7 +34,7 @@ feed_read(const char **orgs, const struct sb_cursor *after, size_t n, int limit,
 }
 
 /* The feed never ends; nothing notifies its changes by org, so it is polled. */
-const struct topic_kind feed_kind = { "feed", feed_read, NULL, 1 };
+const struct topic_kind feed_kind = { "feed", feed_read, NULL, NULL, 1 };
 
 /* GET /api/v1/stream.  It starts with feed.ready, whose id is the position it starts
  * from: a client that reconnects before any run changed resumes from there. */

@@ -117,8 +117,7 @@ hub_query(struct db_stmt *st, const char **keys, const struct sb_cursor *after, 
 /* Long polls that got events in the read under way: answered once it is done. */
 static struct sconn	*ready;
 
-/* Gives one event to one connection: a stream frame, or an item of a long poll (run
- * events: the one kind with a long poll). */
+/* Gives one event to one connection: a stream frame, or an item of a long poll. */
 static void
 deliver(struct sconn *c, const struct hub_event *ev)
 {
@@ -131,10 +130,7 @@ deliver(struct sconn *c, const struct hub_event *ev)
 			ready = c;
 		}
 		if (json_array_size(c->items) < (size_t)c->limit) {
-			json_array_append_new(c->items, json_pack("{s:I, s:s, s:o, s:i, s:s}",
-			    "seq", (json_int_t)ev->pos.n, "type", ev->type,
-			    "data", json_loads(ev->data, 0, NULL), "attempt", ev->attempt,
-			    "created_at", ev->created_at));
+			json_array_append_new(c->items, c->kind->item(ev));
 			c->cursor = ev->pos;
 		}
 		return;

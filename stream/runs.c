@@ -41,7 +41,16 @@ run_ends(const struct hub_event *ev)
 	    strcmp(ev->type, "run.cancelled") == 0;
 }
 
-const struct topic_kind run_kind = { "run", run_read, run_ends, 0 };
+/* As GET /api/v1/runs/{id}/events lists it. */
+static json_t *
+run_item(const struct hub_event *ev)
+{
+	return json_pack("{s:I, s:s, s:o, s:i, s:s}", "seq", (json_int_t)ev->pos.n,
+	    "type", ev->type, "data", json_loads(ev->data, 0, NULL), "attempt", ev->attempt,
+	    "created_at", ev->created_at);
+}
+
+const struct topic_kind run_kind = { "run", run_read, run_ends, run_item, 0 };
 
 /* GET /api/v1/runs/{id}/stream */
 enum sb_err

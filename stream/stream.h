@@ -106,6 +106,8 @@ struct topic_kind {
 			    int limit, hub_event_fn fn, void *arg);
 	/* Is this the last event of its topic (the stream then ends)?  NULL: never. */
 	int		(*ends)(const struct hub_event *);
+	/* The event as an item of a long poll's answer; NULL: the kind has no long poll. */
+	json_t		*(*item)(const struct hub_event *);
 	/* Read every stream.feed_ms while watched: no notification names its topics. */
 	int		 polled;
 };
