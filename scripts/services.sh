@@ -156,6 +156,16 @@ sb_pg_start() {
 	SQL
 }
 
+# sb_pg_warm_wal DIR PORT: for benchmarks.  A running server recycles its WAL segments;
+# a fresh cluster creates and zero-fills each new 16 MB one, and the commit that crosses
+# into it waits (75 ms here, bench/README.md).  ~80 MB of WAL written and checkpointed
+# away leaves segments to recycle (min_wal_size), as in steady state.
+sb_pg_warm_wal() {
+	sb_as_pg "$(sb_pg_bindir)/psql" -h "$1/pg/run" -p "$2" -U postgres -d postgres -qAtX -v ON_ERROR_STOP=1 \
+		-c "CREATE TABLE sb_warm_wal AS SELECT repeat('x', 900) AS x FROM generate_series(1, 90000)" \
+		-c "DROP TABLE sb_warm_wal" -c "CHECKPOINT" -c "SELECT pg_switch_wal()" -c "CHECKPOINT" >/dev/null
+}
+
 sb_pg_stop() {
 	local dir=$1 bin
 	bin=$(sb_pg_bindir)
