@@ -119,12 +119,25 @@ sconn_flush(struct sconn *c)
 	return 0;
 }
 
+void
+sconn_retry_end(struct sconn *c)
+{
+	char	retry[48];
+	int	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
+
+	fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
+	sconn_end(c);
+}
+
+int
+sconn_comment(struct sconn *c, const char *line)
+{
+	return sconn_send(c, line, strlen(line)) < 0 ? -1 : sconn_flush(c);
+}
+
 int
 sconn_send(struct sconn *c, const char *buf, size_t len)
 {
-	char retry[48];
-	int n;
-
 	if (fcgi_out_pending(&c->out) + len > (size_t)srv->app.cfg.stream.client_buffer) {
 		/* A client that cannot keep up is told to come back (it resumes with its
 		 * Last-Event-ID) rather than being allowed to grow this process. */
@@ -132,9 +145,7 @@ sconn_send(struct sconn *c, const char *buf, size_t len)
 		log_info("slow client: stream closed with a retry hint", "{s:s, s:s, s:I}",
 		    "kind", c->kind->name, "topic", c->key,
 		    "buffered", (json_int_t)fcgi_out_pending(&c->out));
-		n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
-		fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
-		sconn_end(c);
+		sconn_retry_end(c);
 		return -1;
 	}
 	fcgi_stdout(&c->out, c->fc.req.id, buf, len);

@@ -186,39 +186,35 @@ on_event(void *arg, const struct hub_event *ev)
 	}
 }
 
-/* Every topic of that kind (every topic: NULL) is read at the next wake-up. */
+/* Every topic is read at the next wake-up. */
 static void
-mark_dirty(const struct topic_kind *kind)
+all_dirty(void)
 {
 	struct topic	*t;
 	size_t		 i;
 
 	for (i = 0; i < srv->captopics; i++)
 		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			if (kind == NULL || t->kind == kind)
-				t->dirty = srv->dirty = 1;
+			t->dirty = srv->dirty = 1;
 }
 
-/* Reads the dirty topics of one kind; -1 if the database failed. */
+/* Reads the topics of one kind among those due; -1 if the database failed. */
 static int
-fetch_kind(const struct topic_kind *kind)
+fetch_kind(const struct topic_kind *kind, struct topic **due, size_t ndue)
 {
 	const char		**ids;
 	struct sb_cursor	 *after;
 	size_t			  n = 0, i;
-	struct topic		 *t;
 	struct fanout		  f = { kind, NULL, 0 };
 	int			  rc;
 
-	ids = sb_malloc((srv->ntopics + 1) * sizeof(*ids));
-	after = sb_malloc((srv->ntopics + 1) * sizeof(*after));
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			if (t->dirty && t->kind == kind) {
-				t->dirty = 0;
-				ids[n] = t->id;
-				after[n++] = t->last;
-			}
+	ids = sb_malloc((ndue + 1) * sizeof(*ids));
+	after = sb_malloc((ndue + 1) * sizeof(*after));
+	for (i = 0; i < ndue; i++)
+		if (due[i]->kind == kind) {
+			ids[n] = due[i]->id;
+			after[n++] = due[i]->last;
+		}
 	rc = n > 0 ? kind->read(ids, after, n, FETCH_LIMIT, on_event, &f) : 0;
 	free(ids);
 	free(after);
@@ -228,22 +224,32 @@ fetch_kind(const struct topic_kind *kind)
 void
 hub_fetch(void)
 {
-	struct topic	*t, *next;
-	size_t		 i, k;
-	int		 failed = 0;
+	struct topic	**due, *t, *next;
+	size_t		  ndue = 0, i, k;
+	int		  failed = 0;
 
 	if (!srv->dirty)
 		return;
 	srv->dirty = 0;
+	/* The topics to read, in one pass: those marked, and every topic of a polled
+	 * kind when its poll is due. */
+	due = sb_malloc((srv->ntopics + 1) * sizeof(*due));
+	for (i = 0; i < srv->captopics; i++)
+		for (t = srv->topics[i]; t != NULL; t = t->hnext)
+			if (t->dirty || (t->kind->polled && srv->poll_due)) {
+				t->dirty = 0;
+				due[ndue++] = t;
+			}
+	srv->poll_due = 0;
 	for (k = 0; k < NKINDS; k++)
-		if (fetch_kind(kinds[k]) < 0)
+		if (fetch_kind(kinds[k], due, ndue) < 0)
 			failed = 1;
+	free(due);
 	if (failed) {
 		/* Read again at the next sweep or notification, not at once (srv->dirty
 		 * stays clear): the database is down, and the loop must not spin. */
-		for (i = 0; i < srv->captopics; i++)
-			for (t = srv->topics[i]; t != NULL; t = t->hnext)
-				t->dirty = 1;
+		all_dirty();
+		srv->dirty = 0;
 	}
 	answer_ready();
 	/* Topics whose watchers all left (a terminal event ends them) go. */
@@ -361,7 +367,7 @@ hub_listen(void)
 {
 	/* Listening again after an outage: whatever was written meanwhile is read now. */
 	if (listener_ensure(&srv->listener))
-		mark_dirty(NULL);
+		all_dirty();
 }
 
 int
@@ -373,13 +379,9 @@ hub_listen_fd(void)
 void
 hub_notified(void)
 {
-	size_t k;
-
 	/* Runs moved: the polled kinds are read too, sooner than their next poll. */
 	if (listener_read(&srv->listener, on_notify, NULL) > 0)
-		for (k = 0; k < NKINDS; k++)
-			if (kinds[k]->polled)
-				mark_dirty(kinds[k]);
+		srv->poll_due = srv->dirty = 1;
 }
 
 void
@@ -403,16 +405,12 @@ hub_free(void)
 void
 hub_tick(int64_t now)
 {
-	size_t k;
-
 	if (now >= srv->next_sweep_us) {
 		srv->next_sweep_us = now + (int64_t)srv->app.cfg.stream.sweep_ms * 1000;
-		mark_dirty(NULL);
+		all_dirty();
 	}
 	if (now >= srv->next_poll_us) {
 		srv->next_poll_us = now + (int64_t)srv->app.cfg.stream.feed_ms * 1000;
-		for (k = 0; k < NKINDS; k++)
-			if (kinds[k]->polled)
-				mark_dirty(kinds[k]);
+		srv->poll_due = srv->dirty = 1;
 	}
 }

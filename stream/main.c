@@ -53,16 +53,14 @@ epoll_add(int fd, void *ptr)
 static void
 timers(int64_t now)
 {
-	static const char	 beat[] = ": keepalive\n\n";
-	struct sconn		*c, *next;
+	struct sconn *c, *next;
 
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->state == SC_STREAMING && now >= c->next_beat_us) {
 			c->next_beat_us = now + (int64_t)srv->app.cfg.stream.heartbeat * 1000000;
 			srv->m.heartbeats++;
-			if (sconn_send(c, beat, sizeof(beat) - 1) == 0)
-				sconn_flush(c);
+			(void)sconn_comment(c, ": keepalive\n\n");
 		} else if (c->state == SC_WAITING && now >= c->deadline_us)
 			longpoll_answer(c, json_array());
 	}
@@ -73,17 +71,13 @@ timers(int64_t now)
 static void
 stop_all(void)
 {
-	char		 retry[48];
-	struct sconn	*c, *next;
-	int		 n;
+	struct sconn *c, *next;
 
-	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == SC_STREAMING) {
-			fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
-			sconn_end(c);
-		} else if (c->state == SC_WAITING)
+		if (c->state == SC_STREAMING)
+			sconn_retry_end(c);
+		else if (c->state == SC_WAITING)
 			longpoll_answer(c, json_array());
 	}
 }

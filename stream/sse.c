@@ -126,8 +126,7 @@ probe_user(const char *who)
 void
 probe_tick(int64_t now)
 {
-	static const char	 probe[] = ": probe\n\n";
-	struct sconn		*c, *next;
+	struct sconn *c, *next;
 
 	for (c = srv->conns; c != NULL && srv->nprobing > 0; c = next) {
 		next = c->next;
@@ -136,8 +135,7 @@ probe_tick(int64_t now)
 		if (--c->probes == 0)
 			srv->nprobing--;
 		c->next_probe_us = now + PROBE_GAP_MS * 1000;
-		if (sconn_send(c, probe, sizeof(probe) - 1) == 0)
-			(void)sconn_flush(c);
+		(void)sconn_comment(c, ": probe\n\n");
 	}
 }
 

@@ -56,6 +56,7 @@ struct stream_server {
 	int			 dirty;			/* some topic has unread events */
 	int64_t			 next_sweep_us;
 	int64_t			 next_poll_us;		/* polled kinds (the feed) */
+	int			 poll_due;		/* read every topic of a polled kind */
 	int			 stopping;
 	int			 nprobing;		/* connections with probes to write */
 	struct sconn		*current;		/* the connection being dispatched */
@@ -77,6 +78,11 @@ void	 sconn_close(struct sconn *);
  * cannot keep up (over stream.client_buffer). 0, or -1 once closed. */
 int	 sconn_send(struct sconn *, const char *buf, size_t len);
 void	 sconn_end(struct sconn *);		/* the answer is complete */
+/* Tells a stream's client when to come back (retry:), where it resumes with its
+ * Last-Event-ID, and ends the stream. */
+void	 sconn_retry_end(struct sconn *);
+/* A comment line ("line" with its blank line) written now; 0, or -1 once closed. */
+int	 sconn_comment(struct sconn *, const char *line);
 /* An answer built by fill() on a request made from c's params, appended as FCGI_STDOUT. */
 void	 sconn_answer(struct sconn *, void (*fill)(struct sb_req *, void *), void *arg);
 
