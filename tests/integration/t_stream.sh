@@ -34,6 +34,19 @@ st_end() {
 	     UPDATE runs SET state = 'succeeded', finished_at = now() WHERE id = '$1';
 	     NOTIFY switchboard_events, '$1'" >/dev/null
 }
+# st_open25 KEY RID NAME: 25 streams of RID with KEY in the background, captured in
+# $ST/NAME1..25; ST_PIDS holds their pids.  Fails unless all are open within 10 s.
+st_open25() {
+	local i
+	ST_PIDS=()
+	for i in $(seq 1 25); do
+		curl -sS -N --max-time 30 -H "Authorization: Bearer $1" -o "$ST/$3$i" "$CADDY_URL/api/v1/runs/$2/stream" &
+		ST_PIDS+=($!)
+	done
+	sb_wait_for "[ \$(grep -l '^retry:' $ST/$3* 2>/dev/null | wc -l) = 25 ]" 10
+}
+# st_metric NAME: the value of one of switchboard-stream's metrics.
+st_metric() { curl -fsS "http://127.0.0.1:$STREAM_METRICS_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 # st_ids FILE: the ids of the events in an SSE capture, space-separated.
 st_ids() { sed -n 's/^id: //p' "$1" | tr -d '\r' | tr '\n' ' ' | sed 's/ $//'; }
 SSE=(-sS -N --max-time 20 -H "Authorization: Bearer $SK")
@@ -292,12 +305,8 @@ expect_match "and how many streams it holds" '^switchboard_stream_open [0-9]+$' 
 SK3=$($CTL key create --org stco --scopes runs:read)
 st_run
 R8=$ST_RID
-caps=()
-for i in $(seq 1 25); do
-	curl -sS -N --max-time 30 -H "Authorization: Bearer $SK3" -o "$ST/cap$i" "$CADDY_URL/api/v1/runs/$R8/stream" &
-	caps+=($!)
-done
-check "25 streams of one key are open" sb_wait_for "[ \$(grep -l '^retry:' $ST/cap* 2>/dev/null | wc -l) = 25 ]" 10
+check "25 streams of one key are open" st_open25 "$SK3" "$R8" cap
+caps=("${ST_PIDS[@]}")
 http GET "$CADDY_URL/api/v1/runs/$R8/stream" -H "Authorization: Bearer $SK3"
 expect_eq "the 26th is 429" 429 "$H_STATUS"
 expect_match "as too-many-streams, with Retry-After" '/problems/too-many-streams' "$H_BODY $(header retry-after)"
@@ -330,20 +339,15 @@ expect_eq "a client resuming after the restart gets exactly what it missed" "2" 
 SK4=$($CTL key create --org stco --scopes runs:read)
 st_run
 R9=$ST_RID
-ghosts=()
-for i in $(seq 1 25); do
-	curl -sS -N --max-time 30 -H "Authorization: Bearer $SK4" -o "$ST/ghost$i" "$CADDY_URL/api/v1/runs/$R9/stream" &
-	ghosts+=($!)
-done
-sb_wait_for "[ \$(grep -l '^retry:' $ST/ghost* 2>/dev/null | wc -l) = 25 ]" 10
-kill "${ghosts[@]}" 2>/dev/null
-wait "${ghosts[@]}" 2>/dev/null
-probes0=$(curl -fsS "http://127.0.0.1:$STREAM_METRICS_PORT/metrics" | awk '/^switchboard_stream_probes_total / { print $2 }')
+check "25 streams of another key are open" st_open25 "$SK4" "$R9" ghost
+kill "${ST_PIDS[@]}" 2>/dev/null
+wait "${ST_PIDS[@]}" 2>/dev/null
+probes0=$(st_metric switchboard_stream_probes_total)
 http GET "$CADDY_URL/api/v1/runs/$R9/stream" -H "Authorization: Bearer $SK4"
 expect_eq "25 browsers closed their tabs: the 26th stream is refused at first" 429 "$H_STATUS"
 sleep 0.4
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -H "Authorization: Bearer $SK4" \
 	"$CADDY_URL/api/v1/runs/$R9/stream")
 expect_eq "and 0.4 s later, the places of those that left are free again" 200 "$code"
-probes1=$(curl -fsS "http://127.0.0.1:$STREAM_METRICS_PORT/metrics" | awk '/^switchboard_stream_probes_total / { print $2 }')
+probes1=$(st_metric switchboard_stream_probes_total)
 check "switchboard_stream_probes_total counted the probe ($probes0 -> $probes1)" test "$probes1" -gt "$probes0"
