@@ -271,6 +271,10 @@ int		 db_role_safe(struct app *);
 /* worker.c */
 void		 dispatch(struct sb_req *);
 int		 worker_main(struct app *, int listen_fd);	/* returns the exit status */
+/* In a process the master forked (a worker, the notifier): SIGTERM and SIGINT call
+ * term (sigaction flags `flags`), SIGHUP and SIGPIPE are ignored, SIGCHLD is the
+ * default again.  The signal mask is the caller's to set. */
+void		 child_signals(void (*term)(int), int flags);
 
 /* listen.c: systemd socket activation (fd 3), a FastCGI spawner's fd 0, or a socket
  * of our own at path (a unix socket, replacing a stale one but never a live one, or

@@ -173,25 +173,33 @@ dispatch(struct sb_req *req)
 	req_free(req);
 }
 
-static void
-worker_signals(int listen_fd)
+void
+child_signals(void (*term)(int), int flags)
 {
-	struct sigaction	 sa;
-	sigset_t		 all;
+	struct sigaction sa;
 
-	listen_fd_global = listen_fd;
-	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = term;
+	sa.sa_flags = flags;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static void
+worker_signals(int listen_fd)
+{
+	sigset_t all;
+
+	listen_fd_global = listen_fd;
+	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	child_signals(on_term, SA_RESTART);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
