@@ -100,7 +100,7 @@ cmd_check(const struct sb_config *cfg, int argc, char *argv[])
 	if (strcmp(cfg->database.migrate_url, cfg->database.url) != 0)
 		check_db("migrate_url", cfg->database.migrate_url, cfg, 0);
 
-	cache = cache_open(cfg->memcached.servers, cfg->memcached.timeout_ms);
+	cache = cache_open(cfg->memcached.servers, cfg->memcached.timeout_ms, cfg->memcached.secret);
 	if (cache == NULL)
 		report(0, "memcached", "malformed server list \"%s\"", cfg->memcached.servers);
 	else if (cache_ping(cache) != SB_OK)
@@ -108,6 +108,9 @@ cmd_check(const struct sb_config *cfg, int argc, char *argv[])
 	else
 		report(1, "memcached", "reached %s", cfg->memcached.servers);
 	cache_close(cache);
+	if (cfg->memcached.secret_generated)
+		printf("%-12s note: memcached.secret is not set: each program seals the cache with "
+		    "its own secret, so cached sessions and keys are not shared\n", "memcached");
 
 	if ((d = opendir(cfg->database.sql_dir)) == NULL)
 		report(0, "sql_dir", "cannot open %s", cfg->database.sql_dir);

@@ -58,12 +58,13 @@ ctl_audit(struct sb_db *db, int64_t org_id, const char *action, const char *targ
 }
 
 void
-ctl_forget(const struct sb_config *cfg, const char *key)
+ctl_forget(const struct sb_config *cfg, const char *ns, const char *id)
 {
-	struct sb_cache *c = cache_open(cfg->memcached.servers, cfg->memcached.timeout_ms);
+	struct sb_cache *c = cache_open(cfg->memcached.servers, cfg->memcached.timeout_ms,
+	    cfg->memcached.secret);
 
 	/* Best effort: without it the entry still expires within the cache TTL. */
-	if (c == NULL || cache_delete(c, key) != SB_OK)
+	if (c == NULL || cache_delete(c, ns, id) != SB_OK)
 		fprintf(stderr, "switchboardctl: note: could not reach memcached; the change takes "
 		    "effect within the cache TTL\n");
 	cache_close(c);

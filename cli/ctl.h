@@ -23,6 +23,6 @@ int64_t		 ctl_org_id(struct sb_db *, const char *slug);
 void		 ctl_audit(struct sb_db *, int64_t org_id, const char *action, const char *target,
 		    const char *details);
 /* Drops a cache entry so every worker sees a revocation now. */
-void		 ctl_forget(const struct sb_config *, const char *key);
+void		 ctl_forget(const struct sb_config *, const char *ns, const char *id);
 
 #endif /* SB_CTL_H */

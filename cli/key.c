@@ -53,7 +53,6 @@ static int
 key_revoke(const struct sb_config *cfg, struct sb_db *db, const char *key_id)
 {
 	const char	*p[1] = { key_id };
-	char		 ckey[40];
 	PGresult	*res;
 	int		 rc = 1;
 
@@ -61,8 +60,7 @@ key_revoke(const struct sb_config *cfg, struct sb_db *db, const char *key_id)
 	    "WHERE key_id = $1 RETURNING org_id", 1, p);
 	if (res != NULL && PQntuples(res) == 1) {
 		ctl_audit(db, atoll(PQgetvalue(res, 0, 0)), "key.revoked", key_id, NULL);
-		snprintf(ckey, sizeof(ckey), "key:%.16s", key_id);
-		ctl_forget(cfg, ckey);
+		ctl_forget(cfg, "key", key_id);
 		rc = 0;
 	} else if (res != NULL)
 		fprintf(stderr, "switchboardctl: no key %s\n", key_id);

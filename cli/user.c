@@ -82,16 +82,13 @@ end_sessions(const struct sb_config *cfg, struct sb_db *db, const char *email)
 {
 	const char	*p[1] = { email };
 	PGresult	*res;
-	char		 key[80];
 	int		 i;
 
 	res = ctl_query(db, "UPDATE sessions s SET revoked_at = now() FROM users u "
 	    "WHERE s.user_id = u.id AND lower(u.email) = lower($1) AND s.revoked_at IS NULL "
 	    "RETURNING s.token_hash", 1, p);
-	for (i = 0; res != NULL && i < PQntuples(res); i++) {
-		snprintf(key, sizeof(key), "sess:%s", PQgetvalue(res, i, 0));
-		ctl_forget(cfg, key);
-	}
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		ctl_forget(cfg, "sess", PQgetvalue(res, i, 0));
 	PQclear(res);
 	return res != NULL ? 0 : -1;
 }
@@ -102,7 +99,7 @@ static int
 user_change(const struct sb_config *cfg, struct sb_db *db, const char *email, const char *verb,
     const char *role)
 {
-	char		 pw[PASSWORD_MAX + 2], hash[160], details[96] = "{}", key[40];
+	char		 pw[PASSWORD_MAX + 2], hash[160], details[96] = "{}";
 	const char	*p[2] = { email, NULL }, *sql, *action;
 	PGresult	*res;
 	int		 i;
@@ -149,10 +146,8 @@ user_change(const struct sb_config *cfg, struct sb_db *db, const char *email, co
 	/* Keys the user made stop and start with the user: drop their cache entries. */
 	res = ctl_query(db, "SELECT k.key_id FROM api_keys k JOIN users u ON u.id = k.created_by "
 	    "WHERE lower(u.email) = lower($1)", 1, p);
-	for (i = 0; res != NULL && i < PQntuples(res); i++) {
-		snprintf(key, sizeof(key), "key:%.16s", PQgetvalue(res, i, 0));
-		ctl_forget(cfg, key);
-	}
+	for (i = 0; res != NULL && i < PQntuples(res); i++)
+		ctl_forget(cfg, "key", PQgetvalue(res, i, 0));
 	PQclear(res);
 	return res != NULL ? 0 : 1;
 }

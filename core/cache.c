@@ -1,16 +1,38 @@
 /* cache.c: the memcached pool (sessions cache, rate limits, response cache). */
 #include "config.h"
 
+#include <sys/types.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <libmemcached/memcached.h>
+#include <sodium.h>
 
 #include "core.h"
+
+/*
+ * memcached has no authentication, and on shared hosting other programs may reach
+ * it.  So nothing read back is trusted for what it says:
+ *
+ * - Keys never carry a caller's bytes.  Every key is "NS:" and the hex BLAKE2b-256
+ *   of the caller's id (cache_key), NS being a short constant of the code.  No id,
+ *   whatever bytes it holds, can reach the text protocol or name another's item.
+ * - Every value is sealed: a MAC under the configured memcached.secret, bound to
+ *   the key it was stored under and to an expiry time, over the value's bytes.
+ *   A value that does not verify (forged, copied to another key, replayed after it
+ *   expired) is a miss.  Stored: tag[32] | expires_at (8 bytes, big-endian Unix
+ *   seconds, 0: never) | the value.
+ */
+
+#define TAG_LEN		crypto_generichash_BYTES	/* 32 */
+#define SEAL_LEN	(TAG_LEN + 8)
 
 struct sb_cache {
 	memcached_st	*mc;		/* the handle operations use */
 	memcached_st	*pristine;	/* never used for I/O: cloned to start afresh */
+	unsigned char	 mac_key[crypto_generichash_KEYBYTES];
+	uint64_t	 forged;	/* values that failed their check */
 };
 
 /* Adds "host:port", "host" (port 11211) or "/path/to/socket" entries, comma-separated.
@@ -57,11 +79,16 @@ add_servers(memcached_st *mc, const char *servers)
 }
 
 struct sb_cache *
-cache_open(const char *servers, int timeout_ms)
+cache_open(const char *servers, int timeout_ms, const char *secret)
 {
 	struct sb_cache *c;
 
+	if (sodium_init() < 0)
+		return NULL;
 	c = sb_calloc(1, sizeof(*c));
+	/* The MAC key is derived, so a secret of any length gives a full-size key. */
+	crypto_generichash(c->mac_key, sizeof(c->mac_key), (const unsigned char *)secret,
+	    strlen(secret), (const unsigned char *)"switchboard cache v1", 20);
 	if ((c->mc = memcached_create(NULL)) == NULL)
 		sb_oom(sizeof(memcached_st));
 	if (add_servers(c->mc, servers) < 0) {
@@ -78,6 +105,8 @@ cache_open(const char *servers, int timeout_ms)
 	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_SND_TIMEOUT, (uint64_t)timeout_ms * 1000);
 	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
 	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_SUPPORT_CAS, 1);	/* gets for ratelimit.c */
+	/* A second guard: libmemcached refuses a key with spaces or control bytes. */
+	memcached_behavior_set(c->mc, MEMCACHED_BEHAVIOR_VERIFY_KEY, 1);
 	/* After an I/O error the handle is replaced by a clone of this one (see
 	 * cache_reconnect), so libmemcached's own failure bookkeeping never keeps a
 	 * restarted memcached out of use. */
@@ -93,7 +122,105 @@ cache_close(struct sb_cache *c)
 		return;
 	memcached_free(c->mc);
 	memcached_free(c->pristine);
+	sodium_memzero(c->mac_key, sizeof(c->mac_key));
 	free(c);
+}
+
+uint64_t
+cache_forged(const struct sb_cache *c)
+{
+	return c != NULL ? c->forged : 0;
+}
+
+/* A namespace is a short constant of the code: lower-case letters, digits, '-'. */
+static int
+ns_valid(const char *ns)
+{
+	size_t i, n = strlen(ns);
+
+	if (n == 0 || n > CACHE_NS_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((ns[i] >= 'a' && ns[i] <= 'z') || (ns[i] >= '0' && ns[i] <= '9') ||
+		    ns[i] == '-'))
+			return 0;
+	return 1;
+}
+
+size_t
+cache_key(char buf[CACHE_KEY_MAX + 1], const char *ns, const char *id, size_t idlen)
+{
+	unsigned char	 h[32];
+	size_t		 n;
+
+	if (!ns_valid(ns)) {
+		/* A bug in the caller, never input: no key names anything. */
+		log_error("invalid cache namespace", "{s:s}", "ns", ns);
+		abort();
+	}
+	crypto_generichash(h, sizeof(h), (const unsigned char *)id, idlen, NULL, 0);
+	n = strlen(ns);
+	memcpy(buf, ns, n);
+	buf[n++] = ':';
+	sodium_bin2hex(buf + n, CACHE_KEY_MAX + 1 - n, h, sizeof(h));
+	return n + 2 * sizeof(h);
+}
+
+static void
+seal_tag(const struct sb_cache *c, unsigned char tag[TAG_LEN], const char *key, size_t klen,
+    const unsigned char exp[8], const void *val, size_t len)
+{
+	crypto_generichash_state	 st;
+	unsigned char			 kl = (unsigned char)klen;
+
+	crypto_generichash_init(&st, c->mac_key, sizeof(c->mac_key), TAG_LEN);
+	crypto_generichash_update(&st, &kl, 1);
+	crypto_generichash_update(&st, (const unsigned char *)key, klen);
+	crypto_generichash_update(&st, exp, 8);
+	crypto_generichash_update(&st, val, len);
+	crypto_generichash_final(&st, tag, TAG_LEN);
+}
+
+/* The sealed form of val: a malloc'd buffer of len + SEAL_LEN bytes. */
+static unsigned char *
+seal(const struct sb_cache *c, const char *key, size_t klen, const void *val, size_t len,
+    int ttl_s)
+{
+	unsigned char	*b = sb_malloc(len + SEAL_LEN);
+	uint64_t	 exp = ttl_s > 0 ? (uint64_t)(clock_real_ms() / 1000) + (uint64_t)ttl_s : 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		b[TAG_LEN + i] = (unsigned char)(exp >> (56 - 8 * i));
+	memcpy(b + SEAL_LEN, val, len);
+	seal_tag(c, b, key, klen, b + TAG_LEN, val, len);
+	return b;
+}
+
+/* Checks a sealed value in place: the length of its value (which starts at
+ * b + SEAL_LEN), or -1 when it is not one this cache stored under key. */
+static ssize_t
+unseal(struct sb_cache *c, const char *key, size_t klen, const unsigned char *b, size_t len)
+{
+	unsigned char	 tag[TAG_LEN];
+	uint64_t	 exp = 0;
+	int		 i;
+
+	if (len < SEAL_LEN)
+		goto forged;
+	seal_tag(c, tag, key, klen, b + TAG_LEN, b + SEAL_LEN, len - SEAL_LEN);
+	if (crypto_verify_32(tag, b) != 0)
+		goto forged;
+	for (i = 0; i < 8; i++)
+		exp = exp << 8 | b[TAG_LEN + i];
+	/* Expired by its own clock: a stored copy put back later is refused. */
+	if (exp != 0 && exp < (uint64_t)(clock_real_ms() / 1000))
+		goto forged;
+	return (ssize_t)(len - SEAL_LEN);
+forged:
+	c->forged++;
+	log_warn("memcached value refused: it does not carry a valid seal", "{s:s}", "key", key);
+	return -1;
 }
 
 void
@@ -183,58 +310,88 @@ cache_err(memcached_return_t rc, const char *op, const char *key)
 }
 
 enum sb_err
-cache_get(struct sb_cache *c, const char *key, char **val, size_t *len)
+cache_get(struct sb_cache *c, const char *ns, const char *id, char **val, size_t *len)
 {
 	memcached_return_t	 rc;
 	uint32_t		 flags;
-	char			*v;
+	char			*v, key[CACHE_KEY_MAX + 1];
+	size_t			 klen, vlen;
+	ssize_t			 n;
 
 	*val = NULL;
 	*len = 0;
 	if (c == NULL)
 		return SB_ERR_UNAVAILABLE;
-	v = memcached_get(c->mc, key, strlen(key), len, &flags, &rc);
+	klen = cache_key(key, ns, id, strlen(id));
+	v = memcached_get(c->mc, key, klen, &vlen, &flags, &rc);
 	if (v == NULL && cache_io_error(rc)) {
 		cache_reconnect(c);
-		v = memcached_get(c->mc, key, strlen(key), len, &flags, &rc);
+		v = memcached_get(c->mc, key, klen, &vlen, &flags, &rc);
 	}
 	if (v == NULL)
 		return cache_err(rc == MEMCACHED_SUCCESS ? MEMCACHED_NOTFOUND : rc, "get", key);
+	if ((n = unseal(c, key, klen, (unsigned char *)v, vlen)) < 0) {
+		free(v);
+		return SB_ERR_NOT_FOUND;
+	}
+	/* The value moves to the front, NUL-terminated for callers that read text. */
+	memmove(v, v + SEAL_LEN, (size_t)n);
+	v[n] = '\0';
 	*val = v;
+	*len = (size_t)n;
 	return SB_OK;
 }
 
-enum sb_err
-cache_set(struct sb_cache *c, const char *key, const void *val, size_t len, int ttl_s)
+/* set or add (add: only if absent). */
+static enum sb_err
+cache_store(struct sb_cache *c, int add, const char *ns, const char *id, const void *val,
+    size_t len, int ttl_s)
 {
-	memcached_return_t rc;
+	memcached_return_t	 rc;
+	char			 key[CACHE_KEY_MAX + 1];
+	size_t			 klen;
+	unsigned char		*b;
 
 	if (c == NULL)
 		return SB_ERR_UNAVAILABLE;
-	WITH_RETRY(c, rc, memcached_set(c->mc, key, strlen(key), val, len, (time_t)ttl_s, 0));
-	return cache_err(rc, "set", key);
+	klen = cache_key(key, ns, id, strlen(id));
+	b = seal(c, key, klen, val, len, ttl_s);
+	if (add)
+		WITH_RETRY(c, rc, memcached_add(c->mc, key, klen, (char *)b, len + SEAL_LEN,
+		    (time_t)ttl_s, 0));
+	else
+		WITH_RETRY(c, rc, memcached_set(c->mc, key, klen, (char *)b, len + SEAL_LEN,
+		    (time_t)ttl_s, 0));
+	free(b);
+	return cache_err(rc, add ? "add" : "set", key);
 }
 
 enum sb_err
-cache_add(struct sb_cache *c, const char *key, const void *val, size_t len, int ttl_s)
+cache_set(struct sb_cache *c, const char *ns, const char *id, const void *val, size_t len,
+    int ttl_s)
 {
-	memcached_return_t rc;
-
-	if (c == NULL)
-		return SB_ERR_UNAVAILABLE;
-	WITH_RETRY(c, rc, memcached_add(c->mc, key, strlen(key), val, len, (time_t)ttl_s, 0));
-	return cache_err(rc, "add", key);
+	return cache_store(c, 0, ns, id, val, len, ttl_s);
 }
 
 enum sb_err
-cache_delete(struct sb_cache *c, const char *key)
+cache_add(struct sb_cache *c, const char *ns, const char *id, const void *val, size_t len,
+    int ttl_s)
+{
+	return cache_store(c, 1, ns, id, val, len, ttl_s);
+}
+
+enum sb_err
+cache_delete(struct sb_cache *c, const char *ns, const char *id)
 {
 	memcached_return_t	 rc;
 	enum sb_err		 err;
+	char			 key[CACHE_KEY_MAX + 1];
+	size_t			 klen;
 
 	if (c == NULL)
 		return SB_ERR_UNAVAILABLE;
-	WITH_RETRY(c, rc, memcached_delete(c->mc, key, strlen(key), 0));
+	klen = cache_key(key, ns, id, strlen(id));
+	WITH_RETRY(c, rc, memcached_delete(c->mc, key, klen, 0));
 	err = cache_err(rc, "delete", key);
 	return err == SB_ERR_NOT_FOUND ? SB_OK : err;
 }

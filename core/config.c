@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "core.h"
 
 enum key_type { K_STR, K_INT, K_OCTAL, K_BOOL, K_LEVEL };
@@ -68,6 +70,10 @@ static const struct key keys[] = {
 	  "comma-separated list of host:port, host (port 11211) or /path/to/unix.socket" },
 	{ "memcached", "timeout_ms", K_INT, OFF(memcached.timeout_ms), "200", 1, 60000,
 	  "connect and I/O timeout for memcached" },
+	{ "memcached", "secret", K_STR, OFF(memcached.secret), "", 0, 0,
+	  "secret (32 characters or more, the same for every program and host) that seals "
+	  "what Switchboard keeps in memcached; empty: each program makes its own at start, "
+	  "and programs and hosts share no cached sessions or keys" },
 	{ "log", "level", K_LEVEL, OFF(log.level), "info", 0, 0,
 	  "debug, info, warn or error" },
 	{ "log", "access", K_BOOL, OFF(log.access), "true", 0, 0,
@@ -446,6 +452,26 @@ config_fill(struct sb_config *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: expected owner, admin, member or viewer, got \"%s\"",
 		    role_parse(cfg->jwt.default_role) < 0 ? "jwt.default_role" : "oidc.provision_role",
 		    role_parse(cfg->jwt.default_role) < 0 ? cfg->jwt.default_role : cfg->oidc.provision_role);
+		return -1;
+	}
+	/* memcached has no authentication: what comes back is trusted only under a
+	 * secret (core/cache.c).  Without one, a random one: correct, not shared. */
+	if (cfg->memcached.secret[0] == '\0') {
+		unsigned char	 r[32];
+		char		 hex[2 * sizeof(r) + 1];
+
+		if (sodium_init() < 0) {
+			snprintf(err, errlen, "memcached.secret: libsodium cannot start");
+			return -1;
+		}
+		randombytes_buf(r, sizeof(r));
+		sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+		free(cfg->memcached.secret);
+		cfg->memcached.secret = sb_strdup(hex);
+		cfg->memcached.secret_generated = true;
+	} else if (strlen(cfg->memcached.secret) < 32) {
+		snprintf(err, errlen, "memcached.secret: at least 32 characters, got %zu",
+		    strlen(cfg->memcached.secret));
 		return -1;
 	}
 	if (cfg->database.migrate_url[0] == '\0') {

@@ -110,6 +110,8 @@ struct sb_config {
 	struct {
 		char	*servers;
 		int	 timeout_ms;
+		char	*secret;
+		bool	 secret_generated;	/* none was set: a random one */
 	} memcached;
 	struct {
 		int	 level;
@@ -289,6 +291,8 @@ struct sb_db {
 	int64_t		 next_attempt_us;
 	uint64_t	 generation;		/* bumps on every new connection */
 	char		 last_error[256];	/* why the last attempt or statement failed */
+	uint64_t	 failures;		/* statements that failed, for /metrics */
+	bool		 loud;			/* log every failure as a warning (daemons) */
 };
 
 /* A statement prepared lazily on each connection that runs it. */
@@ -374,18 +378,36 @@ int	 cursor_parse(const char *, struct sb_cursor *);
 
 struct sb_cache;
 
-/* servers: "host:port[,host:port...]".  NULL on a malformed list (logged). */
-struct sb_cache	*cache_open(const char *servers, int timeout_ms);
+/* servers: "host:port[,host:port...]"; secret: memcached.secret, which seals every
+ * value (see cache.c).  NULL on a malformed list (logged). */
+struct sb_cache	*cache_open(const char *servers, int timeout_ms, const char *secret);
 void		 cache_close(struct sb_cache *);
 /* A round trip to every server: SB_OK or SB_ERR_UNAVAILABLE. */
 enum sb_err	 cache_ping(struct sb_cache *);
-/* Values are opaque bytes.  cache_get returns SB_OK with a malloc'd copy in *val
- * (caller frees), SB_ERR_NOT_FOUND, or SB_ERR_UNAVAILABLE.  ttl_s 0: no expiry. */
-enum sb_err	 cache_get(struct sb_cache *, const char *key, char **val, size_t *len);
-enum sb_err	 cache_set(struct sb_cache *, const char *key, const void *val, size_t len, int ttl_s);
+/*
+ * Items are named by a namespace, a short constant of the code ("sess", "key"), and
+ * an id, any string, a client's bytes included: the key memcached sees is the
+ * namespace and a hash of the id, never the id.  Values are opaque bytes, sealed
+ * with a MAC bound to the key and the expiry; a value that fails its check reads
+ * as absent.  cache_get returns SB_OK with a malloc'd, NUL-terminated copy in *val
+ * (caller frees), SB_ERR_NOT_FOUND, or SB_ERR_UNAVAILABLE.  ttl_s 0: no expiry.
+ */
+enum sb_err	 cache_get(struct sb_cache *, const char *ns, const char *id, char **val,
+		    size_t *len);
+enum sb_err	 cache_set(struct sb_cache *, const char *ns, const char *id, const void *val,
+		    size_t len, int ttl_s);
 /* Stores only if absent: SB_OK, SB_ERR_CONFLICT if present, SB_ERR_UNAVAILABLE. */
-enum sb_err	 cache_add(struct sb_cache *, const char *key, const void *val, size_t len, int ttl_s);
-enum sb_err	 cache_delete(struct sb_cache *, const char *key);
+enum sb_err	 cache_add(struct sb_cache *, const char *ns, const char *id, const void *val,
+		    size_t len, int ttl_s);
+enum sb_err	 cache_delete(struct sb_cache *, const char *ns, const char *id);
+/* The memcached key of (ns, id): "ns:" and 64 hex digits; its length.  An invalid
+ * namespace is a bug and aborts.  For code that talks to memcached itself. */
+#define CACHE_NS_MAX	16
+#define CACHE_KEY_MAX	(CACHE_NS_MAX + 1 + 64)
+size_t		 cache_key(char buf[CACHE_KEY_MAX + 1], const char *ns, const char *id,
+		    size_t idlen);
+/* How many values read back failed their seal since cache_open. */
+uint64_t	 cache_forged(const struct sb_cache *);
 /* The libmemcached handle, for code in core/ that needs CAS (ratelimit.c). */
 struct memcached_st *cache_handle(struct sb_cache *);
 /* Is this memcached_return_t an I/O error worth one immediate retry (a connection

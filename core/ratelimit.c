@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include <libmemcached/memcached.h>
-#include <sodium.h>
 
 #include "core.h"
 
@@ -29,7 +28,6 @@
 
 #define RL_US		1000000
 #define RL_TRIES	16		/* reads and writes before giving up on a hot bucket */
-#define RL_KEY_MAX	250		/* memcached's longest key */
 #define RL_TTL_SLACK	2		/* seconds an item outlives its bucket's refill */
 #define RL_REL_MAX	(30 * 24 * 3600)	/* longer expiries are Unix times to memcached */
 
@@ -46,35 +44,6 @@ static int
 rl_ceil_s(int64_t us)
 {
 	return (int)((us + RL_US - 1) / RL_US);
-}
-
-/*
- * The memcached key of a bucket: "rl:" and the caller's key when memcached's
- * text protocol takes it as it is (printable ASCII without spaces, 250 bytes in
- * all), else "rlh:" and the hex BLAKE2b-256 of the caller's key.  The prefixes
- * differ, so no caller's key can name another's hashed bucket.
- */
-static size_t
-rl_key(char buf[RL_KEY_MAX + 1], const char *key)
-{
-	unsigned char	 h[32];
-	size_t		 i, n;
-	int		 plain;
-
-	n = strlen(key);
-	plain = n <= RL_KEY_MAX - 3;
-	for (i = 0; plain && i < n; i++)
-		if ((unsigned char)key[i] <= 0x20 || (unsigned char)key[i] >= 0x7f)
-			plain = 0;
-	if (plain) {
-		memcpy(buf, "rl:", 3);
-		memcpy(buf + 3, key, n + 1);
-		return n + 3;
-	}
-	crypto_generichash(h, sizeof(h), (const unsigned char *)key, n, NULL, 0);
-	memcpy(buf, "rlh:", 4);
-	sodium_bin2hex(buf + 4, RL_KEY_MAX + 1 - 4, h, sizeof(h));
-	return 4 + 2 * sizeof(h);
 }
 
 /* The TAT an item holds, or -1 if it holds something else. */
@@ -137,7 +106,7 @@ rl_expiry(int64_t now, int64_t d)
 }
 
 /*
- * Takes one request from the bucket named key (any string: see rl_key).
+ * Takes one request from the bucket named key (any string: see cache_key).
  * SB_OK with *r filled, whether allowed or not; SB_ERR_INVALID for a policy
  * with limit or period_s below 1; SB_ERR_UNAVAILABLE (logged) when memcached
  * cannot be reached or answers with an error; SB_ERR_INTERNAL if the cache
@@ -151,7 +120,7 @@ ratelimit_take(struct sb_cache *c, const char *key, const struct rl_policy *p,
 	memcached_st		*mc;
 	memcached_return_t	 rc = MEMCACHED_SUCCESS;
 	enum sb_err		 err;
-	char			 mkey[RL_KEY_MAX + 1], val[24];
+	char			 mkey[CACHE_KEY_MAX + 1], val[24];
 	size_t			 mlen;
 	int64_t			 now, t, tau, tat, d = 0;
 	uint64_t		 cas = 0;
@@ -165,7 +134,7 @@ ratelimit_take(struct sb_cache *c, const char *key, const struct rl_policy *p,
 	if (c == NULL)
 		return SB_ERR_UNAVAILABLE;
 	mc = cache_handle(c);
-	mlen = rl_key(mkey, key);
+	mlen = cache_key(mkey, "rl", key, strlen(key));
 	/* T is rounded down: at worst the bucket refills `limit` microseconds
 	 * early per period, and a burst is still exactly `limit`. */
 	if ((t = (int64_t)p->period_s * RL_US / p->limit) < 1)

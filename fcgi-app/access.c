@@ -248,7 +248,7 @@ sess_from_json(const char *buf, size_t len, struct sess *s)
 }
 
 static void
-sess_cache(struct sb_req *req, const char *key, const struct sess *s, int64_t now)
+sess_cache(struct sb_req *req, const char *hash, const struct sess *s, int64_t now)
 {
 	const struct sb_config	*c = &req->app->cfg;
 	json_t			*o;
@@ -266,7 +266,7 @@ sess_cache(struct sb_req *req, const char *key, const struct sess *s, int64_t no
 	v = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (v != NULL && ttl > 0)
-		(void)cache_set(req->app->cache, key, v, strlen(v), (int)ttl);
+		(void)cache_set(req->app->cache, "sess", hash, v, strlen(v), (int)ttl);
 	free(v);
 }
 
@@ -321,7 +321,7 @@ session_auth(struct sb_req *req, const char *token)
 	const struct sb_config	*c = &req->app->cfg;
 	struct principal	*w = &req->who;
 	struct sess		 s;
-	char			 hash[HASH_HEX_LEN + 1], key[80], *v;
+	char			 hash[HASH_HEX_LEN + 1], *v;
 	size_t			 len;
 	int64_t			 now = clock_real_ms() / 1000;
 	enum sb_err		 err;
@@ -330,8 +330,7 @@ session_auth(struct sb_req *req, const char *token)
 	if (!token_valid(token))
 		return SB_ERR_UNAUTHENTICATED;
 	token_hash(token, hash);
-	snprintf(key, sizeof(key), "sess:%s", hash);
-	if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+	if (cache_get(req->app->cache, "sess", hash, &v, &len) == SB_OK) {
 		/* "-": known not to exist, so a guessed cookie costs no query. */
 		if (len == 1 && v[0] == '-') {
 			free(v);
@@ -342,11 +341,11 @@ session_auth(struct sb_req *req, const char *token)
 	}
 	if (!cached && (err = sess_load(req, hash, &s)) != SB_OK) {
 		if (err == SB_ERR_UNAUTHENTICATED && c->auth.session_cache_ttl > 0)
-			(void)cache_set(req->app->cache, key, "-", 1, c->auth.session_cache_ttl);
+			(void)cache_set(req->app->cache, "sess", hash, "-", 1, c->auth.session_cache_ttl);
 		return err;
 	}
 	if (!s.usable || now >= s.exp || now - s.seen > c->auth.session_idle) {
-		(void)cache_delete(req->app->cache, key);
+		(void)cache_delete(req->app->cache, "sess", hash);
 		return SB_ERR_UNAUTHENTICATED;
 	}
 	w->kind = AUTH_SESSION;
@@ -367,7 +366,7 @@ session_auth(struct sb_req *req, const char *token)
 		cached = 0;
 	}
 	if (!cached)
-		sess_cache(req, key, &s, now);
+		sess_cache(req, hash, &s, now);
 	return SB_OK;
 }
 
@@ -447,7 +446,7 @@ key_auth(struct sb_req *req, const char *presented)
 	struct principal	*w = &req->who;
 	struct keyinfo		 k;
 	char			 key_id[KEY_ID_LEN + 1], secret[TOKEN_LEN + 1], hash[HASH_HEX_LEN + 1];
-	char			 ckey[40], *v, *enc;
+	char			*v, *enc;
 	size_t			 len;
 	json_t			*o;
 	enum sb_err		 err;
@@ -455,9 +454,8 @@ key_auth(struct sb_req *req, const char *presented)
 
 	if (api_key_parse(presented, key_id, secret) < 0)
 		return SB_ERR_UNAUTHENTICATED;
-	snprintf(ckey, sizeof(ckey), "key:%s", key_id);
 	memset(&k, 0, sizeof(k));
-	if (cache_get(req->app->cache, ckey, &v, &len) == SB_OK) {
+	if (cache_get(req->app->cache, "key", key_id, &v, &len) == SB_OK) {
 		const char *h = NULL, *os = NULL, *on = NULL;
 
 		if ((o = json_loadb(v, len, 0, NULL)) != NULL &&
@@ -482,7 +480,7 @@ key_auth(struct sb_req *req, const char *presented)
 		enc = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 		if (enc != NULL && req->app->cfg.auth.key_cache_ttl > 0)
-			(void)cache_set(req->app->cache, ckey, enc, strlen(enc),
+			(void)cache_set(req->app->cache, "key", key_id, enc, strlen(enc),
 			    req->app->cfg.auth.key_cache_ttl);
 		free(enc);
 	}
@@ -501,8 +499,7 @@ key_auth(struct sb_req *req, const char *presented)
 	/* last_used_at: one write a minute per key, whichever worker gets there first;
 	 * a worker asks memcached at most once a minute per key it serves. */
 	if (key_touch_due(k.id)) {
-		snprintf(ckey, sizeof(ckey), "keyused:%s", key_id);
-		if (cache_add(req->app->cache, ckey, "1", 1, TOUCH_EVERY_S) == SB_OK &&
+		if (cache_add(req->app->cache, "key-used", key_id, "1", 1, TOUCH_EVERY_S) == SB_OK &&
 		    db_ensure(&req->app->db) == SB_OK)
 			(void)org_tx(req, key_touch, NULL);
 	}
@@ -519,7 +516,7 @@ jwt_auth(struct sb_req *req, const char *token)
 	struct principal	*w = &req->who;
 	json_t			*claims;
 	const char		*org, *role, *sub, *p[1];
-	char			 why[128], ckey[120], *v;
+	char			 why[128], *v;
 	size_t			 len;
 	enum sb_err		 err;
 	PGresult		*res;
@@ -539,8 +536,7 @@ jwt_auth(struct sb_req *req, const char *token)
 	if (org == NULL || r < 0)
 		goto out;
 	/* The org by slug: memcached for a minute, else the database. */
-	snprintf(ckey, sizeof(ckey), "org:%.100s", org);
-	if (cache_get(req->app->cache, ckey, &v, &len) == SB_OK) {
+	if (cache_get(req->app->cache, "org", org, &v, &len) == SB_OK) {
 		if (sscanf(v, "%" SCNd64 " %n", &w->org_id, &n) == 1 && (size_t)n <= len)
 			w->org_name = arena_strndup(req->arena, v + n, len - (size_t)n);
 		free(v);
@@ -555,7 +551,7 @@ jwt_auth(struct sb_req *req, const char *token)
 		if (w->org_id != 0) {
 			w->org_name = arena_strdup(req->arena, PQgetvalue(res, 0, 1));
 			v = arena_printf(req->arena, "%lld %s", (long long)w->org_id, w->org_name);
-			(void)cache_set(req->app->cache, ckey, v, strlen(v), 60);
+			(void)cache_set(req->app->cache, "org", org, v, strlen(v), 60);
 		}
 		PQclear(res);
 	}

@@ -227,7 +227,8 @@ worker_main(struct app *app, int listen_fd)
 	auth_worker_init(app);
 	db_init(&app->db, app->cfg.database.url, app->cfg.database.connect_timeout,
 	    app->cfg.database.statement_timeout_ms);
-	app->cache = cache_open(app->cfg.memcached.servers, app->cfg.memcached.timeout_ms);
+	app->cache = cache_open(app->cfg.memcached.servers, app->cfg.memcached.timeout_ms,
+	    app->cfg.memcached.secret);
 	arena = arena_new(64 * 1024);
 	FCGX_InitRequest(&fr, listen_fd, 0);
 	tv.tv_sec = app->cfg.http.request_timeout;

@@ -50,8 +50,7 @@ login_throttle(struct sb_req *req, const char *email)
 		}
 	}
 	if (err == SB_OK) {
-		snprintf(key, sizeof(key), "login:delay:%s", email);
-		if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+		if (cache_get(req->app->cache, "login-delay", email, &v, &len) == SB_OK) {
 			until = 0;
 			sscanf(v, "%*d %lld", &until);
 			free(v);
@@ -79,14 +78,13 @@ login_throttle(struct sb_req *req, const char *email)
 static void
 login_failed_delay(struct sb_req *req, const char *email)
 {
-	char		 key[400], *v, buf[64];
+	char		*v, buf[64];
 	size_t		 len;
 	int		 n = 0;
 	long long	 delay;
 	int64_t		 now = clock_real_ms();
 
-	snprintf(key, sizeof(key), "login:delay:%s", email);
-	if (cache_get(req->app->cache, key, &v, &len) == SB_OK) {
+	if (cache_get(req->app->cache, "login-delay", email, &v, &len) == SB_OK) {
 		sscanf(v, "%d", &n);
 		free(v);
 	}
@@ -95,7 +93,7 @@ login_failed_delay(struct sb_req *req, const char *email)
 	if (delay > DELAY_MAX_S)
 		delay = DELAY_MAX_S;
 	snprintf(buf, sizeof(buf), "%d %lld", n, (long long)(now + delay * 1000));
-	(void)cache_set(req->app->cache, key, buf, strlen(buf), 24 * 3600);
+	(void)cache_set(req->app->cache, "login-delay", email, buf, strlen(buf), 24 * 3600);
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -180,8 +178,7 @@ session_start(struct sb_req *req, int64_t user_id, int64_t org_id, int role, con
 		return err;
 	}
 	if (l.old_cookie_hash != NULL)
-		(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s",
-		    l.old_cookie_hash));
+		(void)cache_delete(req->app->cache, "sess", l.old_cookie_hash);
 	memcpy(w->csrf, l.csrf, sizeof(w->csrf));
 	memcpy(w->token_hash, l.hash, sizeof(w->token_hash));
 	audit(req, "login.succeeded", target, details);
@@ -254,7 +251,7 @@ h_login(struct sb_req *req)
 		return req_fail(req, SB_ERR_UNAUTHENTICATED, "invalid-credentials",
 		    "wrong email or password");
 	}
-	(void)cache_delete(req->app->cache, arena_printf(req->arena, "login:delay:%s", lower));
+	(void)cache_delete(req->app->cache, "login-delay", lower);
 	/* Hashed with older parameters: stored again with the current ones. */
 	if (password_needs_rehash(hash, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib) &&
 	    password_hash(pw, c->auth.pwhash_opslimit, c->auth.pwhash_memlimit_kib, rehash,
@@ -284,7 +281,7 @@ h_logout(struct sb_req *req)
 
 	if ((err = org_tx(req, logout_one, NULL)) != SB_OK)
 		return err;
-	(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s", req->who.token_hash));
+	(void)cache_delete(req->app->cache, "sess", req->who.token_hash);
 	audit(req, "logout", "", NULL);
 	set_session_cookie(req, "", 0);
 	resp_send(req, 204, NULL, NULL, 0);
@@ -308,8 +305,7 @@ logout_all(struct sb_req *req, void *arg)
 		return err;
 	/* Every worker forgets these sessions now, not after the cache's TTL. */
 	for (i = 0; i < PQntuples(res); i++)
-		(void)cache_delete(req->app->cache, arena_printf(req->arena, "sess:%s",
-		    PQgetvalue(res, i, 0)));
+		(void)cache_delete(req->app->cache, "sess", PQgetvalue(res, i, 0));
 	*n = PQntuples(res);
 	PQclear(res);
 	return SB_OK;

@@ -172,7 +172,7 @@ h_keys_revoke(struct sb_req *req)
 		return err == SB_ERR_NOT_FOUND ?
 		    req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such key") : err;
 	/* Every worker stops accepting it now, not after the cache's TTL. */
-	(void)cache_delete(req->app->cache, arena_printf(req->arena, "key:%s", id));
+	(void)cache_delete(req->app->cache, "key", id);
 	audit(req, "key.revoked", id, NULL);
 	resp_send(req, 204, NULL, NULL, 0);
 	return SB_OK;

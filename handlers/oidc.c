@@ -411,8 +411,7 @@ h_oidc_start(struct sb_req *req)
 	json_decref(o);
 	if (v == NULL)
 		sb_oom(0);
-	err = cache_set(req->app->cache, arena_printf(req->arena, "oidc:%s", state), v, strlen(v),
-	    FLOW_TTL_S);
+	err = cache_set(req->app->cache, "oidc", state, v, strlen(v), FLOW_TTL_S);
 	sodium_memzero(v, strlen(v));
 	free(v);
 	if (err != SB_OK)
@@ -433,14 +432,14 @@ h_oidc_start(struct sb_req *req)
 static enum sb_err
 flow_take(struct sb_req *req, const char *state, struct flow *f)
 {
-	const char	*key = arena_printf(req->arena, "oidc:%s", state), *vf, *n, *r;
+	const char	*vf, *n, *r;
 	char		*v;
 	size_t		 len;
 	json_t		*o;
 	enum sb_err	 err;
 	int		 ok;
 
-	if ((err = cache_get(req->app->cache, key, &v, &len)) != SB_OK)
+	if ((err = cache_get(req->app->cache, "oidc", state, &v, &len)) != SB_OK)
 		return err;
 	o = json_loadb(v, len, 0, NULL);
 	sodium_memzero(v, len);
@@ -457,9 +456,8 @@ flow_take(struct sb_req *req, const char *state, struct flow *f)
 		return SB_ERR_NOT_FOUND;
 	/* memcached has no get-and-delete: whoever adds the marker first owns the state,
 	 * so two callbacks racing with one state cannot both go on. */
-	err = cache_add(req->app->cache, arena_printf(req->arena, "oidc-used:%s", state), "1", 1,
-	    FLOW_TTL_S);
-	(void)cache_delete(req->app->cache, key);
+	err = cache_add(req->app->cache, "oidc-used", state, "1", 1, FLOW_TTL_S);
+	(void)cache_delete(req->app->cache, "oidc", state);
 	return err == SB_ERR_CONFLICT ? SB_ERR_NOT_FOUND : err;
 }
 
@@ -753,7 +751,7 @@ h_oidc_callback(struct sb_req *req)
 	cookie = req_cookie(req, COOKIE_NAME);
 	if ((perr = req_query(req, "error")) != NULL) {
 		if (cookie != NULL && token_valid(cookie))
-			(void)cache_delete(req->app->cache, arena_printf(req->arena, "oidc:%s", cookie));
+			(void)cache_delete(req->app->cache, "oidc", cookie);
 		return req_fail(req, SB_ERR_UNAUTHENTICATED, "oidc-denied", arena_printf(req->arena,
 		    "the identity provider did not sign you in (%s)", error_code_safe(perr)));
 	}

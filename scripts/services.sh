@@ -276,6 +276,9 @@ sb_apache_stop() {
 # sb_write_config FILE DIR PGPORT MCPORT: the configuration the local stack runs with.
 sb_write_config() {
 	local file=$1 dir=$2 pgport=$3 mcport=$4
+	# The secret that seals memcached values: made once per stack, kept beside its state.
+	[ -s "$dir/memcached-secret" ] ||
+		(umask 077; head -c 32 /dev/urandom | base64 | tr -d '=\n' >"$dir/memcached-secret")
 	cat >"$file" <<-CONF
 		# Written by scripts/dev for the local stack; see conf/switchboard.conf.example.
 		[server]
@@ -290,6 +293,7 @@ sb_write_config() {
 
 		[memcached]
 		servers = 127.0.0.1:$mcport
+		secret = $(cat "$dir/memcached-secret")
 
 		[auth]
 		# Cheaper password hashing than production's, for a quick local stack.

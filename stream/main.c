@@ -252,9 +252,11 @@ main(int argc, char *argv[])
 	auth_worker_init(&srv->app);
 	db_init(&srv->app.db, cfg.database.url, cfg.database.connect_timeout,
 	    cfg.database.statement_timeout_ms);
-	srv->app.cache = cache_open(cfg.memcached.servers, cfg.memcached.timeout_ms);
+	srv->app.cache = cache_open(cfg.memcached.servers, cfg.memcached.timeout_ms,
+	    cfg.memcached.secret);
 	listener_init(&srv->listener, cfg.database.url, cfg.database.connect_timeout,
 	    EVENTS_CHANNEL);
+	srv->app.db.loud = srv->listener.db.loud = true;
 	rc = serve();
 	listener_close(&srv->listener);
 	db_close(&srv->app.db);

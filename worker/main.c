@@ -90,7 +90,8 @@ worker_init(struct worker *w, const char *config_path)
 	if ((w->multi = curl_multi_init()) == NULL)
 		sb_oom(0);
 	if (w->cfg.llm.cache &&
-	    (w->cache = cache_open(w->cfg.memcached.servers, w->cfg.memcached.timeout_ms)) == NULL) {
+	    (w->cache = cache_open(w->cfg.memcached.servers, w->cfg.memcached.timeout_ms,
+	    w->cfg.memcached.secret)) == NULL) {
 		log_error("llm.cache is on but memcached.servers is malformed", NULL);
 		return -1;
 	}
@@ -98,6 +99,7 @@ worker_init(struct worker *w, const char *config_path)
 	    w->cfg.database.statement_timeout_ms);
 	listener_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout,
 	    QUEUE_CHANNEL);
+	w->db.loud = w->listen.db.loud = true;
 	pending_init(&w->pending);
 	w->metrics_fd = metrics_http_listen(w->cfg.worker.metrics_listen);
 	w->next_tick_us = INT64_MAX;

@@ -279,7 +279,7 @@ cache_answer(struct run *r)
 
 	if (w->cache == NULL || r->cache_key == NULL)
 		return 0;
-	if (cache_get(w->cache, r->cache_key, &val, &len) != SB_OK) {
+	if (cache_get(w->cache, "llm", r->cache_key, &val, &len) != SB_OK) {
 		w->m.cache_misses++;
 		return 0;
 	}
@@ -309,7 +309,8 @@ cache_store(struct run *r, const char *finish_reason)
 	j = json_pack("{s:s%, s:s}", "text", r->text != NULL ? r->text : "", r->len,
 	    "finish_reason", finish_reason);
 	if ((s = json_dumps(j, JSON_COMPACT)) != NULL)
-		(void)cache_set(r->w->cache, r->cache_key, s, strlen(s), r->w->cfg.llm.cache_ttl);
+		(void)cache_set(r->w->cache, "llm", r->cache_key, s, strlen(s),
+		    r->w->cfg.llm.cache_ttl);
 	free(s);
 	json_decref(j);
 }
@@ -389,7 +390,8 @@ request_from_agent(struct run *r, struct llm_request *q, char *text)
 	q->max_tokens = json_is_integer(m) ? (int)json_integer_value(m) : 0;
 }
 
-/* Deterministic requests (temperature 0) are cached under a hash of what is sent. */
+/* Deterministic requests (temperature 0) are cached under a hash of the org and of
+ * what is sent: one org's answer (and so its prompt) is never another's. */
 static void
 cache_key_for(struct run *r, const struct llm_request *q)
 {
@@ -401,11 +403,10 @@ cache_key_for(struct run *r, const struct llm_request *q)
 		return;
 	if ((body = llm_request_body(r->kind, q)) == NULL)
 		return;
-	full = sb_malloc(strlen(base) + strlen(body) + 2);
-	sprintf(full, "%s\n%s", base, body);
+	full = sb_malloc(strlen(base) + strlen(body) + 32);
+	sprintf(full, "%lld\n%s\n%s", r->org_id, base, body);
 	token_hash(full, hex);
-	r->cache_key = sb_malloc(sizeof("sb:llm:") + HASH_HEX_LEN);
-	sprintf(r->cache_key, "sb:llm:%s", hex);
+	r->cache_key = sb_strdup(hex);
 	free(full);
 	free(body);
 }

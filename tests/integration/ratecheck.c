@@ -17,6 +17,8 @@
 
 #include "core.h"
 
+#define SECRET	"ratecheck-secret-0123456789abcdef0123"
+
 #define TIMEOUT_MS	1000
 
 static int		 failed;
@@ -171,7 +173,7 @@ hammer_child(const char *key, int go_fd, int out_fd)
 	int			 counts[2] = { 0, 0 };	/* allowed, errors */
 	char			 b;
 
-	if ((c = cache_open(servers, TIMEOUT_MS)) == NULL)
+	if ((c = cache_open(servers, TIMEOUT_MS, "ratecheck-secret-0123456789abcdef0123")) == NULL)
 		_exit(3);
 	if (read(go_fd, &b, 1) < 0)
 		_exit(3);
@@ -293,7 +295,7 @@ check_odd_keys(struct sb_cache *c)
 	expect(take_n(c, l2, &p, 1) == 1,
 	    "ratelimit: a 300-byte key differing in its last byte is another bucket");
 
-	/* 247 bytes is the longest key stored as it is ("rl:" + 247 = 250). */
+	/* Around memcached's 250-byte limit: keys are hashed, so length does not matter. */
 	n = (size_t)snprintf(edge, sizeof(edge), "ratecheck:%s:", run_id);
 	memset(edge + n, 'e', 247 - n);
 	edge[247] = '\0';
@@ -303,26 +305,35 @@ check_odd_keys(struct sb_cache *c)
 	expect(take_n(c, edge, &p, 3) == 2, "ratelimit: a 248-byte key holds its count");
 }
 
-/* Items the code did not write: garbage is a full bucket, a far-future TAT is clamped.
- * Knows the "rl:" prefix of ratelimit.c. */
+/* Writes an item under a bucket's memcached key as another program could: raw bytes,
+ * no seal (rate limit items carry none: a forged one can only refuse or allow what
+ * deleting it would). */
+static void
+raw_set(struct sb_cache *c, const char *bucket_key, const char *val)
+{
+	char	 mkey[CACHE_KEY_MAX + 1];
+	size_t	 n = cache_key(mkey, "rl", bucket_key, strlen(bucket_key));
+
+	(void)memcached_set(cache_handle(c), mkey, n, val, strlen(val), 60, 0);
+}
+
+/* Items the code did not write: garbage is a full bucket, a far-future TAT is clamped. */
 static void
 check_foreign_items(struct sb_cache *c)
 {
 	struct rl_policy	 p = { 3, 60 };
 	struct rl_result	 r;
-	char			 key[128], mkey[140], val[32];
+	char			 key[128], val[32];
 	enum sb_err		 err;
 
 	bucket(key, sizeof(key), "garbage");
-	snprintf(mkey, sizeof(mkey), "rl:%s", key);
-	cache_set(c, mkey, "garbage", 7, 60);
+	raw_set(c, key, "garbage");
 	expect(ratelimit_take(c, key, &p, &r) == SB_OK && r.allowed && r.remaining == 2,
 	    "ratelimit: an unreadable item counts as a full bucket");
 
 	bucket(key, sizeof(key), "future");
-	snprintf(mkey, sizeof(mkey), "rl:%s", key);
 	snprintf(val, sizeof(val), "%" PRId64, (clock_real_ms() + 36000000) * 1000);
-	cache_set(c, mkey, val, strlen(val), 60);
+	raw_set(c, key, val);
 	err = ratelimit_take(c, key, &p, &r);
 	expect(err == SB_OK && !r.allowed &&
 	    r.retry_after_s >= 1 && r.retry_after_s <= 20 && r.reset_s <= 60,
@@ -339,7 +350,7 @@ check_errors(void)
 	int64_t			 t0;
 	enum sb_err		 e1, e2;
 
-	down = cache_open("127.0.0.1:1", TIMEOUT_MS);
+	down = cache_open("127.0.0.1:1", TIMEOUT_MS, SECRET);
 	t0 = clock_mono_us();
 	e1 = ratelimit_take(down, "ratecheck:down", &p, &r);
 	e2 = ratelimit_take(down, "ratecheck:down", &p, &r);
@@ -357,6 +368,89 @@ check_errors(void)
 	cache_close(down);
 }
 
+/* Raw bytes under the memcached key of (ns, id), as another program could write them. */
+static void
+raw_put(struct sb_cache *c, const char *ns, const char *id, const void *val, size_t len)
+{
+	char	 mkey[CACHE_KEY_MAX + 1];
+	size_t	 n = cache_key(mkey, ns, id, strlen(id));
+
+	(void)memcached_set(cache_handle(c), mkey, n, val, len, 60, 0);
+}
+
+/* The raw bytes stored for (ns, id): malloc'd, or NULL. */
+static char *
+raw_get(struct sb_cache *c, const char *ns, const char *id, size_t *len)
+{
+	char			 mkey[CACHE_KEY_MAX + 1];
+	size_t			 n = cache_key(mkey, ns, id, strlen(id));
+	uint32_t		 flags;
+	memcached_return_t	 rc;
+
+	return memcached_get(cache_handle(c), mkey, n, len, &flags, &rc);
+}
+
+/* Values are sealed: what another program writes, copies or replays reads as absent. */
+static void
+check_seal(struct sb_cache *c)
+{
+	struct sb_cache	*other;
+	char		 a[128], b[128], *v, *raw;
+	size_t		 len, rawlen;
+	uint64_t	 forged0 = cache_forged(c);
+
+	snprintf(a, sizeof(a), "ratecheck:%s:a\r\nset pwned 0 0 1 noreply\r\nx", run_id);
+	snprintf(b, sizeof(b), "ratecheck:%s:b", run_id);
+	expect(cache_set(c, "sess", a, "owner", 5, 60) == SB_OK &&
+	    cache_get(c, "sess", a, &v, &len) == SB_OK && len == 5 && memcmp(v, "owner", 5) == 0,
+	    "cache: a value comes back as stored, under an id with CR LF and spaces");
+	if (len == 5)
+		free(v);
+	expect(memcached_exist(cache_handle(c), "pwned", 5) != MEMCACHED_SUCCESS,
+	    "cache: the id's bytes never reach memcached's protocol");
+
+	/* Another program writes a plain value, or a well-formed one with a wrong MAC. */
+	raw_put(c, "sess", b, "owner", 5);
+	expect(cache_get(c, "sess", b, &v, &len) == SB_ERR_NOT_FOUND,
+	    "cache: a value written without the seal is a miss");
+	raw = raw_get(c, "sess", a, &rawlen);
+	expect(raw != NULL && rawlen == 5 + 40, "cache: a sealed value is the value and 40 bytes");
+	if (raw != NULL) {
+		raw[rawlen - 1] = 'X';
+		raw_put(c, "sess", a, raw, rawlen);
+		expect(cache_get(c, "sess", a, &v, &len) == SB_ERR_NOT_FOUND,
+		    "cache: a sealed value changed by one byte is a miss");
+		raw[rawlen - 1] = 'r';
+		/* A genuine value moved under another key: bound to its key, so refused. */
+		raw_put(c, "sess", b, raw, rawlen);
+		expect(cache_get(c, "sess", b, &v, &len) == SB_ERR_NOT_FOUND,
+		    "cache: a sealed value copied under another key is a miss");
+		raw_put(c, "key", a, raw, rawlen);
+		expect(cache_get(c, "key", a, &v, &len) == SB_ERR_NOT_FOUND,
+		    "cache: a sealed value copied under another namespace is a miss");
+		free(raw);
+	}
+	/* A genuine value kept and put back after its expiry: refused by its own clock. */
+	expect(cache_set(c, "sess", b, "owner", 5, 1) == SB_OK &&
+	    (raw = raw_get(c, "sess", b, &rawlen)) != NULL, "cache: a value with a 1 s TTL");
+	if (raw != NULL) {
+		sleep(2);
+		raw_put(c, "sess", b, raw, rawlen);
+		expect(cache_get(c, "sess", b, &v, &len) == SB_ERR_NOT_FOUND,
+		    "cache: a sealed value replayed after its expiry is a miss");
+		free(raw);
+	}
+	/* Another secret (another installation, or an attacker's guess) seals differently. */
+	if ((other = cache_open(servers, TIMEOUT_MS, "another-secret-0123456789abcdef0123456")) != NULL) {
+		expect(cache_set(other, "sess", b, "owner", 5, 60) == SB_OK &&
+		    cache_get(c, "sess", b, &v, &len) == SB_ERR_NOT_FOUND,
+		    "cache: a value sealed under another secret is a miss");
+		cache_close(other);
+	}
+	expect(cache_forged(c) - forged0 == 6, "cache: each refusal is counted (%llu)",
+	    (unsigned long long)(cache_forged(c) - forged0));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -369,7 +463,7 @@ main(int argc, char *argv[])
 	servers = argv[1];
 	log_init("sb-ratecheck", SB_LOG_ERROR);
 	snprintf(run_id, sizeof(run_id), "%ld.%" PRId64, (long)getpid(), clock_real_ms());
-	if ((c = cache_open(servers, TIMEOUT_MS)) == NULL || cache_ping(c) != SB_OK) {
+	if ((c = cache_open(servers, TIMEOUT_MS, SECRET)) == NULL || cache_ping(c) != SB_OK) {
 		expect(0, "ratelimit: memcached at %s answers", servers);
 		cache_close(c);
 		return 1;
@@ -381,6 +475,7 @@ main(int argc, char *argv[])
 	check_independent(c);
 	check_odd_keys(c);
 	check_foreign_items(c);
+	check_seal(c);
 	check_errors();
 	cache_close(c);
 	return failed ? 1 : 0;

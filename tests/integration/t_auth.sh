@@ -4,6 +4,12 @@ PW='correct horse battery staple'
 SRC=10		# each login comes from its own loopback address: 127.0.0.$SRC
 psql_app_role() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U switchboard_app -d switchboard -qAtX "$@"; }
 mc() { exec 5<>"/dev/tcp/127.0.0.1/$MC_PORT"; printf '%s\r\n' "$1" >&5; timeout 2 head -n 1 <&5; exec 5>&-; }
+# b2 TEXT: hex BLAKE2b-256, as token_hash() and cache_key() make it.
+b2() { printf '%s' "$1" | b2sum -l 256 | cut -d' ' -f1; }
+# mckey NS ID: the memcached key core/cache.c uses for (NS, ID).
+mckey() { printf '%s:%s' "$1" "$(b2 "$2")"; }
+# mc_put KEY VALUE: writes an item straight into memcached, as any program that reaches it can.
+mc_put() { exec 5<>"/dev/tcp/127.0.0.1/$MC_PORT"; printf 'set %s 0 60 %d\r\n%s\r\n' "$1" "${#2}" "$2" >&5; timeout 2 head -n 1 <&5; exec 5>&-; }
 
 # login EMAIL [PASSWORD]: sets SESSION and CSRF (empty on failure) and H_*.
 login() {
@@ -173,7 +179,7 @@ http GET "$CADDY_URL/api/v1/me" -H "Cookie: sb_session=$ghost"
 expect_eq "an unknown session cookie is 401" 401 "$H_STATUS"
 expect_eq "a failed authentication is charged to the address's budget" 10000000 "$(header ratelimit-limit)"
 expect_match "and the unknown session is remembered, so guessing costs no query" '^VALUE sess:' \
-	"$(mc "get sess:$(printf '%s' "$ghost" | b2sum -l 256 | cut -d' ' -f1)")"
+	"$(mc "get $(mckey sess "$(b2 "$ghost")")")"
 http GET "$CADDY_URL/api/v1/me" -H "Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l"
 expect_eq "other authorization schemes are 401" 401 "$H_STATUS"
 expect_eq "a 401 says how to authenticate" 'Bearer realm="switchboard"' "$(header www-authenticate)"
@@ -181,7 +187,7 @@ expired=$($CTL key create --org acme --scopes runs:read --expires-days 1)
 exp_id=$(printf '%s' "$expired" | cut -c4-15)
 sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX \
 	-c "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE key_id = '$exp_id'" >/dev/null
-mc "delete key:$exp_id" >/dev/null
+mc "delete $(mckey key "$exp_id")" >/dev/null
 as_key "$expired" GET /api/v1/me
 expect_eq "an expired key is 401" 401 "$H_STATUS"
 $CTL key revoke "$(printf '%s' "$KEY_RO" | cut -c4-15)" 2>/dev/null
@@ -343,6 +349,59 @@ expect_eq "alg none is 401" 401 "$H_STATUS"
 as_key "$(mint "$hs" "$(printf '{"iss":"https://idp.example","aud":"other","sub":"x","org":"acme","exp":%d}' $((now + 300)))")" GET /api/v1/me
 expect_eq "a JWT for another audience is 401" 401 "$H_STATUS"
 
+# --- memcached is not a trust boundary: keys carry no client bytes, values are sealed
+tag=pwned$RANDOM
+http POST "$CADDY_URL/api/v1/auth/login" --interface 127.0.0.99 -H 'Content-Type: application/json' \
+	--data "{\"email\":\"x\\r\\nset $tag 0 0 5 noreply\\r\\nhello\",\"password\":\"p\"}"
+expect_eq "a login whose email carries CR LF is an ordinary failure" 401 "$H_STATUS"
+expect_eq "and writes nothing of its own into memcached's protocol" END "$(mc "get $tag" | tr -d '\r')"
+expect_eq "memcached still answers in step afterwards" STORED "$(mc_put "$(mckey probe x)" ok | tr -d '\r')"
+acme_id=$(psql_su -c "SELECT id FROM orgs WHERE slug = 'acme'")
+other_org_id=$(psql_su -c "SELECT id FROM orgs WHERE slug = 'other'")
+now=$(date +%s)
+# A session cookie nobody was given, with a well-formed owner session written for it, under
+# the key an older build read and under the key this one reads (no seal: none can be made).
+forged=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | cut -c1-43)
+fhash=$(b2 "$forged")
+fval=$(printf '{"sid":1,"uid":1,"oid":%s,"exp":%d,"seen":%d,"role":3,"ok":true,"csrf":"%s","em":"evil@x.test","nm":"Evil","os":"acme","on":"Acme Inc"}' \
+	"$acme_id" $((now + 3600)) "$now" "$forged")
+mc_put "sess:$fhash" "$fval" >/dev/null
+mc_put "$(mckey sess "$fhash")" "$fval" >/dev/null
+as_session "$forged" "$forged" GET /api/v1/me
+expect_eq "a session forged straight into memcached is refused" 401 "$H_STATUS"
+# A genuine sealed session copied under another cookie's key: bound to its key, refused.
+login member@acme.test
+S_REAL=$SESSION
+as_session "$S_REAL" x GET /api/v1/me
+sealed=$(mc "get $(mckey sess "$(b2 "$S_REAL")")")
+expect_match "a session is cached once used, sealed" '^VALUE sess:[0-9a-f]{64} 0 [0-9]+' "$sealed"
+forged2=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | cut -c1-43)
+exec 5<>"/dev/tcp/127.0.0.1/$MC_PORT"
+printf 'get %s\r\n' "$(mckey sess "$(b2 "$S_REAL")")" >&5
+IFS=' ' read -r _ _ _ vlen <&5
+vlen=${vlen%$'\r'}
+head -c "$vlen" <&5 >"$STATE/sealed.bin"
+exec 5>&-
+{ printf 'set %s 0 60 %d\r\n' "$(mckey sess "$(b2 "$forged2")")" "$vlen"; cat "$STATE/sealed.bin"; printf '\r\n'; } |
+	timeout 2 bash -c "exec 5<>/dev/tcp/127.0.0.1/$MC_PORT; cat >&5; head -n 1 <&5" >/dev/null
+as_session "$forged2" x GET /api/v1/me
+expect_eq "a genuine session's sealed value copied under another cookie is refused" 401 "$H_STATUS"
+# An API key that does not exist, with a cache entry claiming every scope in acme.
+fid=abcdefgh2345
+fsecret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' | cut -c1-43)
+kval=$(printf '{"id":999,"oid":%s,"exp":0,"scopes":65535,"ok":true,"h":"%s","os":"acme","on":"Acme Inc"}' \
+	"$acme_id" "$(b2 "$fsecret")")
+mc_put "key:$fid" "$kval" >/dev/null
+mc_put "$(mckey key "$fid")" "$kval" >/dev/null
+as_key "sb_${fid}_$fsecret" GET /api/v1/keys
+expect_eq "an API key forged straight into memcached is refused" 401 "$H_STATUS"
+# A JWT's org looked up by slug: a forged entry cannot move acme's tokens into another org.
+mc_put "org:acme" "$other_org_id Other Ltd" >/dev/null
+mc_put "$(mckey org acme)" "$other_org_id Other Ltd" >/dev/null
+as_key "$(mint "$hs" "$(claims acme member $((now + 300)))")" GET /api/v1/me
+expect_match "a forged org entry does not move a token into another org" \
+	"\"org\":\\{\"id\":$acme_id,\"slug\":\"acme\",\"name\":\"Acme Inc\"" "$H_BODY"
+
 # --- a connection that could bypass row-level security is refused, not used
 au_reload() {
 	local n
@@ -389,7 +448,7 @@ S_EXP=$SESSION
 hash=$(printf '%s' "$S_EXP" | b2sum -l 256 | cut -d' ' -f1)
 sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX \
 	-c "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = '$hash'" >/dev/null
-mc "delete sess:$hash" >/dev/null
+mc "delete $(mckey sess "$hash")" >/dev/null
 as_session "$S_EXP" x GET /api/v1/me
 expect_eq "an expired session cookie is 401" 401 "$H_STATUS"
 

@@ -79,6 +79,7 @@ wk_agent "$WKA" wk-cut openai "mock,pace=50,disconnect=2,times=1"
 wk_agent "$WKA" wk-bad anthropic "mock,malformed,times=1"
 wk_agent "$WKA" wk-hang openai "mock,hang,times=1"
 wk_agent "$WKA" wk-cache openai mock '{"temperature":0}'
+wk_agent "$WKB" wk-cache openai mock '{"temperature":0}'
 wk_agent "$WKA" wk-pace openai "mock,pace=10"
 wk_agent "$WKB" wk-pace openai "mock,pace=10"
 
@@ -289,6 +290,12 @@ check "the same request again succeeds" wk_wait "$C2" succeeded 10
 expect_eq "with the same answer, from the cache" "Echo: cached answer $WK_TAG|1" \
 	"$(pgq "SELECT output->>'text', (SELECT count(*) FROM run_events WHERE run_id = r.id AND type = 'agent.cache_hit') FROM runs r WHERE id = '$C2'")"
 expect_eq "the hit is counted in /metrics" 1 "$(wk_metric "$WK_M1" switchboard_llm_cache_hits_total)"
+# Another org sending the very same request: the cache is per org, so its own call.
+wk_run "$WKB" wk-cache "cached answer $WK_TAG"
+C3=$WK_RID
+check "another org's identical deterministic run succeeds" wk_wait "$C3" succeeded 10
+expect_eq "without the first org's cached answer: no hit, the provider is asked" "0|1" \
+	"$(pgq "SELECT count(*) FROM run_events WHERE run_id = '$C3' AND type = 'agent.cache_hit'")|$(wk_metric "$WK_M1" switchboard_llm_cache_hits_total)"
 check "the worker's /metrics counts claims" test "$(wk_metric "$WK_M1" switchboard_worker_runs_claimed_total)" -ge 2
 
 # ---- retention: finished runs older than retention_days are pruned with their events
