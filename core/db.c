@@ -183,10 +183,14 @@ db_check(struct sb_db *db, PGresult *res, const char *what, enum sb_err *err)
 		return res;
 	}
 	*err = db_error_map(res);
+	db->failures++;
 	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(db->last_error, sizeof(db->last_error), "%s",
 	    res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
-	log_msg(*err == SB_ERR_UNAVAILABLE || *err == SB_ERR_INTERNAL ? SB_LOG_WARN : SB_LOG_DEBUG,
+	/* A request's refused input (a unique key taken) is the client's news, not the
+	 * operator's; in a daemon no statement is expected to fail. */
+	log_msg(db->loud || *err == SB_ERR_UNAVAILABLE || *err == SB_ERR_INTERNAL ?
+	    SB_LOG_WARN : SB_LOG_DEBUG,
 	    "database statement failed", "{s:s%, s:s, s:s}", "statement", what,
 	    strlen(what) > 120 ? (size_t)120 : strlen(what),
 	    "sqlstate", state != NULL ? state : "", "error",

@@ -346,6 +346,7 @@ on_notify(void *arg, const char *payload)
 	struct topic	*t;
 
 	(void)arg;
+	srv->m.notifications++;
 	while (*p != '\0') {
 		sp = strchr(p, ' ');
 		n = sp != NULL ? (size_t)(sp - p) : strlen(p);

@@ -35,6 +35,14 @@ smetrics_render(void *arg, size_t *len)
 	    srv->m.probes);
 	metrics_counter(f, "switchboard_stream_reads_total",
 	    "Reads of new events (one statement for every run woken at once).", srv->m.fetches);
+	metrics_counter(f, "switchboard_stream_notifications_total",
+	    "Notifications received from workers (LISTEN).", srv->m.notifications);
+	metrics_counter(f, "switchboard_stream_db_errors_total",
+	    "Database statements that failed (each is logged with its SQL state).",
+	    srv->app.db.failures + srv->listener.db.failures);
+	metrics_counter(f, "switchboard_cache_forged_total",
+	    "Values read from memcached that failed their seal (treated as absent).",
+	    cache_forged(srv->app.cache));
 	fclose(f);
 	return buf;
 }

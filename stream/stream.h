@@ -63,6 +63,7 @@ struct stream_server {
 	struct {
 		uint64_t	 streams_opened, events_sent, slow_closed, heartbeats;
 		uint64_t	 longpolls, fetches, probes;
+		uint64_t	 notifications;	/* NOTIFY payloads received from workers */
 	} m;
 };
 

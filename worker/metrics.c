@@ -46,6 +46,14 @@ wmetrics_render(void *arg, size_t *len)
 	    m->pruned);
 	metrics_counter(f, "switchboard_worker_notifications_total", "Wake-ups received by LISTEN.",
 	    m->notifies_received);
+	metrics_counter(f, "switchboard_worker_notifies_total",
+	    "NOTIFY statements sent to wake stream responders.", m->notifies);
+	metrics_counter(f, "switchboard_worker_db_errors_total",
+	    "Database statements that failed (each is logged with its SQL state).",
+	    w->db.failures + w->listen.db.failures);
+	metrics_counter(f, "switchboard_cache_forged_total",
+	    "Values read from memcached that failed their seal (treated as absent).",
+	    cache_forged(w->cache));
 	metrics_counter(f, "switchboard_llm_calls_total", "Provider calls started.", m->llm_calls);
 	metrics_counter(f, "switchboard_llm_errors_total", "Provider calls that failed.", m->llm_errors);
 	metrics_counter(f, "switchboard_llm_retries_total", "Provider calls tried again within an attempt.",

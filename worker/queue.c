@@ -6,7 +6,6 @@
 
 #include "worker.h"
 
-#define NOTIFY_PAYLOAD_MAX	7900			/* PostgreSQL's limit is 8000 bytes */
 #define RESCUE_BATCH		500
 #define PRUNE_EVERY_US		(60 * 1000000LL)
 #define PRUNE_ROUNDS		20			/* batches per pruning pass, at most */
@@ -78,45 +77,31 @@ queue_claim(struct worker *w, int limit)
 
 /* ------------------------------------------------------------ flush */
 
-/* Tells stream responders which runs have new events: one NOTIFY per ~8 KB of ids,
- * sent after the events are committed. */
+/* Tells stream responders which runs have new events, after the events are committed:
+ * the ids go as one uuid[] and the database cuts them into payloads of at most 200
+ * ids (7.4 KB, under NOTIFY's 8,000-byte limit), space-separated. */
 static void
 notify_events(struct worker *w, json_t *ids)
 {
 	static struct db_stmt	 st = { "queue_notify_events",
-	    "SELECT pg_notify('" EVENTS_CHANNEL "', x) FROM unnest($1::text[]) AS x", 1, 0 };
-	char			*arr, *payload;
-	size_t			 i, alen = 2, plen = 0, cap;
+	    "SELECT pg_notify('" EVENTS_CHANNEL "', string_agg(id::text, ' ')) "
+	    "FROM (SELECT id, (row_number() OVER () - 1) / 200 AS part "
+	    "FROM unnest($1::uuid[]) AS id) AS x GROUP BY part", 1, 0 };
+	struct db_array		 arr = { 0 };
 	const char		*p[1];
 	enum sb_err		 err;
+	size_t			 i;
 	json_t			*v;
 
 	if (json_array_size(ids) == 0)
 		return;
-	cap = json_array_size(ids) * 40 + 64;
-	arr = sb_malloc(cap + NOTIFY_PAYLOAD_MAX);
-	payload = sb_malloc(NOTIFY_PAYLOAD_MAX + 64);
-	arr[0] = '{';
-	arr[1] = '\0';
-	json_array_foreach(ids, i, v) {
-		const char *id = json_string_value(v);
-
-		if (plen + strlen(id) + 1 > NOTIFY_PAYLOAD_MAX) {
-			alen += (size_t)snprintf(arr + alen, cap + NOTIFY_PAYLOAD_MAX - alen, "%s\"%s\"",
-			    alen > 1 ? "," : "", payload);
-			plen = 0;
-		}
-		plen += (size_t)snprintf(payload + plen, NOTIFY_PAYLOAD_MAX + 64 - plen, "%s%s",
-		    plen > 0 ? " " : "", id);
-	}
-	if (plen > 0)
-		alen += (size_t)snprintf(arr + alen, cap + NOTIFY_PAYLOAD_MAX - alen, "%s\"%s\"",
-		    alen > 1 ? "," : "", payload);
-	snprintf(arr + alen, cap + NOTIFY_PAYLOAD_MAX - alen, "}");
-	p[0] = arr;
+	json_array_foreach(ids, i, v)
+		db_array_add(&arr, "%s", json_string_value(v));
+	p[0] = db_array_text(&arr);
 	PQclear(db_exec_stmt(&w->db, &st, p, &err));
-	free(arr);
-	free(payload);
+	if (err == SB_OK)
+		w->m.notifies++;
+	db_array_free(&arr);
 }
 
 int

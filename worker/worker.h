@@ -28,6 +28,7 @@ struct worker_metrics {
 	uint64_t	 heartbeats;
 	uint64_t	 rescued, pruned;
 	uint64_t	 notifies_received;
+	uint64_t	 notifies;		/* NOTIFY statements sent to stream responders */
 	uint64_t	 llm_calls, llm_errors, llm_retries;
 	uint64_t	 cache_hits, cache_misses;
 	uint64_t	 prompt_tokens, completion_tokens;

@@ -1,0 +1,78 @@
+# t_live.sh: live progress through the real programs: Caddy -> switchboard-fcgi ->
+# PostgreSQL -> switchboard-worker (builtin provider) -> its NOTIFY -> switchboard-stream
+# -> Caddy -> the client.  switchboard-stream runs with a one-minute sweep here, so an
+# event can only arrive quickly if the worker's wake-up reached it; and a failed
+# statement in the worker is logged with its SQL state and counted.
+
+LV=$STATE/worker/live
+mkdir -p "$LV"
+sb_free_port LV_M
+$CTL agents import "$SB_ROOT/conf/agents" >/dev/null
+$CTL org add lvco >/dev/null
+LK=$($CTL key create --org lvco --scopes runs:write,runs:read)
+lv_metric() { curl -fsS "$1" | awk -v m="$2" '$1 == m { print $2 }'; }
+STREAM_M=http://127.0.0.1:$STREAM_METRICS_PORT/metrics
+
+# switchboard-stream again, with the sweep out of the way.
+sb_stop_pidfile "$STATE/stream.pid" 10
+SWITCHBOARD_STREAM_SWEEP_MS=60000 sb_stream_start "$STATE" "$SB_BUILD" "$SB_CONF" ||
+	fail "switchboard-stream starts with sweep_ms = 60000" "see $STATE/stream.log"
+{
+	cat "$SB_CONF"
+	printf '\n[worker]\nname = live\nmetrics_listen = 127.0.0.1:%s\nflush_ms = 20\ndelta_ms = 50\n' "$LV_M"
+	printf 'shutdown_grace = 1\n\n[llm]\nbuiltin_tokens_per_s = 40\n'
+} >"$LV/worker.conf"
+sb_spawn "worker live" "$LV/worker.pid" "$LV/worker.log" "curl -fsS 127.0.0.1:$LV_M/metrics" 10 \
+	"$SB_BUILD/switchboard-worker" -c "$LV/worker.conf" || fail "the worker starts" "see $LV/worker.log"
+
+# lv_run NAME: creates a run of the builtin summarizer; LV_RID is its id.
+lv_run() {
+	LV_RID=$(curl -s -H "Authorization: Bearer $LK" -H 'Content-Type: application/json' \
+		--data "{\"agent\":\"summarizer\",\"input\":\"Live progress $1: the meeting moved to Tuesday.\"}" \
+		"$CADDY_URL/api/v1/runs" | sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+}
+# lv_watch NAME: a run, streamed through Caddy, each line stamped with its arrival (ms).
+lv_watch() {
+	lv_run "$1"
+	curl -sS -N --max-time 30 -H "Authorization: Bearer $LK" "$CADDY_URL/api/v1/runs/$LV_RID/stream" |
+		while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$LV/$1.sse"
+}
+# lv_lags NAME: for every event of the run, its arrival minus its commit, in ms, sorted.
+lv_lags() {
+	psql_su -F ' ' -c "SELECT seq, (extract(epoch FROM created_at) * 1000)::bigint FROM run_events
+	                   WHERE run_id = '$LV_RID'" >"$LV/$1.db"
+	awk 'NR == FNR { at[$1] = $2; next } $2 == "id:" { id = $3; sub(/\r$/, "", id); if (id in at) print $1 - at[id] }' \
+		"$LV/$1.db" "$LV/$1.sse" | sort -n
+}
+
+# ---- events reach a stream from the real worker well under the sweep
+n0=$(lv_metric "$STREAM_M" switchboard_stream_notifications_total)
+lv_watch a
+lags=$(lv_lags a)
+count=$(printf '%s\n' "$lags" | grep -c .)
+check "the run's stream delivered its events and ended (30 s at most)" \
+	test "$count" -ge 5 -a "$(grep -c '"type":"run.succeeded"\|^[0-9]* event: run.succeeded' "$LV/a.sse")" -ge 1
+max=$(printf '%s\n' "$lags" | tail -n 1)
+p50=$(printf '%s\n' "$lags" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+check "every event arrives well under the sweep interval (max ${max:-none} ms, p50 ${p50:-none} ms)" \
+	test -n "$max" -a "${max:-99999}" -lt 1000
+check "the stream responder was woken by the worker's NOTIFY" \
+	test "$(lv_metric "$STREAM_M" switchboard_stream_notifications_total)" -gt "${n0:-0}"
+check "the worker counts the NOTIFYs it sent" test "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_notifies_total)" -gt 0
+expect_eq "and no statement of the worker failed" 0 "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_db_errors_total)"
+
+# ---- a statement the database refuses is logged with its SQL state and counted
+psql_su -c "REVOKE EXECUTE ON FUNCTION pg_notify(text, text) FROM PUBLIC" >/dev/null
+lv_run b
+check "a run ends while NOTIFY is refused" sb_wait_for \
+	"[ \"\$(psql_su -c \"SELECT state FROM runs WHERE id = '$LV_RID'\")\" = succeeded ]" 20
+psql_su -c "GRANT EXECUTE ON FUNCTION pg_notify(text, text) TO PUBLIC" >/dev/null
+check "with its NOTIFY refused, the worker counts the failures in /metrics" \
+	test "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_db_errors_total)" -gt 0
+expect_match "and logs each as a warning with its SQL state" \
+	'"level":"warn".*"msg":"database statement failed".*"statement":"queue_notify_events".*"sqlstate":"42501"' \
+	"$(grep queue_notify_events "$LV/worker.log" | head -n 1)"
+
+sb_stop_pidfile "$LV/worker.pid" 10
+sb_stop_pidfile "$STATE/stream.pid" 10
+sb_stream_start "$STATE" "$SB_BUILD" "$SB_CONF" || fail "switchboard-stream starts again" "see $STATE/stream.log"
