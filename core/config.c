@@ -203,6 +203,9 @@ static const struct key keys[] = {
 	  "open streams and long polls of one user or key (429 beyond)" },
 	{ "stream", "sweep_ms", K_INT, OFF(stream.sweep_ms), "2000", 100, 600000,
 	  "every this often the responder reads every watched run's new events, notified or not" },
+	{ "stream", "recheck_ms", K_INT, OFF(stream.recheck_ms), "2000", 100, 5000,
+	  "every this often the credentials of open streams are checked again: a revoked key "
+	  "or session, a disabled user or a lowered role ends them within this" },
 	{ "stream", "feed_ms", K_INT, OFF(stream.feed_ms), "250", 50, 60000,
 	  "every this often the responder reads the watched org feeds (GET /api/v1/stream)" },
 	{ "stream", "metrics_listen", K_STR, OFF(stream.metrics_listen), "127.0.0.1:9465", 0, 0,

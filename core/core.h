@@ -193,6 +193,7 @@ struct sb_config {
 		int	 max_streams;
 		int	 max_per_user;
 		int	 sweep_ms;
+		int	 recheck_ms;
 		int	 feed_ms;
 		int	 longpoll_max;
 		char	*metrics_listen;

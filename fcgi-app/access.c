@@ -349,6 +349,7 @@ session_auth(struct sb_req *req, const char *token)
 		return SB_ERR_UNAUTHENTICATED;
 	}
 	w->kind = AUTH_SESSION;
+	w->expires = s.exp;
 	w->org_id = s.oid;
 	w->user_id = s.uid;
 	w->session_id = s.sid;
@@ -489,6 +490,7 @@ key_auth(struct sb_req *req, const char *presented)
 	    (k.exp != 0 && clock_real_ms() / 1000 >= k.exp))
 		return SB_ERR_UNAUTHENTICATED;
 	w->kind = AUTH_KEY;
+	w->expires = k.exp;
 	w->org_id = k.oid;
 	w->key_id = k.id;
 	w->role = -1;
@@ -562,6 +564,7 @@ jwt_auth(struct sb_req *req, const char *token)
 	w->org_slug = arena_strdup(req->arena, org);
 	w->kind = AUTH_JWT;
 	w->role = r;
+	w->expires = json_integer_value(json_object_get(claims, "exp"));
 	w->scopes = role_scopes((enum sb_role)r);
 	snprintf(w->subject, sizeof(w->subject), "%s", sub != NULL ? sub : "");
 	err = SB_OK;

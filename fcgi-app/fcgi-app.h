@@ -145,6 +145,7 @@ struct principal {
 	char		 csrf[TOKEN_LEN + 1];		/* sessions only */
 	char		 token_hash[HASH_HEX_LEN + 1];	/* sessions only */
 	char		 subject[128];	/* "sub" of a token, the key id of a key */
+	int64_t		 expires;	/* Unix seconds the credential expires; 0: never */
 	/* What GET /api/v1/me shows, from the credential's cache entry: NULL when not
 	 * loaded (then /me reads the database). */
 	const char	*email, *name, *org_slug, *org_name;

@@ -348,17 +348,46 @@ h_runs_cancel(struct sb_req *req)
 
 /* ------------------------------------------------------------ events */
 
+/*
+ * Has the run ended (its terminal event is then written: the same transaction wrote
+ * both)?  *last_seq, when asked, gets the seq of its last event if it has ended.
+ * SB_ERR_NOT_FOUND when the caller cannot see it.
+ */
+static enum sb_err
+run_finished(struct sb_req *req, const char *id, int *finished, long long *last_seq)
+{
+	static struct db_stmt	 q = { "run_finished",
+	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled'), "
+	    "(SELECT coalesce(max(e.seq), 0) FROM run_events e WHERE e.run_id = r.id) "
+	    "FROM runs r WHERE r.id = $1::uuid", 1, 0 };
+	const char		*p[1] = { id };
+	PGresult		*res;
+	enum sb_err		 err;
+
+	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return SB_ERR_NOT_FOUND;
+	}
+	*finished = PQgetvalue(res, 0, 0)[0] == 't';
+	if (last_seq != NULL)
+		*last_seq = atoll(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return SB_OK;
+}
+
 struct events {
 	const char	*id;
 	long long	 after;
 	int		 limit;
+	int		 finished;	/* the run has ended: nothing will follow its log */
 	json_t		*body;
 };
 
 static enum sb_err
 run_events(struct sb_req *req, void *arg)
 {
-	static struct db_stmt	 exists = { "run_exists", "SELECT 1 FROM runs WHERE id = $1::uuid", 1, 0 };
 	static struct db_stmt	 q = { "run_events_page",
 	    "SELECT seq, type, data::text, attempt, " SQL_ISO_MS("created_at") " FROM run_events "
 	    "WHERE run_id = $1::uuid AND seq > $2 ORDER BY seq LIMIT $3", 3, 0 };
@@ -371,7 +400,7 @@ run_events(struct sb_req *req, void *arg)
 	long long		 last = ev->after;
 	int			 i;
 
-	if ((err = db_exec_found(req, &exists, p)) != SB_OK)
+	if ((err = run_finished(req, ev->id, &ev->finished, NULL)) != SB_OK)
 		return err;
 	snprintf(after, sizeof(after), "%lld", ev->after);
 	snprintf(lim, sizeof(lim), "%d", ev->limit);
@@ -386,8 +415,10 @@ run_events(struct sb_req *req, void *arg)
 		    "attempt", atoi(PQgetvalue(res, i, 3)), "created_at", PQgetvalue(res, i, 4)));
 	}
 	PQclear(res);
-	/* next_after: where to continue (the last seq seen, or the same after when none came). */
-	ev->body = json_pack("{s:o, s:I}", "items", items, "next_after", (json_int_t)last);
+	/* next_after: where to continue (the last seq seen, or the same after when none came);
+	 * finished: the run has ended, so once items is empty there is nothing more. */
+	ev->body = json_pack("{s:o, s:I, s:b}", "items", items, "next_after", (json_int_t)last,
+	    "finished", ev->finished);
 	return SB_OK;
 }
 
@@ -430,7 +461,7 @@ h_runs_events(struct sb_req *req)
 		return err;
 	/* A long poll that found nothing waits in switchboard-stream; switchboard-fcgi
 	 * (where the web server sends requests without wait=) answers at once. */
-	if (wait > 0 && req->app->stream != NULL &&
+	if (wait > 0 && req->app->stream != NULL && !ev.finished &&
 	    json_array_size(json_object_get(ev.body, "items")) == 0) {
 		json_decref(ev.body);
 		return req->app->stream->run_wait(req, ev.id, ev.after, (int)wait, ev.limit);
@@ -444,30 +475,15 @@ h_runs_events(struct sb_req *req)
 struct visible {
 	const char	*id;
 	int		 finished;
+	long long	 last_seq;
 };
 
-/* Can the caller see the run, and has it ended (its terminal event is then written:
- * the same transaction wrote both)? */
 static enum sb_err
 run_visible(struct sb_req *req, void *arg)
 {
-	static struct db_stmt	 q = { "run_visible",
-	    "SELECT state IN ('succeeded', 'failed', 'cancelled') FROM runs WHERE id = $1::uuid",
-	    1, 0 };
-	struct visible		*v = arg;
-	const char		*p[1] = { v->id };
-	PGresult		*res;
-	enum sb_err		 err;
+	struct visible *v = arg;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		return err;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return SB_ERR_NOT_FOUND;
-	}
-	v->finished = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	return SB_OK;
+	return run_finished(req, v->id, &v->finished, &v->last_seq);
 }
 
 enum sb_err
@@ -495,5 +511,12 @@ h_runs_stream(struct sb_req *req)
 		return req_fail(req, err, NULL, "no such run");
 	if (err != SB_OK)
 		return err;
+	/* An ended run with nothing after the caller's position: 204 is the one answer
+	 * that stops an EventSource from reconnecting forever (a 200 that closes at once
+	 * is a dropped connection to it). */
+	if (v.finished && after >= v.last_seq) {
+		resp_send(req, 204, NULL, NULL, 0);
+		return SB_OK;
+	}
 	return req->app->stream->run_stream(req, id, after, v.finished);
 }

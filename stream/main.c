@@ -143,6 +143,7 @@ serve(void)
 			next_tick = now + TICK_MS * 1000;
 		}
 		hub_tick(now);
+		recheck_tick(now);
 		if (srv->nprobing > 0)
 			probe_tick(now);
 		hub_fetch();

@@ -37,6 +37,9 @@ smetrics_render(void *arg, size_t *len)
 	    "Reads of new events (one statement for every run woken at once).", srv->m.fetches);
 	metrics_counter(f, "switchboard_stream_notifications_total",
 	    "Notifications received from workers (LISTEN).", srv->m.notifications);
+	metrics_counter(f, "switchboard_stream_revoked_total",
+	    "Streams and long polls ended because their credential was revoked or lost the scope.",
+	    srv->m.revoked);
 	metrics_counter(f, "switchboard_stream_db_errors_total",
 	    "Database statements that failed (each is logged with its SQL state).",
 	    srv->app.db.failures + srv->listener.db.failures);

@@ -89,11 +89,15 @@ run_wait(struct sb_req *req, const char *run_id, int64_t after, int wait_s, int 
 static void
 longpoll_fill(struct sb_req *req, void *arg)
 {
-	struct sconn *c = arg;
+	struct sconn	*c = arg;
+	json_t		*last = json_array_get(c->items, json_array_size(c->items) - 1);
+	const char	*type = json_string_value(json_object_get(last, "type"));
+	struct hub_event ev = { .type = type != NULL ? type : "" };
 
 	(void)cors_apply(req);		/* as the dispatcher did for the request's head */
-	resp_json(req, 200, json_pack("{s:o, s:I}", "items", c->items, "next_after",
-	    (json_int_t)c->cursor.n));
+	/* finished: these items end with the run's terminal event (as in h_runs_events). */
+	resp_json(req, 200, json_pack("{s:o, s:I, s:b}", "items", c->items, "next_after",
+	    (json_int_t)c->cursor.n, "finished", run_ends(&ev)));
 	c->items = NULL;		/* stolen by the answer */
 }
 

@@ -154,6 +154,7 @@ stream_hold(struct sb_req *req, struct sconn *c)
 		    req->arena, "at most %d open streams and long polls per user or key; "
 		    "close one first", srv->app.cfg.stream.max_per_user));
 	}
+	recheck_hold(c, req);
 	return SB_OK;
 }
 

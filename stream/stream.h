@@ -36,6 +36,11 @@ struct sconn {
 	int			 subscribe;		/* watch it once the head is out */
 	json_t			*items;			/* long poll: events to answer with */
 	struct sconn		*ready_next;		/* long polls with items, in a read */
+	/* The credential it was let in with, checked again while it is held (recheck.c). */
+	enum auth_kind		 cred_kind;
+	char			 cred[HASH_HEX_LEN + 1];	/* a session's token hash, a key's id */
+	unsigned		 need_scope;		/* the route's scopes */
+	int64_t			 cred_expires;		/* Unix seconds; 0: never */
 	int			 counted;		/* holds a place in the per-user count */
 	int			 probes;		/* probe comments still to write */
 	int64_t			 next_probe_us;
@@ -56,6 +61,7 @@ struct stream_server {
 	int			 dirty;			/* some topic has unread events */
 	int64_t			 next_sweep_us;
 	int64_t			 next_poll_us;		/* polled kinds (the feed) */
+	int64_t			 next_recheck_us;	/* credentials of held requests */
 	int			 poll_due;		/* read every topic of a polled kind */
 	int			 stopping;
 	int			 nprobing;		/* connections with probes to write */
@@ -64,6 +70,7 @@ struct stream_server {
 		uint64_t	 streams_opened, events_sent, slow_closed, heartbeats;
 		uint64_t	 longpolls, fetches, probes;
 		uint64_t	 notifications;	/* NOTIFY payloads received from workers */
+		uint64_t	 revoked;	/* held requests ended: their credential went */
 	} m;
 };
 
@@ -86,6 +93,13 @@ void	 sconn_retry_end(struct sconn *);
 int	 sconn_comment(struct sconn *, const char *line);
 /* An answer built by fill() on a request made from c's params, appended as FCGI_STDOUT. */
 void	 sconn_answer(struct sconn *, void (*fill)(struct sb_req *, void *), void *arg);
+
+/* recheck.c: held requests follow their credential.  Every stream.recheck_ms, one
+ * statement per kind of credential asks the database whether each is still good;
+ * those that are not (revoked, expired, user disabled, role without the route's
+ * scope) are ended. */
+void	 recheck_hold(struct sconn *, const struct sb_req *);	/* notes c's credential */
+void	 recheck_tick(int64_t now);
 
 /* metrics.c */
 char	*smetrics_render(void *, size_t *len);

@@ -94,6 +94,21 @@ t0=$(date +%s%3N)
 curl "${SSE[@]}" -H 'Last-Event-ID: 7' -o "$ST/s6" "$CADDY_URL/api/v1/runs/$R1/stream"
 dt=$(( $(date +%s%3N) - t0 ))
 check "resuming a finished run after its last event closes at once (${dt} ms)" test "$dt" -lt 2000 -a -z "$(st_ids "$ST/s6")"
+# An EventSource reconnects after every close; only a 204 stops it for good.
+http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: 7'
+expect_eq "that reconnect is answered 204 No Content, which ends an EventSource" "204|" "$H_STATUS|$H_BODY"
+http GET "$CADDY_URL/api/v1/runs/$R1/stream?after=7" -H "Authorization: Bearer $SK"
+expect_eq "so is ?after= the last event" 204 "$H_STATUS"
+http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: 6'
+expect_eq "one event short of the end is still a 200 stream" "200 text/event-stream" "$H_STATUS $(header content-type)"
+http GET "$APACHE_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: 7'
+expect_eq "204 through Apache too" 204 "$H_STATUS"
+t0=$(date +%s%3N)
+http GET "$CADDY_URL/api/v1/runs/$R1/events?after=7&wait=10" -H "Authorization: Bearer $SK"
+dt=$(( $(date +%s%3N) - t0 ))
+expect_eq "a long poll of a finished run answers at once, saying it is finished" \
+	'200 {"items":[],"next_after":7,"finished":true}' "$H_STATUS $H_BODY"
+check "without waiting for wait= (${dt} ms)" test "$dt" -lt 2000
 curl "${SSE[@]}" -H 'Last-Event-ID: 5' -o "$ST/s5" "$CADDY_URL/api/v1/runs/$R1/stream?after=1"
 expect_eq "the header wins over ?after= (a reconnecting EventSource)" "6 7" "$(st_ids "$ST/s5")"
 http HEAD "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK"
@@ -205,14 +220,14 @@ for i in $(seq 1 200); do
 		"$CADDY_URL/api/v1/runs/$R4L/events?after=$last&wait=5&limit=$((1 + RANDOM % 20))" 2>/dev/null) ||
 		{ cut=$((cut + 1)); continue; }
 	printf '%s' "$body" | grep -o '"seq":[0-9]*' | cut -d: -f2 >>"$ST/assembled-lp"
-	n=$(printf '%s' "$body" | sed -n 's/.*"next_after":\([0-9]*\)}$/\1/p')
+	n=$(printf '%s' "$body" | sed -n 's/.*"next_after":\([0-9]*\),"finished":[a-z]*}$/\1/p')
 	[ -n "$n" ] && last=$n
 done
 wait "$writer"
 while [ "$last" -lt 401 ]; do
 	body=$(curl -sS --max-time 10 -H "Authorization: Bearer $SK" "$CADDY_URL/api/v1/runs/$R4L/events?after=$last&wait=5")
 	printf '%s' "$body" | grep -o '"seq":[0-9]*' | cut -d: -f2 >>"$ST/assembled-lp"
-	last=$(printf '%s' "$body" | sed -n 's/.*"next_after":\([0-9]*\)}$/\1/p')
+	last=$(printf '%s' "$body" | sed -n 's/.*"next_after":\([0-9]*\),"finished":[a-z]*}$/\1/p')
 	[ -n "$last" ] || break
 done
 expect_eq "200 long polls assembled the whole log: 401 events, no gap, no duplicate, in order" \
@@ -236,7 +251,7 @@ http GET "$CADDY_URL/api/v1/runs/$R5/events?after=3&wait=1" -H "Authorization: B
 expect_eq "a held long poll's answer carries the CORS headers of its origin" "https://app.example" \
 	"$(header access-control-allow-origin)"
 dt=$(( $(date +%s%3N) - t0 ))
-expect_eq "nothing within wait: an empty page, the same cursor" '200 {"items":[],"next_after":3}' "$H_STATUS $H_BODY"
+expect_eq "nothing within wait: an empty page, the same cursor" '200 {"items":[],"next_after":3,"finished":false}' "$H_STATUS $H_BODY"
 check "after the wait (${dt} ms)" test "$dt" -ge 900 -a "$dt" -lt 4000
 ( sleep 1; st_add "$R5" 4 4 ) &
 t0=$(date +%s%3N)
@@ -316,6 +331,75 @@ expect_eq "another key is not counted with it" 200 "$code"
 sleep 0.4
 http GET "$CADDY_URL/api/v1/runs/$R8/stream" -H "Authorization: Bearer $SK3"
 expect_eq "the refusal probed the key's streams, and live ones stay: still 429" 429 "$H_STATUS"
+
+# ---- held requests follow their credential (stream.recheck_ms, 2 s by default)
+st_run
+R9=$ST_RID
+st_add "$R9" 1 2
+RK=$($CTL key create --org stco --scopes runs:read)
+# st_bg NAME CURL-ARGS...: a stream in the background into $ST/NAME, its pid in ST_BG.
+st_bg() { local n=$1; shift; curl -sS -N --max-time 30 -o "$ST/$n" -w '%{http_code}' "$@" >"$ST/$n.code" & ST_BG=$!; }
+# st_gone NAME PID: passes when a background stream ends within 5 s from now (its time in the name).
+st_gone() {
+	local t0 dt
+	t0=$(date +%s%3N)
+	sb_wait_for "! kill -0 $2" 8
+	dt=$(( $(date +%s%3N) - t0 ))
+	if ! kill -0 "$2" 2>/dev/null && [ "$dt" -le 5000 ]; then pass "$1 ($dt ms)"; else fail "$1" "still open after $dt ms"; fi
+}
+st_bg rk-stream -H "Authorization: Bearer $RK" "$CADDY_URL/api/v1/runs/$R9/stream"
+pa=$ST_BG
+st_bg rk-feed -H "Authorization: Bearer $RK" "$CADDY_URL/api/v1/stream"
+pb=$ST_BG
+st_bg rk-poll -H "Authorization: Bearer $RK" "$CADDY_URL/api/v1/runs/$R9/events?after=2&wait=20"
+pc=$ST_BG
+sb_wait_for "[ \"\$(st_ids '$ST/rk-stream')\" = '1 2' ] && grep -q '^event: feed.ready' '$ST/rk-feed'" 5
+sleep 0.5
+$CTL key revoke "$(printf '%s' "$RK" | cut -c4-15)" >/dev/null
+st_gone "revoking a key ends its open run stream within 5 s" "$pa"
+st_gone "and its org feed" "$pb"
+st_gone "its held long poll is answered" "$pc"
+expect_match "with 401 credential-revoked" '^401 .*"type":"[^"]*credential-revoked"' "$(cat "$ST/rk-poll.code") $(cat "$ST/rk-poll")"
+http GET "$CADDY_URL/api/v1/runs/$R9/stream" -H "Authorization: Bearer $RK"
+expect_eq "the EventSource's reconnect is refused (401), which ends it" 401 "$H_STATUS"
+printf '%s\n' 'stream pass phrase 0123' | $CTL user add --org stco --email st-user@stco.test --role member >/dev/null
+# st_login: a session of st-user; ST_COOKIE and ST_CSRF are its cookie and CSRF token.
+st_login() {
+	http POST "$CADDY_URL/api/v1/auth/login" -H 'Content-Type: application/json' --interface 127.0.0.77 \
+		--data '{"email":"st-user@stco.test","password":"stream pass phrase 0123"}'
+	ST_COOKIE=$(header set-cookie | sed -n 's/^sb_session=\([^;]*\);.*/\1/p')
+	ST_CSRF=$(json_get csrf_token)
+}
+st_login
+st_bg s-role -H "Cookie: sb_session=$ST_COOKIE" "$CADDY_URL/api/v1/runs/$R9/stream"
+pd=$ST_BG
+st_bg s-logout -H "Cookie: sb_session=$ST_COOKIE" "$CADDY_URL/api/v1/stream"
+pe=$ST_BG
+sb_wait_for "[ \"\$(st_ids '$ST/s-role')\" = '1 2' ]" 5
+psql_su -c "UPDATE users SET role = 'viewer' WHERE email = 'st-user@stco.test'" >/dev/null
+sleep 3
+check "a role lowered to one that still reads runs keeps the stream open" kill -0 "$pd"
+http POST "$CADDY_URL/api/v1/auth/logout" -H "Cookie: sb_session=$ST_COOKIE" -H "X-CSRF-Token: $ST_CSRF"
+expect_eq "the session logs out" 204 "$H_STATUS"
+st_gone "logging out ends the session's streams" "$pd"
+st_gone "and its org feed" "$pe"
+st_login
+st_bg s-disable -H "Cookie: sb_session=$ST_COOKIE" "$CADDY_URL/api/v1/runs/$R9/stream"
+pf=$ST_BG
+sb_wait_for "[ \"\$(st_ids '$ST/s-disable')\" = '1 2' ]" 5
+psql_su -c "UPDATE users SET disabled = true WHERE email = 'st-user@stco.test'" >/dev/null
+st_gone "disabling the user ends its session's stream (in the database, as any tool may)" "$pf"
+check "each is counted in /metrics" test "$(st_metric switchboard_stream_revoked_total)" -ge 6
+# A bearer JWT ends at its exp.
+stb64() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+jh=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | stb64)
+jp=$(printf '{"iss":"https://idp.example","aud":"switchboard","sub":"st-jwt","org":"stco","role":"viewer","exp":%d}' $(( $(date +%s) + 3 )) | stb64)
+js=$(printf '%s.%s' "$jh" "$jp" | openssl dgst -sha256 -hmac t_auth-hs256-secret-for-tests-only-0123456789 -binary | stb64)
+st_bg jwt -H "Authorization: Bearer $jh.$jp.$js" "$CADDY_URL/api/v1/runs/$R9/stream"
+pg=$ST_BG
+sb_wait_for "[ \"\$(st_ids '$ST/jwt')\" = '1 2' ]" 3
+check "a stream opened with a bearer JWT is open while it is valid" kill -0 "$pg"
+st_gone "and ends once it expires (exp 3 s after it was made)" "$pg"
 
 # ---- SIGTERM: every open stream is told to retry and ended; a restarted responder resumes
 st_add "$R8" 1 1
