@@ -1,4 +1,4 @@
-/* sse-client.c: bench/stream's two helpers, one program.
+/* sse-client.c: bench/stream's two helpers and bench/live's client, one program.
  *
  * usage: sse-client connect [-c INFLIGHT] [-o FILE] PORT[,PORT...] KEY N PATHFILE
  *
@@ -16,6 +16,22 @@
  *   On SIGTERM or SIGINT it writes one line per event received to FILE
  *   ("SEQ T_US STREAM"), prints "summary ..." and exits 0.  The first few failures
  *   are told on stderr.
+ *
+ * usage: sse-client live [-c INFLIGHT] [-s RAMP_MS] [-o FILE] [-r RUNSFILE] PORT[,PORT...] KEY N BODYFILE
+ *
+ *   bench/live's client, a closed loop of N slots: each slot creates a run (POST
+ *   /api/v1/runs with the KEY, a body taken from the lines of BODYFILE in turn,
+ *   "Connection: close"; the run's id is read from the 202's Location header), then
+ *   opens its event stream (GET /api/v1/runs/ID/stream, read as in connect mode) and,
+ *   when the stream ends (the run's terminal event ends it), creates the next run.  The
+ *   slots start one after another over RAMP_MS (default 0: all at once); at most
+ *   INFLIGHT (default 256) are creating or opening at once; a slot whose create or
+ *   open fails stops there (counted, the first few told on stderr).  Runs are numbered from 0
+ *   in the order they are created; arrivals in FILE are "SEQ T_US RUN".  On SIGTERM or
+ *   SIGINT it also writes one line per run to RUNSFILE: "RUN ID T_POST T_CREATED
+ *   T_OPEN T_END SLOT" (CLOCK_REALTIME microseconds, 0 if it did not happen: T_CREATED
+ *   when the 202 was read, T_OPEN when the stream's 200 head was, T_END when the
+ *   stream ended), prints "summary ..." and exits 0.  SIGUSR1 prints "status ...".
  *
  * usage: sse-client serve [-i MS] SOCKET
  *
@@ -147,7 +163,7 @@ ep_add(int epfd, int fd, uint32_t events, uint64_t data)
 
 /* ================================================================ connect */
 
-enum { S_IDLE, S_CONNECTING, S_HEAD, S_BODY, S_GONE };
+enum { S_IDLE, S_CONNECTING, S_HEAD, S_BODY, S_GONE, S_PCONNECTING, S_PREAD };
 enum { CH_SIZE, CH_EXT, CH_DATA, CH_CRLF };
 
 /* One stream: 48 bytes, plus its head while it is read. */
@@ -162,6 +178,7 @@ struct stream {
 	uint32_t	 clen;		/* bytes left in the chunk */
 	uint32_t	 seq;		/* id: of the event being read, 0 if none */
 	char		 line[16];
+	uint32_t	 num;		/* what arrivals name it by: the stream, or the run */
 	char		*head;
 };
 
@@ -187,7 +204,12 @@ static struct {
 	size_t		 capcount;
 	uint64_t	 bytes;
 	int64_t		 t_start;
+	int		 live;		/* live mode: the slots' own loop, below */
 } C;
+
+static void	live_drop(int, const char *);
+static void	live_more(void);
+static void	live_opened(int, int64_t);
 
 static void
 tell_failure(int i, const char *why)
@@ -214,6 +236,10 @@ drop(int i, const char *why)
 {
 	struct stream *s = &C.s[i];
 
+	if (C.live) {
+		live_drop(i, why);
+		return;
+	}
 	if (s->state == S_CONNECTING || s->state == S_HEAD) {
 		tell_failure(i, why);
 		C.failed++;
@@ -241,6 +267,7 @@ start_one(int i)
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	s->fd = fd;
+	s->num = (uint32_t)i;
 	s->state = S_CONNECTING;
 	C.inflight++;
 	if (fd < 0) {
@@ -258,6 +285,10 @@ start_one(int i)
 static void
 start_more(void)
 {
+	if (C.live) {
+		live_more();
+		return;
+	}
 	while (C.started < C.n && C.inflight < C.maxinflight)
 		start_one(C.started++);
 	if (!C.ready && C.started == C.n && C.inflight == 0) {
@@ -305,8 +336,10 @@ received(int i, uint32_t seq, int64_t t)
 		C.arr = xrealloc(C.arr, C.caparr * sizeof(*C.arr));
 	}
 	C.arr[C.narr].seq = seq;
-	C.arr[C.narr].stream = (uint32_t)i;
+	C.arr[C.narr].stream = C.s[i].num;
 	C.arr[C.narr++].t = t;
+	if (C.live)
+		return;
 	if (seq >= C.capcount) {
 		cap = C.capcount ? C.capcount : 1024;
 		while (cap <= seq)
@@ -460,6 +493,8 @@ readable(int i)
 		s->state = S_BODY;
 		C.inflight--;
 		C.open++;
+		if (C.live)
+			live_opened(i, t);
 		if (body_feed(i, rbuf + used, (size_t)n - used, t) < 0)
 			drop(i, "the answer ended");
 		start_more();
@@ -584,6 +619,395 @@ run_connect(int argc, char *argv[])
 		return 1;
 	printf("summary streams %d open %d closed %d failed %d events %zu bytes %llu cpu_s %.2f\n",
 	    C.n, C.open, C.closed, C.failed, C.narr, (unsigned long long)C.bytes, cpu_seconds());
+	return 0;
+}
+
+/* ================================================================ live */
+
+#define POST_MAX	8192
+#define ID_LEN		36
+
+/* A run the live loop created. */
+struct liverun {
+	char		 id[ID_LEN + 1];
+	int		 slot;
+	int64_t		 t_post, t_created, t_open, t_end;
+};
+
+static struct {
+	struct liverun	*r;
+	size_t		 n, cap;
+	char		**bodies;
+	int		 nbodies;
+	int		*wait;		/* slots waiting for their turn to create a run */
+	int		 nwait;
+	int		 ramp_ms, stopping;
+	uint64_t	 ended, cut, refused;
+} L;
+
+/* The slot's next run: created now, or queued while INFLIGHT are under way. */
+static void
+live_next(int i)
+{
+	struct stream	*s = &C.s[i];
+	struct liverun	*r;
+	int		 fd;
+
+	if (L.stopping) {
+		s->state = S_IDLE;
+		return;
+	}
+	if (C.inflight >= C.maxinflight) {
+		s->state = S_IDLE;
+		L.wait[L.nwait++] = i;
+		return;
+	}
+	if (L.n == L.cap) {
+		L.cap = L.cap ? L.cap * 2 : 4096;
+		L.r = xrealloc(L.r, L.cap * sizeof(*L.r));
+	}
+	r = &L.r[L.n];
+	memset(r, 0, sizeof(*r));
+	r->slot = i;
+	r->t_post = now_us();
+	s->num = (uint32_t)L.n++;
+	s->llen = s->lover = 0;
+	s->seq = 0;
+	s->hlen = 0;
+	C.inflight++;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->fd = fd;
+	s->state = S_PCONNECTING;
+	if (fd < 0) {
+		live_drop(i, strerror(errno));
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&C.addr[i % C.nports], sizeof(C.addr[0])) < 0 &&
+	    errno != EINPROGRESS) {
+		live_drop(i, strerror(errno));
+		return;
+	}
+	ep_add(C.epfd, fd, EPOLLOUT | EPOLLIN, (uint64_t)i);
+}
+
+/* Slots started by the ramp, then those waiting for a place. */
+static void
+live_more(void)
+{
+	int64_t	 now = now_us();
+	int	 i;
+
+	while (C.started < C.n && (L.ramp_ms == 0 ||
+	    now >= C.t_start + (int64_t)C.started * L.ramp_ms * 1000 / C.n))
+		live_next(C.started++);
+	while (L.nwait > 0 && C.inflight < C.maxinflight && !L.stopping) {
+		i = L.wait[0];
+		memmove(L.wait, L.wait + 1, (size_t)--L.nwait * sizeof(*L.wait));
+		live_next(i);
+	}
+	if (!C.ready && C.started == C.n) {
+		C.ready = 1;
+		printf("ready slots %d secs %.2f\n", C.n, (double)(now_us() - C.t_start) / 1e6);
+	}
+}
+
+/* The slot's current step ends: its stream's end (the slot goes on with a new run), or
+ * a failure while creating or opening (counted; the slot stops). */
+static void
+live_drop(int i, const char *why)
+{
+	struct stream	*s = &C.s[i];
+	struct liverun	*r = &L.r[s->num];
+	int		 failed = 0;
+
+	if (s->state == S_BODY) {
+		C.open--;
+		r->t_end = now_us();
+		if (strcmp(why, "the answer ended") == 0)
+			L.ended++;
+		else {
+			L.cut++;
+			if (L.cut <= FAIL_TOLD)
+				fprintf(stderr, "sse-client: run %s: stream cut: %s\n", r->id, why);
+		}
+	} else if (s->state != S_IDLE && s->state != S_GONE) {
+		tell_failure(i, why);
+		C.failed++;
+		C.inflight--;
+		failed = 1;
+	}
+	if (s->fd >= 0) {
+		epoll_ctl(C.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		close(s->fd);
+	}
+	s->fd = -1;
+	free(s->head);
+	s->head = NULL;
+	s->state = S_GONE;
+	if (!failed)
+		live_next(i);
+	live_more();
+}
+
+static void
+live_opened(int i, int64_t t)
+{
+	L.r[C.s[i].num].t_open = t;
+}
+
+static void
+live_send_post(int i)
+{
+	struct stream		*s = &C.s[i];
+	struct epoll_event	 ev;
+	const char		*body = L.bodies[s->num % (uint32_t)L.nbodies];
+	char			 req[4096];
+	int			 err = 0, n;
+	socklen_t		 len = sizeof(err);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+		live_drop(i, strerror(err ? err : errno));
+		return;
+	}
+	n = snprintf(req, sizeof(req), "POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	    "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    ntohs(C.addr[i % C.nports].sin_port), C.key, strlen(body), body);
+	if (n <= 0 || (size_t)n >= sizeof(req) || write(s->fd, req, (size_t)n) != n) {
+		live_drop(i, "cannot send the POST");
+		return;
+	}
+	s->state = S_PREAD;
+	s->head = xcalloc(1, POST_MAX);
+	s->hlen = 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = (uint64_t)i;
+	epoll_ctl(C.epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+/* The answer to the POST, read to its end (Connection: close); then the stream. */
+static void
+live_post_readable(int i)
+{
+	struct stream	*s = &C.s[i];
+	struct liverun	*r = &L.r[s->num];
+	ssize_t		 n;
+	size_t		 take;
+	const char	*loc;
+	int		 fd, k;
+
+	n = read(s->fd, rbuf, sizeof(rbuf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		live_drop(i, strerror(errno));
+		return;
+	}
+	if (n > 0) {
+		take = (size_t)n < POST_MAX - 1u - s->hlen ? (size_t)n : POST_MAX - 1u - s->hlen;
+		memcpy(s->head + s->hlen, rbuf, take);
+		s->hlen = (uint16_t)(s->hlen + take);
+		return;
+	}
+	s->head[s->hlen] = '\0';
+	if (strncmp(s->head, "HTTP/1.1 202", 12) != 0) {
+		L.refused++;
+		live_drop(i, "POST /api/v1/runs not 202");
+		return;
+	}
+	if ((loc = strstr(s->head, "/api/v1/runs/")) == NULL) {
+		live_drop(i, "no Location in the 202");
+		return;
+	}
+	loc += strlen("/api/v1/runs/");
+	for (k = 0; k < ID_LEN && (isxdigit((unsigned char)loc[k]) || loc[k] == '-'); k++)
+		r->id[k] = loc[k];
+	r->id[k] = '\0';
+	if (k != ID_LEN) {
+		live_drop(i, "no run id in the Location");
+		return;
+	}
+	r->t_created = now_us();
+	epoll_ctl(C.epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	close(s->fd);
+	free(s->head);
+	s->head = NULL;
+	/* The stream, on a new connection (Caddy opens one per request anyway). */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->fd = fd;
+	s->state = S_CONNECTING;
+	s->hlen = 0;
+	s->chunked = s->cstate = 0;
+	s->clen = 0;
+	if (fd < 0) {
+		live_drop(i, strerror(errno));
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&C.addr[i % C.nports], sizeof(C.addr[0])) < 0 &&
+	    errno != EINPROGRESS) {
+		live_drop(i, strerror(errno));
+		return;
+	}
+	ep_add(C.epfd, fd, EPOLLOUT | EPOLLIN, (uint64_t)i);
+}
+
+static void
+live_send_get(int i)
+{
+	struct stream		*s = &C.s[i];
+	struct epoll_event	 ev;
+	char			 req[1024];
+	int			 err = 0, n;
+	socklen_t		 len = sizeof(err);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+		live_drop(i, strerror(err ? err : errno));
+		return;
+	}
+	n = snprintf(req, sizeof(req), "GET /api/v1/runs/%s/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	    "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n",
+	    L.r[s->num].id, ntohs(C.addr[i % C.nports].sin_port), C.key);
+	if (n <= 0 || (size_t)n >= sizeof(req) || write(s->fd, req, (size_t)n) != n) {
+		live_drop(i, "cannot send the GET");
+		return;
+	}
+	s->state = S_HEAD;
+	s->head = xcalloc(1, HEAD_MAX);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = (uint64_t)i;
+	epoll_ctl(C.epfd, EPOLL_CTL_MOD, s->fd, &ev);
+}
+
+static int
+write_runs(const char *path)
+{
+	FILE	*f;
+	size_t	 k;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "w")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	for (k = 0; k < L.n; k++)
+		fprintf(f, "%zu %s %lld %lld %lld %lld %d\n", k, L.r[k].id[0] ? L.r[k].id : "-",
+		    (long long)L.r[k].t_post, (long long)L.r[k].t_created,
+		    (long long)L.r[k].t_open, (long long)L.r[k].t_end, L.r[k].slot);
+	return fclose(f);
+}
+
+static int
+run_live(int argc, char *argv[])
+{
+	struct epoll_event	 evs[EVENTS_MAX];
+	struct signalfd_siginfo	 si;
+	struct itimerspec	 its;
+	const char		*out = NULL, *runs = NULL;
+	char			*ports, *tok, *save = NULL;
+	uint64_t		 ticks;
+	int			 ch, sigfd, tfd, nev, k, stop = 0;
+
+	C.live = 1;
+	C.maxinflight = 256;
+	while ((ch = getopt(argc, argv, "c:o:r:s:")) != -1) {
+		switch (ch) {
+		case 'c':
+			C.maxinflight = atoi(optarg);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'r':
+			runs = optarg;
+			break;
+		case 's':
+			L.ramp_ms = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind != 4 || C.maxinflight < 1 || L.ramp_ms < 0)
+		return 2;
+	ports = argv[optind];
+	for (tok = strtok_r(ports, ",", &save); tok != NULL && C.nports < MAX_PORTS;
+	    tok = strtok_r(NULL, ",", &save)) {
+		C.addr[C.nports].sin_family = AF_INET;
+		C.addr[C.nports].sin_port = htons((uint16_t)atoi(tok));
+		C.addr[C.nports++].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	C.key = argv[optind + 1];
+	C.n = atoi(argv[optind + 2]);
+	/* The bodies: the lines of BODYFILE (read as paths are). */
+	if (C.nports == 0 || C.n < 1 || read_paths(argv[optind + 3]) < 0)
+		return 2;
+	L.bodies = C.paths;
+	L.nbodies = C.npaths;
+	raise_nofile();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	C.s = xcalloc((size_t)C.n, sizeof(*C.s));
+	for (k = 0; k < C.n; k++)
+		C.s[k].fd = -1;
+	L.wait = xcalloc((size_t)C.n, sizeof(*L.wait));
+	C.epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigfd = signals(0);
+	ep_add(C.epfd, sigfd, EPOLLIN, EV_SIGNAL);
+	/* The ramp's clock: every 10 ms. */
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = 10000000;
+	its.it_interval = its.it_value;
+	timerfd_settime(tfd, 0, &its, NULL);
+	ep_add(C.epfd, tfd, EPOLLIN, EV_TIMER);
+	C.t_start = now_us();
+	live_more();
+	while (!stop) {
+		nev = epoll_wait(C.epfd, evs, EVENTS_MAX, -1);
+		for (k = 0; k < nev; k++) {
+			uint64_t	 d = evs[k].data.u64;
+			int		 st;
+
+			if (d == EV_SIGNAL) {
+				while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					if (si.ssi_signo == SIGUSR1)
+						printf("status runs %zu open %d ended %llu cut %llu failed %d events %zu\n",
+						    L.n, C.open, (unsigned long long)L.ended,
+						    (unsigned long long)L.cut, C.failed, C.narr);
+					else
+						stop = 1;
+				}
+				continue;
+			}
+			if (d == EV_TIMER) {
+				if (read(tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks) &&
+				    C.started == C.n && L.nwait == 0) {
+					close(tfd);	/* the ramp is over */
+					tfd = -1;
+				} else
+					live_more();
+				continue;
+			}
+			st = C.s[d].state;
+			if (st == S_PCONNECTING) {
+				if (evs[k].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+					live_send_post((int)d);
+			} else if (st == S_PREAD)
+				live_post_readable((int)d);
+			else if (st == S_CONNECTING) {
+				if (evs[k].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+					live_send_get((int)d);
+			} else if (st == S_HEAD || st == S_BODY)
+				readable((int)d);
+		}
+	}
+	if (write_arrivals(out) < 0 || write_runs(runs) < 0)
+		return 1;
+	printf("summary slots %d runs %zu open %d ended %llu cut %llu failed %d refused %llu events %zu bytes %llu cpu_s %.2f\n",
+	    C.n, L.n, C.open, (unsigned long long)L.ended, (unsigned long long)L.cut, C.failed,
+	    (unsigned long long)L.refused, C.narr, (unsigned long long)C.bytes, cpu_seconds());
 	return 0;
 }
 
@@ -824,10 +1248,13 @@ main(int argc, char *argv[])
 
 	if (argc >= 2 && strcmp(argv[1], "connect") == 0)
 		rc = run_connect(argc - 1, argv + 1);
+	else if (argc >= 2 && strcmp(argv[1], "live") == 0)
+		rc = run_live(argc - 1, argv + 1);
 	else if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		rc = run_serve(argc - 1, argv + 1);
 	if (rc == 2)
 		fprintf(stderr, "usage: sse-client connect [-c INFLIGHT] [-o FILE] PORT[,PORT...] KEY N PATHFILE\n"
+		    "       sse-client live [-c INFLIGHT] [-s RAMP_MS] [-o FILE] [-r RUNSFILE] PORT[,PORT...] KEY N BODYFILE\n"
 		    "       sse-client serve [-i MS] SOCKET\n");
 	return rc;
 }
