@@ -39,44 +39,6 @@ run_find(struct worker *w, const char *id)
 
 /* ------------------------------------------------------------ claim */
 
-int
-queue_claim(struct worker *w, int limit)
-{
-	static struct db_stmt	 st = { "queue_claim",
-	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text "
-	    "FROM queue_claim($1, $2, $3, $4)", 4, 0 };
-	char			 lim[16], lease[16], cap[16];
-	const char		*p[4] = { w->name, lim, lease, cap };
-	PGresult		*res;
-	enum sb_err		 err;
-	int64_t			 t0 = clock_mono_us();
-	int			 i, n;
-	struct run		*r;
-
-	if (db_ensure(&w->db) != SB_OK)
-		return -1;
-	snprintf(lim, sizeof(lim), "%d", limit);
-	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
-	snprintf(cap, sizeof(cap), "%d", w->cfg.worker.org_max_inflight);
-	if ((res = db_exec_stmt(&w->db, &st, p, &err)) == NULL)
-		return -1;
-	hist_observe(&w->m.claim_latency, clock_mono_us() - t0);
-	w->m.claims++;
-	n = PQntuples(res);
-	for (i = 0; i < n; i++) {
-		/* The lease runs from before the statement: what we know for sure. */
-		if ((r = run_new(w, res, i)) == NULL)
-			continue;
-		r->lease_end_us = t0 + (int64_t)w->cfg.worker.lease * 1000000;
-		w->m.claimed++;
-		run_start(r);
-	}
-	PQclear(res);
-	return n;
-}
-
-/* ------------------------------------------------------------ flush */
-
 /* Tells stream responders which runs have new events, after the events are committed:
  * the ids go as one uuid[] and the database cuts them into payloads of at most 200
  * ids (7.4 KB, under NOTIFY's 8,000-byte limit), space-separated. */
@@ -103,6 +65,51 @@ notify_events(struct worker *w, json_t *ids)
 		w->m.notifies++;
 	db_array_free(&arr);
 }
+
+int
+queue_claim(struct worker *w, int limit)
+{
+	static struct db_stmt	 st = { "queue_claim",
+	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text "
+	    "FROM queue_claim($1, $2, $3, $4)", 4, 0 };
+	char			 lim[16], lease[16], cap[16];
+	const char		*p[4] = { w->name, lim, lease, cap };
+	PGresult		*res;
+	enum sb_err		 err;
+	int64_t			 t0 = clock_mono_us();
+	int			 i, n;
+	struct run		*r;
+	json_t			*ids;
+
+	if (db_ensure(&w->db) != SB_OK)
+		return -1;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
+	snprintf(cap, sizeof(cap), "%d", w->cfg.worker.org_max_inflight);
+	if ((res = db_exec_stmt(&w->db, &st, p, &err)) == NULL)
+		return -1;
+	hist_observe(&w->m.claim_latency, clock_mono_us() - t0);
+	w->m.claims++;
+	n = PQntuples(res);
+	ids = json_array();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(ids, json_string(PQgetvalue(res, i, 0)));
+		/* The lease runs from before the statement: what we know for sure. */
+		if ((r = run_new(w, res, i)) == NULL)
+			continue;
+		r->lease_end_us = t0 + (int64_t)w->cfg.worker.lease * 1000000;
+		w->m.claimed++;
+		run_start(r);
+	}
+	PQclear(res);
+	/* The claim wrote each run's run.started: its watchers hear of it now, not with
+	 * the next flush. */
+	notify_events(w, ids);
+	json_decref(ids);
+	return n;
+}
+
+/* ------------------------------------------------------------ flush */
 
 int
 queue_flush(struct worker *w)

@@ -109,7 +109,6 @@ struct worker {
 	int			 nruns;		/* including RUN_ENDED ones awaiting their flush */
 	int			 nactive;	/* not yet ended */
 	struct pending		 pending;
-	json_t			*notify_ids;	/* runs with new events since the last NOTIFY */
 
 	int			 woken;		/* a notification arrived: claim now */
 	int			 stopping;

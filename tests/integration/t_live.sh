@@ -44,6 +44,14 @@ lv_lags() {
 	awk 'NR == FNR { at[$1] = $2; next } $2 == "id:" { id = $3; sub(/\r$/, "", id); if (id in at) print $1 - at[id] }' \
 		"$LV/$1.db" "$LV/$1.sse" | sort -n
 }
+# lv_lag_of NAME SEQ: the lag of one event, in ms (empty if it did not arrive).
+lv_lag_of() {
+	awk -v s="$2" '$2 == "id:" { id = $3; sub(/\r$/, "", id); if (id == s) { print $1; exit } }' "$LV/$1.sse" |
+		while read -r at; do
+			echo $(( at - $(psql_su -c "SELECT (extract(epoch FROM created_at) * 1000)::bigint
+			                            FROM run_events WHERE run_id = '$LV_RID' AND seq = $2") ))
+		done
+}
 
 # ---- events reach a stream from the real worker well under the sweep
 n0=$(lv_metric "$STREAM_M" switchboard_stream_notifications_total)
@@ -60,6 +68,26 @@ check "the stream responder was woken by the worker's NOTIFY" \
 	test "$(lv_metric "$STREAM_M" switchboard_stream_notifications_total)" -gt "${n0:-0}"
 check "the worker counts the NOTIFYs it sent" test "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_notifies_total)" -gt 0
 expect_eq "and no statement of the worker failed" 0 "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_db_errors_total)"
+
+# ---- run.started, written by the claim, is announced by the claim (not by the next
+# flush, here a second later): the stream is open before a slow worker claims the run
+sb_stop_pidfile "$LV/worker.pid" 10
+sed -e 's/^builtin_tokens_per_s = .*/builtin_tokens_per_s = 1/' -e 's/^flush_ms = .*/flush_ms = 1000/' "$LV/worker.conf" >"$LV/slow.conf"
+lv_run c
+curl -sS -N --max-time 30 -H "Authorization: Bearer $LK" "$CADDY_URL/api/v1/runs/$LV_RID/stream" |
+	while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$LV/c.sse" &
+lvp=$!
+sb_wait_for "grep -q 'retry:' '$LV/c.sse'" 5
+sb_spawn "worker live" "$LV/worker.pid" "$LV/worker.log" "curl -fsS 127.0.0.1:$LV_M/metrics" 10 \
+	"$SB_BUILD/switchboard-worker" -c "$LV/slow.conf" || fail "the slow worker starts" "see $LV/worker.log"
+sb_wait_for "grep -q 'event: run.started' '$LV/c.sse'" 10
+sleep 0.3
+kill "$lvp" 2>/dev/null; wait "$lvp" 2>/dev/null
+lag=$(lv_lag_of c 1)
+check "run.started reaches an open stream at once (${lag:-none} ms after its commit)" test -n "$lag" -a "${lag:-9999}" -lt 500
+sb_stop_pidfile "$LV/worker.pid" 10
+sb_spawn "worker live" "$LV/worker.pid" "$LV/worker.log" "curl -fsS 127.0.0.1:$LV_M/metrics" 10 \
+	"$SB_BUILD/switchboard-worker" -c "$LV/worker.conf" || fail "the worker starts again" "see $LV/worker.log"
 
 # ---- a statement the database refuses is logged with its SQL state and counted
 psql_su -c "REVOKE EXECUTE ON FUNCTION pg_notify(text, text) FROM PUBLIC" >/dev/null
