@@ -273,6 +273,16 @@ struct json_parse_error {
 json_t	*json_parse_limited(const char *buf, size_t len, const struct json_limits *,
 	    struct json_parse_error *e);
 
+/* Text from outside (a model, a provider) as a JSON string that can always be built
+ * and stored: invalid UTF-8 and U+0000 (which PostgreSQL refuses in text and jsonb)
+ * become U+FFFD.  A new reference, never NULL. */
+json_t	*json_text(const char *s, size_t n);
+/* The length of s[0..n) without a last UTF-8 sequence that is cut short, so that a
+ * text split anywhere is split between characters. */
+size_t	 utf8_prefix(const char *s, size_t n);
+/* Replaces U+0000 in every string of v (in place), so that PostgreSQL can store it. */
+void	 json_storable(json_t *v);
+
 /* ---------------------------------------------------------------- problems */
 
 /* An RFC 9457 problem object.  slug NULL gives type "about:blank" and the

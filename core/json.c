@@ -1,6 +1,7 @@
 /* json.c: parsing untrusted JSON within limits. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -96,4 +97,120 @@ json_parse_limited(const char *buf, size_t len, const struct json_limits *lim,
 		snprintf(e->text, sizeof(e->text), "%s", jerr.text);
 	}
 	return v;
+}
+
+/* ------------------------------------------------------------ text from outside */
+
+/* The length of the valid UTF-8 sequence at s (n bytes available), or 0 if there is
+ * none there (a stray byte, an overlong form, a surrogate, past U+10FFFF, or cut short). */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t		 len, i;
+	unsigned	 c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+size_t
+utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = n, back = 0, need;
+
+	/* The last sequence's lead byte: at most 3 continuation bytes back. */
+	while (i > 0 && back < 3 && (u[i - 1] & 0xc0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i == 0)
+		return n;
+	i--;
+	need = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : u[i] >= 0xc0 ? 2 : 1;
+	return n - i < need ? i : n;	/* cut before a sequence that is not all there */
+}
+
+json_t *
+json_text(const char *s, size_t n)
+{
+	static const char	 repl[] = "\xef\xbf\xbd";	/* U+FFFD */
+	const unsigned char	*u = (const unsigned char *)s;
+	char			*out;
+	size_t			 i = 0, o = 0, len;
+	json_t			*v;
+
+	for (i = 0; i < n; i += len) {
+		len = utf8_seq(u + i, n - i);
+		if (len == 0 || u[i] == 0)
+			break;
+	}
+	if (i >= n)
+		return json_stringn(s, n);	/* the usual case: nothing to mend */
+	out = sb_malloc(n * 3 + 1);
+	for (i = 0; i < n; i += len) {
+		len = utf8_seq(u + i, n - i);
+		if (len == 0 || u[i] == 0) {
+			memcpy(out + o, repl, 3);
+			o += 3;
+			len = 1;
+		} else {
+			memcpy(out + o, s + i, len);
+			o += len;
+		}
+	}
+	v = json_stringn(out, o);
+	free(out);
+	if (v == NULL)
+		sb_oom(o);
+	return v;
+}
+
+void
+json_storable(json_t *v)
+{
+	const char	*key, *s;
+	size_t		 i, n;
+	json_t		*e, *t;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach(v, key, e)
+			json_storable(e);
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, e)
+			json_storable(e);
+		break;
+	case JSON_STRING:
+		s = json_string_value(v);
+		n = json_string_length(v);
+		if (memchr(s, '\0', n) != NULL) {
+			t = json_text(s, n);
+			json_string_setn(v, json_string_value(t), json_string_length(t));
+			json_decref(t);
+		}
+		break;
+	default:
+		break;
+	}
 }

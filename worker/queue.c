@@ -111,45 +111,32 @@ queue_claim(struct worker *w, int limit)
 
 /* ------------------------------------------------------------ flush */
 
-int
-queue_flush(struct worker *w)
+/*
+ * Writes events and finishes in one statement.  0, or -1 with *err set (the items are
+ * then untouched).  Runs whose write was refused (lease lost) are lost.
+ */
+static int
+flush_exec(struct worker *w, json_t *events, json_t *finishes, enum sb_err *err)
 {
 	static struct db_stmt	 st = { "queue_flush",
 	    "SELECT refused FROM queue_flush($1::jsonb, $2::jsonb)", 2, 0 };
-	struct pending		*pd = &w->pending;
 	char			*ev, *fin;
 	const char		*p[2];
 	PGresult		*res;
-	enum sb_err		 err;
-	int64_t			 t0 = clock_mono_us();
-	size_t			 i, nev = json_array_size(pd->events);
+	struct run		*r;
 	int			 j;
-	json_t			*v, *ids;
-	struct run		*r, *next;
 
-	if (nev == 0 && json_array_size(pd->finishes) == 0)
-		return 0;
-	if (db_ensure(&w->db) != SB_OK) {
-		w->m.flush_errors++;
-		return -1;
-	}
-	ev = json_dumps(pd->events, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	fin = json_dumps(pd->finishes, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	ev = json_dumps(events, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	fin = json_dumps(finishes, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (ev == NULL || fin == NULL)
 		sb_oom(0);
 	p[0] = ev;
 	p[1] = fin;
-	res = db_exec_stmt(&w->db, &st, p, &err);
+	res = db_exec_stmt(&w->db, &st, p, err);
 	free(ev);
 	free(fin);
-	if (res == NULL) {
-		/* Kept for the next flush: events already written are skipped then, and
-		 * an end already written finds its run no longer running (refused). */
-		w->m.flush_errors++;
+	if (res == NULL)
 		return -1;
-	}
-	hist_observe(&w->m.flush_latency, clock_mono_us() - t0);
-	w->m.flushes++;
 	for (j = 0; j < PQntuples(res); j++) {
 		if ((r = run_find(w, PQgetvalue(res, j, 0))) != NULL && r->phase != RUN_ENDED) {
 			log_warn("run lost: a write was refused (lease lost or run moved on)",
@@ -158,31 +145,163 @@ queue_flush(struct worker *w)
 		}
 	}
 	PQclear(res);
-	w->m.events += nev;
+	return 0;
+}
 
-	/* The runs with new events, each once. */
-	ids = json_object();
-	json_array_foreach(pd->events, i, v)
-		json_object_set_new(ids, json_string_value(json_object_get(v, "id")), json_null());
-	{
-		const char	*key;
-		json_t		*tmp;
-		json_t		*list = json_array();
+/* Is an end of this run still waiting to be written? */
+static int
+run_pending(struct worker *w, const char *id)
+{
+	json_t	*v;
+	size_t	 i;
 
-		json_object_foreach(ids, key, tmp)
+	json_array_foreach(w->pending.finishes, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The items of one run, taken out of from (a new array). */
+static json_t *
+items_of(json_t *from, const char *id)
+{
+	json_t	*out = json_array(), *v;
+	size_t	 i;
+
+	for (i = 0; i < json_array_size(from); ) {
+		v = json_array_get(from, i);
+		if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0) {
+			json_array_append(out, v);
+			json_array_remove(from, i);
+		} else
+			i++;
+	}
+	return out;
+}
+
+/*
+ * The database refused a batch (not the connection: the data).  One run's bad item must
+ * not hold up every run of this worker, and being retried forever it would: so each
+ * run's items are written alone, and a run whose own items are refused fails, its
+ * unwritten events replaced by run.failed (at the first of their seqs, so the log
+ * keeps no gap) and a failed end that says why.  The rest stays pending when the
+ * connection goes meanwhile.  Runs written are added to written (ids).
+ */
+static void
+flush_split(struct worker *w, json_t *written)
+{
+	struct pending	*pd = &w->pending;
+	json_t		*ev, *fin, *first, *error;
+	struct run	*r;
+	enum sb_err	 err;
+	char		*rid;
+	int		 seq, attempt;
+
+	while (json_array_size(pd->events) + json_array_size(pd->finishes) > 0) {
+		first = json_array_size(pd->events) > 0 ? json_array_get(pd->events, 0) :
+		    json_array_get(pd->finishes, 0);
+		rid = sb_strdup(json_string_value(json_object_get(first, "id")));
+		ev = items_of(pd->events, rid);
+		fin = items_of(pd->finishes, rid);
+		if (flush_exec(w, ev, fin, &err) == 0) {
+			w->m.events += json_array_size(ev);
+			json_array_append_new(written, json_string(rid));
+		} else if (err == SB_ERR_UNAVAILABLE) {
+			json_array_extend(pd->events, ev);	/* kept for the next flush */
+			json_array_extend(pd->finishes, fin);
+			json_decref(ev);
+			json_decref(fin);
+			free(rid);
+			return;
+		} else {
+			r = run_find(w, rid);
+			first = json_array_size(ev) > 0 ? json_array_get(ev, 0) : json_array_get(fin, 0);
+			attempt = (int)json_integer_value(json_object_get(first, "attempt"));
+			seq = json_array_size(ev) > 0 ?
+			    (int)json_integer_value(json_object_get(first, "seq")) :
+			    r != NULL ? r->next_seq : 0;
+			log_error("run failed: the database refused its events", "{s:s, s:s}",
+			    "run", rid, "error", w->db.last_error);
+			error = json_pack("{s:s, s:s, s:b}", "type", "event-unstorable", "message",
+			    "the database refused what this run produced; it was not stored",
+			    "retryable", 0);
+			json_array_clear(ev);
+			json_array_clear(fin);
+			if (seq > 0)
+				json_array_append_new(ev, json_pack("{s:s, s:i, s:i, s:s, s:{s:O}}",
+				    "id", rid, "attempt", attempt, "seq", seq, "type", "run.failed",
+				    "data", "error", error));
+			json_array_append_new(fin, json_pack("{s:s, s:i, s:s, s:n, s:O, s:{}, s:i}",
+			    "id", rid, "attempt", attempt, "kind", "failed", "output", "error", error,
+			    "usage", "delay_ms", 0));
+			json_decref(error);
+			if (r != NULL) {
+				if (r->phase != RUN_ENDED)
+					run_abandon(r);
+				r->next_seq = seq + 1;
+			}
+			if (flush_exec(w, ev, fin, &err) == 0) {
+				w->m.failed++;
+				json_array_append_new(written, json_string(rid));
+			}
+			/* Else it is left to the rescuer once its lease runs out. */
+		}
+		json_decref(ev);
+		json_decref(fin);
+		free(rid);
+	}
+}
+
+int
+queue_flush(struct worker *w)
+{
+	struct pending		*pd = &w->pending;
+	enum sb_err		 err;
+	int64_t			 t0 = clock_mono_us();
+	size_t			 i, nev = json_array_size(pd->events);
+	json_t			*v, *ids, *list;
+	const char		*key;
+	struct run		*r, *next;
+
+	if (nev == 0 && json_array_size(pd->finishes) == 0)
+		return 0;
+	if (db_ensure(&w->db) != SB_OK) {
+		w->m.flush_errors++;
+		return -1;
+	}
+	list = json_array();
+	if (flush_exec(w, pd->events, pd->finishes, &err) == 0) {
+		hist_observe(&w->m.flush_latency, clock_mono_us() - t0);
+		w->m.flushes++;
+		w->m.events += nev;
+		/* The runs with new events, each once. */
+		ids = json_object();
+		json_array_foreach(pd->events, i, v)
+			json_object_set_new(ids, json_string_value(json_object_get(v, "id")),
+			    json_null());
+		json_object_foreach(ids, key, v)
 			json_array_append_new(list, json_string(key));
 		json_decref(ids);
 		pending_clear(pd);
-		notify_events(w, list);
-		json_decref(list);
+	} else {
+		w->m.flush_errors++;
+		/* Kept for the next flush when the database is away: events already written
+		 * are skipped then, and an end already written finds its run no longer
+		 * running (refused).  Refused as data: run by run. */
+		if (err != SB_ERR_UNAVAILABLE)
+			flush_split(w, list);
+		if (json_array_size(pd->events) + json_array_size(pd->finishes) == 0)
+			pd->since_us = 0;
 	}
+	notify_events(w, list);
+	json_decref(list);
 	/* Runs whose end is now written leave. */
 	for (r = w->runs; r != NULL; r = next) {
 		next = r->next;
-		if (r->phase == RUN_ENDED)
+		if (r->phase == RUN_ENDED && !run_pending(w, r->id))
 			run_free(r);
 	}
-	return 0;
+	return json_array_size(pd->events) + json_array_size(pd->finishes) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ heartbeat and cancels */

@@ -93,6 +93,10 @@ run_emit(struct run *r, const char *type, json_t *data)
 {
 	struct pending *p = &r->w->pending;
 
+	/* What a provider sent may hold U+0000, which jsonb refuses: replaced here, the
+	 * one door to the event log. */
+	if (data != NULL)
+		json_storable(data);
 	json_array_append_new(p->events, json_pack("{s:s, s:i, s:i, s:s, s:o}", "id", r->id,
 	    "attempt", r->attempt, "seq", r->next_seq++, "type", type,
 	    "data", data != NULL ? data : json_object()));
@@ -114,14 +118,19 @@ run_error(struct run *r, const char *type, const char *message, int status, int 
 	return e;
 }
 
-/* Writes the text gathered since the last message.delta as one more. */
+/* Writes the text gathered since the last message.delta as one more: up to its last
+ * whole character, or (all) everything, at the end.  Text a database cannot store
+ * (U+0000, invalid UTF-8) is replaced by json_text, never dropped. */
 static void
-emit_delta(struct run *r)
+emit_delta(struct run *r, int all)
 {
-	if (r->len > r->delta_from)
-		run_emit(r, "message.delta", json_pack("{s:s%}", "text", r->text + r->delta_from,
-		    r->len - r->delta_from));
-	r->delta_from = r->len;
+	size_t end = all ? r->len :
+	    r->delta_from + utf8_prefix(r->text + r->delta_from, r->len - r->delta_from);
+
+	if (end > r->delta_from)
+		run_emit(r, "message.delta", json_pack("{s:o}", "text",
+		    json_text(r->text + r->delta_from, end - r->delta_from)));
+	r->delta_from = end;
 	r->delta_due_us = 0;
 }
 
@@ -143,14 +152,8 @@ run_end(struct run *r, const char *kind, json_t *output, json_t *error, int dela
 	struct worker	*w = r->w;
 	json_t		*f;
 
-	if (r->call != NULL) {
-		llm_call_cancel(r->call);
-		r->call = NULL;
-	}
-	if (r->builtin != NULL) {
-		builtin_free(r->builtin);
-		r->builtin = NULL;
-	}
+	if (output != NULL)
+		json_storable(output);
 	f = json_pack("{s:s, s:i, s:s, s:o, s:O, s:o, s:i}", "id", r->id, "attempt", r->attempt,
 	    "kind", kind, "output", output != NULL ? output : json_null(),
 	    "error", error != NULL ? error : json_null(), "usage", usage_json(r),
@@ -160,8 +163,22 @@ run_end(struct run *r, const char *kind, json_t *output, json_t *error, int dela
 		w->pending.since_us = clock_mono_us();
 	w->m.prompt_tokens += (uint64_t)r->usage.prompt_tokens;
 	w->m.completion_tokens += (uint64_t)r->usage.completion_tokens;
+	run_abandon(r);
+}
+
+void
+run_abandon(struct run *r)
+{
+	if (r->call != NULL) {
+		llm_call_cancel(r->call);
+		r->call = NULL;
+	}
+	if (r->builtin != NULL) {
+		builtin_free(r->builtin);
+		r->builtin = NULL;
+	}
 	r->phase = RUN_ENDED;
-	w->nactive--;
+	r->w->nactive--;
 }
 
 static void
@@ -169,8 +186,8 @@ run_succeed(struct run *r, const char *finish_reason, json_t *tool_calls)
 {
 	json_t *out, *usage;
 
-	emit_delta(r);
-	out = json_pack("{s:s%, s:s}", "text", r->text != NULL ? r->text : "", r->len,
+	emit_delta(r, 1);
+	out = json_pack("{s:o, s:s}", "text", json_text(r->text != NULL ? r->text : "", r->len),
 	    "finish_reason", finish_reason);
 	if (tool_calls != NULL && json_array_size(tool_calls) > 0)
 		json_object_set(out, "tool_calls", tool_calls);
@@ -192,7 +209,7 @@ run_fail(struct run *r, json_t *error, int retry_after_s)
 	double		 d;
 	int		 delay_ms;
 
-	emit_delta(r);
+	emit_delta(r, 1);
 	if (json_is_true(json_object_get(error, "retryable")) && r->counted < r->max_attempts) {
 		/* Exponential with "equal jitter": half fixed, half random. */
 		d = (double)w->cfg.worker.retry_base_ms * pow(2.0, r->counted - 1);
@@ -218,7 +235,7 @@ run_cancel(struct run *r)
 {
 	if (r->phase == RUN_ENDED)
 		return;
-	emit_delta(r);
+	emit_delta(r, 1);
 	run_emit(r, "run.cancelled", json_pack("{s:s}", "reason", "cancelled while running"));
 	run_end(r, "cancelled", NULL, NULL, 0);
 	r->w->m.cancelled++;
@@ -229,7 +246,7 @@ run_release(struct run *r)
 {
 	if (r->phase == RUN_ENDED)
 		return;
-	emit_delta(r);
+	emit_delta(r, 1);
 	run_emit(r, "run.retrying", json_pack("{s:s, s:b}", "reason",
 	    "the worker stopped before the run ended; it goes back to the queue",
 	    "attempt_counted", 0));
@@ -306,7 +323,7 @@ cache_store(struct run *r, const char *finish_reason)
 
 	if (r->w->cache == NULL || r->cache_key == NULL || strcmp(finish_reason, "stop") != 0)
 		return;
-	j = json_pack("{s:s%, s:s}", "text", r->text != NULL ? r->text : "", r->len,
+	j = json_pack("{s:o, s:s}", "text", json_text(r->text != NULL ? r->text : "", r->len),
 	    "finish_reason", finish_reason);
 	if ((s = json_dumps(j, JSON_COMPACT)) != NULL)
 		(void)cache_set(r->w->cache, "llm", r->cache_key, s, strlen(s),
@@ -503,7 +520,7 @@ run_tick(struct run *r, int64_t now)
 	if (r->phase == RUN_ENDED)
 		return;		/* a cached answer ended it */
 	if (r->delta_due_us != 0 && now >= r->delta_due_us)
-		emit_delta(r);
+		emit_delta(r, 0);
 	ft = r->call_started_us + (int64_t)w->cfg.llm.first_token_timeout * 1000000;
 	if (r->call != NULL && r->len == 0 && now >= ft) {
 		llm_call_cancel(r->call);

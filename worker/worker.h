@@ -86,6 +86,8 @@ void		 run_tick(struct run *, int64_t now);	/* timers: deltas, builtin tokens, r
 void		 run_cancel(struct run *);		/* ends it cancelled */
 void		 run_release(struct run *);		/* back to the queue, attempt not counted */
 void		 run_lost(struct run *);		/* the lease is gone: drop everything */
+/* Stops its provider call or builtin answer and marks it ended, writing nothing. */
+void		 run_abandon(struct run *);
 void		 run_free(struct run *);
 /* Queues an event of the run (seq assigned here); data is stolen. */
 void		 run_emit(struct run *, const char *type, json_t *data);

@@ -81,6 +81,8 @@ wk_agent "$WKA" wk-hang openai "mock,hang,times=1"
 wk_agent "$WKA" wk-cache openai mock '{"temperature":0}'
 wk_agent "$WKB" wk-cache openai mock '{"temperature":0}'
 wk_agent "$WKA" wk-pace openai "mock,pace=10"
+wk_agent "$WKA" wk-nul openai "mock,nul"
+wk_agent "$WKA" wk-nul-an anthropic "mock,nul"
 wk_agent "$WKB" wk-pace openai "mock,pace=10"
 
 wk_conf w1 "$WK_M1"
@@ -308,6 +310,50 @@ check "a run finished 40 days ago is pruned (retention_days = 30)" sb_wait_for \
 expect_eq "with its events; its cost stays in the ledger" "0|1" \
 	"$(pgq "SELECT (SELECT count(*) FROM run_events WHERE run_id = '$old'), (SELECT count(*) FROM usage_ledger WHERE run_id = '$old')")"
 expect_eq "a recent one is kept" 1 "$(pgq "SELECT count(*) FROM runs WHERE id = '$AN'")"
+
+# ---- text a database cannot store (U+0000 from the model) is replaced, never fatal
+FFFD=$(printf '\357\277\275')
+wk_run "$WKA" wk-nul "nul test $WK_TAG"
+N1=$WK_RID
+wk_run "$WKA" wk-nul-an "nul test $WK_TAG"
+N2=$WK_RID
+check "a model answer with U+0000 (OpenAI format) succeeds" wk_wait "$N1" succeeded 10
+check "and in Anthropic's format" wk_wait "$N2" succeeded 10
+expect_eq "the U+0000 is stored as U+FFFD, in the output and the deltas" \
+	"Echo:$FFFD nul test $WK_TAG|Echo:$FFFD nul test $WK_TAG" \
+	"$(pgq "SELECT output->>'text', (SELECT string_agg(data->>'text', '' ORDER BY seq) FROM run_events WHERE run_id = r.id AND type = 'message.delta') FROM runs r WHERE id = '$N1'")"
+
+# ---- the builtin model quotes at most 300 bytes of the prompt: cut between characters
+long_prompt="$(printf 'a%.0s' $(seq 1 299))$(printf '\303\251%.0s' $(seq 1 10))"
+wk_as "$WKA" PUT /api/v1/agents/wk-utf8 -H 'Content-Type: application/json' \
+	--data "{\"name\":\"wk-utf8\",\"provider\":\"builtin\",\"model\":\"builtin\",\"system_prompt\":\"$long_prompt\"}"
+wk_run "$WKA" wk-utf8 "cut test"
+U1=$WK_RID
+check "a builtin run whose quote ends inside a character succeeds" wk_wait "$U1" succeeded 15
+expect_eq "its answer quotes whole characters, and its deltas add up to it" "t|t|f" \
+	"$(pgq "SELECT output->>'text' LIKE '%$(printf 'a%.0s' $(seq 1 299)).\"%', output->>'text' = (SELECT string_agg(data->>'text', '' ORDER BY seq) FROM run_events WHERE run_id = r.id AND type = 'message.delta'), output->>'text' LIKE '%$FFFD%' FROM runs r WHERE id = '$U1'")"
+
+# ---- a batch the database refuses fails only the run whose items it refuses
+pgq "CREATE FUNCTION t_poison() RETURNS trigger LANGUAGE plpgsql AS \$\$
+     BEGIN IF NEW.data::text LIKE '%poison-$WK_TAG%' THEN RAISE EXCEPTION 'poisoned event'; END IF;
+     RETURN NEW; END \$\$;
+     CREATE TRIGGER t_poison BEFORE INSERT ON run_events FOR EACH ROW EXECUTE FUNCTION t_poison()" >/dev/null
+wk_run "$WKA" wk-pace "healthy one two three four $WK_TAG"
+P1=$WK_RID
+wk_run "$WKA" wk-pace "poison-$WK_TAG one two three"
+P2=$WK_RID
+wk_run "$WKA" wk-pace "healthy five six seven eight $WK_TAG"
+P3=$WK_RID
+check "the run whose events the database refuses fails" wk_wait "$P2" failed 10
+expect_eq "with a clear error, and a gapless log that ends in run.failed" "event-unstorable|t|run.failed" \
+	"$(pgq "SELECT error->>'type', (SELECT count(*) = max(seq) FROM run_events WHERE run_id = r.id), (SELECT type FROM run_events WHERE run_id = r.id ORDER BY seq DESC LIMIT 1) FROM runs r WHERE id = '$P2'")"
+check "the runs flushed in the same batches succeed" wk_wait "$P1" succeeded 10
+check "all of them" wk_wait "$P3" succeeded 10
+expect_eq "with their whole answers" "Echo: healthy one two three four $WK_TAG" \
+	"$(pgq "SELECT output->>'text' FROM runs WHERE id = '$P1'")"
+wk_run "$WKA" wk-openai "after the poison $WK_TAG"
+check "and the worker goes on with new runs" wk_wait "$WK_RID" succeeded 10
+pgq "DROP TRIGGER t_poison ON run_events; DROP FUNCTION t_poison()" >/dev/null
 
 sb_stop_pidfile "$WK/w1.pid" 5
 sb_stop_pidfile "$WK/w2.pid" 5

@@ -34,6 +34,8 @@
  *   disconnect=N	close the stream after N tokens, without the closing events and
  *			the last chunk; a whole answer is closed halfway through its body
  *   tokens=N		reply with exactly N tokens: the words of the subject, repeated
+ *   nul		the first token is "Echo:" and U+0000 ("Echo:\u0000" in its JSON):
+ *			text a database cannot store as it is
  *   tool=NAME		call the tool NAME with {"q": subject} (the arguments streamed in
  *			pieces of about ARG_PIECE bytes, one completion token each) when the
  *			request offers a tool of that name and its last message is not a
@@ -97,7 +99,7 @@ struct script {
 	long	 disconnect;		/* -1: none */
 	long	 tokens;		/* -1: as many as the subject has words, plus one */
 	long	 times;			/* 0: always */
-	int	 hang, malformed;
+	int	 hang, malformed, nul;
 	char	 tool[65];
 };
 
@@ -348,7 +350,7 @@ token_at(const struct ask *a, long i, struct mock_buf *b)
 
 	b->len = 0;
 	if (i == 0) {
-		mock_buf_add(b, "Echo:", 5);
+		mock_buf_add(b, "Echo:\0", a->sc.nul ? 6 : 5);
 		return;
 	}
 	if (a->nword == 0) {
@@ -677,8 +679,9 @@ script_parse(const char *model, struct script *sc, char *why, size_t whylen)
 	}
 	snprintf(buf, sizeof(buf), "%s", model + 4);
 	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		if (strcmp(item, "hang") == 0 || strcmp(item, "malformed") == 0) {
-			*(item[0] == 'h' ? &sc->hang : &sc->malformed) = 1;
+		if (strcmp(item, "hang") == 0 || strcmp(item, "malformed") == 0 ||
+		    strcmp(item, "nul") == 0) {
+			*(item[0] == 'h' ? &sc->hang : item[0] == 'm' ? &sc->malformed : &sc->nul) = 1;
 			continue;
 		}
 		if ((eq = strchr(item, '=')) == NULL)

@@ -168,6 +168,54 @@ test_duplicate_keys(void)
 	assert_accepted("{\"a\":{\"a\":1}}");	/* the same key in two objects is fine */
 }
 
+/* Text from a provider: cut between characters, mended where it cannot be stored. */
+static void
+test_utf8_prefix(void)
+{
+	CU_ASSERT_EQUAL(utf8_prefix("abc", 3), 3);
+	CU_ASSERT_EQUAL(utf8_prefix("", 0), 0);
+	CU_ASSERT_EQUAL(utf8_prefix("a\xc3\xa9", 3), 3);		/* é whole */
+	CU_ASSERT_EQUAL(utf8_prefix("a\xc3\xa9", 2), 1);		/* é cut after its lead */
+	CU_ASSERT_EQUAL(utf8_prefix("a\xe2\x82\xac", 3), 1);	/* € missing a byte */
+	CU_ASSERT_EQUAL(utf8_prefix("a\xe2\x82\xac", 4), 4);
+	CU_ASSERT_EQUAL(utf8_prefix("\xf0\x9f\x98\x80", 3), 0);	/* an emoji cut */
+	CU_ASSERT_EQUAL(utf8_prefix("\xf0\x9f\x98\x80", 4), 4);
+	CU_ASSERT_EQUAL(utf8_prefix("a\x80\x80\x80\x80", 5), 5);	/* strays are json_text's */
+}
+
+static void
+assert_text(const char *in, size_t n, const char *want)
+{
+	json_t *v = json_text(in, n);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(json_string_length(v), strlen(want));
+	CU_ASSERT_STRING_EQUAL(json_string_value(v), want);
+	json_decref(v);
+}
+
+static void
+test_json_text(void)
+{
+	json_t *o;
+
+	assert_text("plain", 5, "plain");
+	assert_text("caf\xc3\xa9", 5, "caf\xc3\xa9");
+	assert_text("a\0b", 3, "a\xef\xbf\xbd" "b");		/* U+0000 */
+	assert_text("a\xc3", 2, "a\xef\xbf\xbd");		/* a cut character */
+	assert_text("\xff\xfe", 2, "\xef\xbf\xbd\xef\xbf\xbd");	/* not UTF-8 at all */
+	assert_text("\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");	/* a surrogate */
+	assert_text("\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd");	/* overlong '/' */
+	/* json_storable: every string of a tree, in place. */
+	o = json_pack("{s:s%, s:[s%]}", "a", "x\0y", (size_t)3, "b", "\0", (size_t)1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	json_storable(o);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "a")), "x\xef\xbf\xbdy");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(o, "b"), 0)),
+	    "\xef\xbf\xbd");
+	json_decref(o);
+}
+
 void
 suite_json(void)
 {
@@ -180,4 +228,6 @@ suite_json(void)
 	unit_test(s, "document size limit", test_size);
 	unit_test(s, "syntax error with line and column", test_syntax_error);
 	unit_test(s, "duplicate keys rejected", test_duplicate_keys);
+	unit_test(s, "UTF-8 cuts between characters", test_utf8_prefix);
+	unit_test(s, "text a database can store", test_json_text);
 }

@@ -45,6 +45,7 @@ first_sentence(const char *s, size_t max)
 
 	while (s[n] != '\0' && n < max && !(s[n] == '.' && (s[n + 1] == ' ' || s[n + 1] == '\0')))
 		n++;
+	n = utf8_prefix(s, n);		/* never half a character */
 	out = sb_malloc(n + 1);
 	memcpy(out, s, n);
 	out[n] = '\0';
