@@ -34,7 +34,7 @@ sb_reachable() {
 sb_var_away() {
 	local name hash base
 	name=$(basename "$SB_ROOT" | tr -c 'A-Za-z0-9._\n-' '_' | cut -c1-24)
-	hash=$(printf '%s' "$SB_ROOT" | sha256sum | cut -c1-12)
+	hash=$(cd "$SB_ROOT" && pwd -P | tr -d '\n' | sha256sum | cut -c1-12)
 	if [ "$(id -u)" = 0 ]; then
 		base=/var/lib/switchboard-dev
 	else
@@ -61,7 +61,7 @@ sb_var() {
 # services cannot reach it is moved into the new place (as old-var-DATE), unless
 # something of it still runs.
 sb_var_make() {
-	local var old
+	local var old p
 	if [ -n "${SWITCHBOARD_DEV_VAR:-}" ]; then
 		var=$SWITCHBOARD_DEV_VAR
 	elif [ -L "$SB_ROOT/var" ]; then
@@ -74,11 +74,12 @@ sb_var_make() {
 		var=$(sb_var_away)
 		old=$SB_ROOT/var
 		if [ -d "$old" ]; then
-			if ls "$old"/stack/*.pid "$old"/stack/pg/data/postmaster.pid >/dev/null 2>&1; then
-				sb_log "$old is out of the services' reach (or its path has a blank), but a stack"
-				sb_log "started from it may still run: stop it, then move or remove $old"
+			for p in "$old"/stack/*.pid "$old"/stack/pg/data/postmaster.pid; do
+				[ -f "$p" ] && kill -0 "$(head -n 1 "$p")" 2>/dev/null || continue
+				sb_log "$old is out of the services' reach (or its path has a blank), but"
+				sb_log "$p names a process that runs: stop it, then move or remove $old"
 				return 1
-			fi
+			done
 			mkdir -p "$var" || return 1
 			old=$var/old-var-$(date +%Y%m%d%H%M%S)
 			mv "$SB_ROOT/var" "$old" || return 1
