@@ -5,6 +5,105 @@
 
 SB_ROOT=${SB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 
+# ------------------------------------------------------------ where state lives
+# The services run as their own users when we are root: PostgreSQL as postgres,
+# Apache's children as www-data, memcached as nobody.  They cannot enter a checkout in
+# a 0700 home (Debian 12 makes every home 0700), and autotools refuse a source or
+# build path with a blank in it.  So a checkout's builds and local state ("var")
+# live in $SB_ROOT/var only when that path is fit for both; otherwise in
+#   /var/lib/switchboard-dev/<checkout name>-<hash of the checkout path>   (as root)
+#   ${XDG_STATE_HOME:-~/.local/state}/switchboard-dev/<name>-<hash>         (otherwise)
+# and $SB_ROOT/var is a symbolic link to it.  SWITCHBOARD_DEV_VAR names another place.
+# Nothing about the checkout or the home around it is changed.
+
+# sb_path_plain PATH: PATH has no blank and nothing else automake refuses in srcdir.
+sb_path_plain() { [[ $1 != *[[:space:]\\\"\#\$\&\'\`]* ]]; }
+
+# sb_reachable DIR: every user the services run as may enter DIR (always, unless root).
+# nobody stands for a service user not created yet (it has no group of its own).
+sb_reachable() {
+	local u
+	[ "$(id -u)" = 0 ] || return 0
+	for u in nobody postgres www-data; do
+		id -u "$u" >/dev/null 2>&1 || continue
+		(cd / && runuser -u "$u" -- test -x "$1") || return 1
+	done
+}
+
+# sb_var_away: the place outside the checkout (see above).
+sb_var_away() {
+	local name hash base
+	name=$(basename "$SB_ROOT" | tr -c 'A-Za-z0-9._\n-' '_' | cut -c1-24)
+	hash=$(cd "$SB_ROOT" && pwd -P | tr -d '\n' | sha256sum | cut -c1-12)
+	if [ "$(id -u)" = 0 ]; then
+		base=/var/lib/switchboard-dev
+	else
+		base=${XDG_STATE_HOME:-$HOME/.local/state}/switchboard-dev
+	fi
+	printf '%s/%s-%s\n' "$base" "$name" "$hash"
+}
+
+# sb_var: prints the directory of this checkout's builds and state; creates nothing.
+sb_var() {
+	if [ -n "${SWITCHBOARD_DEV_VAR:-}" ]; then
+		printf '%s\n' "$SWITCHBOARD_DEV_VAR"
+	elif [ -L "$SB_ROOT/var" ]; then
+		readlink -m "$SB_ROOT/var"
+	elif [ -d "$SB_ROOT/var" ] || { sb_path_plain "$SB_ROOT" && sb_reachable "$SB_ROOT"; }; then
+		printf '%s\n' "$SB_ROOT/var"
+	else
+		sb_var_away
+	fi
+}
+
+# sb_var_make: sb_var, created (mode 0755, for the service users) and linked from
+# $SB_ROOT/var when away.  A var/ left in the checkout by an earlier version where the
+# services cannot reach it is moved into the new place (as old-var-DATE), unless
+# something of it still runs.
+sb_var_make() {
+	local var old p
+	if [ -n "${SWITCHBOARD_DEV_VAR:-}" ]; then
+		var=$SWITCHBOARD_DEV_VAR
+	elif [ -L "$SB_ROOT/var" ]; then
+		var=$(readlink -m "$SB_ROOT/var")
+	elif [ -d "$SB_ROOT/var" ] && sb_path_plain "$SB_ROOT" && sb_reachable "$SB_ROOT/var"; then
+		var=$SB_ROOT/var
+	elif [ ! -e "$SB_ROOT/var" ] && sb_path_plain "$SB_ROOT" && sb_reachable "$SB_ROOT"; then
+		var=$SB_ROOT/var
+	else
+		var=$(sb_var_away)
+		old=$SB_ROOT/var
+		if [ -d "$old" ]; then
+			for p in "$old"/stack/*.pid "$old"/stack/pg/data/postmaster.pid; do
+				[ -f "$p" ] && kill -0 "$(head -n 1 "$p")" 2>/dev/null || continue
+				sb_log "$old is out of the services' reach (or its path has a blank), but"
+				sb_log "$p names a process that runs: stop it, then move or remove $old"
+				return 1
+			done
+			mkdir -p "$var" || return 1
+			old=$var/old-var-$(date +%Y%m%d%H%M%S)
+			mv "$SB_ROOT/var" "$old" || return 1
+			sb_log "moved $SB_ROOT/var to $old: the services could not reach it"
+		fi
+	fi
+	mkdir -p "$var" || return 1
+	if [ "$var" = "$(sb_var_away)" ]; then chmod 0755 "$var" "$(dirname "$var")" || return 1; fi
+	if [ -z "${SWITCHBOARD_DEV_VAR:-}" ] && [ "$var" != "$SB_ROOT/var" ] && [ ! -L "$SB_ROOT/var" ]; then
+		ln -s "$var" "$SB_ROOT/var" || return 1
+	fi
+	printf '%s\n' "$var"
+}
+
+# sb_src: the source tree by a path configure accepts: the checkout itself, or a
+# symbolic link to it in sb_var when the checkout's path has a blank.
+sb_src() {
+	local var
+	if sb_path_plain "$SB_ROOT"; then printf '%s\n' "$SB_ROOT"; return 0; fi
+	var=$(sb_var_make) || return 1
+	ln -sfn "$SB_ROOT" "$var/src" || return 1
+	printf '%s\n' "$var/src"
+}
+
 # The packages the build, the stack and the tests need.
 SB_PACKAGES="build-essential autoconf automake libtool pkg-config curl ca-certificates \
 libfcgi-dev libfcgi-bin libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
@@ -100,19 +199,23 @@ sb_spawn() {
 	sb_wait_for "$wait" "$secs" || { sb_log "$name did not start: see $log"; return 1; }
 }
 
-# sb_build NAME [configure flags...]: an out-of-tree build in var/build/NAME
-# (reconfigured when the flags change); prints the build directory.
+# sb_build NAME [configure flags...]: an out-of-tree build in var/build/NAME (var as
+# sb_var_make says; reconfigured when the flags change); prints the build directory.
+# configure runs by sb_src's path: autotools refuse a source path with a blank.
 sb_build() {
-	local name=$1 var=$SB_ROOT/var dir=$SB_ROOT/var/build/$1
+	local name=$1 var src dir
 	shift
+	var=$(sb_var_make) || return 1
+	src=$(sb_src) || return 1
+	dir=$var/build/$name
 	mkdir -p "$dir"
 	if [ ! -x "$SB_ROOT/configure" ] || [ "$SB_ROOT/configure.ac" -nt "$SB_ROOT/configure" ] ||
 		[ "$SB_ROOT/Makefile.am" -nt "$SB_ROOT/Makefile.in" ]; then
-		(cd "$SB_ROOT" && autoreconf --install --force >"$var/autoreconf.log" 2>&1) ||
+		(cd "$src" && autoreconf --install --force >"$var/autoreconf.log" 2>&1) ||
 			{ sb_log "autoreconf failed: see $var/autoreconf.log"; return 1; }
 	fi
 	if [ ! -f "$dir/Makefile" ] || [ "$(cat "$dir/.flags" 2>/dev/null)" != "$*" ]; then
-		(cd "$dir" && "$SB_ROOT/configure" "$@" >configure.out 2>&1) ||
+		(cd "$dir" && "$src/configure" "$@" >configure.out 2>&1) ||
 			{ sb_log "configure failed: see $dir/configure.out and $dir/config.log"; return 1; }
 		echo "$*" >"$dir/.flags"
 	fi
@@ -121,9 +224,10 @@ sb_build() {
 	printf '%s\n' "$dir"
 }
 
-# Runs a command as the postgres user when we are root (PostgreSQL refuses root).
+# Runs a command as the postgres user when we are root (PostgreSQL refuses root),
+# from / (the caller's directory may be one postgres cannot enter): absolute paths only.
 sb_as_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # sb_pg_start DIR PORT: a cluster in DIR/pg listening on 127.0.0.1:PORT and on a
@@ -143,7 +247,7 @@ sb_pg_start() {
 	fi
 	if ! sb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" status >/dev/null 2>&1; then
 		sb_as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w -t 30 \
-			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/pg/run -c fsync=on" \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k '$dir/pg/run' -c fsync=on" \
 			start >/dev/null || { sb_log "PostgreSQL did not start: see $dir/pg/postgres.log"; return 1; }
 	fi
 	sb_as_pg "$bin/psql" -h "$dir/pg/run" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 <<-SQL >/dev/null
@@ -176,7 +280,9 @@ sb_pg_stop() {
 # sb_pg_url DIR PORT [ROLE]: a connection string to the local cluster (default role:
 # the application's).
 sb_pg_url() {
-	printf 'postgresql:///switchboard?host=%s/pg/run&port=%s&user=%s\n' "$1" "$2" "${3:-switchboard_app}"
+	local host=$1/pg/run
+	host=${host//%/%25}
+	printf 'postgresql:///switchboard?host=%s&port=%s&user=%s\n' "${host// /%20}" "$2" "${3:-switchboard_app}"
 }
 
 # sb_memcached_start DIR PORT
@@ -231,20 +337,24 @@ sb_caddy_start() {
 }
 
 # sb_apache_start DIR PORT SOCKET: the shipped conf/apache2/switchboard.conf,
-# included from a minimal server config of our own on 127.0.0.1:PORT.
+# included from a minimal server config of our own on 127.0.0.1:PORT.  Its children run
+# as www-data, who may not enter the checkout (a 0700 home): they serve a copy of web/
+# in DIR/apache/web, and DIR and the sockets must be where www-data can reach them.
 sb_apache_start() {
 	local dir=$1 port=$2 sock=$3 mods=/usr/lib/apache2/modules m
 	sb_alive "$dir/apache/httpd.pid" && return 0
 	mkdir -p "$dir/apache"
+	rm -rf "$dir/apache/web"
+	cp -R "$SB_ROOT/web" "$dir/apache/web" && chmod -R a+rX "$dir/apache/web" || return 1
 	{
 		echo "ServerRoot /etc/apache2"
 		echo "ServerName 127.0.0.1"
 		echo "Listen 127.0.0.1:$port"
-		echo "PidFile $dir/apache/httpd.pid"
-		echo "ErrorLog $dir/apache/error.log"
+		echo "PidFile \"$dir/apache/httpd.pid\""
+		echo "ErrorLog \"$dir/apache/error.log\""
 		echo "LogLevel warn"
-		echo "DefaultRuntimeDir $dir/apache"
-		echo "Mutex file:$dir/apache default"
+		echo "DefaultRuntimeDir \"$dir/apache\""
+		echo "Mutex \"file:$dir/apache\" default"
 		echo "User www-data"
 		echo "Group www-data"
 		echo "Timeout 60"
@@ -253,12 +363,12 @@ sb_apache_start() {
 		done
 		echo "TypesConfig /etc/mime.types"
 		echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" timed"
-		echo "CustomLog $dir/apache/access.log timed"
+		echo "CustomLog \"$dir/apache/access.log\" timed"
 		echo "Define SWITCHBOARD_PORT $port"
-		echo "Define SWITCHBOARD_FCGI_SOCKET $sock"
-		echo "Define SWITCHBOARD_STREAM_SOCKET ${4:-$dir/run/stream.sock}"
-		echo "Define SWITCHBOARD_WEB_ROOT $SB_ROOT/web"
-		echo "Include $SB_ROOT/conf/apache2/switchboard.conf"
+		echo "Define SWITCHBOARD_FCGI_SOCKET \"$sock\""
+		echo "Define SWITCHBOARD_STREAM_SOCKET \"${4:-$dir/run/stream.sock}\""
+		echo "Define SWITCHBOARD_WEB_ROOT \"$dir/apache/web\""
+		echo "Include \"$SB_ROOT/conf/apache2/switchboard.conf\""
 	} >"$dir/apache/httpd.conf"
 	APACHE_RUN_DIR=$dir/apache /usr/sbin/apache2 -f "$dir/apache/httpd.conf" -k start \
 		>>"$dir/apache/start.log" 2>&1 || { sb_log "Apache did not start: see $dir/apache"; return 1; }
@@ -282,14 +392,14 @@ sb_write_config() {
 	cat >"$file" <<-CONF
 		# Written by scripts/dev for the local stack; see conf/switchboard.conf.example.
 		[server]
-		socket = $dir/run/fcgi.sock
+		socket = "$dir/run/fcgi.sock"
 		socket_mode = 0666
 		workers = ${SB_WORKERS:-0}
 
 		[database]
 		url = "$(sb_pg_url "$dir" "$pgport")"
 		migrate_url = "$(sb_pg_url "$dir" "$pgport" switchboard)"
-		sql_dir = $SB_ROOT/sql
+		sql_dir = "$SB_ROOT/sql"
 
 		[memcached]
 		servers = 127.0.0.1:$mcport

@@ -2,7 +2,11 @@
 # run.sh: start throwaway services on free loopback ports, run every
 # tests/integration/t_*.sh against them, stop what was started, print the summary.
 # Needs SB_BUILD (a build directory with switchboard-fcgi, switchboardctl, sb-hammer).
+# The state is in /tmp (mktemp, made 0755): PostgreSQL (as postgres), Apache's children
+# (as www-data) and memcached (as nobody) must reach it, which they cannot in a checkout
+# in a 0700 home; Apache serves a copy of web/ there (sb_apache_start).
 set -uo pipefail
+umask 022
 
 SB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export SB_ROOT
@@ -12,7 +16,9 @@ export SB_ROOT
 : "${SB_BUILD:?set SB_BUILD to a build directory}"
 STATE=$(mktemp -d /tmp/sb-it.XXXXXX)
 chmod 755 "$STATE"
-export STATE SB_BUILD
+# The source tree by a path configure accepts (no blank), for t_build.sh.
+SB_SRC=$(sb_src) || { echo "FAIL - setup: no source path configure accepts"; echo "0 passed, 1 failed"; exit 1; }
+export STATE SB_BUILD SB_SRC
 
 sb_free_port PG_PORT
 sb_free_port MC_PORT

@@ -2,7 +2,7 @@
 
 dir=$STATE/configure-missing
 mkdir -p "$dir"
-out=$(cd "$dir" && PKG_CONFIG_LIBDIR=$dir/empty "$SB_ROOT/configure" 2>&1)
+out=$(cd "$dir" && PKG_CONFIG_LIBDIR=$dir/empty "$SB_SRC/configure" 2>&1)
 rc=$?
 check "configure fails when a library is missing" test "$rc" -ne 0
 expect_match "and names the Debian package to install" \
