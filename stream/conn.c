@@ -12,6 +12,7 @@
 #include "stream.h"
 
 #define READ_CHUNK	16384
+#define REST_MAX	(64 * 1024)	/* bytes kept ahead of an answer */
 
 /* Asks epoll for writability only while output waits (one syscall per change). */
 static void
@@ -76,6 +77,9 @@ sconn_close(struct sconn *c)
 	srv->nconns--;
 	fcgi_conn_free(&c->fc);
 	fcgi_out_free(&c->out);
+	if (c->rest_len > 0)
+		srv->nrest--;
+	free(c->rest);
 	json_decref(c->items);
 	if (c->counted)
 		user_release(c);
@@ -217,7 +221,8 @@ dispatch_fill(struct sb_req *req, void *arg)
 	srv->current = NULL;
 }
 
-static void
+/* 0, or -1 once c is closed (its answer written and the connection not kept). */
+static int
 dispatch_request(struct sconn *c)
 {
 	c->request_id[0] = '\0';
@@ -232,16 +237,93 @@ dispatch_request(struct sconn *c)
 	}
 	if (c->state == SC_STREAMING)
 		drop_params(&c->fc.req);	/* an idle stream keeps little */
-	sconn_flush(c);
+	return sconn_flush(c);
+}
+
+/* Bytes read past a request belong to the next one on this connection (a web server
+ * may send it before the answer ends): kept, at most REST_MAX, and fed once the
+ * connection reads again.  0, or -1 when c was closed for holding too much. */
+static int
+keep_rest(struct sconn *c, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (c->rest_len + n > REST_MAX) {
+		log_warn("FastCGI connection sent too much ahead of its answer; closed", NULL);
+		sconn_close(c);
+		return -1;
+	}
+	if (c->rest_len == 0)
+		srv->nrest++;
+	c->rest = sb_realloc(c->rest, c->rest_len + n);
+	memcpy(c->rest + c->rest_len, p, n);
+	c->rest_len += n;
+	return 0;
+}
+
+/* Feeds a request's bytes to the parser.  1 when a request was dispatched (what
+ * followed it is kept), 0 when all was consumed, -1 when c was closed (also by the
+ * answer to a request it dispatched). */
+static int
+feed(struct sconn *c, const char *buf, size_t n)
+{
+	enum fcgi_status	 st;
+	size_t			 off = 0, used;
+
+	while (off < n) {
+		st = fcgi_feed(&c->fc, buf + off, n - off, &used, &c->out);
+		off += used;
+		if (st == FCGI_ERROR) {
+			log_warn("FastCGI protocol error; connection closed", "{s:s}",
+			    "error", c->fc.error);
+			sconn_close(c);
+			return -1;
+		}
+		if (st == FCGI_ABORTED) {
+			sconn_close(c);
+			return -1;
+		}
+		if (st == FCGI_READY) {
+			if (keep_rest(c, buf + off, n - off) < 0)
+				return -1;
+			return dispatch_request(c) < 0 ? -1 : 1;
+		}
+		if (used == 0)
+			break;
+	}
+	return 0;
+}
+
+void
+sconn_feed_rest(struct sconn *c)
+{
+	char	*rest;
+	size_t	 n;
+	int	 rc;
+
+	/* Each request answered at once leaves the connection reading again. */
+	while (c->state == SC_READING && (n = c->rest_len) > 0) {
+		rest = c->rest;
+		c->rest = NULL;
+		c->rest_len = 0;
+		srv->nrest--;
+		rc = feed(c, rest, n);
+		free(rest);
+		if (rc < 0)
+			return;		/* closed */
+		if (rc == 0) {
+			if (fcgi_out_pending(&c->out) > 0)
+				sconn_flush(c);
+			return;
+		}
+	}
 }
 
 void
 sconn_readable(struct sconn *c)
 {
-	char			 buf[READ_CHUNK];
-	ssize_t			 n;
-	size_t			 used, off;
-	enum fcgi_status	 st;
+	char		 buf[READ_CHUNK];
+	ssize_t		 n;
 
 	for (;;) {
 		n = read(c->fd, buf, sizeof(buf));
@@ -253,41 +335,12 @@ sconn_readable(struct sconn *c)
 			sconn_close(c);
 			return;
 		}
-		off = 0;
-		while (off < (size_t)n) {
-			if (c->state != SC_READING) {
-				/* Nothing more is expected while a request is answered but an
-				 * abort; other records are read and dropped. */
-				st = fcgi_feed(&c->fc, buf + off, (size_t)n - off, &used, &c->out);
-				off += used;
-				if (st == FCGI_ABORTED || st == FCGI_ERROR) {
-					sconn_close(c);
-					return;
-				}
-				if (used == 0)
-					break;
-				continue;
-			}
-			st = fcgi_feed(&c->fc, buf + off, (size_t)n - off, &used, &c->out);
-			off += used;
-			if (st == FCGI_ERROR) {
-				log_warn("FastCGI protocol error; connection closed", "{s:s}",
-				    "error", c->fc.error);
-				sconn_close(c);
-				return;
-			}
-			if (st == FCGI_ABORTED) {
-				sconn_close(c);
-				return;
-			}
-			if (st == FCGI_READY) {
-				dispatch_request(c);
-				return;		/* c may be gone; the rest waits in the socket */
-			}
-			if (used == 0)
-				break;
+		/* While a request is answered, what comes is the next one's: kept. */
+		if (c->state != SC_READING || c->rest_len > 0) {
+			(void)keep_rest(c, buf, (size_t)n);
+			return;
 		}
-		if (fcgi_out_pending(&c->out) > 0)
+		if (feed(c, buf, (size_t)n) == 0 && fcgi_out_pending(&c->out) > 0)
 			sconn_flush(c);
 		return;
 	}

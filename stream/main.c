@@ -98,6 +98,19 @@ wait_ms(int64_t now)
 /* The kinds of stream served here, for the handlers of ROUTE_STREAM routes. */
 const struct stream_ops stream_ops = { run_stream, run_wait, feed_stream };
 
+/* Connections that read a next request early, now free to serve it. */
+static void
+feed_rests(void)
+{
+	struct sconn *c, *next;
+
+	for (c = srv->conns; c != NULL && srv->nrest > 0; c = next) {
+		next = c->next;
+		if (c->rest_len > 0 && c->state == SC_READING)
+			sconn_feed_rest(c);
+	}
+}
+
 static int
 serve(void)
 {
@@ -150,6 +163,8 @@ serve(void)
 		if (srv->stopping && (srv->nconns == 0 || now >= stop_at))
 			break;
 
+		if (srv->nrest > 0)
+			feed_rests();
 		n = epoll_wait(srv->epfd, evs, EVENTS_MAX, srv->dirty ? 0 : wait_ms(now));
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;

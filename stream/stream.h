@@ -44,6 +44,8 @@ struct sconn {
 	int			 counted;		/* holds a place in the per-user count */
 	int			 probes;		/* probe comments still to write */
 	int64_t			 next_probe_us;
+	char			*rest;			/* bytes of the next request, read early */
+	size_t			 rest_len;
 };
 
 /* The process: the FastCGI app machinery (auth, router, responses) plus the hub. */
@@ -65,6 +67,7 @@ struct stream_server {
 	int			 poll_due;		/* read every topic of a polled kind */
 	int			 stopping;
 	int			 nprobing;		/* connections with probes to write */
+	int			 nrest;			/* connections holding a next request */
 	struct sconn		*current;		/* the connection being dispatched */
 	struct {
 		uint64_t	 streams_opened, events_sent, slow_closed, heartbeats;
@@ -79,6 +82,8 @@ extern struct stream_server	*srv;
 /* conn.c */
 void	 sconn_accept(void);
 void	 sconn_readable(struct sconn *);
+/* Feeds what c read ahead (a next request) once c reads again. */
+void	 sconn_feed_rest(struct sconn *);
 /* Writes what it can: 0, or -1 once c is closed (and freed: the web server left). */
 int	 sconn_flush(struct sconn *);
 void	 sconn_close(struct sconn *);

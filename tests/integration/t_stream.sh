@@ -117,6 +117,15 @@ check "and no body (no retry: line, no event)" sh -c "! printf '%s' \"\$1\" | gr
 http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: x'
 expect_eq "a malformed Last-Event-ID is 400" 400 "$H_STATUS"
 
+# ---- requests a web server sends ahead on one kept connection are all answered
+out=$(timeout 10 "$SB_BUILD/sb-fcgiclient" "$STATE/run/stream.sock" /api/v1/version /healthz /api/v1/version)
+expect_eq "three requests written at once on one connection get three answers, in order" \
+	"Status: 200 Status: 200 Status: 200 answers 3" "$(printf '%s' "$out" | tr '\n' ' ')"
+out=$(timeout 10 "$SB_BUILD/sb-fcgiclient" -p "HTTP_AUTHORIZATION=Bearer $SK" "$STATE/run/stream.sock" \
+	"/api/v1/runs/$R1/stream" /api/v1/version)
+expect_eq "and after a stream that ends (a finished run's replay), the next one" \
+	"Status: 200 Status: 200 answers 2" "$(printf '%s' "$out" | tr '\n' ' ')"
+
 # ---- isolation and authentication
 http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK2"
 expect_eq "another org's run is 404" 404 "$H_STATUS"
