@@ -258,6 +258,9 @@ struct json_limits {
 	size_t	 max_bytes;
 	int	 max_depth;
 	size_t	 max_string;		/* bytes in one string or key, as written */
+	int	 from_provider;		/* a provider's event: U+0000 and any number kept
+					 * (replaced at the event log, json_storable);
+					 * else a client's input: both refused */
 };
 
 struct json_parse_error {
@@ -269,7 +272,10 @@ struct json_parse_error {
 
 /* Parses buf within the limits.  Returns a new reference, or NULL with e set.
  * Depth and string length are checked by a scan before jansson sees the text,
- * so a hostile document cannot make the parser recurse or allocate. */
+ * so a hostile document cannot make the parser recurse or allocate.  A client's
+ * document may not hold U+0000 (C strings and PostgreSQL cut or refuse it) nor a
+ * number that cannot be stored and read back exactly (beyond +-2^63: jsonb would
+ * give it back as an integer jansson cannot hold). */
 json_t	*json_parse_limited(const char *buf, size_t len, const struct json_limits *,
 	    struct json_parse_error *e);
 
@@ -280,6 +286,8 @@ json_t	*json_text(const char *s, size_t n);
 /* The length of s[0..n) without a last UTF-8 sequence that is cut short, so that a
  * text split anywhere is split between characters. */
 size_t	 utf8_prefix(const char *s, size_t n);
+/* 1 if s[0..n) is UTF-8 without U+0000, else 0. */
+int	 utf8_valid(const char *s, size_t n);
 /* Replaces U+0000 in every string of v (in place), so that PostgreSQL can store it. */
 void	 json_storable(json_t *v);
 

@@ -72,6 +72,8 @@ long_string:
 	return -1;
 }
 
+static int	number_unstorable(json_t *, char *, size_t);
+
 json_t *
 json_parse_limited(const char *buf, size_t len, const struct json_limits *lim,
     struct json_parse_error *e)
@@ -88,15 +90,58 @@ json_parse_limited(const char *buf, size_t len, const struct json_limits *lim,
 	}
 	if (prescan(buf, len, lim, e) < 0)
 		return NULL;
-	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | (lim->from_provider ? JSON_ALLOW_NUL : 0),
+	    &jerr);
 	if (v == NULL) {
 		e->err = SB_ERR_INVALID;
 		e->line = jerr.line;
 		e->column = jerr.column;
 		e->position = (size_t)(jerr.position < 0 ? 0 : jerr.position);
-		snprintf(e->text, sizeof(e->text), "%s", jerr.text);
+		if (strstr(jerr.text, "\\u0000") != NULL)
+			snprintf(e->text, sizeof(e->text), "a string holds U+0000, which is not accepted");
+		else
+			snprintf(e->text, sizeof(e->text), "%s", jerr.text);
+		return NULL;
+	}
+	if (!lim->from_provider && (msg[0] = '\0', number_unstorable(v, msg, sizeof(msg)))) {
+		json_decref(v);
+		set_error(e, SB_ERR_INVALID, buf, 0, msg);
+		return NULL;
 	}
 	return v;
+}
+
+/* Does v hold a number that cannot be stored and read back exactly?  msg says which. */
+static int
+number_unstorable(json_t *v, char *msg, size_t len)
+{
+	const char	*key;
+	size_t		 i;
+	json_t		*e;
+	double		 d;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach(v, key, e)
+			if (number_unstorable(e, msg, len))
+				return 1;
+		return 0;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, e)
+			if (number_unstorable(e, msg, len))
+				return 1;
+		return 0;
+	case JSON_REAL:
+		d = json_real_value(v);
+		if (d >= 9223372036854775807.0 || d <= -9223372036854775808.0) {
+			snprintf(msg, len, "the number %.17g is beyond what can be stored exactly "
+			    "(at most 9223372036854775807 in size)", d);
+			return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 /* ------------------------------------------------------------ text from outside */
@@ -130,6 +175,18 @@ utf8_seq(const unsigned char *s, size_t n)
 	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
 		return 0;
 	return len;
+}
+
+int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, len;
+
+	for (i = 0; i < n; i += len)
+		if ((len = utf8_seq(u + i, n - i)) == 0 || u[i] == 0)
+			return 0;
+	return 1;
 }
 
 size_t

@@ -386,7 +386,7 @@ keyset_find_kid(const struct jwk_set *set, const char *kid)
 static int
 jwks_parse(const char *buf, size_t len, const char *source, struct jwk_set *set)
 {
-	static const struct json_limits lim = { JWKS_MAX_BYTES, 8, 4096 };
+	static const struct json_limits lim = { JWKS_MAX_BYTES, 8, 4096, 0 };
 	struct json_parse_error	 e;
 	json_t			*doc, *keys, *o;
 	const char		*why;
@@ -747,7 +747,7 @@ bad:
 static json_t *
 segment_json(const char *seg, size_t len, size_t max)
 {
-	const struct json_limits	 lim = { max, 16, max };
+	const struct json_limits	 lim = { max, 16, max, 0 };
 	struct json_parse_error		 e;
 	unsigned char			*raw;
 	size_t				 n;

@@ -22,6 +22,10 @@ typedef enum sb_err (*handler_fn)(struct sb_req *);
 #define ROUTE_NOLIMIT	0x20	/* with ROUTE_PUBLIC: no rate limit (health checks, metrics) */
 #define ROUTE_STREAM	0x40	/* held open: served by switchboard-stream (stream/) */
 
+/* The bound on a request's FastCGI params (its headers and the server's variables),
+ * in both programs: 431 beyond. */
+#define REQ_PARAMS_MAX	32768
+
 struct route {
 	const char	*method;	/* "GET", "POST", ...; GET also answers HEAD */
 	const char	*pattern;	/* "/api/v1/runs/{id}" */
@@ -156,6 +160,8 @@ struct sb_req {
 	FCGX_Request		*fcgx;		/* NULL when a test drives the request */
 	FILE			*test_out;	/* where a test-driven response goes */
 	char			**envp;		/* FastCGI params, valid during the request */
+	const char		*in;		/* the body, when read by the caller (stream/) */
+	size_t			 in_len;
 	struct sb_arena		*arena;
 
 	const char		*method;
@@ -188,12 +194,14 @@ struct sb_req {
 	struct header		*qparams;
 	size_t			 nqparams;
 	int			 query_parsed;
+	const char		*query_bad;	/* the name of a pair that did not decode */
 };
 
 /* request.c */
 void		 req_init(struct sb_req *, struct app *, FCGX_Request *, char **envp,
 		    struct sb_arena *);
 const char	*req_param(const struct sb_req *, const char *name);	/* FastCGI param */
+size_t		 req_params_bytes(const struct sb_req *);	/* all params, "NAME=value" */
 const char	*req_header(const struct sb_req *, const char *name);	/* "X-Request-Id" */
 const char	*req_query(struct sb_req *, const char *name);		/* decoded, or NULL */
 const char	*req_path_param(const struct sb_req *, const char *name);

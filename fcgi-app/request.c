@@ -4,12 +4,25 @@
 #include <sys/random.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "fcgi-app.h"
+
+size_t
+req_params_bytes(const struct sb_req *req)
+{
+	char	**e;
+	size_t	 n = 0;
+
+	for (e = req->envp; e != NULL && *e != NULL; e++)
+		n += strlen(*e);
+	return n;
+}
 
 const char *
 req_param(const struct sb_req *req, const char *name)
@@ -142,9 +155,12 @@ query_parse(struct sb_req *req)
 			req->qparams[i].name = url_decode(req->arena, s, (size_t)(eq - s), 1);
 			req->qparams[i].value = eq < amp ?
 			    url_decode(req->arena, eq + 1, (size_t)(amp - eq - 1), 1) : "";
-			/* A pair that does not decode is dropped, never half-read. */
+			/* A pair that does not decode is never half-read: the request is
+			 * refused before its handler runs (dispatch, bad-query). */
 			if (req->qparams[i].name != NULL && req->qparams[i].value != NULL)
 				i++;
+			else if (req->query_bad == NULL)
+				req->query_bad = arena_strndup(req->arena, s, (size_t)(eq - s));
 		}
 		s = *amp ? amp + 1 : amp;
 	}
@@ -212,6 +228,12 @@ read_stdin(struct sb_req *req, char *buf, size_t want)
 	size_t	 got = 0;
 	int	 n;
 
+	if (req->fcgx == NULL) {	/* switchboard-stream gathered the body already */
+		got = req->in_len < want ? req->in_len : want;
+		if (got > 0)
+			memcpy(buf, req->in, got);
+		return got;
+	}
 	while (got < want) {
 		n = FCGX_GetStr(buf + got, (int)(want - got > 65536 ? 65536 : want - got),
 		    req->fcgx->in);
@@ -229,17 +251,33 @@ req_read_body(struct sb_req *req)
 	const char		*cl = req_param(req, "CONTENT_LENGTH"), *ct;
 	struct json_limits	 lim;
 	struct json_parse_error	 jerr;
-	char			*end, *buf, detail[240];
+	char			*end, *buf = NULL, detail[240];
 	long long		 len;
 	size_t			 got;
+	int			 unknown = 0;
 
-	if (cl == NULL || *cl == '\0')
+	/* No length (a chunked upload, HTTP/2 without content-length; "-1" from some web
+	 * servers): the body is read to its end, within max_body. */
+	if (cl == NULL || *cl == '\0' || strcmp(cl, "-1") == 0) {
 		len = 0;
-	else {
+		unknown = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+		    strcmp(req->method, "PATCH") == 0;
+	} else {
+		errno = 0;
 		len = strtoll(cl, &end, 10);
-		if (*end != '\0' || len < 0)
+		if (*end != '\0' || len < 0 || errno == ERANGE || !isdigit((unsigned char)*cl))
 			return req_fail(req, SB_ERR_INVALID, "bad-content-length",
 			    "Content-Length is not a number");
+	}
+	if (unknown) {
+		buf = arena_alloc(req->arena, (size_t)cfg->http.max_body + 2);
+		got = read_stdin(req, buf, (size_t)cfg->http.max_body + 1);
+		if (got > (size_t)cfg->http.max_body) {
+			snprintf(detail, sizeof(detail), "the body is over the limit of %d bytes",
+			    cfg->http.max_body);
+			return req_fail(req, SB_ERR_TOO_LARGE, "body-too-large", detail);
+		}
+		len = (long long)got;
 	}
 	if (len == 0)
 		return SB_OK;
@@ -255,11 +293,13 @@ req_read_body(struct sb_req *req)
 		resp_header(req, "Accept-Post", "application/json");
 		return req_fail(req, SB_ERR_UNSUPPORTED, "unsupported-media-type", detail);
 	}
-	buf = arena_alloc(req->arena, (size_t)len + 1);
-	got = req->fcgx != NULL ? read_stdin(req, buf, (size_t)len) : 0;
-	if (got != (size_t)len) {
-		req->client_gone = 1;
-		return SB_ERR_CLIENT_GONE;
+	if (!unknown) {
+		buf = arena_alloc(req->arena, (size_t)len + 1);
+		got = read_stdin(req, buf, (size_t)len);
+		if (got != (size_t)len) {
+			req->client_gone = 1;
+			return SB_ERR_CLIENT_GONE;
+		}
 	}
 	buf[len] = '\0';
 	req->body = buf;
@@ -268,6 +308,7 @@ req_read_body(struct sb_req *req)
 	lim.max_bytes = (size_t)cfg->http.max_body;
 	lim.max_depth = cfg->http.max_json_depth;
 	lim.max_string = (size_t)cfg->http.max_json_string;
+	lim.from_provider = 0;
 	if ((req->json = json_parse_limited(buf, (size_t)len, &lim, &jerr)) == NULL) {
 		snprintf(detail, sizeof(detail), "%s at line %d, column %d (byte %zu)",
 		    jerr.text, jerr.line, jerr.column, jerr.position);
@@ -305,8 +346,9 @@ req_page(struct sb_req *req, int *limit, int64_t *cursor)
 		*limit = (int)v;
 	}
 	if (c != NULL) {
+		errno = 0;
 		v = strtoll(c, &end, 10);
-		if (*c == '\0' || *end != '\0' || v < 1)
+		if (*c == '\0' || *end != '\0' || v < 1 || errno == ERANGE || v == LLONG_MAX)
 			return req_fail(req, SB_ERR_INVALID, "bad-cursor",
 			    "cursor must be a next_cursor from a previous page");
 		*cursor = v;

@@ -172,8 +172,22 @@ arena_json(struct sb_arena *a, json_t *v)
 static void
 send_json(struct sb_req *req, int status, const char *content_type, json_t *v)
 {
-	struct dump d = { req->arena, NULL, 0, 1024 };
+	struct dump	 d = { req->arena, NULL, 0, 1024 };
+	size_t		 i, k;
 
+	/* A body that could not be built (json_pack refused a value) is a failure of
+	 * this request, whatever it meant to answer: never a 2xx with nothing in it. */
+	if (v == NULL) {
+		log_error("response body could not be built", "{s:i}", "status", status);
+		v = problem_new(500, "internal", NULL, "the answer could not be built");
+		json_object_set_new(v, "request_id", json_string(req->request_id));
+		status = 500;
+		content_type = "application/problem+json";
+		for (i = k = 0; i < req->nheaders; i++)	/* no Location to a thing not made */
+			if (strcasecmp(req->headers[i].name, "Location") != 0)
+				req->headers[k++] = req->headers[i];
+		req->nheaders = k;
+	}
 	d.buf = arena_alloc(req->arena, d.cap);
 	/* 15 digits: 0.2 reads 0.2, not 0.20000000000000001. */
 	json_dump_callback(v, dump_append, &d, JSON_COMPACT | JSON_REAL_PRECISION(15));

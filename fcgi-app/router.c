@@ -39,6 +39,10 @@ url_decode(struct sb_arena *a, const char *s, size_t len, int plus_is_space)
 			*o++ = s[i];
 	}
 	*o = '\0';
+	/* Names, slugs and ids are text: bytes that are not UTF-8 are refused here, once,
+	 * not by the database deep in a handler. */
+	if (!utf8_valid(out, (size_t)(o - out)))
+		return NULL;
 	return out;
 }
 

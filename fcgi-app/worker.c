@@ -61,7 +61,8 @@ answer_route_result(struct sb_req *req, enum route_result rr)
 		resp_error(req, 404, NULL, "no resource at this path");
 		break;
 	case ROUTE_BAD_PATH:
-		resp_error(req, 400, "bad-path", "the path has a malformed %-escape");
+		resp_error(req, 400, "bad-path", "a path parameter has a malformed %-escape, or "
+		    "decodes to NUL, '/' or bytes that are not UTF-8");
 		break;
 	case ROUTE_METHOD_NOT_ALLOWED:
 		resp_header(req, "Allow", "%s", req->match.allow);
@@ -131,16 +132,26 @@ dispatch(struct sb_req *req)
 	gauge_add(&m->in_flight, 1);
 
 	/* The body is checked before routing: Switchboard speaks only JSON, and the
-	 * limits protect every handler, including one that forgets to check. */
-	err = req_read_body(req);
-	if (err == SB_OK) {
+	 * limits protect every handler, including one that forgets to check.  Headers
+	 * have the bound switchboard-stream's parser has (REQ_PARAMS_MAX). */
+	if (req_params_bytes(req) > REQ_PARAMS_MAX) {
+		resp_error(req, 431, "headers-too-large", "the request's headers are over 32768 "
+		    "bytes (all FastCGI params together)");
+		err = SB_OK;
+	} else if ((err = req_read_body(req)) == SB_OK) {
 		rr = router_match(app->routes, app->nroutes, req->method, req->path, req->arena,
 		    &req->match);
 		if (rr == ROUTE_FOUND) {
 			req->route_index = req->match.index;
 			req->route = &app->routes[req->match.index];
 			(void)cors_apply(req);
-			err = run_route(req);
+			(void)req_query(req, "");	/* parses the query: every pair or none */
+			if (req->query_bad != NULL)
+				err = req_fail(req, SB_ERR_INVALID, "bad-query", arena_printf(req->arena,
+				    "the query parameter \"%.64s\" has a malformed %%-escape, or decodes "
+				    "to NUL or bytes that are not UTF-8", req->query_bad));
+			else
+				err = run_route(req);
 		} else
 			answer_route_result(req, rr);
 	}
@@ -151,6 +162,11 @@ dispatch(struct sb_req *req)
 		req->status = 499;
 		counter_add(&m->client_gone, 1);
 	} else if (err != SB_OK) {
+		/* A refusal no handler explained (the database refused a value): still a
+		 * documented type, never a bare about:blank. */
+		if (req->problem == NULL && err == SB_ERR_INVALID)
+			req->problem = problem_new(400, "invalid-parameter", NULL, "a value in the "
+			    "request is out of range or malformed for this route");
 		if (req->problem == NULL)
 			req->problem = problem_new(sb_err_status(err), NULL, NULL, NULL);
 		resp_problem(req, req->problem);

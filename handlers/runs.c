@@ -286,6 +286,8 @@ runs_page(struct sb_req *req, void *arg)
 	return SB_OK;
 }
 
+static int	 iso8601_valid(const char *);
+
 enum sb_err
 h_runs_list(struct sb_req *req)
 {
@@ -303,8 +305,7 @@ h_runs_list(struct sb_req *req)
 			    "state is queued, running, succeeded, failed or cancelled");
 	}
 	/* A timestamp PostgreSQL cannot read would be a 400 from the database: check it here. */
-	if ((since = req_query(req, "since")) != NULL && (strlen(since) < 10 || strlen(since) > 40 ||
-	    !isdigit((unsigned char)since[0]) || strspn(since, "0123456789-:.TZ+ ") != strlen(since)))
+	if ((since = req_query(req, "since")) != NULL && !iso8601_valid(since))
 		return req_fail(req, SB_ERR_INVALID, "bad-since",
 		    "since is an ISO 8601 time, e.g. 2026-11-22T04:00:00Z");
 	return page_answer(req, runs_page);
@@ -420,6 +421,63 @@ run_events(struct sb_req *req, void *arg)
 	ev->body = json_pack("{s:o, s:I, s:b}", "items", items, "next_after", (json_int_t)last,
 	    "finished", ev->finished);
 	return SB_OK;
+}
+
+/* Does s start with shape ('d' a digit, anything else itself)? */
+static int
+digits_at(const char *s, const char *shape)
+{
+	for (; *shape != '\0'; s++, shape++)
+		if (*shape == 'd' ? !isdigit((unsigned char)*s) : *s != *shape)
+			return 0;
+	return 1;
+}
+
+/* "YYYY-MM-DD", then optionally "THH:MM[:SS[.fff]]" and "Z" or "+HH:MM": a real date
+ * and time of years 1 to 9999, as PostgreSQL reads it. */
+static int
+iso8601_valid(const char *s)
+{
+	static const int days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int		 y, mo, d, h = 0, mi = 0, sec = 0, n = 0, zh, zm, leap;
+	const char	*p;
+
+	if (strlen(s) > 40 || !digits_at(s, "dddd-dd-dd") ||
+	    sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10 ||
+	    y < 1 || mo < 1 || mo > 12 || d < 1)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > days[mo - 1] || (mo == 2 && d == 29 && !leap))
+		return 0;
+	p = s + 10;
+	if (*p == '\0')
+		return 1;
+	if (*p != 'T' && *p != ' ')
+		return 0;
+	if (!digits_at(p + 1, "dd:dd") || sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 ||
+	    h > 23 || mi > 59)
+		return 0;
+	p += 6;
+	if (*p == ':') {
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+			return 0;
+		sec = (p[1] - '0') * 10 + (p[2] - '0');
+		if (sec > 60)
+			return 0;
+		p += 3;
+		if (*p == '.') {
+			for (p++, n = 0; isdigit((unsigned char)*p); p++)
+				n++;
+			if (n == 0 || n > 9)
+				return 0;
+		}
+	}
+	if (*p == 'Z')
+		return p[1] == '\0';
+	if (*p == '+' || *p == '-')
+		return digits_at(p + 1, "dd:dd") && p[6] == '\0' &&
+		    sscanf(p + 1, "%2d:%2d", &zh, &zm) == 2 && zh <= 14 && zm <= 59;
+	return *p == '\0';
 }
 
 /* A non-negative integer parameter: 0 with *v set, -1 if malformed. */

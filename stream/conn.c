@@ -198,6 +198,8 @@ sconn_answer(struct sconn *c, void (*fill)(struct sb_req *, void *), void *arg)
 	if ((f = open_memstream(&buf, &blen)) == NULL)
 		sb_oom(0);
 	req_init(&req, &srv->app, NULL, c->fc.req.envp, a);
+	req.in = c->fc.req.in;
+	req.in_len = c->fc.req.in_len;
 	req.test_out = f;
 	if (c->request_id[0] != '\0')
 		snprintf(req.request_id, sizeof(req.request_id), "%s", c->request_id);
@@ -213,6 +215,22 @@ sconn_answer(struct sconn *c, void (*fill)(struct sb_req *, void *), void *arg)
 /* The same router, authentication, scopes, rate limits and handlers as
  * switchboard-fcgi; a stream handler keeps the connection (its head and first events
  * are the answer gathered here). */
+/* A request over the bounds the parser keeps (stream/fcgi.h): answered as
+ * switchboard-fcgi answers the same, never by closing the connection. */
+static void
+over_fill(struct sb_req *req, void *arg)
+{
+	int status = *(int *)arg;
+
+	if (status == 431)
+		resp_error(req, 431, "headers-too-large", "the request's headers are over "
+		    "32768 bytes (all FastCGI params together)");
+	else
+		resp_error(req, 413, "body-too-large", "the stream responder's routes take "
+		    "no body: at most 8192 bytes");
+	log_access(req->method, "", req->path, req->status, req->bytes_out, 0);
+}
+
 static void
 dispatch_fill(struct sb_req *req, void *arg)
 {
@@ -226,7 +244,10 @@ static int
 dispatch_request(struct sconn *c)
 {
 	c->request_id[0] = '\0';
-	sconn_answer(c, dispatch_fill, c);
+	if (c->fc.req.over != 0)
+		sconn_answer(c, over_fill, &c->fc.req.over);
+	else
+		sconn_answer(c, dispatch_fill, c);
 	if (c->state == SC_READING) {
 		fcgi_end(&c->out, c->fc.req.id, 0);
 		c->state = SC_CLOSING;

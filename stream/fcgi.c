@@ -346,18 +346,18 @@ rec_begin(struct fcgi_conn *c)
 	case SINK_PARAMS:
 		if (c->req.params_done)
 			return conn_fail(c, "FCGI_PARAMS after the end of the params");
-		if (c->req.params_bytes + clen > FCGI_PARAMS_MAX)
-			return conn_fail(c, "FCGI_PARAMS: the params are over %d bytes",
-			    FCGI_PARAMS_MAX);
-		if (clen > 0)
+		if (c->req.params_bytes + clen > FCGI_PARAMS_MAX && c->req.over == 0)
+			c->req.over = 431;
+		if (clen > 0 && c->req.over != 431)
 			c->pairs = sb_realloc(c->pairs, c->pairs_len + clen);
 		break;
 	case SINK_STDIN:
 		if (c->req.stdin_done)
 			return conn_fail(c, "FCGI_STDIN after the end of stdin");
-		if (c->req.in_len + clen > FCGI_STDIN_MAX)
-			return conn_fail(c, "FCGI_STDIN: the request body is over %d bytes",
-			    FCGI_STDIN_MAX);
+		if (c->req.in_len + clen > FCGI_STDIN_MAX && c->req.over == 0)
+			c->req.over = 413;
+		if (c->req.over != 0)
+			break;		/* read to its end, kept no more */
 		c->req.in = sb_realloc(c->req.in, c->req.in_len + clen + 1);
 		c->req.in[c->req.in_len] = '\0';
 		break;
@@ -376,11 +376,15 @@ rec_content(struct fcgi_conn *c, const char *p, size_t n)
 		memcpy(c->rec + c->rec_len, p, n);
 		break;
 	case SINK_PARAMS:
+		c->req.params_bytes += n;
+		if (c->req.over == 431)
+			break;
 		memcpy(c->pairs + c->pairs_len, p, n);
 		c->pairs_len += n;
-		c->req.params_bytes += n;
 		break;
 	case SINK_STDIN:
+		if (c->req.over != 0)
+			break;
 		memcpy(c->req.in + c->req.in_len, p, n);
 		c->req.in_len += n;
 		c->req.in[c->req.in_len] = '\0';
@@ -458,7 +462,13 @@ req_record(struct fcgi_conn *c)
 	case FCGI_PARAMS:
 		if (c->rec_len > 0)
 			return FCGI_MORE;
-		if (params_decode(c) == FCGI_ERROR)
+		if (c->req.over == 431) {
+			/* Answered 431 without reading them: no params at all. */
+			free(c->pairs);
+			c->pairs = NULL;
+			c->pairs_len = 0;
+			c->req.envp = sb_calloc(1, sizeof(char *));
+		} else if (params_decode(c) == FCGI_ERROR)
 			return FCGI_ERROR;
 		c->req.params_done = 1;
 		break;

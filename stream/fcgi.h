@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /* Bounds on what one request may send before it is answered. */
-#define FCGI_PARAMS_MAX		32768	/* bytes of name-value pairs, encoded */
+#define FCGI_PARAMS_MAX		32768	/* bytes of name-value pairs, encoded (as
+						 * switchboard-fcgi's REQ_PARAMS_MAX) */
 #define FCGI_NPARAMS_MAX	256
 #define FCGI_STDIN_MAX		8192	/* the stream routes take no body */
 
@@ -30,6 +31,9 @@ struct fcgi_req {
 	size_t		 in_len;
 	int		 stdin_done;	/* the empty FCGI_STDIN record arrived */
 	int		 aborted;	/* FCGI_ABORT_REQUEST arrived */
+	int		 over;		/* 431: params over FCGI_PARAMS_MAX, 413: stdin over
+					 * FCGI_STDIN_MAX (read to the end, not kept: the
+					 * request is answered with the status) */
 };
 
 enum fcgi_status {

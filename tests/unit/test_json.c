@@ -7,7 +7,7 @@
 #include "core.h"
 #include "unit.h"
 
-static const struct json_limits lim = { 1024, 4, 8 };
+static const struct json_limits lim = { 1024, 4, 8, 0 };
 
 static json_t *
 parse(const char *s, struct json_parse_error *e)
@@ -160,6 +160,19 @@ test_syntax_error(void)
 	assert_rejected("[\"unterminated", -1, NULL);
 }
 
+/* What a client may not send: U+0000, numbers that cannot come back exactly. */
+static void
+test_unstorable(void)
+{
+	assert_rejected("{\"a\":\"x\\u0000y\"}", -1, "U+0000");
+	assert_rejected("[1e308]", -1, "beyond");
+	assert_rejected("{\"n\":1e19}", -1, "beyond");
+	assert_rejected("{\"n\":-9.3e18}", -1, "beyond");
+	assert_accepted("{\"n\":9.2e18}");
+	assert_accepted("{\"n\":1.5, \"m\":-3e-300}");
+	assert_accepted("{\"n\":9223372036854775807}");	/* an integer jansson holds */
+}
+
 static void
 test_duplicate_keys(void)
 {
@@ -228,6 +241,7 @@ suite_json(void)
 	unit_test(s, "document size limit", test_size);
 	unit_test(s, "syntax error with line and column", test_syntax_error);
 	unit_test(s, "duplicate keys rejected", test_duplicate_keys);
+	unit_test(s, "U+0000 and unstorable numbers rejected", test_unstorable);
 	unit_test(s, "UTF-8 cuts between characters", test_utf8_prefix);
 	unit_test(s, "text a database can store", test_json_text);
 }

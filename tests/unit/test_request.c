@@ -397,8 +397,10 @@ test_body_wrong_type(void)
 static void
 test_bad_content_length(void)
 {
-	static char	 values[][24] = { "CONTENT_LENGTH=-1", "CONTENT_LENGTH=abc",
-			    "CONTENT_LENGTH=12abc", "CONTENT_LENGTH=1.5" };
+	/* (-1 is no length at all: a chunked upload, read to its end.) */
+	static char	 values[][48] = { "CONTENT_LENGTH=-2", "CONTENT_LENGTH=abc",
+			    "CONTENT_LENGTH=12abc", "CONTENT_LENGTH=1.5", "CONTENT_LENGTH=+5",
+			    "CONTENT_LENGTH=99999999999999999999999" };
 	char		*env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/healthz",
 			    "CONTENT_TYPE=application/json", NULL, NULL };
 	struct resp	 r;

@@ -16,7 +16,7 @@
 #define TOOL_CALLS_MAX		128	/* in one answer */
 #define ANTHROPIC_VERSION	"2023-06-01"
 
-static const struct json_limits event_limits = { LLM_EVENT_MAX, 64, LLM_EVENT_MAX };
+static const struct json_limits event_limits = { LLM_EVENT_MAX, 64, LLM_EVENT_MAX, 1 };
 
 /* ---------------------------------------------------------------- buffers */
 
