@@ -212,25 +212,32 @@ sconn_answer(struct sconn *c, void (*fill)(struct sb_req *, void *), void *arg)
 	arena_free(a);
 }
 
-/* The same router, authentication, scopes, rate limits and handlers as
- * switchboard-fcgi; a stream handler keeps the connection (its head and first events
- * are the answer gathered here). */
-/* A request over the bounds the parser keeps (stream/fcgi.h): answered as
- * switchboard-fcgi answers the same, never by closing the connection. */
-static void
-over_fill(struct sb_req *req, void *arg)
-{
-	int status = *(int *)arg;
+struct problem_args {
+	int		 status;
+	const char	*slug, *detail;
+};
 
-	if (status == 431)
-		resp_error(req, 431, "headers-too-large", "the request's headers are over "
-		    "32768 bytes (all FastCGI params together)");
-	else
-		resp_error(req, 413, "body-too-large", "the stream responder's routes take "
-		    "no body: at most 8192 bytes");
+static void
+problem_fill(struct sb_req *req, void *arg)
+{
+	const struct problem_args *p = arg;
+
+	(void)cors_apply(req);		/* as the dispatcher does for every answer */
+	resp_error(req, p->status, p->slug, p->detail);
 	log_access(req->method, "", req->path, req->status, req->bytes_out, 0);
 }
 
+void
+sconn_problem(struct sconn *c, int status, const char *slug, const char *detail)
+{
+	struct problem_args p = { status, slug, detail };
+
+	sconn_answer(c, problem_fill, &p);
+}
+
+/* The same router, authentication, scopes, rate limits and handlers as
+ * switchboard-fcgi; a stream handler keeps the connection (its head and first events
+ * are the answer gathered here). */
 static void
 dispatch_fill(struct sb_req *req, void *arg)
 {
@@ -244,8 +251,14 @@ static int
 dispatch_request(struct sconn *c)
 {
 	c->request_id[0] = '\0';
-	if (c->fc.req.over != 0)
-		sconn_answer(c, over_fill, &c->fc.req.over);
+	/* Over the bounds the parser keeps (stream/fcgi.h): answered as switchboard-fcgi
+	 * answers the same, never by closing the connection. */
+	if (c->fc.req.over == 431)
+		sconn_problem(c, 431, "headers-too-large", "the request's headers are over "
+		    "32768 bytes (all FastCGI params together)");
+	else if (c->fc.req.over == 413)
+		sconn_problem(c, 413, "body-too-large", "the stream responder's routes take "
+		    "no body: at most 8192 bytes");
 	else
 		sconn_answer(c, dispatch_fill, c);
 	if (c->state == SC_READING) {

@@ -135,20 +135,6 @@ granted(const struct sconn *c, const struct verdicts *s, const struct verdicts *
 	return hit != NULL ? v->scopes[hit - v->creds] : ~0u;
 }
 
-static void
-revoked_fill(struct sb_req *req, void *arg)
-{
-	int status = *(int *)arg;
-
-	(void)cors_apply(req);		/* as the dispatcher did for the request's head */
-	if (status == 401)
-		resp_error(req, 401, "credential-revoked", "the session, key or token this "
-		    "request was made with is no longer valid");
-	else
-		resp_error(req, 403, "scope-revoked", "the credential no longer has the scope "
-		    "this request needs");
-}
-
 /* Ends a held request: a stream closes (its EventSource reconnects and is refused),
  * a long poll is answered with the problem. */
 static void
@@ -160,7 +146,12 @@ end_held(struct sconn *c, int status)
 	if (c->state == SC_WAITING) {
 		json_decref(c->items);
 		c->items = NULL;
-		sconn_answer(c, revoked_fill, &status);
+		if (status == 401)
+			sconn_problem(c, 401, "credential-revoked", "the session, key or token "
+			    "this request was made with is no longer valid");
+		else
+			sconn_problem(c, 403, "scope-revoked", "the credential no longer has the "
+			    "scope this request needs");
 	} else if (sconn_comment(c, ": credential revoked\n\n") < 0)
 		return;		/* the client had left: closed already */
 	sconn_end(c);

@@ -96,6 +96,8 @@ void	 sconn_end(struct sconn *);		/* the answer is complete */
 void	 sconn_retry_end(struct sconn *);
 /* A comment line ("line" with its blank line) written now; 0, or -1 once closed. */
 int	 sconn_comment(struct sconn *, const char *line);
+/* A problem+json answer to c's request (appended as FCGI_STDOUT, logged). */
+void	 sconn_problem(struct sconn *, int status, const char *slug, const char *detail);
 /* An answer built by fill() on a request made from c's params, appended as FCGI_STDOUT. */
 void	 sconn_answer(struct sconn *, void (*fill)(struct sb_req *, void *), void *arg);
 
