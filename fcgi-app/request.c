@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/random.h>
+#include <sys/time.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -225,8 +226,9 @@ content_type_is_json(const char *ct)
 static size_t
 read_stdin(struct sb_req *req, char *buf, size_t want)
 {
-	size_t	 got = 0;
-	int	 n;
+	struct itimerval it;
+	size_t		 got = 0;
+	int		 n;
 
 	if (req->fcgx == NULL) {	/* switchboard-stream gathered the body already */
 		got = req->in_len < want ? req->in_len : want;
@@ -234,6 +236,11 @@ read_stdin(struct sb_req *req, char *buf, size_t want)
 			memcpy(buf, req->in, got);
 		return got;
 	}
+	/* The whole body within http.request_timeout, however it trickles (SO_RCVTIMEO
+	 * bounds each read only): SIGALRM interrupts the read (worker.c). */
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = req->app->cfg.http.request_timeout;
+	setitimer(ITIMER_REAL, &it, NULL);
 	while (got < want) {
 		n = FCGX_GetStr(buf + got, (int)(want - got > 65536 ? 65536 : want - got),
 		    req->fcgx->in);
@@ -241,6 +248,11 @@ read_stdin(struct sb_req *req, char *buf, size_t want)
 			break;
 		got += (size_t)n;
 	}
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (got < want && FCGX_GetError(req->fcgx->in) == EINTR)
+		log_warn("request body not complete within http.request_timeout; given up",
+		    "{s:I, s:I}", "bytes", (json_int_t)got, "expected", (json_int_t)want);
 	return got;
 }
 

@@ -208,14 +208,27 @@ child_signals(void (*term)(int), int flags)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* SIGALRM ends a body read that outlived http.request_timeout (request.c): its
+ * handler does nothing, and without SA_RESTART the read fails with EINTR. */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
 static void
 worker_signals(int listen_fd)
 {
-	sigset_t all;
+	struct sigaction	 sa;
+	sigset_t		 all;
 
 	listen_fd_global = listen_fd;
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	child_signals(on_term, SA_RESTART);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }

@@ -358,7 +358,7 @@ sb_apache_start() {
 		echo "User www-data"
 		echo "Group www-data"
 		echo "Timeout 60"
-		for m in mpm_event authz_core authz_host mime dir headers setenvif env rewrite proxy proxy_fcgi; do
+		for m in mpm_event authz_core authz_host mime dir headers setenvif env rewrite proxy proxy_fcgi reqtimeout; do
 			echo "LoadModule ${m}_module $mods/mod_$m.so"
 		done
 		echo "TypesConfig /etc/mime.types"
