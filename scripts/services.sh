@@ -112,6 +112,17 @@ libjwt-dev libssl-dev openssl caddy apache2 wrk systemd iproute2 procps"
 
 sb_log() { printf '%s\n' "$*" >&2; }
 
+# sb_node_deps: Node.js and the npm packages of tests/node (third-party clients the tests
+# drive Switchboard with), installed into tests/node/node_modules from its lock file.
+sb_node_deps() {
+	local dir=$SB_ROOT/tests/node
+	if ! command -v npm >/dev/null 2>&1; then
+		SB_PACKAGES="nodejs npm" sb_install_deps || return 1
+	fi
+	[ -d "$dir/node_modules/eventsource" ] && return 0
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+}
+
 # Installs what is missing (as root); without root, names what to install.
 sb_install_deps() {
 	local missing="" p

@@ -103,6 +103,13 @@ http GET "$CADDY_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H '
 expect_eq "one event short of the end is still a 200 stream" "200 text/event-stream" "$H_STATUS $(header content-type)"
 http GET "$APACHE_URL/api/v1/runs/$R1/stream" -H "Authorization: Bearer $SK" -H 'Last-Event-ID: 7'
 expect_eq "204 through Apache too" 204 "$H_STATUS"
+# A real EventSource client (the eventsource package) for 4 s, retry: 500 ms: before, it
+# reconnected every half second for ever; now one stream, then the 204, then CLOSED.
+for base in "$CADDY_URL" "$APACHE_URL"; do
+	expect_eq "an EventSource on a finished run gets its log once and stops ($base)" \
+		"opens 1 events 7 ids 1,2,3,4,5,6,7 state 2" \
+		"$(node "$SB_ROOT/tests/node/es-client.mjs" "$base/api/v1/runs/$R1/stream" "$SK" 4)"
+done
 t0=$(date +%s%3N)
 http GET "$CADDY_URL/api/v1/runs/$R1/events?after=7&wait=10" -H "Authorization: Bearer $SK"
 dt=$(( $(date +%s%3N) - t0 ))
