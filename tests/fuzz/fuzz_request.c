@@ -171,6 +171,21 @@ check_body(struct sb_req *req, enum sb_err err)
 	FUZZ_ASSERT(req->problem != NULL && req->json == NULL);
 }
 
+/* Every refusal here comes with a detail, and a problem names the request: what the
+ * client sent (a path, a header quoted in the detail) must not make them vanish. */
+static void
+check_problem(const char *body)
+{
+	json_error_t	 e;
+	json_t		*p = json_loads(body, 0, &e);
+
+	FUZZ_ASSERT(json_is_object(p));
+	FUZZ_ASSERT(json_is_string(json_object_get(p, "detail")));
+	FUZZ_ASSERT(json_is_string(json_object_get(p, "instance")));
+	FUZZ_ASSERT(json_is_string(json_object_get(p, "request_id")));
+	json_decref(p);
+}
+
 /* ---------------------------------------------------------------- the target */
 
 /*
@@ -252,10 +267,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (req.problem != NULL) {
 		resp_problem(&req, req.problem);
 		req.problem = NULL;
-	} else
+		fclose(f);
+		check_head(out, outlen);
+		check_problem(strstr(out, "\r\n\r\n") + 4);
+	} else {
 		resp_json(&req, 200, json_pack("{s:s}", "ok", "yes"));
-	fclose(f);
-	check_head(out, outlen);
+		fclose(f);
+		check_head(out, outlen);
+	}
 	free(out);
 out:
 	req_free(&req);
