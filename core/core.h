@@ -269,6 +269,10 @@ struct json_parse_error {
  * so a hostile document cannot make the parser recurse or allocate. */
 json_t	*json_parse_limited(const char *buf, size_t len, const struct json_limits *,
 	    struct json_parse_error *e);
+/* s as a JSON string (a new reference), each byte of s that is not part of a
+ * UTF-8 character replaced by '?': for text that quotes what a client sent, which
+ * jansson's json_string() would refuse whole. */
+json_t	*json_text(const char *s);
 
 /* ---------------------------------------------------------------- problems */
 

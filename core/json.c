@@ -1,6 +1,8 @@
 /* json.c: parsing untrusted JSON within limits. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -95,5 +97,66 @@ json_parse_limited(const char *buf, size_t len, const struct json_limits *lim,
 		e->position = (size_t)(jerr.position < 0 ? 0 : jerr.position);
 		snprintf(e->text, sizeof(e->text), "%s", jerr.text);
 	}
+	return v;
+}
+
+/* The length of the UTF-8 character at s, or 0 if none starts there (RFC 3629:
+ * no overlong forms, no surrogates, nothing past U+10FFFF, as jansson checks). */
+static size_t
+utf8_char(const unsigned char *s)
+{
+	uint32_t	 c;
+	size_t		 n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* a NUL ends the loop here too */
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+json_t *
+json_text(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	json_t			*v;
+	char			*copy, *o;
+	size_t			 n;
+
+	if ((v = json_string(s)) != NULL)
+		return v;
+	o = copy = sb_malloc(strlen(s) + 1);
+	while (*p != '\0') {
+		if ((n = utf8_char(p)) == 0) {
+			*o++ = '?';
+			p++;
+		} else {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	v = json_string(copy);
+	free(copy);
+	if (v == NULL)
+		sb_oom(0);
 	return v;
 }
