@@ -1,10 +1,26 @@
-/* fuzz_json.c: untrusted JSON within limits (core/json.c json_parse_limited). */
+/* fuzz_json.c: untrusted JSON within limits (core/json.c json_parse_limited), and json_text. */
 #include "config.h"
 
 #include <string.h>
 
 #include "core.h"
 #include "tests/fuzz/fuzz.h"
+
+/* json_text() keeps any C string: each byte that is not part of a UTF-8 character
+ * becomes one '?', so the length stays, and valid text is kept as it is. */
+static void
+check_text(const uint8_t *data, size_t size)
+{
+	char	*s = strndup((const char *)data, size);
+	json_t	*v = json_text(s), *plain = json_string(s);
+
+	FUZZ_ASSERT(json_is_string(v) && json_string_length(v) == strlen(s));
+	if (plain != NULL)
+		FUZZ_ASSERT(strcmp(json_string_value(v), s) == 0);
+	json_decref(plain);
+	json_decref(v);
+	free(s);
+}
 
 /*
  * The first three bytes choose the limits, the rest is the document.  When a
@@ -26,6 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3)
 		return 0;
+	check_text(data, size);
 	lim.max_depth = 1 + data[0] % 40;
 	lim.max_string = (size_t)data[1] * 3;
 	lim.max_bytes = data[2] >= 0xf0 ? (size_t)(data[2] - 0xf0) * 16 : SIZE_MAX;
