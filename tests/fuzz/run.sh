@@ -7,7 +7,8 @@
 # and exits non-zero if any target crashed.  A crashing input is kept in
 # var/fuzz/crashes/TARGET/ (replay it with: var/build/fuzz/fuzz_TARGET FILE).
 # The committed seeds in tests/fuzz/corpus/TARGET/ are only read; what a run
-# learns goes to var/fuzz/corpus/TARGET/ and is reused by the next run.
+# learns goes to var/fuzz/corpus/TARGET/ and is reused by the next run.  A
+# dictionary in tests/fuzz/dict/TARGET.dict is passed when there is one.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,11 +44,12 @@ failed=0
 for t in "${targets[@]}"; do
 	corpus=$work/corpus/$t crashes=$work/crashes/$t log=$work/logs/$t.log
 	mkdir -p "$corpus" "$crashes"
-	seeds=()
+	seeds=() dict=()
 	[ -d "$root/tests/fuzz/corpus/$t" ] && seeds=("$root/tests/fuzz/corpus/$t")
+	[ -f "$root/tests/fuzz/dict/$t.dict" ] && dict=(-dict="$root/tests/fuzz/dict/$t.dict")
 	# Single process (no -jobs/-workers), lowest priority: the machine is shared.
 	nice -n 19 "$bdir/fuzz_$t" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$crashes/" \
+		-print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" \
 		"$corpus" "${seeds[@]}" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
