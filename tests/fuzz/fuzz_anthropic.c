@@ -1,4 +1,5 @@
-/* fuzz_anthropic.c: a streamed answer in the Anthropic Messages wire format (worker/llm/anthropic.c), and its error bodies. */
+/* fuzz_anthropic.c: a streamed answer in the Anthropic Messages wire format
+ * (worker/llm/anthropic.c) and its error bodies. */
 #include "config.h"
 
 #include "tests/fuzz/llm_stream.h"

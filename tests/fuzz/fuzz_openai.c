@@ -1,4 +1,5 @@
-/* fuzz_openai.c: a streamed answer in the OpenAI chat completions wire format (worker/llm/openai.c), and its error bodies. */
+/* fuzz_openai.c: a streamed answer in the OpenAI chat completions wire format (worker/llm/openai.c)
+ * and its error bodies. */
 #include "config.h"
 
 #include "tests/fuzz/llm_stream.h"
