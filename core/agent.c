@@ -73,6 +73,10 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 		return fail(e, SB_ERR_INVALID, "invalid-body", "%s", "expected {slug, name, "
 		    "description?, category?, provider, model, system_prompt?, parameters?, tools?, "
 		    "enabled?} with the right types and nothing else");
+	/* The database takes C strings: a NUL would cut a text after its checks. */
+	json_object_foreach(in, key, v)
+		if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+			return fail(e, SB_ERR_UNPROCESSABLE, "invalid-field", "%s holds a NUL", key);
 	if (slug == NULL)
 		slug = in_slug;
 	else if (in_slug != NULL && strcmp(in_slug, slug) != 0)

@@ -278,10 +278,11 @@ struct json_parse_error {
  * give it back as an integer jansson cannot hold). */
 json_t	*json_parse_limited(const char *buf, size_t len, const struct json_limits *,
 	    struct json_parse_error *e);
-
-/* Text from outside (a model, a provider) as a JSON string that can always be built
- * and stored: invalid UTF-8 and U+0000 (which PostgreSQL refuses in text and jsonb)
- * become U+FFFD.  A new reference, never NULL. */
+/* Text from outside (a model, a provider, a client's bytes quoted in a problem) as a
+ * JSON string that can always be built and stored: each byte that is not part of a
+ * UTF-8 character, and U+0000 (which PostgreSQL refuses in text and jsonb), becomes
+ * U+FFFD.  jansson's json_string() would refuse such text whole.  A new reference,
+ * never NULL. */
 json_t	*json_text(const char *s, size_t n);
 /* The length of s[0..n) without a last UTF-8 sequence that is cut short, so that a
  * text split anywhere is split between characters. */

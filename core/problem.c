@@ -64,6 +64,6 @@ problem_new(int status, const char *slug, const char *title, const char *detail)
 	json_object_set_new(p, "title", json_string(title != NULL ? title : http_reason(status)));
 	json_object_set_new(p, "status", json_integer(status));
 	if (detail != NULL)
-		json_object_set_new(p, "detail", json_string(detail));
+		json_object_set_new(p, "detail", json_text(detail, strlen(detail)));
 	return p;
 }

@@ -207,7 +207,7 @@ resp_problem(struct sb_req *req, json_t *p)
 {
 	json_int_t status = json_integer_value(json_object_get(p, "status"));
 
-	json_object_set_new(p, "instance", json_string(req->path));
+	json_object_set_new(p, "instance", json_text(req->path, strlen(req->path)));
 	json_object_set_new(p, "request_id", json_string(req->request_id));
 	send_json(req, status >= 400 && status <= 599 ? (int)status : 500,
 	    "application/problem+json", p);

@@ -90,6 +90,7 @@ main(void)
 	suite_pricing();
 	suite_fcgi_proto();
 	suite_cursor();
+	suite_agent();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -6,6 +6,8 @@
 #include "fcgi-app/fcgi-app.h"
 #include "unit.h"
 
+#define R	"\xef\xbf\xbd"	/* U+FFFD, what stands for a byte that is not UTF-8 */
+
 static void
 test_about_blank(void)
 {
@@ -31,6 +33,26 @@ test_slug_and_detail(void)
 	UNIT_ASSERT_STR(json_string_value(json_object_get(p, "title")), "Content Too Large");
 	UNIT_ASSERT_INT(json_integer_value(json_object_get(p, "status")), 413);
 	UNIT_ASSERT_STR(json_string_value(json_object_get(p, "detail")), "the body is 9 bytes");
+	json_decref(p);
+}
+
+/* A detail quotes what a client sent, cut to a length: bytes that are not UTF-8
+ * (a raw Content-Type, a character cut in two by "%.80s") must not make jansson
+ * drop the whole detail.  Found by tests/fuzz/fuzz_request.c. */
+static void
+test_detail_not_utf8(void)
+{
+	json_t *p = problem_new(415, "unsupported-media-type", NULL,
+	    "request bodies must be application/json, not text/plain\xc3");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	UNIT_ASSERT_STR(json_string_value(json_object_get(p, "detail")),
+	    "request bodies must be application/json, not text/plain" R);
+	json_decref(p);
+	/* Valid characters stay; each stray byte becomes one U+FFFD. */
+	p = problem_new(400, NULL, NULL, "caf\xc3\xa9 \xff\xfe \xe2\x82 \xed\xa0\x80 ok");
+	UNIT_ASSERT_STR(json_string_value(json_object_get(p, "detail")),
+	    "caf\xc3\xa9 " R R " " R R " " R R R " ok");
 	json_decref(p);
 }
 
@@ -118,6 +140,8 @@ suite_problem(void)
 	unit_test(s, "no slug: about:blank and the reason phrase", test_about_blank);
 	unit_test(s, "slug and detail", test_slug_and_detail);
 	unit_test(s, "explicit title", test_custom_title);
+	unit_test(s, "a detail that is not UTF-8 is kept, its stray bytes replaced",
+	    test_detail_not_utf8);
 	unit_test(s, "reason phrases of common codes", test_reasons);
 	unit_test(s, "every counted status has its own phrase", test_slot_statuses_have_reasons);
 	unit_test(s, "errors map to statuses", test_err_status);

@@ -394,6 +394,26 @@ test_body_wrong_type(void)
 	resp_free(&r);
 }
 
+/* A problem quotes the client's bytes (the path as instance, the Content-Type in the
+ * detail): bytes that are not UTF-8 become U+FFFD instead of dropping the member.
+ * Found by tests/fuzz/fuzz_request.c. */
+static void
+test_problem_quotes_raw_bytes(void)
+{
+	char		*env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/caf\xe9",
+			    "CONTENT_TYPE=text/plain\xff", "CONTENT_LENGTH=10", NULL };
+	struct resp	 r;
+	json_t		*p;
+
+	drive(env, &r);
+	assert_problem(&r, 415, "/problems/unsupported-media-type", "/caf\xef\xbf\xbd");
+	p = resp_json_body(&r);
+	UNIT_ASSERT_CONTAINS(json_string_value(json_object_get(p, "detail")),
+	    "not text/plain\xef\xbf\xbd");
+	json_decref(p);
+	resp_free(&r);
+}
+
 static void
 test_bad_content_length(void)
 {
@@ -701,6 +721,8 @@ suite_request(void)
 	unit_test(s, "GET /healthz", test_healthz);
 	unit_test(s, "GET /api/v1/version", test_version);
 	unit_test(s, "unknown path: 404 problem", test_not_found);
+	unit_test(s, "a problem quoting bytes that are not UTF-8 keeps them as U+FFFD",
+	    test_problem_quotes_raw_bytes);
 	unit_test(s, "POST /healthz: 405 with Allow", test_method_not_allowed);
 	unit_test(s, "OPTIONS /healthz: 204 with Allow", test_options);
 	unit_test(s, "GET /healthz/: 308 to /healthz", test_redirect);

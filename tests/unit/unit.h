@@ -18,6 +18,7 @@ void	suite_llm(void);
 void	suite_pricing(void);
 void	suite_fcgi_proto(void);
 void	suite_cursor(void);
+void	suite_agent(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);
