@@ -1,6 +1,8 @@
 /* problem.c: RFC 9457 problem details. */
 #include "config.h"
 
+#include <string.h>
+
 #include "core.h"
 
 const char *
