@@ -71,7 +71,11 @@ pattern_match(const char *pattern, const char *path, struct sb_arena *a,
 			if (a != NULL) {
 				m->names[n] = arena_strndup(a, p + 1, (size_t)(pe - p - 2));
 				m->values[n] = url_decode(a, s, (size_t)(se - s), 0);
-				if (m->values[n] == NULL) {
+				/* A dot segment is not a name: the web server matched its
+				 * route on the path with it resolved (/runs/./stream is
+				 * /runs/stream to Caddy), so the two would disagree. */
+				if (m->values[n] == NULL || strcmp(m->values[n], ".") == 0 ||
+				    strcmp(m->values[n], "..") == 0) {
 					*bad = 1;
 					return 0;
 				}

@@ -62,7 +62,7 @@ answer_route_result(struct sb_req *req, enum route_result rr)
 		break;
 	case ROUTE_BAD_PATH:
 		resp_error(req, 400, "bad-path", "a path parameter has a malformed %-escape, or "
-		    "decodes to NUL, '/' or bytes that are not UTF-8");
+		    "decodes to NUL, '/' or bytes that are not UTF-8, or is . or ..");
 		break;
 	case ROUTE_METHOD_NOT_ALLOWED:
 		resp_header(req, "Allow", "%s", req->match.allow);

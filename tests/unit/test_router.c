@@ -120,6 +120,11 @@ test_bad_escapes(void)
 	UNIT_ASSERT_INT(match("GET", "/items/%", &m), ROUTE_BAD_PATH);
 	UNIT_ASSERT_INT(match("DELETE", "/items/%2F", &m), ROUTE_BAD_PATH);
 	UNIT_ASSERT_INT(match("GET", "/items/1/tags/%00", &m), ROUTE_BAD_PATH);
+	/* Dot segments, which the web servers resolve before choosing a program. */
+	UNIT_ASSERT_INT(match("GET", "/items/.", &m), ROUTE_BAD_PATH);
+	UNIT_ASSERT_INT(match("GET", "/items/..", &m), ROUTE_BAD_PATH);
+	UNIT_ASSERT_INT(match("GET", "/items/%2e%2E", &m), ROUTE_BAD_PATH);
+	UNIT_ASSERT_INT(match("GET", "/items/...", &m), ROUTE_FOUND);
 	arena_reset(arena);
 }
 
