@@ -113,14 +113,17 @@ clang libfuzzer-14-dev libclang-rt-14-dev"
 
 sb_log() { printf '%s\n' "$*" >&2; }
 
-# sb_node_deps: Node.js and the npm packages of tests/node (third-party clients the tests
-# drive Switchboard with), installed into tests/node/node_modules from its lock file.
+# sb_node_deps: Node.js, Chromium and the npm packages of tests/node (third-party clients
+# the tests drive Switchboard with), installed into tests/node/node_modules from its lock
+# file.  playwright-core drives Debian's /usr/bin/chromium: no browser is downloaded.
 sb_node_deps() {
 	local dir=$SB_ROOT/tests/node
 	if ! command -v npm >/dev/null 2>&1; then
 		SB_PACKAGES="nodejs npm" sb_install_deps || return 1
 	fi
-	[ -d "$dir/node_modules/eventsource" ] && return 0
+	[ -x /usr/bin/chromium ] || SB_PACKAGES="chromium" sb_install_deps || return 1
+	[ -d "$dir/node_modules/eventsource" ] && [ -d "$dir/node_modules/playwright-core" ] &&
+		return 0
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
 }
 

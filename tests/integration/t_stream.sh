@@ -110,6 +110,13 @@ for base in "$CADDY_URL" "$APACHE_URL"; do
 		"opens 1 events 7 ids 1,2,3,4,5,6,7 state 2" \
 		"$(node "$SB_ROOT/tests/node/es-client.mjs" "$base/api/v1/runs/$R1/stream" "$SK" 4)"
 done
+# And Chromium's own EventSource, in a page signed in with a session cookie.
+printf '%s\n' 'browser pass phrase 0123' |
+	$CTL user add --org stco --email es-browser@stco.test --role viewer >/dev/null
+expect_eq "Chromium's EventSource on a finished run gets its log once and stops" \
+	"opens 1 events 7 state 2" \
+	"$(timeout 60 node "$SB_ROOT/tests/node/browser-es.mjs" "$CADDY_URL" es-browser@stco.test \
+		'browser pass phrase 0123' "/api/v1/runs/$R1/stream" 4 2>&1 | tail -n 1)"
 t0=$(date +%s%3N)
 http GET "$CADDY_URL/api/v1/runs/$R1/events?after=7&wait=10" -H "Authorization: Bearer $SK"
 dt=$(( $(date +%s%3N) - t0 ))
