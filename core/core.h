@@ -265,7 +265,7 @@ struct json_limits {
 
 struct json_parse_error {
 	enum sb_err	 err;		/* SB_ERR_INVALID or SB_ERR_TOO_LARGE */
-	int		 line, column;
+	int		 line, column;	/* 0: the whole document, no position */
 	size_t		 position;	/* byte offset */
 	char		 text[160];
 };

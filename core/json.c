@@ -106,6 +106,7 @@ json_parse_limited(const char *buf, size_t len, const struct json_limits *lim,
 	if (!lim->from_provider && (msg[0] = '\0', number_unstorable(v, msg, sizeof(msg)))) {
 		json_decref(v);
 		set_error(e, SB_ERR_INVALID, buf, 0, msg);
+		e->line = e->column = 0;	/* found after parsing: no position */
 		return NULL;
 	}
 	return v;

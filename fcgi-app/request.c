@@ -322,13 +322,19 @@ req_read_body(struct sb_req *req)
 	lim.max_string = (size_t)cfg->http.max_json_string;
 	lim.from_provider = 0;
 	if ((req->json = json_parse_limited(buf, (size_t)len, &lim, &jerr)) == NULL) {
-		snprintf(detail, sizeof(detail), "%s at line %d, column %d (byte %zu)",
-		    jerr.text, jerr.line, jerr.column, jerr.position);
+		if (jerr.line > 0)
+			snprintf(detail, sizeof(detail), "%s at line %d, column %d (byte %zu)",
+			    jerr.text, jerr.line, jerr.column, jerr.position);
+		else
+			snprintf(detail, sizeof(detail), "%s", jerr.text);
 		req_fail(req, jerr.err, jerr.err == SB_ERR_TOO_LARGE ? "body-too-large" :
 		    "invalid-json", detail);
-		json_object_set_new(req->problem, "line", json_integer(jerr.line));
-		json_object_set_new(req->problem, "column", json_integer(jerr.column));
-		json_object_set_new(req->problem, "position", json_integer((json_int_t)jerr.position));
+		if (jerr.line > 0) {
+			json_object_set_new(req->problem, "line", json_integer(jerr.line));
+			json_object_set_new(req->problem, "column", json_integer(jerr.column));
+			json_object_set_new(req->problem, "position",
+			    json_integer((json_int_t)jerr.position));
+		}
 		return jerr.err;
 	}
 	return SB_OK;
