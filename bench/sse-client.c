@@ -259,27 +259,35 @@ drop(int i, const char *why)
 	start_more();
 }
 
-static void
-start_one(int i)
+/* Starts slot i's non-blocking connect to its port, in state; 0, or -1 with why
+ * (the caller drops the slot). */
+static int
+slot_connect(int i, int state, const char **why)
 {
 	struct stream	*s = &C.s[i];
 	int		 fd;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	s->fd = fd;
-	s->num = (uint32_t)i;
-	s->state = S_CONNECTING;
+	s->state = state;
 	C.inflight++;
-	if (fd < 0) {
-		drop(i, strerror(errno));
-		return;
-	}
-	if (connect(fd, (struct sockaddr *)&C.addr[i % C.nports], sizeof(C.addr[0])) < 0 &&
-	    errno != EINPROGRESS) {
-		drop(i, strerror(errno));
-		return;
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&C.addr[i % C.nports],
+	    sizeof(C.addr[0])) < 0 && errno != EINPROGRESS)) {
+		*why = strerror(errno);
+		return -1;
 	}
 	ep_add(C.epfd, fd, EPOLLOUT | EPOLLIN, (uint64_t)i);
+	return 0;
+}
+
+static void
+start_one(int i)
+{
+	const char *why;
+
+	C.s[i].num = (uint32_t)i;
+	if (slot_connect(i, S_CONNECTING, &why) < 0)
+		drop(i, why);
 }
 
 static void
@@ -651,7 +659,7 @@ live_next(int i)
 {
 	struct stream	*s = &C.s[i];
 	struct liverun	*r;
-	int		 fd;
+	const char	*why;
 
 	if (L.stopping) {
 		s->state = S_IDLE;
@@ -674,20 +682,8 @@ live_next(int i)
 	s->llen = s->lover = 0;
 	s->seq = 0;
 	s->hlen = 0;
-	C.inflight++;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	s->fd = fd;
-	s->state = S_PCONNECTING;
-	if (fd < 0) {
-		live_drop(i, strerror(errno));
-		return;
-	}
-	if (connect(fd, (struct sockaddr *)&C.addr[i % C.nports], sizeof(C.addr[0])) < 0 &&
-	    errno != EINPROGRESS) {
-		live_drop(i, strerror(errno));
-		return;
-	}
-	ep_add(C.epfd, fd, EPOLLOUT | EPOLLIN, (uint64_t)i);
+	if (slot_connect(i, S_PCONNECTING, &why) < 0)
+		live_drop(i, why);
 }
 
 /* Slots started by the ramp, then those waiting for a place. */
