@@ -260,7 +260,7 @@ drop(int i, const char *why)
 }
 
 /* Starts slot i's non-blocking connect to its port, in state; 0, or -1 with why
- * (the caller drops the slot). */
+ * (the caller drops the slot, which it counted in C.inflight). */
 static int
 slot_connect(int i, int state, const char **why)
 {
@@ -270,7 +270,6 @@ slot_connect(int i, int state, const char **why)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	s->fd = fd;
 	s->state = state;
-	C.inflight++;
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&C.addr[i % C.nports],
 	    sizeof(C.addr[0])) < 0 && errno != EINPROGRESS)) {
 		*why = strerror(errno);
@@ -286,6 +285,7 @@ start_one(int i)
 	const char *why;
 
 	C.s[i].num = (uint32_t)i;
+	C.inflight++;
 	if (slot_connect(i, S_CONNECTING, &why) < 0)
 		drop(i, why);
 }
@@ -306,8 +306,10 @@ start_more(void)
 	}
 }
 
-static void
-send_request(int i)
+/* Once slot i's connect is done: writes GET path and waits for the answer's head.
+ * 0, or -1 with why (the caller drops the slot). */
+static int
+send_get(int i, const char *path, const char **why)
 {
 	struct stream		*s = &C.s[i];
 	struct epoll_event	 ev;
@@ -316,15 +318,15 @@ send_request(int i)
 	socklen_t		 len = sizeof(err);
 
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
-		drop(i, strerror(err ? err : errno));
-		return;
+		*why = strerror(err ? err : errno);
+		return -1;
 	}
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
 	    "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n",
-	    C.paths[i % C.npaths], ntohs(C.addr[i % C.nports].sin_port), C.key);
+	    path, ntohs(C.addr[i % C.nports].sin_port), C.key);
 	if (n <= 0 || (size_t)n >= sizeof(req) || write(s->fd, req, (size_t)n) != n) {
-		drop(i, "cannot send the request");
-		return;
+		*why = "cannot send the GET";
+		return -1;
 	}
 	s->state = S_HEAD;
 	s->head = xcalloc(1, HEAD_MAX);
@@ -332,6 +334,16 @@ send_request(int i)
 	ev.events = EPOLLIN;
 	ev.data.u64 = (uint64_t)i;
 	epoll_ctl(C.epfd, EPOLL_CTL_MOD, s->fd, &ev);
+	return 0;
+}
+
+static void
+send_request(int i)
+{
+	const char *why;
+
+	if (send_get(i, C.paths[i % C.npaths], &why) < 0)
+		drop(i, why);
 }
 
 static void
@@ -682,6 +694,7 @@ live_next(int i)
 	s->llen = s->lover = 0;
 	s->seq = 0;
 	s->hlen = 0;
+	C.inflight++;
 	if (slot_connect(i, S_PCONNECTING, &why) < 0)
 		live_drop(i, why);
 }
@@ -790,8 +803,8 @@ live_post_readable(int i)
 	struct liverun	*r = &L.r[s->num];
 	ssize_t		 n;
 	size_t		 take;
-	const char	*loc;
-	int		 fd, k;
+	const char	*loc, *why;
+	int		 k;
 
 	n = read(s->fd, rbuf, sizeof(rbuf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -830,50 +843,22 @@ live_post_readable(int i)
 	free(s->head);
 	s->head = NULL;
 	/* The stream, on a new connection (Caddy opens one per request anyway). */
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	s->fd = fd;
-	s->state = S_CONNECTING;
 	s->hlen = 0;
 	s->chunked = s->cstate = 0;
 	s->clen = 0;
-	if (fd < 0) {
-		live_drop(i, strerror(errno));
-		return;
-	}
-	if (connect(fd, (struct sockaddr *)&C.addr[i % C.nports], sizeof(C.addr[0])) < 0 &&
-	    errno != EINPROGRESS) {
-		live_drop(i, strerror(errno));
-		return;
-	}
-	ep_add(C.epfd, fd, EPOLLOUT | EPOLLIN, (uint64_t)i);
+	if (slot_connect(i, S_CONNECTING, &why) < 0)
+		live_drop(i, why);
 }
 
 static void
 live_send_get(int i)
 {
-	struct stream		*s = &C.s[i];
-	struct epoll_event	 ev;
-	char			 req[1024];
-	int			 err = 0, n;
-	socklen_t		 len = sizeof(err);
+	char		 path[128];
+	const char	*why;
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
-		live_drop(i, strerror(err ? err : errno));
-		return;
-	}
-	n = snprintf(req, sizeof(req), "GET /api/v1/runs/%s/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-	    "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n",
-	    L.r[s->num].id, ntohs(C.addr[i % C.nports].sin_port), C.key);
-	if (n <= 0 || (size_t)n >= sizeof(req) || write(s->fd, req, (size_t)n) != n) {
-		live_drop(i, "cannot send the GET");
-		return;
-	}
-	s->state = S_HEAD;
-	s->head = xcalloc(1, HEAD_MAX);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u64 = (uint64_t)i;
-	epoll_ctl(C.epfd, EPOLL_CTL_MOD, s->fd, &ev);
+	snprintf(path, sizeof(path), "/api/v1/runs/%s/stream", L.r[C.s[i].num].id);
+	if (send_get(i, path, &why) < 0)
+		live_drop(i, why);
 }
 
 static int
