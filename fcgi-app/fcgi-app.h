@@ -201,7 +201,10 @@ struct sb_req {
 void		 req_init(struct sb_req *, struct app *, FCGX_Request *, char **envp,
 		    struct sb_arena *);
 const char	*req_param(const struct sb_req *, const char *name);	/* FastCGI param */
-size_t		 req_params_bytes(const struct sb_req *);	/* all params, "NAME=value" */
+size_t		 req_params_bytes(const struct sb_req *);
+/* The name of the first query pair that does not decode to UTF-8 without NUL (the
+ * request is then refused: no pair is ever dropped and the rest used), or NULL. */
+const char	*req_query_bad(struct sb_req *);	/* all params, "NAME=value" */
 const char	*req_header(const struct sb_req *, const char *name);	/* "X-Request-Id" */
 const char	*req_query(struct sb_req *, const char *name);		/* decoded, or NULL */
 const char	*req_path_param(const struct sb_req *, const char *name);

@@ -182,6 +182,14 @@ req_query(struct sb_req *req, const char *name)
 }
 
 const char *
+req_query_bad(struct sb_req *req)
+{
+	if (!req->query_parsed)
+		query_parse(req);
+	return req->query_bad;
+}
+
+const char *
 req_path_param(const struct sb_req *req, const char *name)
 {
 	size_t i;

@@ -125,6 +125,7 @@ dispatch(struct sb_req *req)
 	struct app_metrics	*m = app->metrics;
 	enum route_result	 rr;
 	enum sb_err		 err;
+	const char		*bad;
 	int			 slot;
 	int64_t			 us;
 
@@ -145,11 +146,10 @@ dispatch(struct sb_req *req)
 			req->route_index = req->match.index;
 			req->route = &app->routes[req->match.index];
 			(void)cors_apply(req);
-			(void)req_query(req, "");	/* parses the query: every pair or none */
-			if (req->query_bad != NULL)
+			if ((bad = req_query_bad(req)) != NULL)
 				err = req_fail(req, SB_ERR_INVALID, "bad-query", arena_printf(req->arena,
 				    "the query parameter \"%.64s\" has a malformed %%-escape, or decodes "
-				    "to NUL or bytes that are not UTF-8", req->query_bad));
+				    "to NUL or bytes that are not UTF-8", bad));
 			else
 				err = run_route(req);
 		} else
