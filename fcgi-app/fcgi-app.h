@@ -2,9 +2,10 @@
 #ifndef SB_FCGI_APP_H
 #define SB_FCGI_APP_H
 
-#include <fcgiapp.h>
+#include <sys/queue.h>
 
 #include "core.h"
+#include "fcgi-app/fcgi.h"
 
 struct sb_req;
 
@@ -22,9 +23,6 @@ typedef enum sb_err (*handler_fn)(struct sb_req *);
 #define ROUTE_NOLIMIT	0x20	/* with ROUTE_PUBLIC: no rate limit (health checks, metrics) */
 #define ROUTE_STREAM	0x40	/* held open: served by switchboard-stream (stream/) */
 
-/* The bound on a request's FastCGI params (its headers and the server's variables),
- * in both programs: 431 beyond. */
-#define REQ_PARAMS_MAX	32768
 
 struct route {
 	const char	*method;	/* "GET", "POST", ...; GET also answers HEAD */
@@ -87,6 +85,9 @@ struct app_metrics {
 	uint64_t	 ratelimit_unavailable_closed;	/* refused because memcached was down */
 	uint64_t	 queue_wakeups;		/* created runs that signalled the notifier */
 	uint64_t	 queue_notify;		/* NOTIFYs the notifier sent */
+	int64_t		 front_conns;		/* connections the master holds */
+	int64_t		 front_queued;		/* whole requests waiting for a worker */
+	uint64_t	 request_timeouts;	/* requests not whole in time: 408 */
 };
 
 /* The path from a committed run to the notifier (notifier.c): both made by the
@@ -157,11 +158,16 @@ struct principal {
 
 struct sb_req {
 	struct app		*app;
-	FCGX_Request		*fcgx;		/* NULL when a test drives the request */
-	FILE			*test_out;	/* where a test-driven response goes */
 	char			**envp;		/* FastCGI params, valid during the request */
-	const char		*in;		/* the body, when read by the caller (stream/) */
+	const char		*in;		/* FCGI_STDIN as the web server sent it, whole */
 	size_t			 in_len;
+	int			 over;		/* 431 or 413: the parser kept no params or no
+						 * body (over its bound); answered with it */
+	struct fcgi_out		*out;		/* the answer, as FCGI_STDOUT records */
+	uint16_t		 fcgi_id;	/* of the request they answer */
+	int			 fd;		/* switchboard-fcgi: the connection the answer
+						 * is written to when it is complete; -1 when
+						 * the caller writes out itself (stream/) */
 	struct sb_arena		*arena;
 
 	const char		*method;
@@ -198,10 +204,11 @@ struct sb_req {
 };
 
 /* request.c */
-void		 req_init(struct sb_req *, struct app *, FCGX_Request *, char **envp,
-		    struct sb_arena *);
+/* A request made from what the parser gathered (fr stays the caller's and must outlive
+ * the request); its answer is appended to out as records of fr's id.  fd is -1. */
+void		 req_init(struct sb_req *, struct app *, const struct fcgi_req *fr,
+		    struct fcgi_out *out, struct sb_arena *);
 const char	*req_param(const struct sb_req *, const char *name);	/* FastCGI param */
-size_t		 req_params_bytes(const struct sb_req *);
 /* The name of the first query pair that does not decode to UTF-8 without NUL (the
  * request is then refused: no pair is ever dropped and the rest used), or NULL. */
 const char	*req_query_bad(struct sb_req *);	/* all params, "NAME=value" */
@@ -233,6 +240,10 @@ void		 resp_json(struct sb_req *, int status, json_t *);		/* steals the referenc
  * status 200, the usual headers and the request's own, no Content-Length. */
 void		 resp_stream_begin(struct sb_req *, const char *content_type);
 void		 resp_write(struct sb_req *, const char *buf, size_t len);
+/* switchboard-fcgi, once the answer is complete: FCGI_END_REQUEST after it, and all of
+ * it written to req->fd within http.request_timeout.  -1 when the web server did not
+ * take it (its client left). */
+int		 resp_end(struct sb_req *);
 /* v as compact JSON text in the arena (v is not stolen); any value, full precision. */
 char		*arena_json(struct sb_arena *, json_t *v);
 void		 resp_problem(struct sb_req *, json_t *problem);		/* steals the reference */
@@ -282,11 +293,67 @@ int		 db_role_safe(struct app *);
 
 /* worker.c */
 void		 dispatch(struct sb_req *);
-int		 worker_main(struct app *, int listen_fd);	/* returns the exit status */
+int		 worker_main(struct app *, int chan);	/* returns the exit status */
+/* A problem answered outside any handler (the master's 408, switchboard-stream's
+ * bounds), with the CORS headers and the access log line dispatch would give it. */
+void		 answer_problem(struct sb_req *, int status, const char *slug,
+		    const char *detail);
 /* In a process the master forked (a worker, the notifier): SIGTERM and SIGINT call
  * term (sigaction flags `flags`), SIGHUP and SIGPIPE are ignored, SIGCHLD is the
  * default again.  The signal mask is the caller's to set. */
 void		 child_signals(void (*term)(int), int flags);
+
+/* handoff.c: the master hands a whole request to a worker over the worker's channel
+ * (a SOCK_SEQPACKET socketpair): the connection's descriptor, the params and the body.
+ * The worker answers on the connection itself, then tells the master in one byte. */
+#define HANDOFF_DONE	0x01	/* an answer was written */
+#define HANDOFF_KEEP	0x02	/* and the connection may serve another request */
+#define HANDOFF_LEAVING	0x04	/* the worker wants no more requests: it still serves what
+				 * was sent, and exits when the master closes the channel */
+struct handoff_job {
+	int		 fd;		/* the connection: the worker's to close */
+	struct fcgi_req	 req;		/* envp and in: in the arena or a buffer of
+					 * handoff.c, valid until the next receive */
+};
+/* 0, or -1 (errno) when the worker's end is gone.  The caller keeps conn_fd. */
+int		 handoff_send(int chan, int conn_fd, const struct fcgi_req *);
+/* 1 with a request, 0 when the master closed the channel, -1 on error (errno). */
+int		 handoff_recv(int chan, struct handoff_job *, struct sb_arena *);
+int		 handoff_tell(int chan, int flags);
+
+/* front.c: the master's event loop reads each request whole (fcgi.c's parser) and
+ * queues it for an idle worker; master.c owns the processes and the loop. */
+#define MAX_WORKERS	2048
+enum front_kind { FRONT_LISTEN, FRONT_SIGNAL, FRONT_CONN, FRONT_SLOT };
+struct front_src {
+	enum front_kind	 kind;		/* what an epoll event's data.ptr points at */
+};
+extern struct front_src	 front_listen_src, front_signal_src;
+/* A worker as the front sees it. */
+struct front_slot {
+	struct front_src	 src;		/* FRONT_SLOT */
+	LIST_ENTRY(front_slot)	 all;
+	TAILQ_ENTRY(front_slot)	 idle_link;	/* idle, in turn */
+	pid_t			 pid;
+	int			 chan;		/* the master's end; -1 once closed */
+	struct fconn		*conn;		/* a kept connection it answers, or NULL */
+	int			 idle;		/* in the idle queue: may be given a request */
+	int			 draining;	/* takes none: its channel closes when idle */
+};
+void		 front_init(struct app *, int epfd, int listen_fd);
+void		 front_accept(void);
+void		 front_readable(struct front_src *);		/* a FRONT_CONN */
+void		 front_slot_readable(struct front_src *);	/* a FRONT_SLOT */
+void		 front_dispatch(void);
+void		 front_expire(int64_t now_us);
+int64_t		 front_next_deadline(void);	/* 0: none */
+struct front_slot *front_slot_add(pid_t, int chan);
+void		 front_slot_drain(struct front_slot *);
+void		 front_slot_gone(struct front_slot *);	/* frees it */
+void		 front_stop(void);		/* no more connections */
+int		 front_idle(void);		/* no connection is held */
+void		 front_close_all(void);
+void		 front_forget(void);		/* in a forked child */
 
 /* listen.c: systemd socket activation (fd 3), a FastCGI spawner's fd 0, or a socket
  * of our own at path (a unix socket, replacing a stale one but never a live one, or
@@ -308,6 +375,6 @@ int		 queue_wake_init(struct queue_wake *);
 void		 queue_wake(struct app *);
 /* The notifier process: closes listen_fd, connects with database.url and loops
  * until SIGTERM.  Returns the exit status. */
-int		 notifier_main(struct app *, int listen_fd);
+int		 notifier_main(struct app *);
 
 #endif /* SB_FCGI_APP_H */

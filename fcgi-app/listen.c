@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcgiapp.h>
 #include <systemd/sd-daemon.h>
 
 #include "fcgi-app.h"
@@ -77,7 +78,7 @@ listen_socket(const char *path, int mode, int backlog, int *created)
 	}
 	if (path[0] != '/') {
 		/* host:port or :port, for setups that cannot share a socket file. */
-		if ((n = FCGX_OpenSocket(path, backlog)) < 0)
+		if (FCGX_Init() != 0 || (n = FCGX_OpenSocket(path, backlog)) < 0)
 			log_error("cannot listen", "{s:s}", "socket", path);
 		return n;
 	}
@@ -87,4 +88,3 @@ listen_socket(const char *path, int mode, int backlog, int *created)
 	}
 	return n;
 }
-

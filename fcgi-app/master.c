@@ -1,12 +1,16 @@
-/* master.c: the prefork master: the listening socket, workers, signals, reload. */
+/* master.c: the prefork master: the workers, signals, reload, and the event loop the
+ * front's connections are read in (front.c). */
 #include "config.h"
 
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +22,27 @@
 
 #include "fcgi-app.h"
 
-#define MAX_CHILDREN	2048
+#define MAX_CHILDREN	MAX_WORKERS
 #define STABLE_US	5000000		/* a worker that lived this long did not crash-loop */
+#define TICK_US		100000		/* housekeeping at least this often */
 
 struct child {
-	pid_t		 pid;
-	unsigned	 gen;		/* config generation it was forked with */
-	int64_t		 started_us;
-	int		 draining;	/* sent SIGTERM by us */
-	int64_t		 drain_deadline_us;	/* SIGKILL after this */
+	pid_t			 pid;
+	unsigned		 gen;		/* config generation it was forked with */
+	int64_t			 started_us;
+	int			 draining;	/* asked by us to leave */
+	int64_t			 drain_deadline_us;	/* SIGKILL after this */
+	struct front_slot	*slot;		/* its channel, as the front sees it (workers) */
 };
+
+struct front_src	 front_listen_src = { FRONT_LISTEN };
+struct front_src	 front_signal_src = { FRONT_SIGNAL };
 
 static struct child		 children[MAX_CHILDREN];
 static size_t			 nchildren;
 static unsigned			 generation;
 static int			 crash_streak;
+static int			 listen_created;	/* we made the socket: unlink it */
 static int64_t			 next_spawn_us;
 
 /* The notifier is a child of its own: not a worker, so outside children[] and
@@ -64,22 +74,54 @@ count(unsigned gen_only, int draining)
 	return n;
 }
 
+static int	 listen_fd_global = -1, signal_fd = -1;
+
+/* In a forked child: nothing of the master's stays open in it, or a connection, the
+ * socket or a channel would outlive its close in the master.  A listening socket on
+ * fd 0 to 2 becomes /dev/null so that those numbers stay taken. */
 static void
-spawn(struct app *app, int listen_fd)
+child_forget(void)
 {
-	pid_t pid;
+	int null;
+
+	front_forget();
+	close(signal_fd);
+	if (listen_fd_global > 2)
+		close(listen_fd_global);
+	else if (listen_fd_global >= 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(null, listen_fd_global);
+		close(null);
+	}
+}
+
+static void
+spawn(struct app *app)
+{
+	pid_t	 pid;
+	int	 sv[2];
 
 	if (nchildren == MAX_CHILDREN)
 		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_error("socketpair failed", "{s:s}", "error", strerror(errno));
+		next_spawn_us = clock_mono_us() + 1000000;
+		return;
+	}
 	if ((pid = fork()) < 0) {
 		log_error("fork failed", "{s:s}", "error", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		next_spawn_us = clock_mono_us() + 1000000;
 		return;
 	}
 	if (pid == 0) {
 		close(app->wake.rfd);	/* the notifier's end */
-		_exit(worker_main(app, listen_fd));
+		close(sv[0]);
+		child_forget();
+		_exit(worker_main(app, sv[1]));
 	}
+	close(sv[1]);
+	children[nchildren].slot = front_slot_add(pid, sv[0]);
 	children[nchildren].pid = pid;
 	children[nchildren].gen = generation;
 	children[nchildren].started_us = clock_mono_us();
@@ -90,7 +132,7 @@ spawn(struct app *app, int listen_fd)
 }
 
 static void
-spawn_notifier(struct app *app, int listen_fd)
+spawn_notifier(struct app *app)
 {
 	pid_t pid;
 
@@ -99,8 +141,10 @@ spawn_notifier(struct app *app, int listen_fd)
 		notifier_next_us = clock_mono_us() + 1000000;
 		return;
 	}
-	if (pid == 0)
-		_exit(notifier_main(app, listen_fd));
+	if (pid == 0) {
+		child_forget();
+		_exit(notifier_main(app));
+	}
 	notifier.pid = pid;
 	notifier.gen = generation;
 	notifier.started_us = clock_mono_us();
@@ -144,13 +188,13 @@ reap_notifier(struct app *app, int status, int shutting_down)
  * and log level.  Nothing is lost meanwhile: the pipe and the pending flag belong to
  * the master, and a new notifier first sends what it finds there. */
 static void
-roll_notifier(struct app *app, int listen_fd)
+roll_notifier(struct app *app)
 {
 	int64_t now = clock_mono_us();
 
 	if (notifier.pid == 0) {
 		if (now >= notifier_next_us)
-			spawn_notifier(app, listen_fd);
+			spawn_notifier(app);
 		return;
 	}
 	if (notifier.draining) {
@@ -190,6 +234,7 @@ reap(struct app *app, int shutting_down)
 			continue;
 		now = clock_mono_us();
 		gauge_add(&m->workers, -1);
+		front_slot_gone(children[i].slot);
 		if (children[i].draining || shutting_down)
 			;	/* asked to leave */
 		else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -209,10 +254,19 @@ reap(struct app *app, int shutting_down)
 	}
 }
 
+/* A worker leaves when it has no request in hand: the front closes its channel. */
+static void
+drain(struct app *app, struct child *c)
+{
+	c->draining = 1;
+	c->drain_deadline_us = clock_mono_us() + (int64_t)app->cfg.server.shutdown_grace * 1000000;
+	front_slot_drain(c->slot);
+}
+
 /* After a reload, replaces old-generation workers one at a time: start the
  * new one first, then drain the old, so capacity never drops. */
 static void
-roll(struct app *app, int listen_fd, int target)
+roll(struct app *app, int target)
 {
 	size_t i;
 
@@ -224,11 +278,8 @@ roll(struct app *app, int listen_fd, int target)
 	if (i == nchildren)
 		return;
 	if ((int)count(1, 0) < target)
-		spawn(app, listen_fd);
-	children[i].draining = 1;
-	children[i].drain_deadline_us = clock_mono_us() +
-	    (int64_t)app->cfg.server.shutdown_grace * 1000000;
-	kill(children[i].pid, SIGTERM);
+		spawn(app);
+	drain(app, &children[i]);
 	counter_add(&app->metrics->restarts_reload, 1);
 }
 
@@ -271,16 +322,81 @@ reload(struct app *app, const char *config_path)
 	log_info("reloading: replacing workers one by one", "{s:i}", "generation", (int)generation);
 }
 
+/* Signals arrive on signal_fd, read in the event loop. */
+static void
+on_signals(struct app *app, const char *config_path, int *stopping, int64_t *deadline,
+    int *now_please)
+{
+	struct signalfd_siginfo	 si;
+
+	while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		/* Every signal is acted on at once: a reload starts replacing workers in
+		 * this turn of the loop, not at the next tick. */
+		*now_please = 1;
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (si.ssi_signo == SIGHUP && !*stopping)
+			reload(app, config_path);
+		else if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !*stopping) {
+			log_info("stopping: letting in-flight requests finish", "{s:i}",
+			    "grace_s", app->cfg.server.shutdown_grace);
+			sd_notify(0, "STOPPING=1");
+			*stopping = 1;
+			*deadline = clock_mono_us() + (int64_t)app->cfg.server.shutdown_grace * 1000000;
+			front_stop();
+			close(listen_fd_global);
+			listen_fd_global = -1;
+			if (listen_created)
+				unlink(app->cfg.server.socket);
+		}
+	}
+}
+
+/* While stopping: the requests read are answered first, then the workers leave, then
+ * the notifier (the workers' final commits still wake the queue).  0 when all is done. */
+static int
+stop_step(int64_t now, int64_t *deadline)
+{
+	size_t i;
+
+	if (front_idle())
+		for (i = 0; i < nchildren; i++)
+			if (!children[i].draining) {
+				children[i].draining = 1;
+				front_slot_drain(children[i].slot);
+			}
+	if (nchildren == 0 && notifier.pid == 0)
+		return 0;
+	if (nchildren == 0 && !notifier.draining) {
+		notifier.draining = 1;
+		kill(notifier.pid, SIGTERM);
+	}
+	if (now >= *deadline && nchildren > 0) {
+		log_warn("grace period over: killing the workers left", "{s:i}",
+		    "workers", (int)nchildren);
+		front_close_all();
+		for (i = 0; i < nchildren; i++)
+			kill(children[i].pid, SIGKILL);
+		*deadline = now + 1000000;
+	} else if (now >= *deadline && notifier.pid != 0) {
+		log_warn("notifier overran the grace period: killed", "{s:i}",
+		    "pid", (int)notifier.pid);
+		kill(notifier.pid, SIGKILL);
+		*deadline = now + 1000000;
+	}
+	return 1;
+}
+
 int
 master_run(struct sb_config *cfg, const char *config_path)
 {
-	struct app	 app;
-	sigset_t	 set;
-	struct timespec	 ts;
-	siginfo_t	 info;
-	int		 listen_fd, created, sig, target, stopping = 0;
-	int64_t		 deadline = 0, now;
-	size_t		 i;
+	struct app		 app;
+	struct epoll_event	 evs[256], ev;
+	struct front_src	*src;
+	sigset_t		 set;
+	int			 listen_fd, epfd, n, k, target, stopping = 0, now_please = 0;
+	int64_t			 deadline = 0, now, last_tick = 0, next, wait_us;
+	size_t			 i;
 
 	memset(&app, 0, sizeof(app));
 	app.routes = routes;
@@ -288,18 +404,15 @@ master_run(struct sb_config *cfg, const char *config_path)
 	app.cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));	/* app owns the config now */
 	if ((listen_fd = listen_socket(app.cfg.server.socket, app.cfg.server.socket_mode,
-	    app.cfg.server.backlog, &created)) < 0)
+	    app.cfg.server.backlog, &listen_created)) < 0)
 		return 1;
+	listen_fd_global = listen_fd;
 	app.metrics = metrics_shm_new(sizeof(*app.metrics));
 	if (queue_wake_init(&app.wake) < 0)
 		return 1;
 	/* Before fork: libsodium and libcurl (JWKS fetches) initialise once, here. */
 	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		log_error("libsodium or libcurl failed to initialise", NULL);
-		return 1;
-	}
-	if (FCGX_Init() != 0) {
-		log_error("FCGX_Init failed", NULL);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -309,65 +422,70 @@ master_run(struct sb_config *cfg, const char *config_path)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_error("epoll or signalfd failed", "{s:s}", "error", strerror(errno));
+		return 1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &front_signal_src;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, signal_fd, &ev);
+	front_init(&app, epfd, listen_fd);
 
 	target = target_workers(&app.cfg);
 	log_info("starting", "{s:s, s:i}", "version", sb_version(), "workers", target);
 	for (i = 0; i < (size_t)target; i++)
-		spawn(&app, listen_fd);
-	spawn_notifier(&app, listen_fd);
+		spawn(&app);
+	spawn_notifier(&app);
 	sd_notifyf(0, "READY=1\nSTATUS=%d workers\nMAINPID=%d", target, (int)getpid());
 
 	for (;;) {
-		reap(&app, stopping);
 		now = clock_mono_us();
-		if (stopping) {
-			/* The notifier last: the workers' final commits still wake the queue. */
-			if (nchildren == 0 && notifier.pid == 0)
+		wait_us = TICK_US - (now - last_tick);
+		if ((next = front_next_deadline()) != 0 && next - now < wait_us)
+			wait_us = next - now;
+		if (wait_us < 0)
+			wait_us = 0;
+		n = epoll_wait(epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])),
+		    (int)((wait_us + 999) / 1000));
+		for (k = 0; k < n; k++) {
+			src = evs[k].data.ptr;
+			switch (src->kind) {
+			case FRONT_LISTEN:
+				front_accept();
 				break;
-			if (nchildren == 0 && !notifier.draining) {
-				notifier.draining = 1;
-				kill(notifier.pid, SIGTERM);
+			case FRONT_SIGNAL:
+				on_signals(&app, config_path, &stopping, &deadline, &now_please);
+				break;
+			case FRONT_CONN:
+				front_readable(src);
+				break;
+			case FRONT_SLOT:
+				front_slot_readable(src);
+				break;
 			}
-			if (now >= deadline && nchildren > 0) {
-				log_warn("grace period over: killing the workers left", "{s:i}",
-				    "workers", (int)nchildren);
-				for (i = 0; i < nchildren; i++)
-					kill(children[i].pid, SIGKILL);
-				deadline = now + 1000000;
-			} else if (now >= deadline) {
-				log_warn("notifier overran the grace period: killed", "{s:i}",
-				    "pid", (int)notifier.pid);
-				kill(notifier.pid, SIGKILL);
-				deadline = now + 1000000;
-			}
-		} else {
-			roll_notifier(&app, listen_fd);
-			target = target_workers(&app.cfg);
-			kill_overdue();
-			roll(&app, listen_fd, target);
-			while ((int)count(0, 0) < target && now >= next_spawn_us &&
-			    nchildren < MAX_CHILDREN)
-				spawn(&app, listen_fd);
 		}
-		ts.tv_sec = 0;
-		ts.tv_nsec = 100 * 1000000;
-		sig = sigtimedwait(&set, &info, &ts);
-		if (sig == SIGTERM || sig == SIGINT) {
-			if (!stopping) {
-				log_info("stopping: letting in-flight requests finish", "{s:i}",
-				    "grace_s", app.cfg.server.shutdown_grace);
-				sd_notify(0, "STOPPING=1");
-				stopping = 1;
-				deadline = clock_mono_us() +
-				    (int64_t)app.cfg.server.shutdown_grace * 1000000;
-				for (i = 0; i < nchildren; i++)
-					kill(children[i].pid, SIGTERM);
-				close(listen_fd);
-				if (created)
-					unlink(app.cfg.server.socket);
-			}
-		} else if (sig == SIGHUP && !stopping)
-			reload(&app, config_path);
+		now = clock_mono_us();
+		front_expire(now);
+		front_dispatch();
+		if (!now_please && now - last_tick < TICK_US)
+			continue;
+		last_tick = now;
+		now_please = 0;
+		reap(&app, stopping);
+		if (stopping) {
+			if (stop_step(now, &deadline) == 0)
+				break;
+			continue;
+		}
+		roll_notifier(&app);
+		target = target_workers(&app.cfg);
+		kill_overdue();
+		roll(&app, target);
+		while ((int)count(0, 0) < target && now >= next_spawn_us &&
+		    nchildren < MAX_CHILDREN)
+			spawn(&app);
 	}
 	log_info("stopped", NULL);
 	config_free(&app.cfg);

@@ -77,23 +77,6 @@ notifier_signals(sigset_t *wait)
 	sigemptyset(wait);
 }
 
-/* The FastCGI socket is the workers' alone: a notifier holding it would keep the
- * socket open after the workers left.  A socket on fd 0 to 2 becomes /dev/null so
- * that those numbers stay taken. */
-static void
-notifier_close_fds(struct app *app, int listen_fd)
-{
-	int fd;
-
-	if (listen_fd > 2)
-		close(listen_fd);
-	else if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
-		dup2(fd, listen_fd);
-		close(fd);
-	}
-	close(app->wake.wfd);
-	app->wake.wfd = -1;
-}
 
 /* Reads everything in the pipe; 1 if there was anything. */
 static int
@@ -179,7 +162,7 @@ notify_gap(int64_t last_us)
 }
 
 int
-notifier_main(struct app *app, int listen_fd)
+notifier_main(struct app *app)
 {
 	struct pollfd	 pfd;
 	struct timespec	 quiet;
@@ -194,7 +177,8 @@ notifier_main(struct app *app, int listen_fd)
 	notifier_signals(&wait);
 	if (getppid() != parent)
 		return 0;
-	notifier_close_fds(app, listen_fd);
+	close(app->wake.wfd);	/* the workers' end */
+	app->wake.wfd = -1;
 	db_init(&app->db, app->cfg.database.url, app->cfg.database.connect_timeout,
 	    app->cfg.database.statement_timeout_ms);
 	if (db_ensure(&app->db) != SB_OK || notify_session(&app->db) != SB_OK) {

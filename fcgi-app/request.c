@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <sys/random.h>
-#include <sys/time.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,17 +12,6 @@
 #include <unistd.h>
 
 #include "fcgi-app.h"
-
-size_t
-req_params_bytes(const struct sb_req *req)
-{
-	char	**e;
-	size_t	 n = 0;
-
-	for (e = req->envp; e != NULL && *e != NULL; e++)
-		n += strlen(*e);
-	return n;
-}
 
 const char *
 req_param(const struct sb_req *req, const char *name)
@@ -93,7 +81,7 @@ request_id_new(char out[65])
 }
 
 void
-req_init(struct sb_req *req, struct app *app, FCGX_Request *fcgx, char **envp,
+req_init(struct sb_req *req, struct app *app, const struct fcgi_req *fr, struct fcgi_out *out,
     struct sb_arena *arena)
 {
 	const char	*uri, *q, *id;
@@ -101,13 +89,19 @@ req_init(struct sb_req *req, struct app *app, FCGX_Request *fcgx, char **envp,
 
 	memset(req, 0, sizeof(*req));
 	req->app = app;
-	req->fcgx = fcgx;
-	req->envp = envp;
+	req->envp = fr->envp;
+	req->in = fr->in;
+	req->in_len = fr->in_len;
+	req->over = fr->over;
+	req->out = out;
+	req->fcgi_id = fr->id;
+	req->fd = -1;
 	req->arena = arena;
 	req->start_us = clock_mono_us();
 	req->route_index = -1;
 
-	/* Everything a request keeps is copied: libfcgi frees its params at the next accept. */
+	/* What the request keeps is copied to the arena: the params go before it ends
+	 * (an open stream drops them). */
 	req->method = arena_strdup(arena, (q = req_param(req, "REQUEST_METHOD")) ? q : "GET");
 	req->remote_addr = arena_strdup(arena, (q = req_param(req, "REMOTE_ADDR")) ? q : "");
 	req->https = (q = req_param(req, "HTTPS")) != NULL && strcasecmp(q, "on") == 0;
@@ -230,40 +224,6 @@ content_type_is_json(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* Reads up to want bytes; returns how many arrived (short only at EOF or error). */
-static size_t
-read_stdin(struct sb_req *req, char *buf, size_t want)
-{
-	struct itimerval it;
-	size_t		 got = 0;
-	int		 n;
-
-	if (req->fcgx == NULL) {	/* switchboard-stream gathered the body already */
-		got = req->in_len < want ? req->in_len : want;
-		if (got > 0)
-			memcpy(buf, req->in, got);
-		return got;
-	}
-	/* The whole body within http.request_timeout, however it trickles (SO_RCVTIMEO
-	 * bounds each read only): SIGALRM interrupts the read (worker.c). */
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = req->app->cfg.http.request_timeout;
-	setitimer(ITIMER_REAL, &it, NULL);
-	while (got < want) {
-		n = FCGX_GetStr(buf + got, (int)(want - got > 65536 ? 65536 : want - got),
-		    req->fcgx->in);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	memset(&it, 0, sizeof(it));
-	setitimer(ITIMER_REAL, &it, NULL);
-	if (got < want && FCGX_GetError(req->fcgx->in) == EINTR)
-		log_warn("request body not complete within http.request_timeout; given up",
-		    "{s:I, s:I}", "bytes", (json_int_t)got, "expected", (json_int_t)want);
-	return got;
-}
-
 enum sb_err
 req_read_body(struct sb_req *req)
 {
@@ -271,41 +231,35 @@ req_read_body(struct sb_req *req)
 	const char		*cl = req_param(req, "CONTENT_LENGTH"), *ct;
 	struct json_limits	 lim;
 	struct json_parse_error	 jerr;
-	char			*end, *buf = NULL, detail[240];
+	char			*end, *buf, detail[240];
 	long long		 len;
-	size_t			 got;
-	int			 unknown = 0;
 
 	/* No length (a chunked upload, HTTP/2 without content-length; "-1" from some web
-	 * servers): the body is read to its end, within max_body. */
+	 * servers): the body is what came, within max_body. */
 	if (cl == NULL || *cl == '\0' || strcmp(cl, "-1") == 0) {
-		len = 0;
-		unknown = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
-		    strcmp(req->method, "PATCH") == 0;
+		if (strcmp(req->method, "POST") != 0 && strcmp(req->method, "PUT") != 0 &&
+		    strcmp(req->method, "PATCH") != 0)
+			return SB_OK;	/* no body is read where none is expected */
+		len = -1;
 	} else {
 		errno = 0;
 		len = strtoll(cl, &end, 10);
 		if (*end != '\0' || len < 0 || errno == ERANGE || !isdigit((unsigned char)*cl))
 			return req_fail(req, SB_ERR_INVALID, "bad-content-length",
 			    "Content-Length is not a number");
-	}
-	if (unknown) {
-		buf = arena_alloc(req->arena, (size_t)cfg->http.max_body + 2);
-		got = read_stdin(req, buf, (size_t)cfg->http.max_body + 1);
-		if (got > (size_t)cfg->http.max_body) {
-			snprintf(detail, sizeof(detail), "the body is over the limit of %d bytes",
-			    cfg->http.max_body);
+		if (len > cfg->http.max_body) {
+			snprintf(detail, sizeof(detail), "the body is %lld bytes; the limit is %d",
+			    len, cfg->http.max_body);
 			return req_fail(req, SB_ERR_TOO_LARGE, "body-too-large", detail);
 		}
-		len = (long long)got;
 	}
-	if (len == 0)
-		return SB_OK;
-	if (len > cfg->http.max_body) {
-		snprintf(detail, sizeof(detail), "the body is %lld bytes; the limit is %d",
-		    len, cfg->http.max_body);
+	if (req->over == 413 || req->in_len > (size_t)cfg->http.max_body) {
+		snprintf(detail, sizeof(detail), "the body is over the limit of %d bytes",
+		    cfg->http.max_body);
 		return req_fail(req, SB_ERR_TOO_LARGE, "body-too-large", detail);
 	}
+	if (req->in_len == 0 && len <= 0)
+		return SB_OK;
 	ct = req_param(req, "CONTENT_TYPE");
 	if (!content_type_is_json(ct)) {
 		snprintf(detail, sizeof(detail), "request bodies must be application/json, not %.80s",
@@ -313,14 +267,16 @@ req_read_body(struct sb_req *req)
 		resp_header(req, "Accept-Post", "application/json");
 		return req_fail(req, SB_ERR_UNSUPPORTED, "unsupported-media-type", detail);
 	}
-	if (!unknown) {
-		buf = arena_alloc(req->arena, (size_t)len + 1);
-		got = read_stdin(req, buf, (size_t)len);
-		if (got != (size_t)len) {
-			req->client_gone = 1;
-			return SB_ERR_CLIENT_GONE;
-		}
+	/* The web server counts the body it passes on; a different count is its error
+	 * (or a client that left), never a body to guess at. */
+	if (len >= 0 && (size_t)len != req->in_len) {
+		snprintf(detail, sizeof(detail), "the body is %zu bytes; Content-Length says %lld",
+		    req->in_len, len);
+		return req_fail(req, SB_ERR_INVALID, "bad-content-length", detail);
 	}
+	len = (long long)req->in_len;
+	buf = arena_alloc(req->arena, (size_t)len + 1);
+	memcpy(buf, req->in, (size_t)len);
 	buf[len] = '\0';
 	req->body = buf;
 	req->body_len = (size_t)len;

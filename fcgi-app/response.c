@@ -1,9 +1,12 @@
 /* response.c: writing a response: status, headers, JSON and problem bodies. */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "fcgi-app.h"
 
@@ -55,12 +58,42 @@ out(struct sb_req *req, const char *buf, size_t len)
 {
 	if (req->client_gone || len == 0)
 		return;
-	if (req->fcgx != NULL) {
-		if (FCGX_PutStr(buf, (int)len, req->fcgx->out) != (int)len)
-			req->client_gone = 1;
-	} else if (req->test_out != NULL)
-		fwrite(buf, 1, len, req->test_out);
+	fcgi_stdout(req->out, req->fcgi_id, buf, len);
 	req->bytes_out += len;
+}
+
+int
+resp_end(struct sb_req *req)
+{
+	struct pollfd	 pfd;
+	int64_t		 deadline, left;
+	ssize_t		 n;
+	size_t		 pending;
+
+	fcgi_end(req->out, req->fcgi_id, 0);
+	if (req->client_gone)
+		return -1;
+	/* The connection is non-blocking (the master shares it): a web server slow to
+	 * take the answer is waited for, up to http.request_timeout. */
+	deadline = clock_mono_us() + (int64_t)req->app->cfg.http.request_timeout * 1000000;
+	pfd.fd = req->fd;
+	pfd.events = POLLOUT;
+	while ((pending = fcgi_out_pending(req->out)) > 0) {
+		n = write(req->fd, req->out->buf + req->out->off, pending);
+		if (n > 0) {
+			fcgi_out_consume(req->out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return -1;
+		if ((left = deadline - clock_mono_us()) <= 0)
+			return -1;
+		if (poll(&pfd, 1, (int)((left + 999) / 1000)) < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
 }
 
 void

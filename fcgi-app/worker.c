@@ -1,12 +1,10 @@
-/* worker.c: one prefork worker: accept a request, dispatch it, log it, count it. */
+/* worker.c: one prefork worker: take a whole request from the master, dispatch it, log it, count it. */
 #include "config.h"
 
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,25 +28,15 @@ status_slot(int status)
 }
 
 static volatile sig_atomic_t	 stopping;
-static int			 listen_fd_global = -1;
-static int			 devnull_fd = -1;
 
-/* SIGTERM: finish the request in hand, then exit.  A request with a body gets a
- * read timeout (SO_RCVTIMEO), and such a socket fails reads with EINTR even
- * under SA_RESTART, which libfcgi does not retry: so while that request is in
- * hand the signal is blocked and arrives between requests.  Replacing the listening socket with /dev/null then makes the next
- * (or the blocked, restarted) accept() fail at once, so an idle worker leaves
- * without waiting for a connection. */
+/* SIGTERM: leave once the request in hand is answered.  The signal is blocked but
+ * while the worker waits for the next request (ppoll), so nothing in a request is
+ * ever interrupted by it. */
 static void
 on_term(int sig)
 {
-	int saved = errno;
-
 	(void)sig;
 	stopping = 1;
-	if (listen_fd_global >= 0 && devnull_fd >= 0)
-		dup2(devnull_fd, listen_fd_global);
-	errno = saved;
 }
 
 static void
@@ -133,9 +121,9 @@ dispatch(struct sb_req *req)
 	gauge_add(&m->in_flight, 1);
 
 	/* The body is checked before routing: Switchboard speaks only JSON, and the
-	 * limits protect every handler, including one that forgets to check.  Headers
-	 * have the bound switchboard-stream's parser has (REQ_PARAMS_MAX). */
-	if (req_params_bytes(req) > REQ_PARAMS_MAX) {
+	 * limits protect every handler, including one that forgets to check.  The
+	 * parser kept no params over its bound (fcgi.h). */
+	if (req->over == 431) {
 		resp_error(req, 431, "headers-too-large", "the request's headers are over 32768 "
 		    "bytes (all FastCGI params together)");
 		err = SB_OK;
@@ -175,6 +163,11 @@ dispatch(struct sb_req *req)
 		log_error("handler returned without answering", "{s:s}", "route", req->route->pattern);
 		resp_error(req, 500, NULL, NULL);
 	}
+	if (req->fd >= 0 && resp_end(req) < 0 && !req->client_gone) {
+		req->client_gone = 1;
+		req->status = 499;
+		counter_add(&m->client_gone, 1);
+	}
 
 	us = clock_mono_us() - req->start_us;
 	slot = req->route_index >= 0 && req->route_index < METRICS_MAX_ROUTES ?
@@ -187,6 +180,15 @@ dispatch(struct sb_req *req)
 		    req->status, req->bytes_out, (double)us / 1000.0);
 	log_set_request_id(NULL);
 	req_free(req);
+}
+
+void
+answer_problem(struct sb_req *req, int status, const char *slug, const char *detail)
+{
+	(void)cors_apply(req);
+	resp_error(req, status, slug, detail);
+	if (req->app->cfg.log.access)
+		log_access(req->method, "", req->path, req->status, req->bytes_out, 0);
 }
 
 void
@@ -208,47 +210,27 @@ child_signals(void (*term)(int), int flags)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
-/* SIGALRM ends a body read that outlived http.request_timeout (request.c): its
- * handler does nothing, and without SA_RESTART the read fails with EINTR. */
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-}
-
-static void
-worker_signals(int listen_fd)
-{
-	struct sigaction	 sa;
-	sigset_t		 all;
-
-	listen_fd_global = listen_fd;
-	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	child_signals(on_term, SA_RESTART);
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
 int
-worker_main(struct app *app, int listen_fd)
+worker_main(struct app *app, int chan)
 {
-	FCGX_Request	 fr;
-	struct sb_arena	*arena;
-	struct sb_req	 req;
-	struct timeval	 tv;
-	sigset_t	 term;
-	const char	*cl;
-	int		 has_body;
-	pid_t		 parent = getppid();
-	long		 served = 0;
+	struct handoff_job	 job;
+	struct fcgi_out		 out;
+	struct sb_arena		*arena;
+	struct sb_req		 req;
+	struct pollfd		 pfd;
+	sigset_t		 term, none;
+	pid_t			 parent = getppid();
+	long			 served = 0;
+	int			 rc, flags, leaving = 0;
 
 	/* Leave with the master, whatever killed it. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	worker_signals(listen_fd);
+	child_signals(on_term, SA_RESTART);
+	sigemptyset(&none);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_SETMASK, &term, NULL);
 	if (getppid() != parent)
 		return 0;
 
@@ -259,33 +241,48 @@ worker_main(struct app *app, int listen_fd)
 	app->cache = cache_open(app->cfg.memcached.servers, app->cfg.memcached.timeout_ms,
 	    app->cfg.memcached.secret);
 	arena = arena_new(64 * 1024);
-	FCGX_InitRequest(&fr, listen_fd, 0);
-	tv.tv_sec = app->cfg.http.request_timeout;
-	tv.tv_usec = 0;
+	memset(&out, 0, sizeof(out));
+	pfd.fd = chan;
+	pfd.events = POLLIN;
 
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0)
-			break;
-		/* A client that stalls mid-body cannot hold the worker forever.  Requests
-		 * without a body (most) read nothing more and skip these syscalls. */
-		cl = FCGX_GetParam("CONTENT_LENGTH", fr.envp);
-		if ((has_body = cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0)) {
-			sigprocmask(SIG_BLOCK, &term, NULL);
-			setsockopt(fr.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The worker leaves only when the master closes its channel: a request already on
+	 * its way is served first, so none is lost to a worker that is leaving. */
+	for (;;) {
+		if (stopping && !leaving) {
+			leaving = 1;
+			if (handoff_tell(chan, HANDOFF_LEAVING) < 0)
+				break;
 		}
-		req_init(&req, app, &fr, fr.envp, arena);
+		if (ppoll(&pfd, 1, NULL, &none) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((rc = handoff_recv(chan, &job, arena)) <= 0) {
+			if (rc < 0 && errno == EINTR)
+				continue;
+			if (rc < 0)
+				log_error("a request from the master could not be read", "{s:s}",
+				    "error", strerror(errno));
+			break;
+		}
+		req_init(&req, app, &job.req, &out, arena);
+		req.fd = job.fd;
 		dispatch(&req);
-		FCGX_Finish_r(&fr);
-		if (has_body)
-			sigprocmask(SIG_UNBLOCK, &term, NULL);
+		close(job.fd);
+		fcgi_out_consume(&out, fcgi_out_pending(&out));
 		arena_reset(arena);
-		if (app->cfg.server.max_requests > 0 && ++served >= app->cfg.server.max_requests)
+		flags = HANDOFF_DONE | (req.client_gone ? 0 : HANDOFF_KEEP);
+		/* Recycled after max_requests, to bound what a slow leak can cost. */
+		if (stopping || (app->cfg.server.max_requests > 0 &&
+		    ++served >= app->cfg.server.max_requests)) {
+			flags |= HANDOFF_LEAVING;
+			leaving = 1;
+		}
+		if (handoff_tell(chan, flags) < 0)
 			break;
 	}
-	FCGX_Free(&fr, 1);
+	fcgi_out_free(&out);
 	arena_free(arena);
 	cache_close(app->cache);
 	db_close(&app->db);

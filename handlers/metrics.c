@@ -78,7 +78,18 @@ metrics_render_app(FILE *f, const struct app *app)
 	    "# HELP switchboard_queue_notify_total NOTIFYs sent on " QUEUE_CHANNEL " to wake "
 	    "the worker daemon.\n"
 	    "# TYPE switchboard_queue_notify_total counter\n"
-	    "switchboard_queue_notify_total %lu\n",
+	    "switchboard_queue_notify_total %lu\n"
+	    "# HELP switchboard_front_connections Web server connections the master holds "
+	    "(reading a request, waiting for a worker, or kept between requests).\n"
+	    "# TYPE switchboard_front_connections gauge\n"
+	    "switchboard_front_connections %ld\n"
+	    "# HELP switchboard_front_queued Whole requests waiting for an idle worker.\n"
+	    "# TYPE switchboard_front_queued gauge\n"
+	    "switchboard_front_queued %ld\n"
+	    "# HELP switchboard_request_timeouts_total Requests not whole within "
+	    "http.request_timeout, answered 408 by the master.\n"
+	    "# TYPE switchboard_request_timeouts_total counter\n"
+	    "switchboard_request_timeouts_total %lu\n",
 	    (long)__atomic_load_n(&m->in_flight, __ATOMIC_RELAXED),
 	    (long)__atomic_load_n(&m->workers, __ATOMIC_RELAXED),
 	    (unsigned long)counter_get(&m->restarts_crash),
@@ -91,7 +102,10 @@ metrics_render_app(FILE *f, const struct app *app)
 	    (unsigned long)counter_get(&m->ratelimit_unavailable_open),
 	    (unsigned long)counter_get(&m->ratelimit_unavailable_closed),
 	    (unsigned long)counter_get(&m->queue_wakeups),
-	    (unsigned long)counter_get(&m->queue_notify));
+	    (unsigned long)counter_get(&m->queue_notify),
+	    (long)__atomic_load_n(&m->front_conns, __ATOMIC_RELAXED),
+	    (long)__atomic_load_n(&m->front_queued, __ATOMIC_RELAXED),
+	    (unsigned long)counter_get(&m->request_timeouts));
 }
 
 enum sb_err

@@ -182,33 +182,21 @@ drop_params(struct fcgi_req *r)
 	r->nparams = 0;
 }
 
-/* Builds an answer with fill() on a request made from c's params, gathered in memory
- * (the response code of switchboard-fcgi writes to a FILE when it has no FastCGI
- * stream), and appends it to c's output as FCGI_STDOUT.  The request id is the one
- * the connection's request was given when it was first dispatched. */
+/* Builds an answer with fill() on a request made from c's params, appended to c's
+ * output as FCGI_STDOUT.  The request id is the one the connection's request was
+ * given when it was first dispatched. */
 void
 sconn_answer(struct sconn *c, void (*fill)(struct sb_req *, void *), void *arg)
 {
 	struct sb_arena	*a = arena_new(8192);
 	struct sb_req	 req;
-	char		*buf = NULL;
-	size_t		 blen = 0;
-	FILE		*f;
 
-	if ((f = open_memstream(&buf, &blen)) == NULL)
-		sb_oom(0);
-	req_init(&req, &srv->app, NULL, c->fc.req.envp, a);
-	req.in = c->fc.req.in;
-	req.in_len = c->fc.req.in_len;
-	req.test_out = f;
+	req_init(&req, &srv->app, &c->fc.req, &c->out, a);
 	if (c->request_id[0] != '\0')
 		snprintf(req.request_id, sizeof(req.request_id), "%s", c->request_id);
 	else
 		snprintf(c->request_id, sizeof(c->request_id), "%s", req.request_id);
 	fill(&req, arg);
-	fclose(f);
-	fcgi_stdout(&c->out, c->fc.req.id, buf, blen);
-	free(buf);
 	arena_free(a);
 }
 
@@ -222,9 +210,7 @@ problem_fill(struct sb_req *req, void *arg)
 {
 	const struct problem_args *p = arg;
 
-	(void)cors_apply(req);		/* as the dispatcher does for every answer */
-	resp_error(req, p->status, p->slug, p->detail);
-	log_access(req->method, "", req->path, req->status, req->bytes_out, 0);
+	answer_problem(req, p->status, p->slug, p->detail);
 }
 
 void
@@ -251,7 +237,7 @@ static int
 dispatch_request(struct sconn *c)
 {
 	c->request_id[0] = '\0';
-	/* Over the bounds the parser keeps (stream/fcgi.h): answered as switchboard-fcgi
+	/* Over the bounds the parser keeps (fcgi-app/fcgi.h): answered as switchboard-fcgi
 	 * answers the same, never by closing the connection. */
 	if (c->fc.req.over == 431)
 		sconn_problem(c, 431, "headers-too-large", "the request's headers are over "
@@ -302,30 +288,19 @@ static int
 feed(struct sconn *c, const char *buf, size_t n)
 {
 	enum fcgi_status	 st;
-	size_t			 off = 0, used;
+	size_t			 off;
 
-	while (off < n) {
-		st = fcgi_feed(&c->fc, buf + off, n - off, &used, &c->out);
-		off += used;
-		if (st == FCGI_ERROR) {
-			log_warn("FastCGI protocol error; connection closed", "{s:s}",
-			    "error", c->fc.error);
-			sconn_close(c);
-			return -1;
-		}
-		if (st == FCGI_ABORTED) {
-			sconn_close(c);
-			return -1;
-		}
-		if (st == FCGI_READY) {
-			if (keep_rest(c, buf + off, n - off) < 0)
-				return -1;
-			return dispatch_request(c) < 0 ? -1 : 1;
-		}
-		if (used == 0)
-			break;
+	/* fcgi_feed takes everything but what follows a whole request. */
+	st = fcgi_feed(&c->fc, buf, n, &off, &c->out);
+	if (st == FCGI_ERROR || st == FCGI_ABORTED) {
+		sconn_close(c);
+		return -1;
 	}
-	return 0;
+	if (st != FCGI_READY)
+		return 0;
+	if (keep_rest(c, buf + off, n - off) < 0)
+		return -1;
+	return dispatch_request(c) < 0 ? -1 : 1;
 }
 
 void

@@ -3,7 +3,7 @@
 #define SB_STREAM_H
 
 #include "fcgi-app.h"
-#include "fcgi.h"
+#include "fcgi-app/fcgi.h"
 
 struct topic;
 struct topic_kind;

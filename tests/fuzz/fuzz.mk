@@ -20,11 +20,11 @@ LDLIBS = $(shell pkg-config --libs $(PKGS)) -lm
 # The same modules Makefile.am gives libsbcore.a, switchboard-stream's protocol,
 # the worker's wire formats and switchboard-fcgi's app library and handlers.
 SRCS = $(wildcard $(ROOT)/core/*.c) \
-	$(ROOT)/stream/fcgi.c \
+	$(ROOT)/fcgi-app/fcgi.c \
 	$(ROOT)/worker/llm/sse.c $(ROOT)/worker/llm/wire.c \
 	$(ROOT)/worker/llm/openai.c $(ROOT)/worker/llm/anthropic.c \
 	$(ROOT)/fcgi-app/access.c $(ROOT)/fcgi-app/cors.c $(ROOT)/fcgi-app/notifier.c \
-	$(ROOT)/fcgi-app/worker.c $(ROOT)/fcgi-app/router.c $(ROOT)/fcgi-app/request.c \
+	$(ROOT)/fcgi-app/worker.c $(ROOT)/fcgi-app/handoff.c $(ROOT)/fcgi-app/router.c $(ROOT)/fcgi-app/request.c \
 	$(ROOT)/fcgi-app/response.c \
 	$(wildcard $(ROOT)/handlers/*.c)
 OBJS = $(patsubst $(ROOT)/%.c,$(B)/obj/%.o,$(SRCS))

@@ -10,6 +10,19 @@
 
 static struct app	 app;
 static struct sb_arena	*arena;
+static struct fcgi_out	 fo;
+
+/* A request of these params, as the parser hands it on. */
+static void
+req_env(struct sb_req *req, char **envp)
+{
+	struct fcgi_req fr;
+
+	memset(&fr, 0, sizeof(fr));
+	fr.id = 1;
+	fr.envp = envp;
+	req_init(req, &app, &fr, &fo, arena);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -91,7 +104,7 @@ run(enum sb_err (*h)(struct sb_req *), char **envp)
 	struct sb_req	 req;
 	enum sb_err	 err;
 
-	req_init(&req, &app, NULL, envp, arena);
+	req_env(&req, envp);
 	req.who.org_id = 0;	/* org_tx refuses before any SQL */
 	req.match.nparams = 1;
 	req.match.names[0] = "id";
@@ -100,6 +113,7 @@ run(enum sb_err (*h)(struct sb_req *), char **envp)
 	FUZZ_ASSERT(err != SB_ERR_INVALID || req.problem != NULL);
 	req_free(&req);
 	arena_reset(arena);
+	fcgi_out_free(&fo);
 	return err;
 }
 
@@ -132,7 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uri = malloc(size + 64);
 	snprintf(uri, size + 64, "REQUEST_URI=/api/v1/runs/x/events?after=%s", s);
 	envp[0] = uri;
-	req_init(&req, &app, NULL, envp, arena);
+	req_env(&req, envp);
 	after = req_query(&req, "after");
 	after_ok = after == NULL || seq_ok(after);
 	req_free(&req);

@@ -1,10 +1,10 @@
-/* fuzz_fcgi.c: switchboard-stream's FastCGI decoder (stream/fcgi.c) fed a hostile web server. */
+/* fuzz_fcgi.c: switchboard-stream's FastCGI decoder (fcgi-app/fcgi.c) fed a hostile web server. */
 #include "config.h"
 
 #include <string.h>
 
 #include "core.h"
-#include "stream/fcgi.h"
+#include "fcgi-app/fcgi.h"
 #include "tests/fuzz/fuzz.h"
 
 /* What a connection did, written down so that two ways of feeding it compare. */

@@ -89,6 +89,7 @@ main(void)
 	suite_llm();
 	suite_pricing();
 	suite_fcgi_proto();
+	suite_handoff();
 	suite_cursor();
 	suite_agent();
 

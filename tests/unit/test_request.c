@@ -11,6 +11,23 @@
 
 static struct app	 app;
 static struct sb_arena	*arena;
+static struct fcgi_req	 freq;		/* what the parser would have gathered */
+static struct fcgi_out	 fout;		/* where answers go, as records */
+
+/* A request of these params and body (NULL: none), as the parser hands it on. */
+static void
+req_env(struct sb_req *req, char **envp, const char *body)
+{
+	static char	 in[4096];
+
+	memset(&freq, 0, sizeof(freq));
+	freq.id = 1;
+	freq.envp = envp;
+	freq.in_len = body != NULL ? (size_t)snprintf(in, sizeof(in), "%s", body) : 0;
+	freq.in = body != NULL ? in : NULL;
+	freq.params_done = freq.stdin_done = 1;
+	req_init(req, &app, &freq, &fout, arena);
+}
 
 static void
 unset_env(const char *key, const char *env, const char *desc, void *arg)
@@ -98,26 +115,29 @@ resp_get(const struct resp *r, const char *name, char *buf, size_t len)
 	return NULL;
 }
 
-/* Runs one request given its FastCGI params and captures the response. */
+/* Runs one request given its FastCGI params and body, and captures the response. */
 static void
-drive(char **envp, struct resp *r)
+drive_body(char **envp, const char *body, struct resp *r)
 {
 	struct sb_req	 req;
-	FILE		*f;
 
 	memset(r, 0, sizeof(*r));
-	f = open_memstream(&r->text, &r->len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	req_init(&req, &app, NULL, envp, arena);
-	req.test_out = f;
+	req_env(&req, envp, body);
 	snprintf(r->request_id, sizeof(r->request_id), "%s", req.request_id);
 	dispatch(&req);
-	fclose(f);
+	r->text = fcgi_out_stdout(&fout, &r->len);
+	fcgi_out_free(&fout);
 	arena_reset(arena);
 	if (strncmp(r->text, "Status: ", 8) == 0)
 		r->status = atoi(r->text + 8);
 	if ((r->body = strstr(r->text, "\r\n\r\n")) != NULL)
 		r->body += 4;
+}
+
+static void
+drive(char **envp, struct resp *r)
+{
+	drive_body(envp, NULL, r);
 }
 
 /* The body parsed as JSON (caller decrefs); NULL if it is not. */
@@ -232,7 +252,7 @@ test_query(void)
 			    NULL };
 	struct sb_req	 req;
 
-	req_init(&req, &app, NULL, env, arena);
+	req_env(&req, env, NULL);
 	UNIT_ASSERT_STR(req.path, "/search");
 	UNIT_ASSERT_STR(req.method, "GET");
 	CU_ASSERT(strncmp(req.query, "a=1&b=", 6) == 0);
@@ -256,14 +276,14 @@ test_query_absent(void)
 	char		*env2[] = { NULL };
 	struct sb_req	 req;
 
-	req_init(&req, &app, NULL, env, arena);
+	req_env(&req, env, NULL);
 	UNIT_ASSERT_STR(req.query, "");
 	UNIT_ASSERT_STR(req.path, "/x");
 	CU_ASSERT_PTR_NULL(req_query(&req, "a"));
 	req_free(&req);
 
 	/* Without REQUEST_URI or REQUEST_METHOD: GET /. */
-	req_init(&req, &app, NULL, env2, arena);
+	req_env(&req, env2, NULL);
 	UNIT_ASSERT_STR(req.path, "/");
 	UNIT_ASSERT_STR(req.method, "GET");
 	UNIT_ASSERT_STR(req.remote_addr, "");
@@ -279,7 +299,7 @@ test_headers(void)
 			    "HTTP_ACCEPT_LANGUAGE=fr", "REQUEST_URI=/", NULL };
 	struct sb_req	 req;
 
-	req_init(&req, &app, NULL, env, arena);
+	req_env(&req, env, NULL);
 	UNIT_ASSERT_STR(req_header(&req, "X-Request-Id"), "rid-1");
 	UNIT_ASSERT_STR(req_header(&req, "x-request-id"), "rid-1");
 	UNIT_ASSERT_STR(req_header(&req, "Content-Type"), "application/json");
@@ -434,19 +454,31 @@ test_bad_content_length(void)
 	}
 }
 
+/* The body is what the web server passed: one that does not match its Content-Length
+ * is refused, never parsed as if it were whole. */
 static void
-test_body_not_read_without_fastcgi(void)
+test_body_length_mismatch(void)
 {
 	char		*env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/healthz",
 			    "CONTENT_TYPE=application/json", "CONTENT_LENGTH=2", NULL };
+	char		*chunked[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/api/v1/version",
+			    "CONTENT_TYPE=application/json", NULL };
 	struct resp	 r;
-	uint64_t	 before = counter_get(&app.metrics->client_gone);
+	json_t		*p;
 
-	/* The checks pass, so the body would be read: with no FastCGI stream
-	 * that is a client that left, which gets no answer and is counted. */
-	drive(env, &r);
-	UNIT_ASSERT_INT(r.len, 0);
-	UNIT_ASSERT_INT(counter_get(&app.metrics->client_gone), before + 1);
+	drive_body(env, "{", &r);
+	assert_problem(&r, 400, "/problems/bad-content-length", "/healthz");
+	p = resp_json_body(&r);
+	UNIT_ASSERT_CONTAINS(json_string_value(json_object_get(p, "detail")),
+	    "the body is 1 bytes; Content-Length says 2");
+	json_decref(p);
+	resp_free(&r);
+	drive_body(env, "{}}", &r);
+	assert_problem(&r, 400, "/problems/bad-content-length", "/healthz");
+	resp_free(&r);
+	/* Without a length the body is whatever came: here, whole and parsed. */
+	drive_body(chunked, "{\"a\":", &r);
+	assert_problem(&r, 400, "/problems/invalid-json", "/api/v1/version");
 	resp_free(&r);
 }
 
@@ -682,19 +714,17 @@ static void
 test_long_header(void)
 {
 	struct sb_req	 req;
-	char		*text = NULL, *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/x", NULL };
+	char		*text, *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/x", NULL };
 	char		 big[3001];
 	size_t		 len = 0;
-	FILE		*f = open_memstream(&text, &len);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	memset(big, 'v', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	req_init(&req, &app, NULL, env, arena);
-	req.test_out = f;
+	req_env(&req, env, NULL);
 	resp_header(&req, "X-Long", "%s", big);
 	resp_send(&req, 200, "text/plain", "ok", 2);
-	fclose(f);
+	text = fcgi_out_stdout(&fout, &len);
+	fcgi_out_free(&fout);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "X-Long: "));
 	CU_ASSERT(strstr(text, "X-Long: ") != NULL && strncmp(strstr(text, "X-Long: ") + 8 + 3000, "\r\n", 2) == 0);
 	free(text);
@@ -717,7 +747,7 @@ suite_request(void)
 	unit_test(s, "body over http.max_body: 413", test_body_too_large);
 	unit_test(s, "body not JSON: 415", test_body_wrong_type);
 	unit_test(s, "bad Content-Length: 400", test_bad_content_length);
-	unit_test(s, "a body without FastCGI is a client gone", test_body_not_read_without_fastcgi);
+	unit_test(s, "a body unlike its Content-Length: 400", test_body_length_mismatch);
 	unit_test(s, "GET /healthz", test_healthz);
 	unit_test(s, "GET /api/v1/version", test_version);
 	unit_test(s, "unknown path: 404 problem", test_not_found);

@@ -17,6 +17,7 @@ void	suite_jwt(void);
 void	suite_llm(void);
 void	suite_pricing(void);
 void	suite_fcgi_proto(void);
+void	suite_handoff(void);
 void	suite_cursor(void);
 void	suite_agent(void);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core.h"
-#include "stream/fcgi.h"
+#include "fcgi-app/fcgi.h"
 
 /* Numbers of the FastCGI 1.0 specification. */
 #define FCGI_VERSION_1		1
@@ -78,6 +78,8 @@ conn_fail(struct fcgi_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->error, sizeof(c->error), fmt, ap);
 	va_end(ap);
+	/* Said once, here: the connection is then closed by its owner. */
+	log_warn("FastCGI protocol error; connection closed", "{s:s}", "error", c->error);
 	return FCGI_ERROR;
 }
 
@@ -186,6 +188,30 @@ fcgi_out_consume(struct fcgi_out *out, size_t n)
 		out->len -= out->off;
 		out->off = 0;
 	}
+}
+
+char *
+fcgi_out_stdout(const struct fcgi_out *out, size_t *len)
+{
+	const unsigned char	*p = (const unsigned char *)out->buf + out->off;
+	size_t			 left = out->len - out->off, clen, rlen, n = 0;
+	char			*text = sb_malloc(left + 1);
+
+	while (left >= FCGI_HEADER_LEN) {
+		clen = (size_t)p[4] << 8 | p[5];
+		rlen = FCGI_HEADER_LEN + clen + p[6];
+		if (rlen > left)
+			break;
+		if (p[1] == FCGI_STDOUT) {
+			memcpy(text + n, p + FCGI_HEADER_LEN, clen);
+			n += clen;
+		}
+		p += rlen;
+		left -= rlen;
+	}
+	text[n] = '\0';
+	*len = n;
+	return text;
 }
 
 void
@@ -354,7 +380,7 @@ rec_begin(struct fcgi_conn *c)
 	case SINK_STDIN:
 		if (c->req.stdin_done)
 			return conn_fail(c, "FCGI_STDIN after the end of stdin");
-		if (c->req.in_len + clen > FCGI_STDIN_MAX && c->req.over == 0)
+		if (c->req.in_len + clen > c->stdin_max && c->req.over == 0)
 			c->req.over = 413;
 		if (c->req.over != 0)
 			break;		/* read to its end, kept no more */
@@ -509,6 +535,7 @@ void
 fcgi_conn_init(struct fcgi_conn *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->stdin_max = FCGI_STDIN_MAX;
 }
 
 void

@@ -1,15 +1,17 @@
-/* fcgi.h: the FastCGI protocol (version 1) for an event-driven responder: records in, records out. */
-#ifndef SB_STREAM_FCGI_H
-#define SB_STREAM_FCGI_H
+/* fcgi.h: the FastCGI protocol (version 1) over buffers: records in, records out.  Both
+ * programs speak it: switchboard-fcgi's master reads whole requests with it before a
+ * worker sees them, and switchboard-stream serves its connections with it. */
+#ifndef SB_FCGI_H
+#define SB_FCGI_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* Bounds on what one request may send before it is answered. */
-#define FCGI_PARAMS_MAX		32768	/* bytes of name-value pairs, encoded (as
-						 * switchboard-fcgi's REQ_PARAMS_MAX) */
+#define FCGI_PARAMS_MAX		32768	/* bytes of name-value pairs, encoded: 431 */
 #define FCGI_NPARAMS_MAX	256
-#define FCGI_STDIN_MAX		8192	/* the stream routes take no body */
+#define FCGI_STDIN_MAX		8192	/* the default stdin bound: the stream routes take
+						 * no body (switchboard-fcgi sets http.max_body) */
 
 /* A growable output buffer of whole records, written to the socket as it drains. */
 struct fcgi_out {
@@ -32,8 +34,8 @@ struct fcgi_req {
 	int		 stdin_done;	/* the empty FCGI_STDIN record arrived */
 	int		 aborted;	/* FCGI_ABORT_REQUEST arrived */
 	int		 over;		/* 431: params over FCGI_PARAMS_MAX, 413: stdin over
-					 * FCGI_STDIN_MAX (read to the end, not kept: the
-					 * request is answered with the status) */
+					 * the connection's stdin_max (read to the end, not
+					 * kept: the request is answered with the status) */
 };
 
 enum fcgi_status {
@@ -59,6 +61,7 @@ struct fcgi_conn {
 	size_t		 rec_len;
 	char		*pairs;		/* FCGI_PARAMS content so far (pairs may span records) */
 	size_t		 pairs_len;
+	size_t		 stdin_max;	/* bytes of stdin kept; FCGI_STDIN_MAX unless set */
 	char		 error[128];	/* why FCGI_ERROR */
 };
 
@@ -66,7 +69,7 @@ void		 fcgi_conn_init(struct fcgi_conn *);
 void		 fcgi_conn_free(struct fcgi_conn *);	/* frees the request too */
 /* Feeds bytes; *used says how many were consumed (all of them unless READY or
  * ABORTED came first: the rest belongs after the answer).  Answers to management
- * records and refusals are appended to out. */
+ * records and refusals are appended to out; FCGI_ERROR is logged here. */
 enum fcgi_status fcgi_feed(struct fcgi_conn *, const char *buf, size_t len, size_t *used,
 		    struct fcgi_out *out);
 /* After a request was answered, forget it, ready for the next on a kept connection. */
@@ -83,5 +86,8 @@ void		 fcgi_end(struct fcgi_out *, uint16_t id, uint32_t app_status);
 size_t		 fcgi_out_pending(const struct fcgi_out *);
 void		 fcgi_out_consume(struct fcgi_out *, size_t n);
 void		 fcgi_out_free(struct fcgi_out *);
+/* The FCGI_STDOUT content of the whole records waiting in out, in order (what the web
+ * server takes from them), NUL-terminated; malloc'd, *len its size.  For tests. */
+char		*fcgi_out_stdout(const struct fcgi_out *, size_t *len);
 
-#endif /* SB_STREAM_FCGI_H */
+#endif /* SB_FCGI_H */
