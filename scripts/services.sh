@@ -351,10 +351,12 @@ sb_caddy_start() {
 		caddy run --adapter caddyfile --config "$SB_ROOT/conf/Caddyfile"
 }
 
-# sb_apache_start DIR PORT SOCKET: the shipped conf/apache2/switchboard.conf,
-# included from a minimal server config of our own on 127.0.0.1:PORT.  Its children run
-# as www-data, who may not enter the checkout (a 0700 home): they serve a copy of web/
-# in DIR/apache/web, and DIR and the sockets must be where www-data can reach them.
+# sb_apache_start DIR PORT SOCKET: the shipped conf/apache2/switchboard.conf and the
+# event MPM's sizing for streams (conf/apache2/switchboard-mpm.conf, so that what is
+# tested is what ships), included from a minimal server config of our own on
+# 127.0.0.1:PORT.  Its children run as www-data, who may not enter the checkout (a 0700
+# home): they serve a copy of web/ in DIR/apache/web, and DIR and the sockets must be
+# where www-data can reach them.
 sb_apache_start() {
 	local dir=$1 port=$2 sock=$3 mods=/usr/lib/apache2/modules m
 	sb_alive "$dir/apache/httpd.pid" && return 0
@@ -383,6 +385,7 @@ sb_apache_start() {
 		echo "Define SWITCHBOARD_FCGI_SOCKET \"$sock\""
 		echo "Define SWITCHBOARD_STREAM_SOCKET \"${4:-$dir/run/stream.sock}\""
 		echo "Define SWITCHBOARD_WEB_ROOT \"$dir/apache/web\""
+		echo "Include \"$SB_ROOT/conf/apache2/switchboard-mpm.conf\""
 		echo "Include \"$SB_ROOT/conf/apache2/switchboard.conf\""
 	} >"$dir/apache/httpd.conf"
 	APACHE_RUN_DIR=$dir/apache /usr/sbin/apache2 -f "$dir/apache/httpd.conf" -k start \

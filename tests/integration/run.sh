@@ -14,6 +14,9 @@ export SB_ROOT
 . "$SB_ROOT/tests/integration/lib.sh"
 
 : "${SB_BUILD:?set SB_BUILD to a build directory}"
+# The services started here get the hard limit of open files: t_capacity.sh holds 600
+# streams, two descriptors each in Caddy (Debian's 2.6.2 does not raise its own limit).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 STATE=$(mktemp -d /tmp/sb-it.XXXXXX)
 chmod 755 "$STATE"
 # The source tree by a path configure accepts (no blank), for t_build.sh.

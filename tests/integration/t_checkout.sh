@@ -48,6 +48,11 @@ for ck_name in sb-checkout "sb checkout"; do
 		expect_match "checkout $ck_name: scripts/dev status names the state directory" \
 			"^state: $ck_var\$" "$ck_status"
 		expect_match "checkout $ck_name: and says PostgreSQL runs" '^postgresql: running' "$ck_status"
+		# Without the port variables, status looks where `up` started things.
+		ck_status=$(cd "$ck_root" && env -u SWITCHBOARD_HTTP_PORT -u SWITCHBOARD_PG_PORT scripts/dev status 2>&1)
+		expect_match "checkout $ck_name: scripts/dev status without the port variables asks /readyz on the port up used" \
+			"^readyz on :$CK_HTTP: .*\"status\": ?\"ready\".* \\(200\\)\$" "$ck_status"
+		expect_match "checkout $ck_name: and names PostgreSQL's port" "^postgresql: running \\(port $CK_PG\\)\$" "$ck_status"
 
 		ck_dev down >/dev/null 2>&1
 		ck_status=$(ck_dev status 2>&1)
