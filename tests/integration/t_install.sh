@@ -11,7 +11,7 @@ for f in "$prefix/sbin/switchboard-fcgi" "$prefix/bin/switchboardctl"; do
 done
 for f in "$prefix/share/switchboard/sql/001_init.sql" "$prefix/share/switchboard/web/index.html" \
 	"$sysconf/switchboard/switchboard.conf.example" "$sysconf/switchboard/Caddyfile" \
-	"$sysconf/switchboard/apache2/switchboard.conf"; do
+	"$sysconf/switchboard/apache2/switchboard.conf" "$sysconf/switchboard/apache2/switchboard-mpm.conf"; do
 	check "installed $f" test -f "$dest$f"
 done
 for f in "$SB_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do
