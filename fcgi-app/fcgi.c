@@ -603,6 +603,20 @@ fcgi_req_reset(struct fcgi_conn *c)
 	memset(&c->req, 0, sizeof(c->req));
 }
 
+int
+fcgi_body_refused(const struct fcgi_req *r, long long max_body)
+{
+	const char	*cl;
+	char		*end;
+	long long	 len;
+
+	if (!r->params_done || r->stdin_done || r->over != 0 ||
+	    (cl = fcgi_param(r, "CONTENT_LENGTH")) == NULL)
+		return 0;
+	len = strtoll(cl, &end, 10);
+	return *end == '\0' && len > max_body;
+}
+
 const char *
 fcgi_param(const struct fcgi_req *req, const char *name)
 {

@@ -74,6 +74,9 @@ enum fcgi_status fcgi_feed(struct fcgi_conn *, const char *buf, size_t len, size
 		    struct fcgi_out *out);
 /* After a request was answered, forget it, ready for the next on a kept connection. */
 void		 fcgi_req_reset(struct fcgi_conn *);
+/* Params whole, body not, and a Content-Length over max_body: a request to answer 413
+ * at once, without reading its body. */
+int		 fcgi_body_refused(const struct fcgi_req *, long long max_body);
 /* A param's value, or NULL. */
 const char	*fcgi_param(const struct fcgi_req *, const char *name);
 

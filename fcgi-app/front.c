@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -17,10 +18,12 @@
 /*
  * A prefork worker serves one request at a time, so it must never wait for a client:
  * a body that trickles in, a byte every few seconds, would hold it, and as many such
- * clients as there are workers would stop the API.  The master reads every request
- * here, event-driven, with the FastCGI parser switchboard-stream uses, and hands it
- * over only when its params and body are complete (handoff.c).  A request not complete
- * within http.request_timeout is answered 408 by the master itself.
+ * clients as there are workers would stop the API.  A worker answers at once what
+ * arrived whole (child.c) and hands the master any connection whose request did not,
+ * with what it read.  The master reads those here, event-driven, with the same
+ * FastCGI parser, and hands each request back to an idle worker when its params and
+ * body are complete (handoff.c).  A request not complete within http.request_timeout
+ * is answered 408 by the master itself.
  */
 
 #define READ_CHUNK	65536
@@ -49,13 +52,14 @@ struct fconn {
 	size_t			 rest_len;
 	int64_t			 deadline_us;
 	int			 early;		/* handed on before its body came: not kept */
+	int			 watched;	/* in the epoll set: only once a read found the
+						 * request incomplete (most arrive whole at once) */
+	uint32_t		 events;	/* what it is watched for */
 };
 
 static struct {
 	struct app	*app;
 	int		 epfd;
-	int		 listen_fd;		/* -1 once closed */
-	int		 accepting;		/* listen_fd is watched */
 	int		 stopping;
 	size_t		 nconns, max_conns;
 	LIST_HEAD(, fconn)		 conns;
@@ -63,8 +67,12 @@ static struct {
 	struct fconn_list		 lingering;
 	struct fconn_list		 queue;		/* whole, oldest first */
 	LIST_HEAD(, front_slot)		 slots;
-	TAILQ_HEAD(, front_slot)	 idle;		/* longest idle first */
+	int				 work_fd;	/* a token per queued request */
 } fr;
+
+static void	linger(struct fconn *);
+static void	tokens_post(uint64_t);
+static int	conn_feed(struct fconn *, const char *, size_t);
 
 /* The list a connection in that state is on (none when FC_BUSY). */
 static struct fconn_list *
@@ -98,7 +106,10 @@ set_state(struct fconn *c, enum fconn_state state)
 	c->state = state;
 	if ((l = list_of(state)) != NULL)
 		TAILQ_INSERT_TAIL(l, c, link);
+	if (state == FC_QUEUED)
+		tokens_post(1);		/* a worker comes for it */
 }
+
 
 /* Adds fd to the loop, or changes what it is watched for (0: nothing for now). */
 static int
@@ -113,14 +124,18 @@ watch(int op, int fd, uint32_t events, void *src)
 	return epoll_ctl(fr.epfd, op, fd, &ev);
 }
 
+/* Reads c when readable (events EPOLLIN) or not for now (0). */
 static void
-watch_listen(int on)
+conn_watch(struct fconn *c, uint32_t events)
 {
-	if (fr.listen_fd < 0 || fr.accepting == on)
+	if ((!c->watched && events == 0) || (c->watched && c->events == events))
 		return;
-	watch(on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fr.listen_fd, EPOLLIN, &front_listen_src);
-	fr.accepting = on;
+	if (watch(c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, events, c) == 0) {
+		c->watched = 1;
+		c->events = events;
+	}
 }
+
 
 /* Connections held at once: what the descriptor limit leaves after the workers'
  * channels and the master's own files. */
@@ -136,8 +151,8 @@ conns_bound(void)
 	return n > 65536 ? 65536 : n;
 }
 
-void
-front_init(struct app *app, int epfd, int listen_fd)
+int
+front_init(struct app *app, int epfd)
 {
 	memset(&fr, 0, sizeof(fr));
 	LIST_INIT(&fr.conns);
@@ -145,13 +160,12 @@ front_init(struct app *app, int epfd, int listen_fd)
 	TAILQ_INIT(&fr.lingering);
 	TAILQ_INIT(&fr.queue);
 	LIST_INIT(&fr.slots);
-	TAILQ_INIT(&fr.idle);
 	fr.app = app;
 	fr.epfd = epfd;
-	fr.listen_fd = listen_fd;
 	fr.max_conns = conns_bound();
-	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
-	watch_listen(1);
+	if ((fr.work_fd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -1;
+	return fr.work_fd;
 }
 
 /* ---------------------------------------------------------------- lists */
@@ -181,7 +195,8 @@ conn_close(struct fconn *c)
 				s->conn = NULL;
 	set_state(c, FC_BUSY);		/* off its list */
 	/* Removed first: a worker may still hold the same open file. */
-	epoll_ctl(fr.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->watched)
+		epoll_ctl(fr.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	LIST_REMOVE(c, all);
 	fcgi_conn_free(&c->fc);
@@ -190,8 +205,6 @@ conn_close(struct fconn *c)
 	free(c);
 	fr.nconns--;
 	gauge_add(&fr.app->metrics->front_conns, -1);
-	if (!fr.stopping && fr.nconns < fr.max_conns)
-		watch_listen(1);
 }
 
 /* Writes what the master itself has to say on c (a few records) without waiting:
@@ -217,55 +230,36 @@ conn_flush(struct fconn *c)
 
 /* ---------------------------------------------------------------- reading */
 
-void
-front_accept(void)
+/* A connection a worker handed over: read on (ADOPT_READ) from the bytes it had read,
+ * or lingering after its answer. */
+static void
+adopt(struct handoff_word *w)
 {
-	struct fconn		*c;
-	int			 fd;
+	struct fconn *c;
 
-	while (fr.nconns < fr.max_conns) {
-		if ((fd = accept4(fr.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-			if (errno == EMFILE || errno == ENFILE) {
-				log_warn("out of file descriptors: not accepting until a connection "
-				    "closes", "{s:I}", "connections", (json_int_t)fr.nconns);
-				watch_listen(0);
-			}
-			return;
-		}
-		c = sb_calloc(1, sizeof(*c));
-		c->src.kind = FRONT_CONN;
-		c->state = FC_BUSY;		/* on no list yet */
-		c->fd = fd;
-		fcgi_conn_init(&c->fc);
-		c->fc.stdin_max = (size_t)fr.app->cfg.http.max_body;
-		if (watch(EPOLL_CTL_ADD, fd, EPOLLIN, c) < 0) {
-			close(fd);
-			fcgi_conn_free(&c->fc);
-			free(c);
-			continue;
-		}
-		LIST_INSERT_HEAD(&fr.conns, c, all);
-		fr.nconns++;
-		gauge_add(&fr.app->metrics->front_conns, 1);
-		reading_add(c);
+	if (fr.nconns >= fr.max_conns) {
+		log_warn("too many connections held: one handed over is closed", "{s:I}",
+		    "connections", (json_int_t)fr.nconns);
+		close(w->fd);
+		return;
 	}
-	watch_listen(0);
-}
-
-/* A request whose Content-Length is over http.max_body is answered 413 without its
- * body (the worker reads the length first), so it goes on at once. */
-static int
-body_refused(const struct fcgi_req *r)
-{
-	const char	*cl;
-	char		*end;
-	long long	 len;
-
-	if (!r->params_done || r->stdin_done || r->over != 0 ||
-	    (cl = fcgi_param(r, "CONTENT_LENGTH")) == NULL)
-		return 0;
-	len = strtoll(cl, &end, 10);
-	return *end == '\0' && len > fr.app->cfg.http.max_body;
+	c = sb_calloc(1, sizeof(*c));
+	c->src.kind = FRONT_CONN;
+	c->state = FC_BUSY;		/* on no list yet */
+	c->fd = w->fd;
+	fcgi_conn_init(&c->fc);
+	c->fc.stdin_max = (size_t)fr.app->cfg.http.max_body;
+	LIST_INSERT_HEAD(&fr.conns, c, all);
+	fr.nconns++;
+	gauge_add(&fr.app->metrics->front_conns, 1);
+	if (w->mode == ADOPT_LINGER) {
+		linger(c);
+		return;
+	}
+	reading_add(c);
+	if (w->len == 0 || conn_feed(c, w->bytes, w->len) == 0)
+		if (c->state == FC_READING)
+			conn_watch(c, EPOLLIN);
 }
 
 static void
@@ -273,7 +267,7 @@ enqueue(struct fconn *c)
 {
 	set_state(c, FC_QUEUED);
 	/* Not read while a worker has it: the next request waits in the socket. */
-	watch(EPOLL_CTL_MOD, c->fd, 0, c);
+	conn_watch(c, 0);
 }
 
 /* Feeds bytes to c's parser (fcgi_feed stops at the end of a request); bytes past a
@@ -289,7 +283,7 @@ conn_feed(struct fconn *c, const char *buf, size_t n)
 		conn_close(c);
 		return -1;
 	}
-	if (st == FCGI_MORE && !body_refused(&c->fc.req))
+	if (st == FCGI_MORE && !fcgi_body_refused(&c->fc.req, fr.app->cfg.http.max_body))
 		return fcgi_out_pending(&c->out) > 0 ? conn_flush(c) : 0;
 	c->early = st == FCGI_MORE;
 	if (n - off > REST_MAX) {
@@ -320,14 +314,18 @@ front_readable(struct front_src *src)
 	do
 		n = read(c->fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		conn_watch(c, EPOLLIN);
 		return;
+	}
 	if (n <= 0) {
 		conn_close(c);
 		return;
 	}
-	if (c->state == FC_READING)
-		(void)conn_feed(c, buf, (size_t)n);
+	if (c->state != FC_READING)
+		return;		/* lingering: dropped */
+	if (conn_feed(c, buf, (size_t)n) == 0 && c->state == FC_READING)
+		conn_watch(c, EPOLLIN);
 }
 
 /* ---------------------------------------------------------------- deadlines */
@@ -339,7 +337,7 @@ linger(struct fconn *c)
 {
 
 	timed(c, FC_LINGER, LINGER_US);
-	watch(EPOLL_CTL_MOD, c->fd, EPOLLIN, c);
+	conn_watch(c, EPOLLIN);
 }
 
 /* The master's own answer on c: a problem, then the end of the request. */
@@ -391,24 +389,33 @@ front_next_deadline(void)
 
 /* ---------------------------------------------------------------- workers */
 
-/* Idle workers take requests in turn, as they did from the kernel's accept queue:
- * the longest idle first. */
+/*
+ * Whole requests are pulled, not pushed: the master cannot know which worker is busy
+ * with a request it accepted itself.  Each queued request posts a token on work_fd (an
+ * eventfd in semaphore mode that the workers watch, one woken at a time); the worker
+ * that takes a token asks for a request (HANDOFF_PULL) and is sent the oldest, or
+ * HANDOFF_NONE if the queue emptied meanwhile.  A worker that dies holding a token
+ * would strand a request, so tokens are then posted again for the whole queue: too
+ * many tokens cost a HANDOFF_NONE, too few a stranded request.
+ */
 static void
-idle_push(struct front_slot *s)
+tokens_post(uint64_t n)
 {
-	if (s->idle)
-		return;
-	s->idle = 1;
-	TAILQ_INSERT_TAIL(&fr.idle, s, idle_link);
+	if (n > 0 && write(fr.work_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		log_error("work tokens could not be posted", "{s:s}", "error", strerror(errno));
 }
 
 static void
-idle_remove(struct front_slot *s)
+tokens_reset(void)
 {
-	if (!s->idle)
-		return;
-	s->idle = 0;
-	TAILQ_REMOVE(&fr.idle, s, idle_link);
+	struct fconn	*c;
+	uint64_t	 v, n = 0;
+
+	while (read(fr.work_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+	TAILQ_FOREACH(c, &fr.queue, link)
+		n++;
+	tokens_post(n);
 }
 
 struct front_slot *
@@ -419,7 +426,6 @@ front_slot_add(pid_t pid, int chan)
 	s->src.kind = FRONT_SLOT;
 	s->pid = pid;
 	s->chan = chan;
-	idle_push(s);
 	fcntl(chan, F_SETFL, fcntl(chan, F_GETFL) | O_NONBLOCK);
 	watch(EPOLL_CTL_ADD, chan, EPOLLIN, s);
 	LIST_INSERT_HEAD(&fr.slots, s, all);
@@ -434,21 +440,38 @@ slot_close_chan(struct front_slot *s)
 	epoll_ctl(fr.epfd, EPOLL_CTL_DEL, s->chan, NULL);
 	close(s->chan);
 	s->chan = -1;
-	idle_remove(s);
+}
+
+/*
+ * A channel is closed only once the worker said it is leaving and holds no request of
+ * the master's: nothing it sent can then be unread (a close with unread messages
+ * would reset the channel and lose the connections they carry).
+ */
+static void
+slot_leaving(struct front_slot *s)
+{
+	s->leaving = 1;
+	s->draining = 1;
+	if (!s->busy)
+		slot_close_chan(s);
 }
 
 void
 front_slot_drain(struct front_slot *s)
 {
+	if (s->draining || s->chan < 0)
+		return;
 	s->draining = 1;
-	/* An idle worker leaves when its channel closes; a busy one after its answer. */
-	if (s->idle)
+	/* It stops accepting and answers HANDOFF_LEAVING once its request is answered. */
+	if (handoff_tell(s->chan, HANDOFF_LEAVE) < 0)
 		slot_close_chan(s);
 }
 
 void
 front_slot_gone(struct front_slot *s)
 {
+	if (!TAILQ_EMPTY(&fr.queue))
+		tokens_reset();
 	slot_close_chan(s);
 	if (s->conn != NULL)
 		conn_close(s->conn);
@@ -456,57 +479,53 @@ front_slot_gone(struct front_slot *s)
 	free(s);
 }
 
-/* The worker's word: an answer is done (it is idle again, and a kept connection reads
- * its next request), or it is leaving.  End of file: the worker is gone (killed). */
-void
-front_slot_readable(struct front_src *src)
+/* A worker took a token: the oldest whole request is its, or none. */
+static void
+hand_oldest(struct front_slot *s)
 {
-	struct front_slot	*s = (struct front_slot *)src;
-	struct fconn		*c;
-	char			 b;
-	ssize_t			 n;
+	struct fconn *c = TAILQ_FIRST(&fr.queue);
 
-	do
-		n = recv(s->chan, &b, 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return;
-	if (n <= 0) {
-		c = s->conn;
-		s->conn = NULL;
-		slot_close_chan(s);
-		if (c != NULL)
-			conn_close(c);
+	if (c == NULL) {
+		(void)handoff_tell(s->chan, HANDOFF_NONE);
 		return;
 	}
-	c = NULL;
-	if (b & HANDOFF_DONE) {
-		c = s->conn;
-		s->conn = NULL;
-		idle_push(s);
-	}
-	if ((b & HANDOFF_LEAVING) || s->draining)
-		front_slot_drain(s);
-	if (c == NULL)
+	if (handoff_send(s->chan, c->fd, &c->fc.req) < 0) {
+		log_warn("a request could not be handed to a worker; it waits for another",
+		    "{s:i, s:s}", "pid", (int)s->pid, "error", strerror(errno));
+		tokens_post(1);
 		return;
-	/* Answered without its body: what the web server still sends of it is read and
-	 * dropped for a while, or the server, failing to write it, would not read the
-	 * answer. */
+	}
+	s->busy = 1;
+	set_state(c, FC_BUSY);
+	/* A connection the web server will not reuse is the worker's alone now. */
+	if (!c->early && !c->fc.req.keep_conn)
+		conn_close(c);
+	else
+		s->conn = c;
+}
+
+/* A kept connection whose request a worker answered: read its next one.  One answered
+ * before its body ended lingers (the web server, failing to write the rest, would not
+ * read the answer). */
+static void
+handed_done(struct fconn *c, int flags)
+{
+	char	*rest;
+	size_t	 len;
+
 	if (c->early) {
 		linger(c);
 		return;
 	}
-	if (!(b & HANDOFF_KEEP) || fr.stopping || !c->fc.req.keep_conn) {
+	if (!(flags & HANDOFF_KEEP) || fr.stopping || !c->fc.req.keep_conn) {
 		conn_close(c);
 		return;
 	}
 	fcgi_req_reset(&c->fc);
 	reading_add(c);
-	watch(EPOLL_CTL_MOD, c->fd, EPOLLIN, c);
-	if (c->rest_len > 0) {
-		char	*rest = c->rest;
-		size_t	 len = c->rest_len;
-
+	conn_watch(c, EPOLLIN);
+	if ((len = c->rest_len) > 0) {
+		rest = c->rest;
 		c->rest = NULL;
 		c->rest_len = 0;
 		(void)conn_feed(c, rest, len);
@@ -514,29 +533,49 @@ front_slot_readable(struct front_src *src)
 	}
 }
 
-/* Hands whole requests to idle workers, oldest first. */
+/* A worker's word after a request the master handed it (idle again; a kept connection
+ * reads its next request) or that it is leaving, and the connections it hands over.
+ * End of file: the worker is gone (killed). */
 void
-front_dispatch(void)
+front_slot_readable(struct front_src *src)
 {
-	struct front_slot	*s;
+	struct front_slot	*s = (struct front_slot *)src;
+	struct handoff_word	 w;
 	struct fconn		*c;
+	int			 rc;
 
-	/* A draining worker is never idle: its channel closed when it became so. */
-	while ((c = TAILQ_FIRST(&fr.queue)) != NULL && (s = TAILQ_FIRST(&fr.idle)) != NULL) {
-		if (handoff_send(s->chan, c->fd, &c->fc.req) < 0) {
-			/* The worker is leaving (its end was shut): another takes it. */
-			log_warn("a worker refused a request; handing it to another", "{s:i, s:s}",
+	while (s->chan >= 0 && (rc = handoff_from_worker(s->chan, &w)) != 0) {
+		if (rc < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			log_error("a worker's message could not be read", "{s:i, s:s}",
 			    "pid", (int)s->pid, "error", strerror(errno));
-			slot_close_chan(s);
 			continue;
 		}
-		idle_remove(s);
-		set_state(c, FC_BUSY);
-		/* A connection the web server will not reuse is the worker's alone now. */
-		if (!c->early && !c->fc.req.keep_conn)
+		if (w.fd >= 0) {
+			adopt(&w);
+			free(w.bytes);
+			continue;
+		}
+		c = NULL;
+		if (w.flags & HANDOFF_PULL)
+			hand_oldest(s);
+		if (w.flags & HANDOFF_DONE) {
+			c = s->conn;
+			s->conn = NULL;
+			s->busy = 0;
+		}
+		if ((w.flags & HANDOFF_LEAVING) || (s->leaving && !s->busy))
+			slot_leaving(s);
+		if (c != NULL)
+			handed_done(c, w.flags);
+	}
+	if (s->chan >= 0) {
+		c = s->conn;
+		s->conn = NULL;
+		slot_close_chan(s);
+		if (c != NULL)
 			conn_close(c);
-		else
-			s->conn = c;
 	}
 }
 
@@ -545,9 +584,13 @@ front_dispatch(void)
 void
 front_stop(void)
 {
+	struct front_slot *s;
+
 	fr.stopping = 1;
-	watch_listen(0);
-	fr.listen_fd = -1;
+	/* The workers stop accepting; they serve what the master still hands them. */
+	LIST_FOREACH(s, &fr.slots, all)
+		if (s->chan >= 0)
+			(void)handoff_tell(s->chan, HANDOFF_QUIET);
 }
 
 int
@@ -577,4 +620,5 @@ front_forget(void)
 		if (s->chan >= 0)
 			close(s->chan);
 	close(fr.epfd);
+	/* work_fd stays: the workers watch it (the notifier closes it). */
 }

@@ -1,4 +1,4 @@
-/* handoff.c: a whole request from the master to a worker: its connection, params and body. */
+/* handoff.c: connections between the master and a worker, over the worker's channel. */
 #include "config.h"
 
 #include <sys/mman.h>
@@ -14,10 +14,15 @@
 #include "fcgi-app.h"
 
 /*
- * One SOCK_SEQPACKET message per request: this head, then the params as "NAME=value"
- * strings each with its NUL, then the body.  The connection travels as the first
+ * A channel is a SOCK_SEQPACKET socketpair: one message per connection handed over.
+ * A message is a head, then its payload; the connection travels as the first
  * descriptor.  A payload over HANDOFF_INLINE goes in a memfd, the second descriptor,
- * so that no message outgrows the socket's buffer.
+ * so that no message outgrows the socket's buffer.  A message of one byte is a
+ * worker's word (HANDOFF_* flags).
+ *
+ * To a worker, a whole request: the head below, the params as "NAME=value" strings
+ * each with its NUL, then the body.  To the master, a connection to read on: an
+ * adopt head, then the bytes already read from it.
  */
 struct handoff_head {
 	uint16_t	 id;		/* the FastCGI request id */
@@ -25,44 +30,33 @@ struct handoff_head {
 	uint32_t	 nparams;
 	uint32_t	 params_len;
 	uint32_t	 in_len;
+	uint8_t		 keep_conn;	/* the web server keeps the connection */
+	uint8_t		 pad[3];
+};
+
+struct adopt_head {
+	uint32_t	 mode;		/* ADOPT_READ, ADOPT_LINGER */
+	uint32_t	 len;		/* bytes already read */
+	uint32_t	 magic;		/* tells it from a request head */
 };
 
 #define HANDOFF_INLINE	(48 * 1024)
+#define ADOPT_MAGIC	0x41444f50u
 
 static char	 inbuf[sizeof(struct handoff_head) + HANDOFF_INLINE];
 
-int
-handoff_send(int chan, int conn_fd, const struct fcgi_req *r)
+/* iov[0] is the head; iov[1..n-1], payload bytes in all, the payload. */
+static int
+msg_send(int chan, int conn_fd, struct iovec *iov, size_t n, size_t payload)
 {
-	struct handoff_head	 h;
-	struct iovec		 iov[FCGI_NPARAMS_MAX + 2];
 	struct msghdr		 msg;
 	union {
 		struct cmsghdr	 align;
 		char		 buf[CMSG_SPACE(2 * sizeof(int))];
 	} cm;
 	struct cmsghdr		*cmsg;
-	size_t			 i, n = 0, payload;
 	ssize_t			 w;
 	int			 fds[2] = { conn_fd, -1 }, nfds = 1, rc = -1;
-
-	memset(&h, 0, sizeof(h));
-	h.id = r->id;
-	h.over = (uint16_t)r->over;
-	iov[n].iov_base = &h;
-	iov[n++].iov_len = sizeof(h);
-	for (i = 0; r->envp != NULL && r->envp[i] != NULL; i++) {
-		iov[n].iov_base = r->envp[i];
-		iov[n].iov_len = strlen(r->envp[i]) + 1;
-		h.params_len += (uint32_t)iov[n++].iov_len;
-	}
-	h.nparams = (uint32_t)i;
-	if (r->in_len > 0) {
-		iov[n].iov_base = r->in;
-		iov[n++].iov_len = r->in_len;
-	}
-	h.in_len = (uint32_t)r->in_len;
-	payload = (size_t)h.params_len + h.in_len;
 
 	memset(&msg, 0, sizeof(msg));
 	if (payload > HANDOFF_INLINE) {
@@ -83,13 +77,113 @@ handoff_send(int chan, int conn_fd, const struct fcgi_req *r)
 	cmsg->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
 	memcpy(CMSG_DATA(cmsg), fds, (size_t)nfds * sizeof(int));
 	do
-		w = sendmsg(chan, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		w = sendmsg(chan, &msg, MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
 	rc = w < 0 ? -1 : 0;
 out:
 	if (fds[1] >= 0)
 		close(fds[1]);
 	return rc;
+}
+
+/* Receives a message into inbuf: its size, the connection in *fd (-1 for a worker's
+ * word) and, for a payload sent in a memfd, the payload in *big (in a, or malloc'd when
+ * a is NULL).  0 at end of file, -1 on error (errno; EPROTO for a malformed message). */
+static ssize_t
+msg_recv(int chan, size_t head_len, int *fd, char **big, size_t *big_len, struct sb_arena *a)
+{
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	union {
+		struct cmsghdr	 align;
+		char		 buf[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct cmsghdr		*cmsg;
+	struct stat		 st;
+	int			 fds[2] = { -1, -1 };
+	size_t			 nfds = 0;
+	ssize_t			 n;
+
+	*fd = -1;
+	*big = NULL;
+	*big_len = 0;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = inbuf;
+	iov.iov_len = sizeof(inbuf);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	do
+		n = recvmsg(chan, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg))
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+			nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			if (nfds > 2)
+				nfds = 2;
+			memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
+		}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		goto bad;
+	if (nfds == 0) {
+		if (n == 1)
+			return n;	/* a word */
+		errno = EPROTO;
+		return -1;
+	}
+	if ((size_t)n < head_len)
+		goto bad;
+	if (nfds == 2) {
+		if ((size_t)n != head_len || fstat(fds[1], &st) < 0 || st.st_size < 0)
+			goto bad;
+		*big_len = (size_t)st.st_size;
+		*big = a != NULL ? arena_alloc(a, *big_len + 1) : sb_malloc(*big_len + 1);
+		if (pread(fds[1], *big, *big_len, 0) != (ssize_t)*big_len)
+			goto bad;
+		close(fds[1]);
+	}
+	*fd = fds[0];
+	return n;
+bad:
+	if (a == NULL)
+		free(*big);
+	*big = NULL;
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	errno = EPROTO;
+	return -1;
+}
+
+int
+handoff_send(int chan, int conn_fd, const struct fcgi_req *r)
+{
+	struct handoff_head	 h;
+	struct iovec		 iov[FCGI_NPARAMS_MAX + 2];
+	size_t			 i, n = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.id = r->id;
+	h.over = (uint16_t)r->over;
+	h.keep_conn = (uint8_t)r->keep_conn;
+	iov[n].iov_base = &h;
+	iov[n++].iov_len = sizeof(h);
+	for (i = 0; r->envp != NULL && r->envp[i] != NULL; i++) {
+		iov[n].iov_base = r->envp[i];
+		iov[n].iov_len = strlen(r->envp[i]) + 1;
+		h.params_len += (uint32_t)iov[n++].iov_len;
+	}
+	h.nparams = (uint32_t)i;
+	if (r->in_len > 0) {
+		iov[n].iov_base = r->in;
+		iov[n++].iov_len = r->in_len;
+	}
+	h.in_len = (uint32_t)r->in_len;
+	return msg_send(chan, conn_fd, iov, n, (size_t)h.params_len + h.in_len);
 }
 
 /* The params: nparams NUL-terminated strings filling exactly len bytes, into envp. */
@@ -119,54 +213,24 @@ int
 handoff_recv(int chan, struct handoff_job *job, struct sb_arena *a)
 {
 	struct handoff_head	 h;
-	struct msghdr		 msg;
-	struct iovec		 iov;
-	union {
-		struct cmsghdr	 align;
-		char		 buf[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
-	struct cmsghdr		*cmsg;
-	struct stat		 st;
-	int			 fds[2] = { -1, -1 };
-	size_t			 nfds = 0, payload;
 	ssize_t			 n;
-	char			*p;
+	size_t			 payload, big_len;
+	char			*p, *big;
+	int			 fd;
 
 	memset(job, 0, sizeof(*job));
 	job->fd = -1;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = inbuf;
-	iov.iov_len = sizeof(inbuf);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	if ((n = recvmsg(chan, &msg, MSG_CMSG_CLOEXEC)) <= 0)
-		return n == 0 ? 0 : -1;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg))
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-			nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			if (nfds > 2)
-				nfds = 2;
-			memcpy(fds, CMSG_DATA(cmsg), nfds * sizeof(int));
-		}
-	if (nfds == 0 || (size_t)n < sizeof(h) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		goto bad;
+	if ((n = msg_recv(chan, sizeof(h), &fd, &big, &big_len, a)) <= 0)
+		return (int)n;
+	if (fd < 0) {
+		job->flags = (unsigned char)inbuf[0];
+		return 2;
+	}
 	memcpy(&h, inbuf, sizeof(h));
 	payload = (size_t)h.params_len + h.in_len;
-	if (nfds == 2) {
-		if ((size_t)n != sizeof(h) || fstat(fds[1], &st) < 0 || (size_t)st.st_size != payload)
-			goto bad;
-		p = arena_alloc(a, payload + 1);
-		if (pread(fds[1], p, payload, 0) != (ssize_t)payload)
-			goto bad;
-		close(fds[1]);
-		fds[1] = -1;
-	} else {
-		if ((size_t)n - sizeof(h) != payload)
-			goto bad;
-		p = inbuf + sizeof(h);
-	}
+	if (big != NULL ? big_len != payload : (size_t)n - sizeof(h) != payload)
+		goto bad;
+	p = big != NULL ? big : inbuf + sizeof(h);
 	if (params_split(p, h.params_len, h.nparams, a, &job->req.envp) < 0)
 		goto bad;
 	/* The body is NUL-terminated, as the parser leaves it. */
@@ -177,14 +241,13 @@ handoff_recv(int chan, struct handoff_job *job, struct sb_arena *a)
 	job->req.nparams = h.nparams;
 	job->req.id = h.id;
 	job->req.over = h.over;
+	job->req.keep_conn = h.keep_conn;
 	job->req.params_done = job->req.stdin_done = 1;
-	job->fd = fds[0];
+	job->fd = fd;
 	return 1;
 bad:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
+	if (fd >= 0)
+		close(fd);
 	errno = EPROTO;
 	return -1;
 }
@@ -195,4 +258,57 @@ handoff_tell(int chan, int flags)
 	char	 b = (char)flags;
 
 	return send(chan, &b, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+int
+handoff_adopt(int chan, int conn_fd, int mode, const char *bytes, size_t len)
+{
+	struct adopt_head	 h;
+	struct iovec		 iov[2];
+
+	memset(&h, 0, sizeof(h));
+	h.mode = (uint32_t)mode;
+	h.len = (uint32_t)len;
+	h.magic = ADOPT_MAGIC;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)(uintptr_t)bytes;
+	iov[1].iov_len = len;
+	return msg_send(chan, conn_fd, iov, len > 0 ? 2 : 1, len);
+}
+
+int
+handoff_from_worker(int chan, struct handoff_word *w)
+{
+	struct adopt_head	 h;
+	ssize_t			 n;
+	size_t			 big_len;
+	char			*big;
+	int			 fd;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if ((n = msg_recv(chan, sizeof(h), &fd, &big, &big_len, NULL)) <= 0)
+		return (int)n;
+	if (fd < 0) {
+		w->flags = (unsigned char)inbuf[0];
+		return 1;
+	}
+	memcpy(&h, inbuf, sizeof(h));
+	if (h.magic != ADOPT_MAGIC || (h.mode != ADOPT_READ && h.mode != ADOPT_LINGER) ||
+	    (big != NULL ? big_len != h.len : (size_t)n - sizeof(h) != h.len)) {
+		free(big);
+		close(fd);
+		errno = EPROTO;
+		return -1;
+	}
+	if (big == NULL && h.len > 0) {
+		big = sb_malloc(h.len);
+		memcpy(big, inbuf + sizeof(h), h.len);
+	}
+	w->fd = fd;
+	w->mode = (int)h.mode;
+	w->bytes = big;
+	w->len = h.len;
+	return 1;
 }

@@ -35,7 +35,6 @@ struct child {
 	struct front_slot	*slot;		/* its channel, as the front sees it (workers) */
 };
 
-struct front_src	 front_listen_src = { FRONT_LISTEN };
 struct front_src	 front_signal_src = { FRONT_SIGNAL };
 
 static struct child		 children[MAX_CHILDREN];
@@ -74,18 +73,22 @@ count(unsigned gen_only, int draining)
 	return n;
 }
 
-static int	 listen_fd_global = -1, signal_fd = -1;
+static int	 listen_fd_global = -1, signal_fd = -1, work_fd = -1;
 
-/* In a forked child: nothing of the master's stays open in it, or a connection, the
- * socket or a channel would outlive its close in the master.  A listening socket on
- * fd 0 to 2 becomes /dev/null so that those numbers stay taken. */
+/* In a forked child: nothing of the master's stays open in it, or a connection or a
+ * channel would outlive its close in the master; the listening socket and the work
+ * tokens only in a worker.  A listening socket on fd 0 to 2 becomes /dev/null so that those numbers
+ * stay taken. */
 static void
-child_forget(void)
+child_forget(int keep_listen)
 {
 	int null;
 
 	front_forget();
 	close(signal_fd);
+	if (keep_listen)
+		return;
+	close(work_fd);
 	if (listen_fd_global > 2)
 		close(listen_fd_global);
 	else if (listen_fd_global >= 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
@@ -117,8 +120,8 @@ spawn(struct app *app)
 	if (pid == 0) {
 		close(app->wake.rfd);	/* the notifier's end */
 		close(sv[0]);
-		child_forget();
-		_exit(worker_main(app, sv[1]));
+		child_forget(1);
+		_exit(child_main(app, sv[1], listen_fd_global, work_fd));
 	}
 	close(sv[1]);
 	children[nchildren].slot = front_slot_add(pid, sv[0]);
@@ -142,7 +145,7 @@ spawn_notifier(struct app *app)
 		return;
 	}
 	if (pid == 0) {
-		child_forget();
+		child_forget(0);
 		_exit(notifier_main(app));
 	}
 	notifier.pid = pid;
@@ -431,7 +434,13 @@ master_run(struct sb_config *cfg, const char *config_path)
 	ev.events = EPOLLIN;
 	ev.data.ptr = &front_signal_src;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, signal_fd, &ev);
-	front_init(&app, epfd, listen_fd);
+	/* Workers accept from it side by side: one that finds the connection taken by
+	 * another must not block. */
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+	if ((work_fd = front_init(&app, epfd)) < 0) {
+		log_error("eventfd failed", "{s:s}", "error", strerror(errno));
+		return 1;
+	}
 
 	target = target_workers(&app.cfg);
 	log_info("starting", "{s:s, s:i}", "version", sb_version(), "workers", target);
@@ -452,9 +461,6 @@ master_run(struct sb_config *cfg, const char *config_path)
 		for (k = 0; k < n; k++) {
 			src = evs[k].data.ptr;
 			switch (src->kind) {
-			case FRONT_LISTEN:
-				front_accept();
-				break;
 			case FRONT_SIGNAL:
 				on_signals(&app, config_path, &stopping, &deadline, &now_please);
 				break;
@@ -468,7 +474,6 @@ master_run(struct sb_config *cfg, const char *config_path)
 		}
 		now = clock_mono_us();
 		front_expire(now);
-		front_dispatch();
 		if (!now_please && now - last_tick < TICK_US)
 			continue;
 		last_tick = now;

@@ -1,10 +1,7 @@
-/* worker.c: one prefork worker: take a whole request from the master, dispatch it, log it, count it. */
+/* worker.c: dispatching a request: route, check, answer, log, count (both programs). */
 #include "config.h"
 
-#include <sys/prctl.h>
-
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,18 +22,6 @@ status_slot(int status)
 		if (status_slots[i] == status)
 			return i;
 	return STATUS_SLOTS - 1;
-}
-
-static volatile sig_atomic_t	 stopping;
-
-/* SIGTERM: leave once the request in hand is answered.  The signal is blocked but
- * while the worker waits for the next request (ppoll), so nothing in a request is
- * ever interrupted by it. */
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
 }
 
 static void
@@ -208,84 +193,4 @@ child_signals(void (*term)(int), int flags)
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-}
-
-int
-worker_main(struct app *app, int chan)
-{
-	struct handoff_job	 job;
-	struct fcgi_out		 out;
-	struct sb_arena		*arena;
-	struct sb_req		 req;
-	struct pollfd		 pfd;
-	sigset_t		 term, none;
-	pid_t			 parent = getppid();
-	long			 served = 0;
-	int			 rc, flags, leaving = 0;
-
-	/* Leave with the master, whatever killed it. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	child_signals(on_term, SA_RESTART);
-	sigemptyset(&none);
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	sigprocmask(SIG_SETMASK, &term, NULL);
-	if (getppid() != parent)
-		return 0;
-
-	request_ids_init();
-	auth_worker_init(app);
-	db_init(&app->db, app->cfg.database.url, app->cfg.database.connect_timeout,
-	    app->cfg.database.statement_timeout_ms);
-	app->cache = cache_open(app->cfg.memcached.servers, app->cfg.memcached.timeout_ms,
-	    app->cfg.memcached.secret);
-	arena = arena_new(64 * 1024);
-	memset(&out, 0, sizeof(out));
-	pfd.fd = chan;
-	pfd.events = POLLIN;
-
-	/* The worker leaves only when the master closes its channel: a request already on
-	 * its way is served first, so none is lost to a worker that is leaving. */
-	for (;;) {
-		if (stopping && !leaving) {
-			leaving = 1;
-			if (handoff_tell(chan, HANDOFF_LEAVING) < 0)
-				break;
-		}
-		if (ppoll(&pfd, 1, NULL, &none) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if ((rc = handoff_recv(chan, &job, arena)) <= 0) {
-			if (rc < 0 && errno == EINTR)
-				continue;
-			if (rc < 0)
-				log_error("a request from the master could not be read", "{s:s}",
-				    "error", strerror(errno));
-			break;
-		}
-		req_init(&req, app, &job.req, &out, arena);
-		req.fd = job.fd;
-		dispatch(&req);
-		close(job.fd);
-		fcgi_out_consume(&out, fcgi_out_pending(&out));
-		arena_reset(arena);
-		flags = HANDOFF_DONE | (req.client_gone ? 0 : HANDOFF_KEEP);
-		/* Recycled after max_requests, to bound what a slow leak can cost. */
-		if (stopping || (app->cfg.server.max_requests > 0 &&
-		    ++served >= app->cfg.server.max_requests)) {
-			flags |= HANDOFF_LEAVING;
-			leaving = 1;
-		}
-		if (handoff_tell(chan, flags) < 0)
-			break;
-	}
-	fcgi_out_free(&out);
-	arena_free(arena);
-	cache_close(app->cache);
-	db_close(&app->db);
-	auth_worker_free(app);
-	return 0;
 }

@@ -83,6 +83,10 @@ metrics_render_app(FILE *f, const struct app *app)
 	    "(reading a request, waiting for a worker, or kept between requests).\n"
 	    "# TYPE switchboard_front_connections gauge\n"
 	    "switchboard_front_connections %ld\n"
+	    "# HELP switchboard_front_adopted_total Requests a worker accepted that were not "
+	    "whole within 2 ms, read on by the master.\n"
+	    "# TYPE switchboard_front_adopted_total counter\n"
+	    "switchboard_front_adopted_total %lu\n"
 	    "# HELP switchboard_front_queued Whole requests waiting for an idle worker.\n"
 	    "# TYPE switchboard_front_queued gauge\n"
 	    "switchboard_front_queued %ld\n"
@@ -104,6 +108,7 @@ metrics_render_app(FILE *f, const struct app *app)
 	    (unsigned long)counter_get(&m->queue_wakeups),
 	    (unsigned long)counter_get(&m->queue_notify),
 	    (long)__atomic_load_n(&m->front_conns, __ATOMIC_RELAXED),
+	    (unsigned long)counter_get(&m->front_adopted),
 	    (long)__atomic_load_n(&m->front_queued, __ATOMIC_RELAXED),
 	    (unsigned long)counter_get(&m->request_timeouts));
 }

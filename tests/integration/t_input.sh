@@ -70,9 +70,10 @@ expect_eq "switchboard-stream: params over 32 KiB are 431, and the connection se
 	"Status: 431 Status: 431 answers 2" "$(printf '%s' "$out" | tr '\n' ' ')"
 out=$(timeout 10 "$SB_BUILD/sb-fcgiclient" -P 40000 "$STATE/run/fcgi.sock" /api/v1/version)
 expect_eq "switchboard-fcgi: params over 32 KiB are 431" "Status: 431 answers 1" "$(printf '%s' "$out" | tr '\n' ' ')"
-# The master reads requests and hands them on whole: a kept connection's pipelined
-# requests are each answered (libfcgi's workers dropped what followed the first), and a
-# body over 48 KiB reaches the worker whole (through a memfd), parsed: 405 for POST.
+# A kept connection's pipelined requests are each answered (libfcgi's workers dropped
+# what followed the first): the worker answers the first and hands the connection,
+# with the bytes after it, to the master, which hands the next ones back whole.  A
+# body over 48 KiB (the master hands those on in a memfd) arrives whole, parsed: 405.
 out=$(timeout 10 "$SB_BUILD/sb-fcgiclient" "$STATE/run/fcgi.sock" /api/v1/version /healthz /api/v1/version)
 expect_eq "switchboard-fcgi: requests pipelined on a kept connection are all answered" \
 	"Status: 200 Status: 200 Status: 200 answers 3" "$(printf '%s' "$out" | tr '\n' ' ')"
