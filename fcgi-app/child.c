@@ -204,7 +204,7 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 	struct epoll_event	 ev, evs[3];
 	sigset_t		 term, none;
 	pid_t			 parent = getppid();
-	int			 n, i, fd, chan_ready, listen_ready, work_ready;
+	int			 n, i, fd, chan_ready, listen_ready, work_ready, busy = 0;
 
 	/* Leave with the master, whatever killed it. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -235,9 +235,13 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 	ev.events = EPOLLIN;
 	ev.data.fd = chan;
 	epoll_ctl(ch.epfd, EPOLL_CTL_ADD, chan, &ev);
+	/* One idle worker is woken per connection.  A work token wakes them all: tokens
+	 * are few (slow requests only), and each worker must see them even while it
+	 * keeps accepting (below). */
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.fd = listen_fd;
 	epoll_ctl(ch.epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+	ev.events = EPOLLIN;
 	ev.data.fd = work_fd;
 	epoll_ctl(ch.epfd, EPOLL_CTL_ADD, work_fd, &ev);
 
@@ -248,11 +252,25 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 		if ((stopping || (app->cfg.server.max_requests > 0 &&
 		    ch.served >= app->cfg.server.max_requests)) && leave(&ch) < 0)
 			break;
-		if ((n = epoll_pwait(ch.epfd, evs, 3, -1, &none)) < 0) {
+		/* After an answer, a look without sleeping: an exclusive wake-up goes to one
+		 * worker, so connections waiting in the backlog may be on no other worker's
+		 * ready list.  A worker that has just answered accepts the next one itself,
+		 * as a worker blocked in accept() did, and sleeps only when there is none. */
+		if ((n = epoll_pwait(ch.epfd, evs, 3, busy ? 0 : -1, &none)) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (n == 0 && busy) {
+			busy = 0;
+			if (ch.listen_fd >= 0 && (fd = accept4(ch.listen_fd, NULL, NULL,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				serve_accepted(&ch, fd);
+				busy = 1;
+			}
+			continue;
+		}
+		busy = 1;
 		chan_ready = listen_ready = work_ready = 0;
 		for (i = 0; i < n; i++) {
 			chan_ready |= evs[i].data.fd == chan;

@@ -37,12 +37,13 @@ expect_eq "the crash is counted in /metrics" $((crash0 + 1)) "$(metric 'switchbo
 # A crash loop backs off: workers killed young are respawned after growing pauses.
 delays=""
 for i in 1 2 3; do
-	# The newest, the last one respawned: by start time (pids wrap on a busy machine).
-	victim=$(ps --ppid "$MASTER" -o pid=,stat=,comm= --sort=start_time |
-		awk '$2 !~ /^Z/ && $3 != "sb-notifier" { p = $1 } END { print p }')
+	# A young one (under 5 s), as the last one respawned is: by age, not by pid (pids
+	# wrap on a busy machine).
+	victim=$(ps --ppid "$MASTER" -o pid=,etimes=,stat=,comm= |
+		awk '$3 !~ /^Z/ && $4 != "sb-notifier"' | sort -k2,2n | head -n 1 | awk '{ print $1 }')
 	kill -KILL "$victim"
 	sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 10
-	delays="$delays$(grep "\"msg\":\"worker died\",\"pid\":$victim," "$STATE/fcgi.log" | sed 's/.*"respawn_in_ms":\([0-9]*\).*/\1/') "
+	delays="$delays$(grep "\"msg\":\"worker died\",\"pid\":$victim," "$STATE/fcgi.log" | tail -n 1 | sed 's/.*"respawn_in_ms":\([0-9]*\).*/\1/') "
 done
 check "respawn pauses grow in a crash loop ($delays ms)" \
 	awk -v d="$delays" 'BEGIN { split(d, a, " "); exit !(a[1] < a[2] && a[2] < a[3]) }'
