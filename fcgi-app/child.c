@@ -51,6 +51,30 @@ struct child {
 	int		 leaving;	/* said so to the master */
 };
 
+/*
+ * Closes an answered connection as libfcgi does: the write side first, then it waits
+ * for the web server to close its own, which it does once it has read the answer, at
+ * most FINISH_WAIT_US.  The wait is what keeps the tail short on a busy machine: a
+ * worker that went straight back to accepting would take the CPU from the web server
+ * that still has to pass the answer on and write the next request (bench/http: p99
+ * 2.4 times the ceiling's without it, 1.05 with it, at the same throughput).
+ */
+#define FINISH_WAIT_US	100000
+static void
+finish(int fd)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	char		 trash[512];
+	int64_t		 deadline = clock_mono_us() + FINISH_WAIT_US, left;
+
+	if (shutdown(fd, SHUT_WR) == 0)
+		while ((left = deadline - clock_mono_us()) > 0 &&
+		    poll(&pfd, 1, (int)((left + 999) / 1000)) > 0 &&
+		    read(fd, trash, sizeof(trash)) > 0)
+			;
+	close(fd);
+}
+
 /* Answers fr on fd; 0 when the answer was written whole. */
 static int
 answer(struct child *ch, const struct fcgi_req *fr, int fd)
@@ -117,8 +141,12 @@ serve_accepted(struct child *ch, int fd)
 		goto close;
 	if (st == FCGI_MORE)
 		mode = ADOPT_LINGER;	/* refused by its length before its body came */
-	else if (!fc.req.keep_conn)
-		goto close;
+	else if (!fc.req.keep_conn) {
+		finish(fd);
+		fcgi_conn_free(&fc);
+		free(raw);
+		return;
+	}
 	/* What follows the request (the next one, already) goes along. */
 	memmove(raw, raw + off, len - off);
 	len -= off;
@@ -177,7 +205,10 @@ from_master(struct child *ch)
 		return job.flags & HANDOFF_NONE ? 3 : 2;
 	}
 	rc = answer(ch, &job.req, job.fd);
-	close(job.fd);
+	if (rc == 0 && !job.req.keep_conn)
+		finish(job.fd);
+	else
+		close(job.fd);
 	return handoff_tell(ch->chan, HANDOFF_DONE | (rc == 0 ? HANDOFF_KEEP : 0)) < 0 ? -1 : 1;
 }
 

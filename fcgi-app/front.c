@@ -548,6 +548,8 @@ front_slot_readable(struct front_src *src)
 		if (rc < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
+			if (errno == ECONNRESET)
+				break;		/* killed with a word of ours unread */
 			log_error("a worker's message could not be read", "{s:i, s:s}",
 			    "pid", (int)s->pid, "error", strerror(errno));
 			continue;

@@ -5,6 +5,12 @@ MASTER=$(cat "$STATE/fcgi.pid")
 # The notifier (t_notify.sh) is a child too, but no worker.
 workers() { ps --ppid "$MASTER" -o pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 != "sb-notifier" { print $1 }' | sort; }
 nworkers() { workers | grep -c .; }
+# replaced PID: 4 workers and PID not among them, in one look (a dying process is still
+# listed by one ps and gone from the next).
+replaced() { local w; w=$(workers); [ "$(grep -c . <<<"$w")" = 4 ] && ! grep -qx "$1" <<<"$w"; }
+# lost OUT: the requests of a hammer run that failed, but for the rate limit's 429s
+# (the address's bucket is real here, and a fast run can empty it).
+lost() { echo $(( $(field failed "$1") - $(printf '%s\n' "$1" | awk '$1 == "status" && $2 == 429 { print $3 }' | grep . || echo 0) )); }
 metric() { curl -s "$CADDY_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 # hammer N URL: N requests at 16 at a time; prints "requests N ok N failed N ..."
 hammer() { "$SB_BUILD/sb-hammer" -n "$1" -c 16 -d 120 "$2"; }
@@ -29,9 +35,9 @@ kill -KILL "$victim"
 wait "$hp"
 out=$(cat "$STATE/h.kill")
 expect_eq "every request of the load was answered or failed" 4000 "$(field requests "$out")"
-check "SIGKILL of a worker under load loses at most one request ($(field failed "$out") lost)" \
-	test "$(field failed "$out")" -le 1
-check "the master replaces the killed worker" sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 5
+check "SIGKILL of a worker under load loses at most one request ($(lost "$out") lost)" \
+	test "$(lost "$out")" -le 1
+check "the master replaces the killed worker" sb_wait_for "replaced $victim" 5
 expect_eq "the crash is counted in /metrics" $((crash0 + 1)) "$(metric 'switchboard_worker_restarts_total{reason="crash"}')"
 
 # A crash loop backs off: workers killed young are respawned after growing pauses.
@@ -42,7 +48,7 @@ for i in 1 2 3; do
 	victim=$(ps --ppid "$MASTER" -o pid=,etimes=,stat=,comm= |
 		awk '$3 !~ /^Z/ && $4 != "sb-notifier"' | sort -k2,2n | head -n 1 | awk '{ print $1 }')
 	kill -KILL "$victim"
-	sb_wait_for '[ "$(nworkers)" = 4 ] && ! workers | grep -qx '"$victim" 10
+	sb_wait_for "replaced $victim" 10
 	delays="$delays$(grep "\"msg\":\"worker died\",\"pid\":$victim," "$STATE/fcgi.log" | tail -n 1 | sed 's/.*"respawn_in_ms":\([0-9]*\).*/\1/') "
 done
 check "respawn pauses grow in a crash loop ($delays ms)" \
@@ -58,7 +64,7 @@ sleep 0.3
 kill -HUP "$MASTER"
 wait "$hp"
 out=$(cat "$STATE/h.hup")
-expect_eq "SIGHUP under load drops no request" "6000 0" "$(field requests "$out") $(field failed "$out")"
+expect_eq "SIGHUP under load drops no request" "6000 0" "$(field requests "$out") $(lost "$out")"
 check "every old worker was replaced" sb_wait_for \
 	'[ "$(nworkers)" = 4 ] && [ -z "$(comm -12 <(echo "$old") <(workers))" ]' 10
 expect_eq "the reload replaced 4 workers (recycled, crashed before: $other0; after: $(metric 'switchboard_worker_restarts_total{reason="recycle"}') $(metric 'switchboard_worker_restarts_total{reason="crash"}'))" \
@@ -71,7 +77,7 @@ reload
 sb_wait_for '[ "$(nworkers)" = 4 ] && [ "$(metric "switchboard_worker_restarts_total{reason=\"reload\"}")" = '$((reload0 + 8))' ]' 10
 recycle0=$(metric 'switchboard_worker_restarts_total{reason="recycle"}')
 out=$(hammer 2000 "$CADDY_URL/api/v1/version")
-expect_eq "recycling workers drop no request" "2000 0" "$(field requests "$out") $(field failed "$out")"
+expect_eq "recycling workers drop no request" "2000 0" "$(field requests "$out") $(lost "$out")"
 recycled=$(( $(metric 'switchboard_worker_restarts_total{reason="recycle"}') - recycle0 ))
 check "workers recycled after max_requests ($recycled replaced)" test "$recycled" -ge 12
 cp "$STATE/conf.saved" "$SB_CONF"
