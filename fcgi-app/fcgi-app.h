@@ -293,7 +293,7 @@ void		 cors_preflight(struct sb_req *);
  * logged loudly when not.  -1 when the check itself failed. */
 int		 db_role_safe(struct app *);
 
-/* worker.c */
+/* dispatch.c */
 void		 dispatch(struct sb_req *);
 /* child.c: a prefork worker's life; returns its exit status. */
 int		 child_main(struct app *, int chan, int listen_fd, int work_fd);

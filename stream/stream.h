@@ -2,7 +2,7 @@
 #ifndef SB_STREAM_H
 #define SB_STREAM_H
 
-#include "fcgi-app.h"
+#include "fcgi-app/fcgi-app.h"
 #include "fcgi-app/fcgi.h"
 
 struct topic;

@@ -1,4 +1,4 @@
-/* listen.c: one LISTEN connection, waited on in an event loop, reconnected when lost. */
+/* listener.c: one LISTEN connection, waited on in an event loop, reconnected when lost. */
 #include "config.h"
 
 #include <stdlib.h>

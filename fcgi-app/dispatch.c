@@ -1,4 +1,4 @@
-/* worker.c: dispatching a request: route, check, answer, log, count (both programs). */
+/* dispatch.c: dispatching a request: route, check, answer, log, count (both programs). */
 #include "config.h"
 
 #include <errno.h>
