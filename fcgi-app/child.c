@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-app.h"
+#include "prefork.h"
 
 /*
  * A worker takes requests from two places: the listening socket, which it accepts from

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-app.h"
+#include "prefork.h"
 
 /*
  * A prefork worker serves one request at a time, so it must never wait for a client:

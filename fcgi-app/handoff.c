@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-app.h"
+#include "prefork.h"
 
 /*
  * A channel is a SOCK_SEQPACKET socketpair: one message per connection handed over.

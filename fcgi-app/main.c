@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-app.h"
+#include "prefork.h"
 
 static void
 usage(FILE *f)

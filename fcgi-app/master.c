@@ -20,7 +20,7 @@
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
-#include "fcgi-app.h"
+#include "prefork.h"
 
 #define MAX_CHILDREN	MAX_WORKERS
 #define STABLE_US	5000000		/* a worker that lived this long did not crash-loop */

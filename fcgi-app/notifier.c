@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi-app.h"
+#include "prefork.h"
 
 /* A worker killed between setting pending and writing the pipe would leave the flag
  * set with nothing to read, and no worker writes while it is set: the notifier looks

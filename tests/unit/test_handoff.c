@@ -11,7 +11,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "fcgi-app/fcgi-app.h"
+#include "fcgi-app/prefork.h"
 #include "unit.h"
 
 /* Sends a request of these params and a body of body_len bytes from one end of a
