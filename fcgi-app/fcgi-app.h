@@ -308,8 +308,9 @@ void		 child_signals(void (*term)(int), int flags);
  * host:port); *created says whether we made it (and must unlink it).  -1 (logged). */
 int		 listen_socket(const char *path, int mode, int backlog, int *created);
 
-/* notifier.c: one process per master sends NOTIFY on QUEUE_CHANNEL for every
- * worker, at most one per NOTIFY_GAP_US, never inside a request's transaction. */
+/* wake.c and notifier.c: one process per master (the notifier) sends NOTIFY on
+ * QUEUE_CHANNEL for every worker, at most one per NOTIFY_GAP_US, never inside a
+ * request's transaction; a handler wakes it. */
 #define NOTIFY_GAP_US	1000
 #define NOTIFIER_NAME	"sb-notifier"	/* its process name (comm), for ps and tests */
 

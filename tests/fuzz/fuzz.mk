@@ -23,7 +23,7 @@ SRCS = $(wildcard $(ROOT)/core/*.c) \
 	$(ROOT)/fcgi-app/fcgi.c \
 	$(ROOT)/worker/llm/sse.c $(ROOT)/worker/llm/wire.c \
 	$(ROOT)/worker/llm/openai.c $(ROOT)/worker/llm/anthropic.c \
-	$(ROOT)/fcgi-app/access.c $(ROOT)/fcgi-app/cors.c $(ROOT)/fcgi-app/notifier.c \
+	$(ROOT)/fcgi-app/access.c $(ROOT)/fcgi-app/cors.c $(ROOT)/fcgi-app/wake.c \
 	$(ROOT)/fcgi-app/dispatch.c $(ROOT)/fcgi-app/router.c $(ROOT)/fcgi-app/request.c \
 	$(ROOT)/fcgi-app/response.c \
 	$(wildcard $(ROOT)/handlers/*.c)

@@ -90,6 +90,7 @@ main(void)
 	suite_pricing();
 	suite_fcgi_proto();
 	suite_handoff();
+	suite_scope();
 	suite_cursor();
 	suite_agent();
 

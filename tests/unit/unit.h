@@ -18,6 +18,7 @@ void	suite_llm(void);
 void	suite_pricing(void);
 void	suite_fcgi_proto(void);
 void	suite_handoff(void);
+void	suite_scope(void);
 void	suite_cursor(void);
 void	suite_agent(void);
 
