@@ -119,9 +119,10 @@ for sd_i in /usr/lib/systemd/systemd-socket-activate /lib/systemd/systemd-socket
 done
 sd_cgi=$(command -v cgi-fcgi || true)
 
-# sd_listen SOCKET LOG: what systemd's NOTIFY_SOCKET receives, one message per line.
+# sd_listen SOCKET LOG: what systemd's NOTIFY_SOCKET receives, one message per line.  Run
+# in the background, it is perl itself (exec), so that killing $! stops it.
 sd_listen() {
-	perl -MIO::Socket::UNIX -MSocket -e '
+	exec perl -MIO::Socket::UNIX -MSocket -e '
 		my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $ARGV[0]) or die "$!\n";
 		open(my $out, ">>", $ARGV[1]) or die "$!\n";
 		$out->autoflush(1);
@@ -244,6 +245,9 @@ check "systemd: the worker sent STOPPING=1" grep -qx 'STOPPING=1' "$sd_wn/notify
 kill -0 "$sd_wpid" 2>/dev/null && { kill -KILL "$sd_wpid"; wait "$sd_wpid" 2>/dev/null; }
 kill -TERM "$sd_wn_pid" 2>/dev/null
 wait "$sd_wn_pid" 2>/dev/null
+# The listeners stop with their pids (they once outlived the suite as orphans).
+check "systemd: the NOTIFY_SOCKET listeners this test started are gone" \
+	sb_wait_for "! pgrep -f '$STATE/sd-[a-z]*/notify.sock' >/dev/null" 5
 
 # ---------------------------------------------------------------- switchboard-stream
 
