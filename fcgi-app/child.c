@@ -1,4 +1,4 @@
-/* child.c: a prefork worker's life: take a request, answer it, never wait for a client. */
+/* child.c: a prefork worker's life: take a request, answer it, never wait on a client. */
 #include "config.h"
 
 #include <sys/epoll.h>
@@ -17,11 +17,12 @@
 /*
  * A worker takes requests from two places: the listening socket, which it accepts from
  * as the other workers do (EPOLLEXCLUSIVE wakes one), and the master's queue of whole
- * requests, which it pulls from when it takes a work token (front.c).  An accepted connection is read as far as it has
- * arrived, without waiting: a request whole by then (nearly all: web servers write one
- * as soon as they connect) is answered here, with no other process in the way; one
- * that is not goes to the master with what was read, and the worker moves on.  So a
- * client that trickles its body never holds a worker (front.c reads it).
+ * requests, which it pulls from when it takes a work token (front.c).  An accepted
+ * connection is read for at most WHOLE_WAIT_US: a request whole by then (nearly all:
+ * web servers write one as soon as they connect) is answered here, with no other
+ * process in the way; one that is not goes to the master with what was read, and the
+ * worker moves on.  So a client that trickles its body never holds a worker for longer
+ * (front.c reads it).
  */
 
 #define RAW_MAX		(256 * 1024)	/* read at once before the master takes over */
@@ -101,7 +102,7 @@ serve_accepted(struct child *ch, int fd)
 	ssize_t			 n;
 	int64_t			 deadline = clock_mono_us() + WHOLE_WAIT_US, left;
 	struct pollfd		 pfd = { fd, POLLIN, 0 };
-	int			 mode = ADOPT_READ;
+	int			 mode = ADOPT_READ, refused = 0, answered = 0;
 
 	fcgi_conn_init(&fc);
 	fc.stdin_max = (size_t)ch->app->cfg.http.max_body;
@@ -124,13 +125,14 @@ serve_accepted(struct child *ch, int fd)
 		len += (size_t)n;
 		st = fcgi_feed(&fc, raw + off, len - off, &used, &ch->out);
 		off += used;
-		if (st != FCGI_MORE || fcgi_body_refused(&fc.req, ch->app->cfg.http.max_body) ||
-		    len >= RAW_MAX)
+		refused = st == FCGI_MORE &&
+		    fcgi_body_refused(&fc.req, ch->app->cfg.http.max_body);
+		if (st != FCGI_MORE || refused || len >= RAW_MAX)
 			break;
 	}
 	if (st == FCGI_ERROR || st == FCGI_ABORTED)
 		goto close;
-	if (st == FCGI_MORE && !fcgi_body_refused(&fc.req, ch->app->cfg.http.max_body)) {
+	if (st == FCGI_MORE && !refused) {
 		/* Not whole: the master reads the rest, parsing again from the start (its
 		 * answers to management records included), and the worker moves on. */
 		fcgi_out_consume(&ch->out, fcgi_out_pending(&ch->out));
@@ -139,14 +141,11 @@ serve_accepted(struct child *ch, int fd)
 	}
 	if (answer(ch, &fc.req, fd) < 0)
 		goto close;
-	if (st == FCGI_MORE)
+	answered = 1;
+	if (refused)
 		mode = ADOPT_LINGER;	/* refused by its length before its body came */
-	else if (!fc.req.keep_conn) {
-		finish(fd);
-		fcgi_conn_free(&fc);
-		free(raw);
-		return;
-	}
+	else if (!fc.req.keep_conn)
+		goto close;
 	/* What follows the request (the next one, already) goes along. */
 	memmove(raw, raw + off, len - off);
 	len -= off;
@@ -155,9 +154,25 @@ adopt:
 		log_error("a connection could not be handed to the master", "{s:s}",
 		    "error", strerror(errno));
 close:
-	close(fd);
+	if (answered && !refused && !fc.req.keep_conn)
+		finish(fd);
+	else
+		close(fd);
 	fcgi_conn_free(&fc);
 	free(raw);
+}
+
+/* Serves a connection from the listening socket, if one waits: 1 if it did. */
+static int
+accept_one(struct child *ch)
+{
+	int fd;
+
+	if (ch->listen_fd < 0 ||
+	    (fd = accept4(ch->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+		return 0;
+	serve_accepted(ch, fd);
+	return 1;
 }
 
 /* Stops accepting: what the master still sends is served until it closes the channel. */
@@ -235,7 +250,7 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 	struct epoll_event	 ev, evs[3];
 	sigset_t		 term, none;
 	pid_t			 parent = getppid();
-	int			 n, i, fd, chan_ready, listen_ready, work_ready, busy = 0;
+	int			 n, i, chan_ready, listen_ready, work_ready, busy = 0;
 
 	/* Leave with the master, whatever killed it. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -293,19 +308,14 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 			break;
 		}
 		if (n == 0 && busy) {
-			busy = 0;
-			if (ch.listen_fd >= 0 && (fd = accept4(ch.listen_fd, NULL, NULL,
-			    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-				serve_accepted(&ch, fd);
-				busy = 1;
-			}
+			busy = accept_one(&ch);
 			continue;
 		}
 		busy = 1;
 		chan_ready = listen_ready = work_ready = 0;
 		for (i = 0; i < n; i++) {
 			chan_ready |= evs[i].data.fd == chan;
-			listen_ready |= evs[i].data.fd == listen_fd && ch.listen_fd >= 0;
+			listen_ready |= evs[i].data.fd == listen_fd;
 			work_ready |= evs[i].data.fd == work_fd;
 		}
 		/* The master's words, then its requests (they have waited longest). */
@@ -316,9 +326,8 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 				break;
 			continue;
 		}
-		if (listen_ready && (fd = accept4(ch.listen_fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
-			serve_accepted(&ch, fd);
+		if (listen_ready)
+			(void)accept_one(&ch);
 	}
 	fcgi_out_free(&ch.out);
 	arena_free(ch.arena);

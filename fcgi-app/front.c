@@ -1,4 +1,4 @@
-/* front.c: the master's connections: each request is read whole before a worker sees it. */
+/* front.c: the master's connections: the requests that did not arrive whole at once. */
 #include "config.h"
 
 #include <sys/epoll.h>
@@ -52,9 +52,7 @@ struct fconn {
 	size_t			 rest_len;
 	int64_t			 deadline_us;
 	int			 early;		/* handed on before its body came: not kept */
-	int			 watched;	/* in the epoll set: only once a read found the
-						 * request incomplete (most arrive whole at once) */
-	uint32_t		 events;	/* what it is watched for */
+	int			 watched;	/* in the epoll set: only while the master reads it */
 };
 
 static struct {
@@ -71,6 +69,7 @@ static struct {
 } fr;
 
 static void	linger(struct fconn *);
+static void	read_on(struct fconn *, const char *, size_t);
 static void	tokens_post(uint64_t);
 static int	conn_feed(struct fconn *, const char *, size_t);
 
@@ -110,12 +109,10 @@ set_state(struct fconn *c, enum fconn_state state)
 		tokens_post(1);		/* a worker comes for it */
 }
 
-
-/* Adds fd to the loop, or changes what it is watched for (0: nothing for now). */
+/* Adds fd to the loop, or changes what it is watched for. */
 static int
 watch(int op, int fd, uint32_t events, void *src)
 {
-
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
@@ -124,18 +121,17 @@ watch(int op, int fd, uint32_t events, void *src)
 	return epoll_ctl(fr.epfd, op, fd, &ev);
 }
 
-/* Reads c when readable (events EPOLLIN) or not for now (0). */
+/* Reads c when readable (on), or not (off: out of the set, where not even a hang-up is
+ * reported, which a worker answering it must not have the loop spin on). */
 static void
-conn_watch(struct fconn *c, uint32_t events)
+conn_watch(struct fconn *c, int on)
 {
-	if ((!c->watched && events == 0) || (c->watched && c->events == events))
+	if (c->watched == on)
 		return;
-	if (watch(c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, events, c) == 0) {
-		c->watched = 1;
-		c->events = events;
-	}
+	if (on ? watch(EPOLL_CTL_ADD, c->fd, EPOLLIN, c) == 0 :
+	    epoll_ctl(fr.epfd, EPOLL_CTL_DEL, c->fd, NULL) == 0)
+		c->watched = on;
 }
-
 
 /* Connections held at once: what the descriptor limit leaves after the workers'
  * channels and the master's own files. */
@@ -194,9 +190,8 @@ conn_close(struct fconn *c)
 			if (s->conn == c)
 				s->conn = NULL;
 	set_state(c, FC_BUSY);		/* off its list */
-	/* Removed first: a worker may still hold the same open file. */
-	if (c->watched)
-		epoll_ctl(fr.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	/* Out of the set first: a worker may still hold the same open file. */
+	conn_watch(c, 0);
 	close(c->fd);
 	LIST_REMOVE(c, all);
 	fcgi_conn_free(&c->fc);
@@ -252,14 +247,10 @@ adopt(struct handoff_word *w)
 	LIST_INSERT_HEAD(&fr.conns, c, all);
 	fr.nconns++;
 	gauge_add(&fr.app->metrics->front_conns, 1);
-	if (w->mode == ADOPT_LINGER) {
+	if (w->mode == ADOPT_LINGER)
 		linger(c);
-		return;
-	}
-	reading_add(c);
-	if (w->len == 0 || conn_feed(c, w->bytes, w->len) == 0)
-		if (c->state == FC_READING)
-			conn_watch(c, EPOLLIN);
+	else
+		read_on(c, w->bytes, w->len);
 }
 
 static void
@@ -268,6 +259,15 @@ enqueue(struct fconn *c)
 	set_state(c, FC_QUEUED);
 	/* Not read while a worker has it: the next request waits in the socket. */
 	conn_watch(c, 0);
+}
+
+/* A connection's next request, from the bytes already read from it (len may be 0). */
+static void
+read_on(struct fconn *c, const char *bytes, size_t len)
+{
+	reading_add(c);
+	if ((len == 0 || conn_feed(c, bytes, len) == 0) && c->state == FC_READING)
+		conn_watch(c, 1);
 }
 
 /* Feeds bytes to c's parser (fcgi_feed stops at the end of a request); bytes past a
@@ -314,18 +314,15 @@ front_readable(struct front_src *src)
 	do
 		n = read(c->fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		conn_watch(c, EPOLLIN);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
-	}
 	if (n <= 0) {
 		conn_close(c);
 		return;
 	}
 	if (c->state != FC_READING)
 		return;		/* lingering: dropped */
-	if (conn_feed(c, buf, (size_t)n) == 0 && c->state == FC_READING)
-		conn_watch(c, EPOLLIN);
+	(void)conn_feed(c, buf, (size_t)n);
 }
 
 /* ---------------------------------------------------------------- deadlines */
@@ -335,9 +332,8 @@ front_readable(struct front_src *src)
 static void
 linger(struct fconn *c)
 {
-
 	timed(c, FC_LINGER, LINGER_US);
-	conn_watch(c, EPOLLIN);
+	conn_watch(c, 1);
 }
 
 /* The master's own answer on c: a problem, then the end of the request. */
@@ -392,8 +388,8 @@ front_next_deadline(void)
 /*
  * Whole requests are pulled, not pushed: the master cannot know which worker is busy
  * with a request it accepted itself.  Each queued request posts a token on work_fd (an
- * eventfd in semaphore mode that the workers watch, one woken at a time); the worker
- * that takes a token asks for a request (HANDOFF_PULL) and is sent the oldest, or
+ * eventfd in semaphore mode that every worker watches; a read takes one token); the
+ * worker that takes one asks for a request (HANDOFF_PULL) and is sent the oldest, or
  * HANDOFF_NONE if the queue emptied meanwhile.  A worker that dies holding a token
  * would strand a request, so tokens are then posted again for the whole queue: too
  * many tokens cost a HANDOFF_NONE, too few a stranded request.
@@ -511,7 +507,7 @@ static void
 handed_done(struct fconn *c, int flags)
 {
 	char	*rest;
-	size_t	 len;
+	size_t	 len = c->rest_len;
 
 	if (c->early) {
 		linger(c);
@@ -522,15 +518,11 @@ handed_done(struct fconn *c, int flags)
 		return;
 	}
 	fcgi_req_reset(&c->fc);
-	reading_add(c);
-	conn_watch(c, EPOLLIN);
-	if ((len = c->rest_len) > 0) {
-		rest = c->rest;
-		c->rest = NULL;
-		c->rest_len = 0;
-		(void)conn_feed(c, rest, len);
-		free(rest);
-	}
+	rest = c->rest;
+	c->rest = NULL;
+	c->rest_len = 0;
+	read_on(c, rest, len);
+	free(rest);
 }
 
 /* A worker's word after a request the master handed it (idle again; a kept connection

@@ -86,11 +86,18 @@ out:
 	return rc;
 }
 
-/* Receives a message into inbuf: its size, the connection in *fd (-1 for a worker's
- * word) and, for a payload sent in a memfd, the payload in *big (in a, or malloc'd when
- * a is NULL).  0 at end of file, -1 on error (errno; EPROTO for a malformed message). */
-static ssize_t
-msg_recv(int chan, size_t head_len, int *fd, char **big, size_t *big_len, struct sb_arena *a)
+enum { MSG_WORD = 1, MSG_CONN = 2 };
+
+/*
+ * Receives a message.  MSG_WORD: its one byte in *word.  MSG_CONN: its head copied to
+ * head (head_len bytes), the connection in *fd, the payload in *payload and *len: sent
+ * in a memfd, it is read into a (or malloc'd when a is NULL); sent inline, it stays in
+ * inbuf until the next receive (or is malloc'd when a is NULL: the caller's to free).
+ * 0 at end of file, -1 on error (errno; EPROTO for a malformed message).
+ */
+static int
+msg_recv(int chan, void *head, size_t head_len, int *word, int *fd, char **payload,
+    size_t *len, struct sb_arena *a)
 {
 	struct msghdr		 msg;
 	struct iovec		 iov;
@@ -105,8 +112,8 @@ msg_recv(int chan, size_t head_len, int *fd, char **big, size_t *big_len, struct
 	ssize_t			 n;
 
 	*fd = -1;
-	*big = NULL;
-	*big_len = 0;
+	*payload = NULL;
+	*len = 0;
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = inbuf;
 	iov.iov_len = sizeof(inbuf);
@@ -118,7 +125,7 @@ msg_recv(int chan, size_t head_len, int *fd, char **big, size_t *big_len, struct
 		n = recvmsg(chan, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
-		return n;
+		return (int)n;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL; cmsg = CMSG_NXTHDR(&msg, cmsg))
 		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
 			nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -129,28 +136,37 @@ msg_recv(int chan, size_t head_len, int *fd, char **big, size_t *big_len, struct
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		goto bad;
 	if (nfds == 0) {
-		if (n == 1)
-			return n;	/* a word */
-		errno = EPROTO;
-		return -1;
+		if (n != 1)
+			goto bad;
+		*word = (unsigned char)inbuf[0];
+		return MSG_WORD;
 	}
 	if ((size_t)n < head_len)
 		goto bad;
+	memcpy(head, inbuf, head_len);
 	if (nfds == 2) {
 		if ((size_t)n != head_len || fstat(fds[1], &st) < 0 || st.st_size < 0)
 			goto bad;
-		*big_len = (size_t)st.st_size;
-		*big = a != NULL ? arena_alloc(a, *big_len + 1) : sb_malloc(*big_len + 1);
-		if (pread(fds[1], *big, *big_len, 0) != (ssize_t)*big_len)
+		*len = (size_t)st.st_size;
+		*payload = a != NULL ? arena_alloc(a, *len + 1) : sb_malloc(*len + 1);
+		if (pread(fds[1], *payload, *len, 0) != (ssize_t)*len)
 			goto bad;
 		close(fds[1]);
+	} else {
+		*len = (size_t)n - head_len;
+		if (a != NULL)
+			*payload = inbuf + head_len;
+		else {
+			*payload = sb_malloc(*len + 1);
+			memcpy(*payload, inbuf + head_len, *len);
+		}
 	}
 	*fd = fds[0];
-	return n;
+	return MSG_CONN;
 bad:
 	if (a == NULL)
-		free(*big);
-	*big = NULL;
+		free(*payload);
+	*payload = NULL;
 	if (fds[0] >= 0)
 		close(fds[0]);
 	if (fds[1] >= 0)
@@ -213,26 +229,22 @@ int
 handoff_recv(int chan, struct handoff_job *job, struct sb_arena *a)
 {
 	struct handoff_head	 h;
-	ssize_t			 n;
-	size_t			 payload, big_len;
-	char			*p, *big;
-	int			 fd;
+	size_t			 len;
+	char			*p;
+	int			 rc, fd;
 
 	memset(job, 0, sizeof(*job));
 	job->fd = -1;
-	if ((n = msg_recv(chan, sizeof(h), &fd, &big, &big_len, a)) <= 0)
-		return (int)n;
-	if (fd < 0) {
-		job->flags = (unsigned char)inbuf[0];
+	if ((rc = msg_recv(chan, &h, sizeof(h), &job->flags, &fd, &p, &len, a)) <= 0)
+		return rc;
+	if (rc == MSG_WORD)
 		return 2;
+	if (len != (size_t)h.params_len + h.in_len ||
+	    params_split(p, h.params_len, h.nparams, a, &job->req.envp) < 0) {
+		close(fd);
+		errno = EPROTO;
+		return -1;
 	}
-	memcpy(&h, inbuf, sizeof(h));
-	payload = (size_t)h.params_len + h.in_len;
-	if (big != NULL ? big_len != payload : (size_t)n - sizeof(h) != payload)
-		goto bad;
-	p = big != NULL ? big : inbuf + sizeof(h);
-	if (params_split(p, h.params_len, h.nparams, a, &job->req.envp) < 0)
-		goto bad;
 	/* The body is NUL-terminated, as the parser leaves it. */
 	job->req.in = arena_alloc(a, (size_t)h.in_len + 1);
 	memcpy(job->req.in, p + h.params_len, h.in_len);
@@ -245,11 +257,6 @@ handoff_recv(int chan, struct handoff_job *job, struct sb_arena *a)
 	job->req.params_done = job->req.stdin_done = 1;
 	job->fd = fd;
 	return 1;
-bad:
-	if (fd >= 0)
-		close(fd);
-	errno = EPROTO;
-	return -1;
 }
 
 int
@@ -281,34 +288,23 @@ int
 handoff_from_worker(int chan, struct handoff_word *w)
 {
 	struct adopt_head	 h;
-	ssize_t			 n;
-	size_t			 big_len;
-	char			*big;
-	int			 fd;
+	int			 rc;
 
 	memset(w, 0, sizeof(*w));
-	w->fd = -1;
-	if ((n = msg_recv(chan, sizeof(h), &fd, &big, &big_len, NULL)) <= 0)
-		return (int)n;
-	if (fd < 0) {
-		w->flags = (unsigned char)inbuf[0];
+	if ((rc = msg_recv(chan, &h, sizeof(h), &w->flags, &w->fd, &w->bytes, &w->len,
+	    NULL)) <= 0)
+		return rc;
+	if (rc == MSG_WORD)
 		return 1;
-	}
-	memcpy(&h, inbuf, sizeof(h));
 	if (h.magic != ADOPT_MAGIC || (h.mode != ADOPT_READ && h.mode != ADOPT_LINGER) ||
-	    (big != NULL ? big_len != h.len : (size_t)n - sizeof(h) != h.len)) {
-		free(big);
-		close(fd);
+	    w->len != h.len) {
+		free(w->bytes);
+		close(w->fd);
+		w->bytes = NULL;
+		w->fd = -1;
 		errno = EPROTO;
 		return -1;
 	}
-	if (big == NULL && h.len > 0) {
-		big = sb_malloc(h.len);
-		memcpy(big, inbuf + sizeof(h), h.len);
-	}
-	w->fd = fd;
 	w->mode = (int)h.mode;
-	w->bytes = big;
-	w->len = h.len;
 	return 1;
 }

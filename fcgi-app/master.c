@@ -77,8 +77,8 @@ static int	 listen_fd_global = -1, signal_fd = -1, work_fd = -1;
 
 /* In a forked child: nothing of the master's stays open in it, or a connection or a
  * channel would outlive its close in the master; the listening socket and the work
- * tokens only in a worker.  A listening socket on fd 0 to 2 becomes /dev/null so that those numbers
- * stay taken. */
+ * tokens only in a worker.  A listening socket on fd 0 to 2 becomes /dev/null so that
+ * those numbers stay taken. */
 static void
 child_forget(int keep_listen)
 {
@@ -257,12 +257,13 @@ reap(struct app *app, int shutting_down)
 	}
 }
 
-/* A worker leaves when it has no request in hand: the front closes its channel. */
+/* Asks a worker to leave once it has no request in hand (front_slot_drain). */
 static void
 drain(struct app *app, struct child *c)
 {
 	c->draining = 1;
-	c->drain_deadline_us = clock_mono_us() + (int64_t)app->cfg.server.shutdown_grace * 1000000;
+	c->drain_deadline_us = clock_mono_us() +
+	    (int64_t)app->cfg.server.shutdown_grace * 1000000;
 	front_slot_drain(c->slot);
 }
 
@@ -358,16 +359,14 @@ on_signals(struct app *app, const char *config_path, int *stopping, int64_t *dea
 /* While stopping: the requests read are answered first, then the workers leave, then
  * the notifier (the workers' final commits still wake the queue).  0 when all is done. */
 static int
-stop_step(int64_t now, int64_t *deadline)
+stop_step(struct app *app, int64_t now, int64_t *deadline)
 {
 	size_t i;
 
 	if (front_idle())
 		for (i = 0; i < nchildren; i++)
-			if (!children[i].draining) {
-				children[i].draining = 1;
-				front_slot_drain(children[i].slot);
-			}
+			if (!children[i].draining)
+				drain(app, &children[i]);
 	if (nchildren == 0 && notifier.pid == 0)
 		return 0;
 	if (nchildren == 0 && !notifier.draining) {
@@ -480,7 +479,7 @@ master_run(struct sb_config *cfg, const char *config_path)
 		now_please = 0;
 		reap(&app, stopping);
 		if (stopping) {
-			if (stop_step(now, &deadline) == 0)
+			if (stop_step(&app, now, &deadline) == 0)
 				break;
 			continue;
 		}

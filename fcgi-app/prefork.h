@@ -55,8 +55,9 @@ int		 handoff_adopt(int chan, int conn_fd, int mode, const char *bytes, size_t l
 /* The master's side: 1, 0 at end of file, -1 (errno; EAGAIN: nothing yet). */
 int		 handoff_from_worker(int chan, struct handoff_word *);
 
-/* front.c: the master's event loop reads each request whole (fcgi.c's parser) and
- * queues it for an idle worker; master.c owns the processes and the loop. */
+/* front.c: the master's event loop reads the requests workers handed it (fcgi.c's
+ * parser) and queues them, whole, for a worker to pull; master.c owns the processes and
+ * the loop. */
 #define MAX_WORKERS	2048
 enum front_kind { FRONT_SIGNAL, FRONT_CONN, FRONT_SLOT };
 struct front_src {

@@ -28,8 +28,8 @@ check "Caddy: with 6 slow bodies open (4 workers), /api/v1/version answers at on
 kill "${SLOW_PIDS[@]}" 2>/dev/null
 wait "${SLOW_PIDS[@]}" 2>/dev/null
 
-# Apache's mod_proxy_fcgi passes a body on as it comes, but the master reads each request
-# whole before a worker sees it: the slow bodies hold no worker there either.
+# Apache's mod_proxy_fcgi passes a body on as it comes, but a request not whole within
+# 10 ms goes to the master, which reads it: the slow bodies hold no worker there either.
 SLOW_PIDS=()
 for i in 1 2 3 4 5 6; do sb_slow "$APACHE_PORT" 2; done
 sleep 3
