@@ -21,7 +21,7 @@ LDLIBS = $(shell pkg-config --libs $(PKGS)) -lm
 # the worker's wire formats and switchboard-fcgi's app library and handlers.
 SRCS = $(wildcard $(ROOT)/core/*.c) \
 	$(ROOT)/fcgi-app/fcgi.c \
-	$(ROOT)/worker/llm/sse.c $(ROOT)/worker/llm/wire.c \
+	$(ROOT)/worker/llm/eventparse.c $(ROOT)/worker/llm/wire.c \
 	$(ROOT)/worker/llm/openai.c $(ROOT)/worker/llm/anthropic.c \
 	$(ROOT)/fcgi-app/access.c $(ROOT)/fcgi-app/cors.c $(ROOT)/fcgi-app/wake.c \
 	$(ROOT)/fcgi-app/dispatch.c $(ROOT)/fcgi-app/router.c $(ROOT)/fcgi-app/request.c \

@@ -7,7 +7,7 @@
 
 #include "core.h"
 #include "worker/llm/llm.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Everything a stream told its caller, to compare two ways of feeding it. */

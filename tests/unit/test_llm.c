@@ -9,7 +9,7 @@
 
 #include "core.h"
 #include "worker/llm/llm.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 #include "unit.h"
 
 /* ---------------------------------------------------------------- fixtures */
@@ -245,10 +245,10 @@ add_event(struct wire_buf *b, const char *name, json_t *v)
 	free(s);
 }
 
-/* ---------------------------------------------------------------- the SSE decoder */
+/* ---------------------------------------------------------------- eventparse.c */
 
 static int
-collect(void *arg, const struct sse_event *ev)
+collect(void *arg, const struct evp_event *ev)
 {
 	struct wire_buf *b = arg;
 
@@ -263,62 +263,62 @@ collect(void *arg, const struct sse_event *ev)
 
 /* The events s decodes to, fed whole and fed a byte at a time. */
 static void
-check_sse(const char *s, const char *want)
+check_evp(const char *s, const char *want)
 {
-	struct sse_decoder	 d;
+	struct evp_parser	 d;
 	struct wire_buf		 b = { NULL, 0, 0 };
 	size_t			 i, bad = 0;
 
 	wire_buf_add(&b, "", 0);
-	sse_init(&d, 1024, collect, &b);
-	UNIT_ASSERT_INT(sse_feed(&d, s, strlen(s)), 0);
+	evp_init(&d, 1024, collect, &b);
+	UNIT_ASSERT_INT(evp_feed(&d, s, strlen(s)), 0);
 	UNIT_ASSERT_STR(b.p, want);
-	sse_free(&d);
+	evp_free(&d);
 	b.len = 0;
 	b.p[0] = '\0';
-	sse_init(&d, 1024, collect, &b);
+	evp_init(&d, 1024, collect, &b);
 	for (i = 0; s[i] != '\0'; i++)
-		if (sse_feed(&d, s + i, 1) != 0)
+		if (evp_feed(&d, s + i, 1) != 0)
 			bad++;
 	UNIT_ASSERT_INT(bad, 0);
 	UNIT_ASSERT_STR(b.p, want);
-	sse_free(&d);
+	evp_free(&d);
 	wire_buf_free(&b);
 }
 
 static void
-test_sse_fields(void)
+test_evp_fields(void)
 {
-	check_sse("event: a\ndata: 1\ndata:2\nid: 7\n\n", "a|7|1\n2;");
-	check_sse("data:  two spaces\n\n", "message|| two spaces;");
-	check_sse("data\n\n", "message||;");		/* a field without a colon */
-	check_sse("data:\ndata:\n\n", "message||\n;");
-	check_sse("retry: 100\nfoo: bar\ndata: z\n\n", "message||z;");
-	check_sse("id: 1\ndata: a\n\ndata: b\n\n", "message|1|a;message|1|b;");
-	check_sse("\xef\xbb\xbf" "data: bom\n\n", "message||bom;");
-	check_sse("data: {\"a\":1}", "");		/* no blank line: not dispatched */
+	check_evp("event: a\ndata: 1\ndata:2\nid: 7\n\n", "a|7|1\n2;");
+	check_evp("data:  two spaces\n\n", "message|| two spaces;");
+	check_evp("data\n\n", "message||;");		/* a field without a colon */
+	check_evp("data:\ndata:\n\n", "message||\n;");
+	check_evp("retry: 100\nfoo: bar\ndata: z\n\n", "message||z;");
+	check_evp("id: 1\ndata: a\n\ndata: b\n\n", "message|1|a;message|1|b;");
+	check_evp("\xef\xbb\xbf" "data: bom\n\n", "message||bom;");
+	check_evp("data: {\"a\":1}", "");		/* no blank line: not dispatched */
 }
 
 static void
-test_sse_no_data(void)
+test_evp_no_data(void)
 {
 	/* An event without data is not dispatched, and its type does not carry over. */
-	check_sse("event: x\n\ndata: y\n\n", "message||y;");
-	check_sse(": a comment\n\n:\n\n", "");
-	check_sse(": keep-alive\ndata: after\n\n", "message||after;");
+	check_evp("event: x\n\ndata: y\n\n", "message||y;");
+	check_evp(": a comment\n\n:\n\n", "");
+	check_evp(": keep-alive\ndata: after\n\n", "message||after;");
 }
 
 static void
-test_sse_line_endings(void)
+test_evp_line_endings(void)
 {
-	check_sse("data: a\r\rdata: b\r\n\r\ndata: c\n\n", "message||a;message||b;message||c;");
-	check_sse("data: x\r\ndata: y\r\n\r\n", "message||x\ny;");
-	check_sse("data: x\rdata: y\r\r", "message||x\ny;");
-	check_sse("data: x\n\r\n", "message||x;");
+	check_evp("data: a\r\rdata: b\r\n\r\ndata: c\n\n", "message||a;message||b;message||c;");
+	check_evp("data: x\r\ndata: y\r\n\r\n", "message||x\ny;");
+	check_evp("data: x\rdata: y\r\r", "message||x\ny;");
+	check_evp("data: x\n\r\n", "message||x;");
 }
 
 static int
-stop_at_first(void *arg, const struct sse_event *ev)
+stop_at_first(void *arg, const struct evp_event *ev)
 {
 	(void)ev;
 	(*(int *)arg)++;
@@ -326,35 +326,35 @@ stop_at_first(void *arg, const struct sse_event *ev)
 }
 
 static void
-test_sse_bounds(void)
+test_evp_bounds(void)
 {
-	struct sse_decoder	 d;
+	struct evp_parser	 d;
 	char			 line[40];
 	int			 n = 0;
 
 	/* The callback stops the decoder: its value comes back, the rest is left. */
-	sse_init(&d, 64, stop_at_first, &n);
-	UNIT_ASSERT_INT(sse_feed(&d, "data: 1\n\ndata: 2\n\n", 18), 5);
+	evp_init(&d, 64, stop_at_first, &n);
+	UNIT_ASSERT_INT(evp_feed(&d, "data: 1\n\ndata: 2\n\n", 18), 5);
 	UNIT_ASSERT_INT(n, 1);
-	sse_free(&d);
+	evp_free(&d);
 
 	/* A line over max bytes, buffered across calls, is an error. */
-	sse_init(&d, 64, collect, NULL);
+	evp_init(&d, 64, collect, NULL);
 	memset(line, 'x', sizeof(line));
-	UNIT_ASSERT_INT(sse_feed(&d, line, sizeof(line)), 0);
-	UNIT_ASSERT_INT(sse_feed(&d, line, sizeof(line)), -1);
+	UNIT_ASSERT_INT(evp_feed(&d, line, sizeof(line)), 0);
+	UNIT_ASSERT_INT(evp_feed(&d, line, sizeof(line)), -1);
 	UNIT_ASSERT_CONTAINS(d.err, "line over 64 bytes");
-	UNIT_ASSERT_INT(sse_feed(&d, "\n\n", 2), -1);
-	sse_free(&d);
+	UNIT_ASSERT_INT(evp_feed(&d, "\n\n", 2), -1);
+	evp_free(&d);
 
 	/* So is data over max bytes, in short lines. */
-	sse_init(&d, 64, collect, NULL);
+	evp_init(&d, 64, collect, NULL);
 	for (n = 0; n < 10; n++)
-		if (sse_feed(&d, "data: 0123456789\n", 17) != 0)
+		if (evp_feed(&d, "data: 0123456789\n", 17) != 0)
 			break;
 	UNIT_ASSERT_INT(n, 5);		/* 5 lines of 11 bytes fit in 64, 6 do not */
 	UNIT_ASSERT_CONTAINS(d.err, "event over 64 bytes");
-	sse_free(&d);
+	evp_free(&d);
 }
 
 /* ---------------------------------------------------------------- OpenAI streams */
@@ -1299,10 +1299,10 @@ suite_llm(void)
 {
 	CU_pSuite s = unit_suite("llm", NULL, NULL);
 
-	unit_test(s, "sse: fields, ids, byte order mark", test_sse_fields);
-	unit_test(s, "sse: comments, events without data", test_sse_no_data);
-	unit_test(s, "sse: CRLF, LF and CR line endings", test_sse_line_endings);
-	unit_test(s, "sse: bounded lines and events, a callback stops", test_sse_bounds);
+	unit_test(s, "eventparse: fields, ids, byte order mark", test_evp_fields);
+	unit_test(s, "eventparse: comments, events without data", test_evp_no_data);
+	unit_test(s, "eventparse: CRLF, LF and CR line endings", test_evp_line_endings);
+	unit_test(s, "eventparse: bounded lines and events, a callback stops", test_evp_bounds);
 	unit_test(s, "openai: text stream, fed any way", test_openai_text);
 	unit_test(s, "openai: CRLF and CR", test_openai_crlf);
 	unit_test(s, "openai: comments and multi-line data", test_openai_comments_multiline);

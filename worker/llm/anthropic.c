@@ -5,7 +5,7 @@
 
 #include "core.h"
 #include "worker/llm/llm.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 
 #define DEFAULT_MAX_TOKENS	1024	/* the API requires max_tokens */
 
@@ -162,7 +162,7 @@ anthropic_block_delta(struct llm_stream *s, const json_t *v)
 /* The type is the data's "type"; the SSE event name stands in when it has none.
  * Unknown events are ignored, as Anthropic's versioning policy asks. */
 int
-anthropic_event(struct llm_stream *s, const struct sse_event *ev)
+anthropic_event(struct llm_stream *s, const struct evp_event *ev)
 {
 	json_t		*v;
 	const json_t	*d;

@@ -10,7 +10,7 @@
 struct curl_slist;
 
 /* ---------------------------------------------------------------- wire formats
- * (worker/llm/wire.c, sse.c, openai.c, anthropic.c: pure code, no I/O, unit tested) */
+ * (worker/llm/wire.c, eventparse.c, openai.c, anthropic.c: pure code, no I/O, unit tested) */
 
 enum llm_kind { LLM_OPENAI, LLM_ANTHROPIC, LLM_BUILTIN };
 

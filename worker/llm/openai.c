@@ -6,7 +6,7 @@
 
 #include "core.h"
 #include "worker/llm/llm.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 
 /* [{"type": "function", "function": {"name", "description", "parameters"}}], or
  * NULL for a tool without a name.  An empty description or schema is left out. */
@@ -156,7 +156,7 @@ openai_choice(struct llm_stream *s, const json_t *choice)
 }
 
 int
-openai_event(struct llm_stream *s, const struct sse_event *ev)
+openai_event(struct llm_stream *s, const struct evp_event *ev)
 {
 	json_t		*v;
 	const json_t	*e, *u, *choice;

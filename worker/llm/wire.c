@@ -10,7 +10,7 @@
 
 #include "core.h"
 #include "worker/llm/llm.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 
 #define ERROR_MESSAGE_MAX	300	/* bytes of a provider's message kept */
 #define TOOL_CALLS_MAX		128	/* in one answer */
@@ -218,7 +218,7 @@ llm_request_body(enum llm_kind k, const struct llm_request *r)
 /* ---------------------------------------------------------------- streams */
 
 static int
-on_event(void *arg, const struct sse_event *ev)
+on_event(void *arg, const struct evp_event *ev)
 {
 	struct llm_stream *s = arg;
 
@@ -241,7 +241,7 @@ llm_stream_new(enum llm_kind k, llm_text_fn *fn, void *arg)
 	s->arg = arg;
 	if ((s->result.tool_calls = json_array()) == NULL)
 		sb_oom(0);
-	sse_init(&s->sse, LLM_EVENT_MAX, on_event, s);
+	evp_init(&s->parser, LLM_EVENT_MAX, on_event, s);
 	return s;
 }
 
@@ -252,7 +252,7 @@ llm_stream_free(struct llm_stream *s)
 
 	if (s == NULL)
 		return;
-	sse_free(&s->sse);
+	evp_free(&s->parser);
 	for (i = 0; i < s->ntools; i++) {
 		free(s->tools[i].id);
 		free(s->tools[i].name);
@@ -274,9 +274,9 @@ llm_stream_feed(struct llm_stream *s, const char *buf, size_t len)
 		return -1;
 	if (s->complete)
 		return 0;
-	rc = sse_feed(&s->sse, buf, len);
+	rc = evp_feed(&s->parser, buf, len);
 	if (rc < 0 && !s->failed)
-		wire_fail(s, "%s stream: %s", llm_kind_name(s->kind), s->sse.err);
+		wire_fail(s, "%s stream: %s", llm_kind_name(s->kind), s->parser.err);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -315,7 +315,7 @@ wire_fail(struct llm_stream *s, const char *fmt, ...)
 }
 
 json_t *
-wire_json(struct llm_stream *s, const struct sse_event *ev)
+wire_json(struct llm_stream *s, const struct evp_event *ev)
 {
 	struct json_parse_error	 e;
 	json_t			*v;

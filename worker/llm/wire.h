@@ -1,6 +1,6 @@
-/* sse.h: private to worker/llm: the server-sent events decoder and what the providers share. */
-#ifndef SB_LLM_SSE_H
-#define SB_LLM_SSE_H
+/* wire.h: private to worker/llm: the event-stream parser and what the providers share. */
+#ifndef SB_LLM_WIRE_H
+#define SB_LLM_WIRE_H
 
 #include <stddef.h>
 
@@ -20,13 +20,13 @@ struct wire_buf {
 void	 wire_buf_add(struct wire_buf *, const char *, size_t);
 void	 wire_buf_free(struct wire_buf *);
 
-/* ---------------------------------------------------------------- sse.c */
+/* ---------------------------------------------------------------- eventparse.c */
 
 /* One dispatched event.  Every pointer is into the decoder and valid only during
  * the callback.  type is the "event" field ("message" when none was given, as the
  * HTML standard says); data holds the "data" lines joined by "\n", NUL-terminated;
  * id is the last "id" field seen in the stream so far ("" for none). */
-struct sse_event {
+struct evp_event {
 	const char	*type;
 	const char	*data;
 	size_t		 len;
@@ -34,17 +34,17 @@ struct sse_event {
 };
 
 /* Called once per event: 0 to go on, or non-zero to stop decoding there (the
- * value is what sse_feed() returns). */
-typedef int sse_event_fn(void *arg, const struct sse_event *);
+ * value is what evp_feed() returns). */
+typedef int evp_event_fn(void *arg, const struct evp_event *);
 
 /*
  * The decoder of the text/event-stream format: fields, comments, CRLF, LF or CR
  * line endings, a leading byte order mark, input split at any byte.  Memory is
  * bounded: a line, or an event's data, over max bytes is an error.
  */
-struct sse_decoder {
+struct evp_parser {
 	size_t		 max;
-	sse_event_fn	*fn;
+	evp_event_fn	*fn;
 	void		*arg;
 	struct wire_buf	 line;		/* a line that has not ended yet */
 	struct wire_buf	 data, type, id;
@@ -54,12 +54,12 @@ struct sse_decoder {
 	char		 err[96];	/* why it failed, "" if it did not */
 };
 
-void	 sse_init(struct sse_decoder *, size_t max, sse_event_fn *, void *arg);
+void	 evp_init(struct evp_parser *, size_t max, evp_event_fn *, void *arg);
 /* Decodes len bytes.  0 when all were taken; -1 once the input broke a bound
  * (err says which; every later call returns -1); or the callback's non-zero
  * value, with the rest of buf left undecoded. */
-int	 sse_feed(struct sse_decoder *, const char *buf, size_t len);
-void	 sse_free(struct sse_decoder *);
+int	 evp_feed(struct evp_parser *, const char *buf, size_t len);
+void	 evp_free(struct evp_parser *);
 
 /* ---------------------------------------------------------------- streams (wire.c) */
 
@@ -72,7 +72,7 @@ struct wire_tool {
 
 struct llm_stream {
 	enum llm_kind	 kind;
-	struct sse_decoder sse;
+	struct evp_parser parser;
 	llm_text_fn	*text;
 	void		*arg;
 	int		 complete;
@@ -88,7 +88,7 @@ struct llm_stream {
 int	 wire_fail(struct llm_stream *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* The event's data as a JSON object (caller decrefs), or NULL after wire_fail(). */
-json_t	*wire_json(struct llm_stream *, const struct sse_event *);
+json_t	*wire_json(struct llm_stream *, const struct evp_event *);
 /* Fails the stream with the provider's error object {"type", "message"}: -1. */
 int	 wire_provider_error(struct llm_stream *, const json_t *error);
 /* Hands decoded text to the caller's callback (empty text is dropped). */
@@ -115,7 +115,7 @@ char	*wire_truncate(const char *s, size_t max);
 json_t	*openai_body(const struct llm_request *r);
 json_t	*anthropic_body(const struct llm_request *r);
 /* One decoded event of a stream: 0 to go on, 1 at its end, -1 after wire_fail(). */
-int	 openai_event(struct llm_stream *, const struct sse_event *);
-int	 anthropic_event(struct llm_stream *, const struct sse_event *);
+int	 openai_event(struct llm_stream *, const struct evp_event *);
+int	 anthropic_event(struct llm_stream *, const struct evp_event *);
 
-#endif /* SB_LLM_SSE_H */
+#endif /* SB_LLM_WIRE_H */

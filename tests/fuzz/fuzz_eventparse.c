@@ -1,10 +1,10 @@
-/* fuzz_sse.c: the worker's server-sent events decoder (worker/llm/sse.c) fed a hostile provider. */
+/* fuzz_eventparse.c: the worker's event-stream parser (worker/llm/eventparse.c) fed a hostile provider. */
 #include "config.h"
 
 #include <string.h>
 
 #include "core.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 #include "tests/fuzz/fuzz.h"
 
 struct run {
@@ -13,7 +13,7 @@ struct run {
 };
 
 static int
-on_event(void *arg, const struct sse_event *ev)
+on_event(void *arg, const struct evp_event *ev)
 {
 	struct run *r = arg;
 
@@ -31,15 +31,15 @@ on_event(void *arg, const struct sse_event *ev)
 }
 
 /* Decodes buf in chunks whose sizes come from seed (0: in one piece); returns
- * what the last sse_feed() returned, the events in r and the error in err. */
+ * what the last evp_feed() returned, the events in r and the error in err. */
 static int
 decode(const char *buf, size_t len, unsigned seed, struct run *r, char err[96])
 {
-	struct sse_decoder	 d;
+	struct evp_parser	 d;
 	size_t			 off = 0, n;
 	int			 rc = 0;
 
-	sse_init(&d, r->max, on_event, r);
+	evp_init(&d, r->max, on_event, r);
 	do {
 		n = len - off;
 		if (seed != 0) {
@@ -48,7 +48,7 @@ decode(const char *buf, size_t len, unsigned seed, struct run *r, char err[96])
 			if (n > len - off)
 				n = len - off;
 		}
-		rc = sse_feed(&d, buf + off, n);
+		rc = evp_feed(&d, buf + off, n);
 		off += n;
 		FUZZ_ASSERT(rc == 0 || rc == -1);
 		FUZZ_ASSERT((rc == -1) == (d.failed != 0));
@@ -56,10 +56,10 @@ decode(const char *buf, size_t len, unsigned seed, struct run *r, char err[96])
 	} while (rc == 0 && off < len);
 	if (rc < 0) {
 		FUZZ_ASSERT(d.err[0] != '\0');
-		FUZZ_ASSERT(sse_feed(&d, "\n\n", 2) == -1);
+		FUZZ_ASSERT(evp_feed(&d, "\n\n", 2) == -1);
 	}
 	memcpy(err, d.err, 96);
-	sse_free(&d);
+	evp_free(&d);
 	return rc;
 }
 

@@ -1,4 +1,5 @@
-/* sse.c: an incremental, bounded decoder of server-sent events (text/event-stream). */
+/* eventparse.c: the worker's parser of provider event streams: an incremental, bounded decoder
+ * of server-sent events (text/event-stream). */
 #include "config.h"
 
 #include <stdio.h>
@@ -6,10 +7,10 @@
 #include <string.h>
 
 #include "core.h"
-#include "worker/llm/sse.h"
+#include "worker/llm/wire.h"
 
 void
-sse_init(struct sse_decoder *d, size_t max, sse_event_fn *fn, void *arg)
+evp_init(struct evp_parser *d, size_t max, evp_event_fn *fn, void *arg)
 {
 	memset(d, 0, sizeof(*d));
 	d->max = max;
@@ -18,7 +19,7 @@ sse_init(struct sse_decoder *d, size_t max, sse_event_fn *fn, void *arg)
 }
 
 void
-sse_free(struct sse_decoder *d)
+evp_free(struct evp_parser *d)
 {
 	wire_buf_free(&d->line);
 	wire_buf_free(&d->data);
@@ -27,7 +28,7 @@ sse_free(struct sse_decoder *d)
 }
 
 static int
-sse_fail(struct sse_decoder *d, const char *what)
+evp_fail(struct evp_parser *d, const char *what)
 {
 	d->failed = 1;
 	snprintf(d->err, sizeof(d->err), "%s over %zu bytes", what, d->max);
@@ -36,9 +37,9 @@ sse_fail(struct sse_decoder *d, const char *what)
 
 /* A blank line: hands the event to the callback, unless it carried no data. */
 static int
-sse_dispatch(struct sse_decoder *d)
+evp_dispatch(struct evp_parser *d)
 {
-	struct sse_event	 ev;
+	struct evp_event	 ev;
 	int			 rc;
 
 	if (d->data.len == 0) {
@@ -59,7 +60,7 @@ sse_dispatch(struct sse_decoder *d)
 
 /* One whole line, without its ending. */
 static int
-sse_line(struct sse_decoder *d, const char *s, size_t n)
+evp_line(struct evp_parser *d, const char *s, size_t n)
 {
 	const char	*colon, *val;
 	size_t		 namelen, vlen;
@@ -72,7 +73,7 @@ sse_line(struct sse_decoder *d, const char *s, size_t n)
 		}
 	}
 	if (n == 0)
-		return sse_dispatch(d);
+		return evp_dispatch(d);
 	if (s[0] == ':')
 		return 0;	/* a comment: a keep-alive, for most servers */
 	if ((colon = memchr(s, ':', n)) != NULL) {
@@ -90,7 +91,7 @@ sse_line(struct sse_decoder *d, const char *s, size_t n)
 	}
 	if (namelen == 4 && memcmp(s, "data", 4) == 0) {
 		if (d->data.len + vlen + 1 > d->max)
-			return sse_fail(d, "event");
+			return evp_fail(d, "event");
 		wire_buf_add(&d->data, val, vlen);
 		wire_buf_add(&d->data, "\n", 1);
 	} else if (namelen == 5 && memcmp(s, "event", 5) == 0) {
@@ -108,7 +109,7 @@ sse_line(struct sse_decoder *d, const char *s, size_t n)
 }
 
 int
-sse_feed(struct sse_decoder *d, const char *buf, size_t len)
+evp_feed(struct evp_parser *d, const char *buf, size_t len)
 {
 	size_t	 i;
 	int	 rc;
@@ -127,7 +128,7 @@ sse_feed(struct sse_decoder *d, const char *buf, size_t len)
 		for (i = 0; i < len && buf[i] != '\n' && buf[i] != '\r'; i++)
 			;
 		if (d->line.len + i > d->max)
-			return sse_fail(d, "line");
+			return evp_fail(d, "line");
 		if (i == len) {
 			wire_buf_add(&d->line, buf, len);
 			return 0;
@@ -135,10 +136,10 @@ sse_feed(struct sse_decoder *d, const char *buf, size_t len)
 		/* A line within buf is decoded where it lies; only a split one is copied. */
 		if (d->line.len > 0) {
 			wire_buf_add(&d->line, buf, i);
-			rc = sse_line(d, d->line.p, d->line.len);
+			rc = evp_line(d, d->line.p, d->line.len);
 			d->line.len = 0;
 		} else
-			rc = sse_line(d, buf, i);
+			rc = evp_line(d, buf, i);
 		if (rc != 0)
 			return rc;
 		d->cr = buf[i] == '\r';
