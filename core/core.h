@@ -461,6 +461,14 @@ struct rl_result {
  * fail-open or fail-closed policy. */
 enum sb_err	 ratelimit_take(struct sb_cache *, const char *key, const struct rl_policy *,
 		    struct rl_result *r);
+/* The arithmetic of one take, with no I/O (ratelimit_take reads, calls it, and
+ * writes what it decided).  tat: the bucket's stored theoretical arrival time in
+ * wall-clock microseconds, -1 for none; now: the wall clock in microseconds.  Fills
+ * *r, allowed or not; when allowed also *new_tat (to store) and *expiry (the item's
+ * memcached expiry: seconds, or a Unix time beyond 30 days).  SB_ERR_INVALID for a
+ * policy with limit or period_s below 1. */
+enum sb_err	 ratelimit_decide(const struct rl_policy *, int64_t tat, int64_t now,
+		    struct rl_result *r, int64_t *new_tat, int64_t *expiry);
 
 /* ---------------------------------------------------------------- JWT */
 

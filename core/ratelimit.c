@@ -94,15 +94,68 @@ rl_read(memcached_st *mc, const char *key, size_t keylen, int64_t *tat, uint64_t
 	return err;
 }
 
+static int
+rl_policy_ok(const struct rl_policy *p)
+{
+	return p->limit >= 1 && p->period_s >= 1;
+}
+
 /* The expiry for an item whose bucket is full again in d microseconds. */
-static time_t
+static int64_t
 rl_expiry(int64_t now, int64_t d)
 {
-	int64_t ttl = rl_ceil_s(d) + RL_TTL_SLACK;
+	int64_t ttl = (int64_t)rl_ceil_s(d) + RL_TTL_SLACK;
 
 	if (ttl > RL_REL_MAX)
-		return (time_t)(now / RL_US + ttl);
-	return (time_t)ttl;
+		return now / RL_US + ttl;
+	return ttl;
+}
+
+/*
+ * The GCRA decision for one request, with no I/O: the arithmetic ratelimit_take()
+ * applies to what it read.  tat is the bucket's stored TAT in wall-clock
+ * microseconds, or -1 when there is none (absent or unreadable); now is the wall
+ * clock in microseconds.  Fills *r whether allowed or not; when allowed, also
+ * *new_tat (the TAT to store) and *expiry (the item's memcached expiry: seconds
+ * from now, or a Unix time when that is over 30 days).  SB_ERR_INVALID for a
+ * policy with limit or period_s below 1, SB_OK otherwise.
+ */
+enum sb_err
+ratelimit_decide(const struct rl_policy *p, int64_t tat, int64_t now, struct rl_result *r,
+    int64_t *new_tat, int64_t *expiry)
+{
+	int64_t t, tau, d;
+
+	memset(r, 0, sizeof(*r));
+	if (!rl_policy_ok(p))
+		return SB_ERR_INVALID;
+	r->limit = p->limit;
+	/* T is rounded down: at worst the bucket refills `limit` microseconds
+	 * early per period, and a burst is still exactly `limit`. */
+	if ((t = (int64_t)p->period_s * RL_US / p->limit) < 1)
+		t = 1;
+	tau = t * (p->limit - 1);
+	/* Absent, unreadable or in the past: a full bucket.  Beyond what one
+	 * allowed request can leave (another host's clock runs ahead, or the
+	 * policy was shortened): as if just emptied.  So d never exceeds
+	 * limit * T <= period: no value read can overflow what follows. */
+	if (tat < now)
+		tat = now;
+	if (tat - now > tau + t)
+		tat = now + tau + t;
+	d = tat - now;
+	if (d > tau) {
+		r->reset_s = rl_ceil_s(d);
+		r->retry_after_s = rl_ceil_s(d - tau);
+		return SB_OK;
+	}
+	d += t;
+	*new_tat = tat + t;
+	*expiry = rl_expiry(now, d);
+	r->allowed = 1;
+	r->remaining = (int)((p->limit * t - d) / t);
+	r->reset_s = rl_ceil_s(d);
+	return SB_OK;
 }
 
 /*
@@ -122,24 +175,18 @@ ratelimit_take(struct sb_cache *c, const char *key, const struct rl_policy *p,
 	enum sb_err		 err;
 	char			 mkey[CACHE_KEY_MAX + 1], val[24];
 	size_t			 mlen;
-	int64_t			 now, t, tau, tat, d = 0;
+	int64_t			 now, tat, new_tat, expiry;
 	uint64_t		 cas = 0;
-	time_t			 expiry;
 	int			 tries, found, n, io_retried = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (p->limit < 1 || p->period_s < 1)
+	if (!rl_policy_ok(p))
 		return SB_ERR_INVALID;
 	r->limit = p->limit;
 	if (c == NULL)
 		return SB_ERR_UNAVAILABLE;
 	mc = cache_handle(c);
 	mlen = cache_key(mkey, "rl", key, strlen(key));
-	/* T is rounded down: at worst the bucket refills `limit` microseconds
-	 * early per period, and a burst is still exactly `limit`. */
-	if ((t = (int64_t)p->period_s * RL_US / p->limit) < 1)
-		t = 1;
-	tau = t * (p->limit - 1);
 
 	for (tries = 0; tries < RL_TRIES; tries++) {
 		now = rl_now_us();
@@ -158,34 +205,19 @@ ratelimit_take(struct sb_cache *c, const char *key, const struct rl_policy *p,
 			err = SB_ERR_INTERNAL;
 			goto out;
 		}
-		/* Absent, unreadable or in the past: a full bucket.  Beyond what one
-		 * allowed request can leave (another host's clock runs ahead, or the
-		 * policy was shortened): as if just emptied. */
-		if (!found || tat < now)
-			tat = now;
-		if (tat > now + tau + t)
-			tat = now + tau + t;
-		d = tat - now;
-		if (d > tau) {
-			r->reset_s = rl_ceil_s(d);
-			r->retry_after_s = rl_ceil_s(d - tau);
+		(void)ratelimit_decide(p, found ? tat : -1, now, r, &new_tat, &expiry);
+		if (!r->allowed) {
 			err = SB_OK;
 			goto out;
 		}
-		tat += t;
-		d += t;
-		n = snprintf(val, sizeof(val), "%" PRId64, tat);
-		expiry = rl_expiry(now, d);
+		n = snprintf(val, sizeof(val), "%" PRId64, new_tat);
 		if (found)
-			rc = memcached_cas(mc, mkey, mlen, val, (size_t)n, expiry, 0, cas);
+			rc = memcached_cas(mc, mkey, mlen, val, (size_t)n, (time_t)expiry, 0, cas);
 		else
-			rc = memcached_add(mc, mkey, mlen, val, (size_t)n, expiry, 0);
+			rc = memcached_add(mc, mkey, mlen, val, (size_t)n, (time_t)expiry, 0);
 		switch (rc) {
 		case MEMCACHED_SUCCESS:
 		case MEMCACHED_STORED:
-			r->allowed = 1;
-			r->remaining = (int)((p->limit * t - d) / t);
-			r->reset_s = rl_ceil_s(d);
 			err = SB_OK;
 			goto out;
 		case MEMCACHED_DATA_EXISTS:	/* another taker wrote first */
@@ -204,11 +236,18 @@ ratelimit_take(struct sb_cache *c, const char *key, const struct rl_policy *p,
 	}
 	/* Lost the race RL_TRIES times in a row: the bucket is contended hard
 	 * enough that refusing this one request, which spent nothing, is cheaper
-	 * than waiting; it may come back in a second. */
-	r->reset_s = rl_ceil_s(d);
+	 * than waiting; it may come back in a second.  reset_s is the last
+	 * decision's. */
+	r->allowed = 0;
+	r->remaining = 0;
 	r->retry_after_s = 1;
 	err = SB_OK;
 out:
+	if (err != SB_OK) {
+		/* A failed take decided nothing, whatever an earlier try decided. */
+		memset(r, 0, sizeof(*r));
+		r->limit = p->limit;
+	}
 	if (err == SB_ERR_UNAVAILABLE)
 		log_warn("rate limit: memcached unavailable", "{s:s}", "error",
 		    memcached_strerror(mc, rc));
