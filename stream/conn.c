@@ -50,10 +50,7 @@ sconn_accept(void)
 			free(c);
 			continue;
 		}
-		c->next = srv->conns;
-		if (srv->conns != NULL)
-			srv->conns->prev = c;
-		srv->conns = c;
+		LIST_INSERT_HEAD(&srv->conns, c, link);
 		srv->nconns++;
 	}
 }
@@ -68,12 +65,7 @@ sconn_close(struct sconn *c)
 	hub_unsubscribe(c);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	srv->nconns--;
 	fcgi_conn_free(&c->fc);
 	fcgi_out_free(&c->out);

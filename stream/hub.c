@@ -13,70 +13,6 @@
 static const struct topic_kind *const kinds[] = { &run_kind, &feed_kind };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 
-/* What somebody watches.  last: the last event read for it and fanned out. */
-struct topic {
-	struct topic			*hnext;
-	const struct topic_kind		*kind;
-	char				 id[40];
-	struct sb_cursor		 last;
-	struct sconn			*subs;
-	int				 nsubs;
-	int				 dirty;
-};
-
-uint64_t
-hub_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static struct topic *
-topic_find(const struct topic_kind *kind, const char *id)
-{
-	struct topic *t;
-
-	if (srv->captopics == 0)
-		return NULL;
-	for (t = srv->topics[hub_hash(id) & (srv->captopics - 1)]; t != NULL; t = t->hnext)
-		if (t->kind == kind && strcmp(t->id, id) == 0)
-			return t;
-	return NULL;
-}
-
-static void
-topics_grow(void)
-{
-	struct topic	**old = srv->topics, *t, *next;
-	size_t		  oldcap = srv->captopics, i, b;
-
-	srv->captopics = oldcap ? oldcap * 2 : 1024;
-	srv->topics = sb_calloc(srv->captopics, sizeof(*srv->topics));
-	for (i = 0; i < oldcap; i++)
-		for (t = old[i]; t != NULL; t = next) {
-			next = t->hnext;
-			b = hub_hash(t->id) & (srv->captopics - 1);
-			t->hnext = srv->topics[b];
-			srv->topics[b] = t;
-		}
-	free(old);
-}
-
-static void
-topic_remove(struct topic *t)
-{
-	struct topic **pp = &srv->topics[hub_hash(t->id) & (srv->captopics - 1)];
-
-	while (*pp != t)
-		pp = &(*pp)->hnext;
-	*pp = t->hnext;
-	srv->ntopics--;
-	free(t);
-}
-
 /* ------------------------------------------------------------ reading events */
 
 PGresult *
@@ -171,7 +107,7 @@ on_event(void *arg, const struct hub_event *ev)
 	struct sconn	*c, *next;
 
 	if (f->t == NULL || strcmp(f->t->id, ev->key) != 0) {
-		f->t = topic_find(f->kind, ev->key);
+		f->t = topics_find(&srv->topics, f->kind, ev->key);
 		f->rows = 0;
 	}
 	if ((t = f->t) == NULL)
@@ -180,8 +116,8 @@ on_event(void *arg, const struct hub_event *ev)
 		t->dirty = srv->dirty = 1;	/* more to read */
 	if (cursor_cmp(&ev->pos, &t->last) > 0)
 		t->last = ev->pos;
-	for (c = t->subs; c != NULL; c = next) {
-		next = c->tnext;
+	for (c = LIST_FIRST(&t->subs); c != NULL; c = next) {
+		next = LIST_NEXT(c, tlink);
 		deliver(c, ev);
 	}
 }
@@ -193,9 +129,8 @@ all_dirty(void)
 	struct topic	*t;
 	size_t		 i;
 
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			t->dirty = srv->dirty = 1;
+	TOPICS_FOREACH(t, &srv->topics, i)
+		t->dirty = srv->dirty = 1;
 }
 
 /* Reads the topics of one kind among those due; -1 if the database failed. */
@@ -224,7 +159,7 @@ fetch_kind(const struct topic_kind *kind, struct topic **due, size_t ndue)
 void
 hub_fetch(void)
 {
-	struct topic	**due, *t, *next;
+	struct topic	**due, *t;
 	size_t		  ndue = 0, i, k;
 	int		  failed = 0;
 
@@ -233,13 +168,12 @@ hub_fetch(void)
 	srv->dirty = 0;
 	/* The topics to read, in one pass: those marked, and every topic of a polled
 	 * kind when its poll is due. */
-	due = sb_malloc((srv->ntopics + 1) * sizeof(*due));
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = t->hnext)
-			if (t->dirty || (t->kind->polled && srv->poll_due)) {
-				t->dirty = 0;
-				due[ndue++] = t;
-			}
+	due = sb_malloc((srv->topics.n + 1) * sizeof(*due));
+	TOPICS_FOREACH(t, &srv->topics, i)
+		if (t->dirty || (t->kind->polled && srv->poll_due)) {
+			t->dirty = 0;
+			due[ndue++] = t;
+		}
 	srv->poll_due = 0;
 	for (k = 0; k < NKINDS; k++)
 		if (fetch_kind(kinds[k], due, ndue) < 0)
@@ -253,12 +187,7 @@ hub_fetch(void)
 	}
 	answer_ready();
 	/* Topics whose watchers all left (a terminal event ends them) go. */
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = next) {
-			next = t->hnext;
-			if (t->nsubs == 0)
-				topic_remove(t);
-		}
+	(void)topics_prune(&srv->topics);
 }
 
 /* ------------------------------------------------------------ watching */
@@ -279,28 +208,15 @@ void
 hub_subscribe(struct sconn *c)
 {
 	struct topic		*t;
-	size_t			 b;
 	const char		*ids[1];
 	struct sb_cursor	 after[1];
 
-	if ((t = topic_find(c->kind, c->key)) == NULL) {
-		if (srv->ntopics + 1 > srv->captopics * 3 / 4)
-			topics_grow();
-		t = sb_calloc(1, sizeof(*t));
-		t->kind = c->kind;
-		snprintf(t->id, sizeof(t->id), "%s", c->key);
+	if ((t = topics_find(&srv->topics, c->kind, c->key)) == NULL) {
+		t = topics_add(&srv->topics, c->kind, c->key);
 		t->last = c->cursor;
-		b = hub_hash(t->id) & (srv->captopics - 1);
-		t->hnext = srv->topics[b];
-		srv->topics[b] = t;
-		srv->ntopics++;
 	}
 	c->topic = t;
-	c->tprev = NULL;
-	c->tnext = t->subs;
-	if (t->subs != NULL)
-		t->subs->tprev = c;
-	t->subs = c;
+	LIST_INSERT_HEAD(&t->subs, c, tlink);
 	t->nsubs++;
 	/* Events written between the subscriber's first read and now are read at the
 	 * next wake-up, which every write is followed by; this one read covers a topic
@@ -321,13 +237,7 @@ hub_unsubscribe(struct sconn *c)
 
 	if (t == NULL)
 		return;
-	if (c->tprev != NULL)
-		c->tprev->tnext = c->tnext;
-	else
-		t->subs = c->tnext;
-	if (c->tnext != NULL)
-		c->tnext->tprev = c->tprev;
-	c->tnext = c->tprev = NULL;
+	LIST_REMOVE(c, tlink);
 	c->topic = NULL;
 	t->nsubs--;
 	/* Removed at the end of the next read (never while a read walks it). */
@@ -353,7 +263,7 @@ on_notify(void *arg, const char *payload)
 		if (n > 0 && n < sizeof(id)) {
 			memcpy(id, p, n);
 			id[n] = '\0';
-			if ((t = topic_find(&run_kind, id)) != NULL)
+			if ((t = topics_find(&srv->topics, &run_kind, id)) != NULL)
 				t->dirty = srv->dirty = 1;
 		}
 		p += n;
@@ -388,17 +298,7 @@ hub_notified(void)
 void
 hub_free(void)
 {
-	struct topic	*t, *next;
-	size_t		 i;
-
-	for (i = 0; i < srv->captopics; i++)
-		for (t = srv->topics[i]; t != NULL; t = next) {
-			next = t->hnext;
-			free(t);
-		}
-	free(srv->topics);
-	srv->topics = NULL;
-	srv->captopics = srv->ntopics = 0;
+	topics_free(&srv->topics);
 }
 
 /* Every topic now and then (a lost notification costs at most sweep_ms), and the

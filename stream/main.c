@@ -55,8 +55,8 @@ timers(int64_t now)
 {
 	struct sconn *c, *next;
 
-	for (c = srv->conns; c != NULL; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
 		if (c->state == SC_STREAMING && now >= c->next_beat_us) {
 			c->next_beat_us = now + (int64_t)srv->app.cfg.stream.heartbeat * 1000000;
 			srv->m.heartbeats++;
@@ -73,8 +73,8 @@ stop_all(void)
 {
 	struct sconn *c, *next;
 
-	for (c = srv->conns; c != NULL; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
 		if (c->state == SC_STREAMING)
 			sconn_retry_end(c);
 		else if (c->state == SC_WAITING)
@@ -104,8 +104,8 @@ feed_rests(void)
 {
 	struct sconn *c, *next;
 
-	for (c = srv->conns; c != NULL && srv->nrest > 0; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&srv->conns); c != NULL && srv->nrest > 0; c = next) {
+		next = LIST_NEXT(c, link);
 		if (c->rest_len > 0 && c->state == SC_READING)
 			sconn_feed_rest(c);
 	}
@@ -199,8 +199,8 @@ serve(void)
 			}
 		}
 	}
-	while (srv->conns != NULL)
-		sconn_close(srv->conns);
+	while (!LIST_EMPTY(&srv->conns))
+		sconn_close(LIST_FIRST(&srv->conns));
 	hub_free();
 	close(sigfd);
 	close(srv->epfd);
@@ -255,6 +255,7 @@ main(int argc, char *argv[])
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	srv = sb_calloc(1, sizeof(*srv));
+	LIST_INIT(&srv->conns);
 	srv->app.cfg = cfg;
 	srv->app.routes = routes;
 	srv->app.nroutes = nroutes;

@@ -19,7 +19,7 @@ smetrics_render(void *arg, size_t *len)
 	metrics_gauge(f, "switchboard_stream_connections", "FastCGI connections from the web server.",
 	    srv->nconns);
 	metrics_gauge(f, "switchboard_stream_runs_watched", "Runs and org feeds with at least one watcher.",
-	    (long long)srv->ntopics);
+	    (long long)srv->topics.n);
 	metrics_counter(f, "switchboard_stream_streams_total", "Event streams opened.",
 	    srv->m.streams_opened);
 	metrics_counter(f, "switchboard_stream_longpolls_total", "Long polls that waited.",

@@ -49,7 +49,7 @@ collect(enum auth_kind kind, struct verdicts *v)
 	size_t		 cap = 0, i, k;
 
 	memset(v, 0, sizeof(*v));
-	for (c = srv->conns; c != NULL; c = c->next) {
+	LIST_FOREACH(c, &srv->conns, link) {
 		if (!held(c) || c->cred_kind != kind || c->cred[0] == '\0')
 			continue;
 		if (v->n == cap) {
@@ -180,8 +180,8 @@ recheck_tick(int64_t now)
 	collect(AUTH_KEY, &k);
 	(void)ask(&sessions, 1, &s);
 	(void)ask(&keys, 0, &k);
-	for (c = srv->conns; c != NULL; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, link);
 		if (!held(c))
 			continue;
 		g = granted(c, &s, &k);

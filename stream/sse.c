@@ -51,7 +51,7 @@ static struct user	*users[USER_BUCKETS];
 static unsigned
 user_hash(const char *s)
 {
-	return (unsigned)(hub_hash(s) % USER_BUCKETS);
+	return (unsigned)(fnv1a(s) % USER_BUCKETS);
 }
 
 /* Takes a place for c's caller: 0, or -1 when the caller has max_per_user already. */
@@ -114,7 +114,7 @@ probe_user(const char *who)
 	struct sconn *c;
 
 	srv->m.probes++;
-	for (c = srv->conns; c != NULL; c = c->next)
+	LIST_FOREACH(c, &srv->conns, link)
 		if (c->state == SC_STREAMING && c->counted && strcmp(c->who, who) == 0) {
 			if (c->probes == 0)
 				srv->nprobing++;
@@ -128,8 +128,8 @@ probe_tick(int64_t now)
 {
 	struct sconn *c, *next;
 
-	for (c = srv->conns; c != NULL && srv->nprobing > 0; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&srv->conns); c != NULL && srv->nprobing > 0; c = next) {
+		next = LIST_NEXT(c, link);
 		if (c->probes == 0 || c->state != SC_STREAMING || now < c->next_probe_us)
 			continue;
 		if (--c->probes == 0)

@@ -2,8 +2,11 @@
 #ifndef SB_STREAM_H
 #define SB_STREAM_H
 
+#include <sys/queue.h>
+
 #include "fcgi-app/fcgi-app.h"
 #include "fcgi-app/fcgi.h"
+#include "stream/topics.h"
 
 struct topic;
 struct topic_kind;
@@ -17,8 +20,8 @@ enum sconn_state {
 
 /* One FastCGI connection from the web server: one request at a time. */
 struct sconn {
-	struct sconn		*next, *prev;		/* every connection */
-	struct sconn		*tnext, *tprev;		/* the subscribers of its topic */
+	LIST_ENTRY(sconn)	 link;			/* every connection */
+	LIST_ENTRY(sconn)	 tlink;			/* the subscribers of its topic */
 	int			 fd;
 	enum sconn_state	 state;
 	int			 pollout;		/* EPOLLOUT is asked for */
@@ -54,12 +57,11 @@ struct stream_server {
 	int			 listen_fd;
 	int			 metrics_fd;		/* GET /metrics, or -1 */
 	int			 epfd;
-	struct sconn		*conns;
+	LIST_HEAD(, sconn)	 conns;
 	int			 nconns;
 	int			 nstreams;		/* streaming or waiting */
 	struct sb_listener	 listener;		/* LISTEN switchboard_events */
-	struct topic		**topics;		/* hash table by kind and key */
-	size_t			 ntopics, captopics;
+	struct topic_table	 topics;		/* by kind and key (topics.c) */
 	int			 dirty;			/* some topic has unread events */
 	int64_t			 next_sweep_us;
 	int64_t			 next_poll_us;		/* polled kinds (the feed) */
@@ -149,7 +151,6 @@ void	 hub_notified(void);			/* reads notifications */
 void	 hub_fetch(void);			/* reads the dirty topics' events */
 void	 hub_tick(int64_t now);			/* sweeps and polls now and then */
 void	 hub_free(void);			/* at exit */
-uint64_t hub_hash(const char *);		/* FNV-1a, for the process' hash tables */
 /* A kind's read statement with its parameters: the keys, the positions after which to
  * read (their xids first when with_xid, then their ns) as arrays, and the limit.  The
  * result, or NULL if the database failed. */

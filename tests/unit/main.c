@@ -94,6 +94,7 @@ main(void)
 	suite_cursor();
 	suite_agent();
 	suite_ratelimit();
+	suite_topics();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

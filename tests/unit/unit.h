@@ -22,6 +22,7 @@ void	suite_scope(void);
 void	suite_cursor(void);
 void	suite_agent(void);
 void	suite_ratelimit(void);
+void	suite_topics(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);
