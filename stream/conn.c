@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "stream.h"
+#include "stream/sseframe.h"
 
 #define READ_CHUNK	16384
 #define REST_MAX	(64 * 1024)	/* bytes kept ahead of an answer */
@@ -118,10 +119,9 @@ sconn_flush(struct sconn *c)
 void
 sconn_retry_end(struct sconn *c)
 {
-	char	retry[48];
-	int	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
+	char	retry[SSE_RETRY_MAX];
 
-	fcgi_stdout(&c->out, c->fc.req.id, retry, (size_t)n);
+	fcgi_stdout(&c->out, c->fc.req.id, retry, sse_retry(retry, srv->app.cfg.stream.retry_ms));
 	sconn_end(c);
 }
 

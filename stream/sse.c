@@ -6,21 +6,18 @@
 #include <string.h>
 
 #include "stream.h"
+#include "stream/sseframe.h"
 
 #define REPLAY_PAGE	500
 
-/* "id: 7\nevent: message.delta\ndata: {...}\n\n": data is one line of JSON. */
+/* An event's frame (stream/sseframe.c): its position is its id.  The caller frees it. */
 static char *
 frame(const struct hub_event *ev, size_t *len)
 {
-	char	 id[CURSOR_MAX];
-	size_t	 cap = strlen(ev->type) + strlen(ev->data) + CURSOR_MAX + 32;
-	char	*f = sb_malloc(cap);
+	char id[CURSOR_MAX];
 
 	cursor_format(&ev->pos, id);
-	*len = (size_t)snprintf(f, cap, "id: %s\nevent: %s\ndata: %s\n\n", id, ev->type,
-	    ev->data);
-	return f;
+	return sse_frame(id, ev->type, ev->data, len);
 }
 
 int
@@ -195,11 +192,10 @@ stream_open(struct sb_req *req, const struct topic_kind *kind, const char *key,
 {
 	struct sconn	*c = srv->current;
 	struct replay	 r;
-	char		 retry[48];
+	char		 retry[SSE_RETRY_MAX];
 	const char	*keys[1] = { key };
 	struct sb_cursor from[1];
 	enum sb_err	 err;
-	int		 n;
 
 	if ((err = stream_hold(req, c)) != SB_OK)
 		return err;
@@ -209,8 +205,7 @@ stream_open(struct sb_req *req, const struct topic_kind *kind, const char *key,
 		user_release(c);
 		return SB_OK;		/* the head alone */
 	}
-	n = snprintf(retry, sizeof(retry), "retry: %d\n\n", srv->app.cfg.stream.retry_ms);
-	resp_write(req, retry, (size_t)n);
+	resp_write(req, retry, sse_retry(retry, srv->app.cfg.stream.retry_ms));
 	if (preamble != NULL)
 		resp_write(req, preamble, strlen(preamble));
 	memset(&r, 0, sizeof(r));

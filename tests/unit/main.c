@@ -95,6 +95,7 @@ main(void)
 	suite_agent();
 	suite_ratelimit();
 	suite_topics();
+	suite_sseframe();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)
