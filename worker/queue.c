@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "worker.h"
+#include "worker/batch.h"
 
 #define RESCUE_BATCH		500
 #define PRUNE_EVERY_US		(60 * 1000000LL)
@@ -161,24 +162,6 @@ run_pending(struct worker *w, const char *id)
 	return 0;
 }
 
-/* The items of one run, taken out of from (a new array). */
-static json_t *
-items_of(json_t *from, const char *id)
-{
-	json_t	*out = json_array(), *v;
-	size_t	 i;
-
-	for (i = 0; i < json_array_size(from); ) {
-		v = json_array_get(from, i);
-		if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0) {
-			json_array_append(out, v);
-			json_array_remove(from, i);
-		} else
-			i++;
-	}
-	return out;
-}
-
 /*
  * The database refused a batch (not the connection: the data).  One run's bad item must
  * not hold up every run of this worker, and being retried forever it would: so each
@@ -191,18 +174,17 @@ static void
 flush_split(struct worker *w, json_t *written)
 {
 	struct pending	*pd = &w->pending;
-	json_t		*ev, *fin, *first, *error;
+	json_t		*ev, *fin;
 	struct run	*r;
 	enum sb_err	 err;
+	const char	*next;
 	char		*rid;
-	int		 seq, attempt;
+	int		 seq;
 
-	while (json_array_size(pd->events) + json_array_size(pd->finishes) > 0) {
-		first = json_array_size(pd->events) > 0 ? json_array_get(pd->events, 0) :
-		    json_array_get(pd->finishes, 0);
-		rid = sb_strdup(json_string_value(json_object_get(first, "id")));
-		ev = items_of(pd->events, rid);
-		fin = items_of(pd->finishes, rid);
+	while ((next = batch_next_run(pd->events, pd->finishes)) != NULL) {
+		rid = sb_strdup(next);
+		ev = batch_take_run(pd->events, rid);
+		fin = batch_take_run(pd->finishes, rid);
 		if (flush_exec(w, ev, fin, &err) == 0) {
 			w->m.events += json_array_size(ev);
 			json_array_append_new(written, json_string(rid));
@@ -215,26 +197,9 @@ flush_split(struct worker *w, json_t *written)
 			return;
 		} else {
 			r = run_find(w, rid);
-			first = json_array_size(ev) > 0 ? json_array_get(ev, 0) : json_array_get(fin, 0);
-			attempt = (int)json_integer_value(json_object_get(first, "attempt"));
-			seq = json_array_size(ev) > 0 ?
-			    (int)json_integer_value(json_object_get(first, "seq")) :
-			    r != NULL ? r->next_seq : 0;
 			log_error("run failed: the database refused its events", "{s:s, s:s}",
 			    "run", rid, "error", w->db.last_error);
-			error = json_pack("{s:s, s:s, s:b}", "type", "event-unstorable", "message",
-			    "the database refused what this run produced; it was not stored",
-			    "retryable", 0);
-			json_array_clear(ev);
-			json_array_clear(fin);
-			if (seq > 0)
-				json_array_append_new(ev, json_pack("{s:s, s:i, s:i, s:s, s:{s:O}}",
-				    "id", rid, "attempt", attempt, "seq", seq, "type", "run.failed",
-				    "data", "error", error));
-			json_array_append_new(fin, json_pack("{s:s, s:i, s:s, s:n, s:O, s:{}, s:i}",
-			    "id", rid, "attempt", attempt, "kind", "failed", "output", "error", error,
-			    "usage", "delay_ms", 0));
-			json_decref(error);
+			seq = batch_failed(rid, ev, fin, r != NULL ? r->next_seq : 0);
 			if (r != NULL) {
 				if (r->phase != RUN_ENDED)
 					run_abandon(r);
@@ -258,9 +223,8 @@ queue_flush(struct worker *w)
 	struct pending		*pd = &w->pending;
 	enum sb_err		 err;
 	int64_t			 t0 = clock_mono_us();
-	size_t			 i, nev = json_array_size(pd->events);
-	json_t			*v, *ids, *list;
-	const char		*key;
+	size_t			 nev = json_array_size(pd->events);
+	json_t			*list;
 	struct run		*r, *next;
 
 	if (nev == 0 && json_array_size(pd->finishes) == 0)
@@ -269,21 +233,14 @@ queue_flush(struct worker *w)
 		w->m.flush_errors++;
 		return -1;
 	}
-	list = json_array();
 	if (flush_exec(w, pd->events, pd->finishes, &err) == 0) {
 		hist_observe(&w->m.flush_latency, clock_mono_us() - t0);
 		w->m.flushes++;
 		w->m.events += nev;
-		/* The runs with new events, each once. */
-		ids = json_object();
-		json_array_foreach(pd->events, i, v)
-			json_object_set_new(ids, json_string_value(json_object_get(v, "id")),
-			    json_null());
-		json_object_foreach(ids, key, v)
-			json_array_append_new(list, json_string(key));
-		json_decref(ids);
+		list = batch_event_runs(pd->events);	/* the runs with new events */
 		pending_clear(pd);
 	} else {
+		list = json_array();
 		w->m.flush_errors++;
 		/* Kept for the next flush when the database is away: events already written
 		 * are skipped then, and an end already written finds its run no longer
@@ -323,10 +280,7 @@ queue_heartbeat(struct worker *w, int64_t now)
 
 	if (w->nruns == 0 || db_ensure(&w->db) != SB_OK)
 		return;
-	for (r = w->runs; r != NULL; r = r->next) {
-		db_array_add(&ids, "%s", r->id);
-		db_array_add(&atts, "%d", r->attempt);
-	}
+	batch_heartbeat(w->runs, &ids, &atts);
 	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
 	p[0] = db_array_text(&ids);
 	p[1] = db_array_text(&atts);

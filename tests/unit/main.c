@@ -96,6 +96,7 @@ main(void)
 	suite_ratelimit();
 	suite_topics();
 	suite_sseframe();
+	suite_batch();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -24,6 +24,7 @@ void	suite_agent(void);
 void	suite_ratelimit(void);
 void	suite_topics(void);
 void	suite_sseframe(void);
+void	suite_batch(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);
