@@ -47,7 +47,7 @@ auth_worker_free(struct app *app)
 /* ------------------------------------------------------------ the database role */
 
 int
-db_role_safe(struct app *app)
+app_role_safe(struct app *app)
 {
 	static struct db_stmt	 q = { "role_check",
 	    "SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_class c "
@@ -62,6 +62,7 @@ db_role_safe(struct app *app)
 		return !app->role_unsafe;
 	if ((res = db_exec_stmt(&app->db, &q, NULL, &err)) == NULL)
 		return -1;
+	/* Outside any request: no arena to own the result. */
 	app->role_unsafe = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "f") != 0;
 	PQclear(res);
 	app->role_checked = app->db.generation;
@@ -107,53 +108,61 @@ org_tx(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), void *arg
 	return db_tx(&req->app->db, org_tx_body, &c);
 }
 
-enum sb_err
-db_exec_id(struct sb_req *req, struct db_stmt *st, int64_t id)
+PGresult *
+req_exec(struct sb_req *req, struct db_stmt *st, const char *const *params, enum sb_err *err)
 {
-	char		 s[24];
-	const char	*p[1] = { s };
-	enum sb_err	 err;
-
-	snprintf(s, sizeof(s), "%lld", (long long)id);
-	PQclear(db_exec_stmt(&req->app->db, st, p, &err));
-	return err;
+	return arena_adopt_result(req->arena, db_exec_stmt(&req->app->db, st, params, err));
 }
 
-enum sb_err
-db_exec_found(struct sb_req *req, struct db_stmt *st, const char *const *params)
+struct page_call {
+	const struct page_query	*q;
+	int			 limit;
+	int64_t			 cursor;
+	json_t			*body;
+};
+
+/* In the caller's org: q's statement for limit + 1 rows after the cursor, and the body. */
+static enum sb_err
+page_fetch(struct sb_req *req, void *arg)
 {
-	enum sb_err	 err;
-	PGresult	*res;
-	int		 n;
+	struct page_call	*c = arg;
+	const char		*p[2 + PAGE_EXTRA_MAX];
+	char			 cur[24], lim[16];
+	json_t			*items;
+	enum sb_err		 err;
+	PGresult		*res;
+	size_t			 i;
+	int			 row, n;
 
-	if ((res = db_exec_stmt(&req->app->db, st, params, &err)) == NULL)
+	snprintf(cur, sizeof(cur), "%lld", (long long)c->cursor);
+	snprintf(lim, sizeof(lim), "%d", c->limit + 1);
+	p[0] = cur;
+	p[1] = lim;
+	for (i = 0; i < c->q->nextra && i < PAGE_EXTRA_MAX; i++)
+		p[2 + i] = c->q->extra[i] != NULL ? c->q->extra[i] : "";
+	if ((res = req_exec(req, c->q->stmt, p, &err)) == NULL)
 		return err;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? SB_OK : SB_ERR_NOT_FOUND;
-}
-
-enum sb_err
-page_answer(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *))
-{
-	struct page	 pg;
-	enum sb_err	 err;
-
-	memset(&pg, 0, sizeof(pg));
-	if ((err = req_page(req, &pg.limit, &pg.cursor)) != SB_OK ||
-	    (err = org_tx(req, fn, &pg)) != SB_OK)
-		return err;
-	resp_json(req, 200, pg.body);
+	n = PQntuples(res) > c->limit ? c->limit : PQntuples(res);
+	items = json_array();
+	for (row = 0; row < n; row++)
+		json_array_append_new(items, c->q->item(res, row));
+	/* The extra row only says there is more: the last row shown is where it starts. */
+	c->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    PQntuples(res) > c->limit ? json_string(PQgetvalue(res, c->limit - 1, 0)) : json_null());
 	return SB_OK;
 }
 
-json_t *
-page_body(json_t *items, PGresult *res, int limit)
+enum sb_err
+page_answer(struct sb_req *req, const struct page_query *q)
 {
-	int more = PQntuples(res) > limit;
+	struct page_call	 c = { q, 0, 0, NULL };
+	enum sb_err		 err;
 
-	return json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    more ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null());
+	if ((err = req_page(req, &c.limit, &c.cursor)) != SB_OK ||
+	    (err = org_tx(req, page_fetch, &c)) != SB_OK)
+		return err;
+	resp_json(req, 200, c.body);
+	return SB_OK;
 }
 
 struct audit_row {
@@ -312,7 +321,7 @@ sess_touch(struct sb_req *req, void *arg)
 	    "UPDATE sessions SET last_seen_at = now() WHERE id = $1", 1, 0 };
 
 	(void)arg;
-	return db_exec_id(req, &q, req->who.session_id);
+	return db_exec_id(&req->app->db, &q, req->who.session_id);
 }
 
 static enum sb_err
@@ -419,7 +428,7 @@ key_touch(struct sb_req *req, void *arg)
 	    "UPDATE api_keys SET last_used_at = now() WHERE id = $1", 1, 0 };
 
 	(void)arg;
-	return db_exec_id(req, &q, req->who.key_id);
+	return db_exec_id(&req->app->db, &q, req->who.key_id);
 }
 
 /* Has this worker not touched key id within TOUCH_EVERY_S?  A small table of the
