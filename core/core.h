@@ -629,4 +629,6 @@ const char	*sb_version(void);
 const char	*sb_git_commit(void);
 const char	*sb_build_time(void);
 
+#include "provider.h"
+
 #endif /* SB_CORE_H */

@@ -93,6 +93,7 @@ main(void)
 	suite_scope();
 	suite_cursor();
 	suite_agent();
+	suite_provider();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -21,6 +21,7 @@ void	suite_handoff(void);
 void	suite_scope(void);
 void	suite_cursor(void);
 void	suite_agent(void);
+void	suite_provider(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);
