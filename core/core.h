@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 11
+#define SB_SCHEMA_VERSION 12
 
 /* LISTEN/NOTIFY channels: runs were created (switchboard-fcgi wakes the workers);
  * runs have new events (the worker tells the stream responder which). */

@@ -285,19 +285,9 @@ static enum sb_err
 run_cancel(struct sb_req *req, void *arg)
 {
 	/* Queued: cancelled now, with its terminal event.  Running: the worker is asked to
-	 * stop (cancel_requested) and writes the event.  Finished: nothing changes. */
+	 * stop.  Finished: nothing changes (sql/012_run_state.sql). */
 	static struct db_stmt	 q = { "run_cancel",
-	    "WITH before AS (SELECT id, state FROM runs WHERE id = $1::uuid FOR UPDATE), "
-	    "upd AS (UPDATE runs r SET "
-	    "state = CASE WHEN b.state = 'queued' THEN 'cancelled' ELSE r.state END, "
-	    "finished_at = CASE WHEN b.state = 'queued' THEN now() ELSE r.finished_at END, "
-	    "cancel_requested = r.cancel_requested OR b.state IN ('queued', 'running') "
-	    "FROM before b WHERE r.id = b.id RETURNING r.*, b.state AS was), "
-	    "ev AS (INSERT INTO run_events (run_id, seq, org_id, attempt, type, data) "
-	    "SELECT u.id, coalesce((SELECT max(seq) FROM run_events e WHERE e.run_id = u.id), 0) + 1, "
-	    "u.org_id, u.attempt, 'run.cancelled', '{\"reason\": \"cancelled before it started\"}' "
-	    "FROM upd u WHERE u.was = 'queued') "
-	    "SELECT " RUN_COLUMNS " FROM upd", 1, 0 };
+	    "SELECT " RUN_COLUMNS " FROM run_cancel($1::uuid)", 1, 0 };
 
 	/* The run's own event log records a cancellation: no audit line. */
 	return run_fetch(req, &q, arg);
@@ -326,8 +316,7 @@ static enum sb_err
 run_finished(struct sb_req *req, const char *id, int *finished, long long *last_seq)
 {
 	static struct db_stmt	 q = { "run_finished",
-	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled'), "
-	    "(SELECT coalesce(max(e.seq), 0) FROM run_events e WHERE e.run_id = r.id) "
+	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled'), run_last_seq(r.id) "
 	    "FROM runs r WHERE r.id = $1::uuid", 1, 0 };
 	const char		*p[1] = { id };
 	PGresult		*res;
