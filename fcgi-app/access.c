@@ -90,10 +90,10 @@ org_tx_body(struct sb_db *db, void *arg)
 	char			 org[24];
 	enum sb_err		 err;
 
+	(void)db;
 	snprintf(org, sizeof(org), "%lld", (long long)c->req->who.org_id);
 	params[0] = org;
-	PQclear(db_exec_stmt(db, &set_org, params, &err));
-	if (err != SB_OK)
+	if (req_exec(c->req, &set_org, params, &err) == NULL)
 		return err;
 	return c->fn(c->req, c->arg);
 }
@@ -178,14 +178,13 @@ audit_insert(struct sb_req *req, void *arg)
 	    "VALUES ($1, $2, NULLIF($3, '0')::bigint, $4, $5, NULLIF($6, '')::inet, $7, $8::jsonb)", 8, 0 };
 	struct audit_row	*a = arg;
 	const char		*p[8];
-	char			 org[24], actor[24], *details;
+	char			 org[24], actor[24];
 	enum sb_err		 err;
 	int64_t			 actor_id;
 
 	actor_id = req->who.kind == AUTH_KEY ? req->who.key_id : req->who.user_id;
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
 	snprintf(actor, sizeof(actor), "%lld", (long long)actor_id);
-	details = json_dumps(a->details != NULL ? a->details : json_object(), JSON_COMPACT);
 	p[0] = org;
 	p[1] = kind_names[req->who.kind];
 	p[2] = actor;
@@ -193,9 +192,8 @@ audit_insert(struct sb_req *req, void *arg)
 	p[4] = a->target;
 	p[5] = req->remote_addr;
 	p[6] = req->request_id;
-	p[7] = details != NULL ? details : "{}";
-	PQclear(db_exec_stmt(&req->app->db, &ins, p, &err));
-	free(details);
+	p[7] = a->details != NULL ? arena_json(req->arena, a->details) : "{}";
+	(void)req_exec(req, &ins, p, &err);
 	return err;
 }
 
@@ -204,7 +202,7 @@ audit(struct sb_req *req, const char *action, const char *target, json_t *detail
 {
 	static struct db_stmt	 anon = { "audit_anonymous",
 	    "SELECT auth_audit_anonymous($1, $2, NULLIF($3, '')::inet, $4)", 4, 0 };
-	struct audit_row	 a = { action, target, details };
+	struct audit_row	 a = { action, target, arena_adopt_json(req->arena, details) };
 	const char		*p[4];
 	enum sb_err		 err;
 
@@ -215,11 +213,10 @@ audit(struct sb_req *req, const char *action, const char *target, json_t *detail
 		p[1] = target;
 		p[2] = req->remote_addr;
 		p[3] = req->request_id;
-		PQclear(db_exec_stmt(&req->app->db, &anon, p, &err));
+		(void)req_exec(req, &anon, p, &err);
 	}
 	if (err != SB_OK)
 		log_error("audit log write failed", "{s:s, s:s}", "action", action, "target", target);
-	json_decref(details);
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -292,12 +289,10 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 
 	if (db_ensure(&req->app->db) != SB_OK)
 		return SB_ERR_UNAVAILABLE;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(res) != 1)
 		return SB_ERR_UNAUTHENTICATED;
-	}
 	s->sid = atoll(PQgetvalue(res, 0, 0));
 	s->uid = atoll(PQgetvalue(res, 0, 1));
 	s->oid = atoll(PQgetvalue(res, 0, 2));
@@ -310,7 +305,6 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 	snprintf(s->name, sizeof(s->name), "%s", PQgetvalue(res, 0, 9));
 	snprintf(s->org_slug, sizeof(s->org_slug), "%s", PQgetvalue(res, 0, 10));
 	snprintf(s->org_name, sizeof(s->org_name), "%s", PQgetvalue(res, 0, 11));
-	PQclear(res);
 	return s->role < 0 ? SB_ERR_INTERNAL : SB_OK;
 }
 
@@ -340,13 +334,11 @@ session_auth(struct sb_req *req, const char *token)
 		return SB_ERR_UNAUTHENTICATED;
 	token_hash(token, hash);
 	if (cache_get(req->app->cache, "sess", hash, &v, &len) == SB_OK) {
+		arena_defer(req->arena, free, v);
 		/* "-": known not to exist, so a guessed cookie costs no query. */
-		if (len == 1 && v[0] == '-') {
-			free(v);
+		if (len == 1 && v[0] == '-')
 			return SB_ERR_UNAUTHENTICATED;
-		}
 		cached = sess_from_json(v, len, &s) == 0;
-		free(v);
 	}
 	if (!cached && (err = sess_load(req, hash, &s)) != SB_OK) {
 		if (err == SB_ERR_UNAUTHENTICATED && c->auth.session_cache_ttl > 0)
@@ -402,10 +394,9 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 
 	if (db_ensure(&req->app->db) != SB_OK)
 		return SB_ERR_UNAVAILABLE;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1) {
-		PQclear(res);
 		memset(k, 0, sizeof(*k));	/* cached as "no such key" */
 		return SB_OK;
 	}
@@ -417,7 +408,6 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 	k->usable = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	snprintf(k->org_slug, sizeof(k->org_slug), "%s", PQgetvalue(res, 0, 6));
 	snprintf(k->org_name, sizeof(k->org_name), "%s", PQgetvalue(res, 0, 7));
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -535,7 +525,8 @@ jwt_auth(struct sb_req *req, const char *token)
 
 	if (req->app->jwt == NULL)
 		return SB_ERR_UNAUTHENTICATED;
-	if ((claims = jwt_verify(req->app->jwt, token, why, sizeof(why))) == NULL) {
+	if ((claims = arena_adopt_json(req->arena,
+	    jwt_verify(req->app->jwt, token, why, sizeof(why)))) == NULL) {
 		log_info("bearer token refused", "{s:s}", "reason", why);
 		return SB_ERR_UNAUTHENTICATED;
 	}
@@ -543,43 +534,36 @@ jwt_auth(struct sb_req *req, const char *token)
 	role = json_string_value(json_object_get(claims, c->jwt.role_claim));
 	sub = json_string_value(json_object_get(claims, "sub"));
 	r = role_parse(role != NULL ? role : c->jwt.default_role);
-	err = SB_ERR_UNAUTHENTICATED;
 	if (org == NULL || r < 0)
-		goto out;
+		return SB_ERR_UNAUTHENTICATED;
 	/* The org by slug: memcached for a minute, else the database. */
 	if (cache_get(req->app->cache, "org", org, &v, &len) == SB_OK) {
+		arena_defer(req->arena, free, v);
 		if (sscanf(v, "%" SCNd64 " %n", &w->org_id, &n) == 1 && (size_t)n <= len)
 			w->org_name = arena_strndup(req->arena, v + n, len - (size_t)n);
-		free(v);
 	}
 	if (w->org_name == NULL) {
 		if ((err = db_ensure(&req->app->db)) != SB_OK)
-			goto out;
+			return err;
 		p[0] = org;
-		if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-			goto out;
+		if ((res = req_exec(req, &q, p, &err)) == NULL)
+			return err;
 		w->org_id = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
 		if (w->org_id != 0) {
 			w->org_name = arena_strdup(req->arena, PQgetvalue(res, 0, 1));
 			v = arena_printf(req->arena, "%lld %s", (long long)w->org_id, w->org_name);
 			(void)cache_set(req->app->cache, "org", org, v, strlen(v), 60);
 		}
-		PQclear(res);
 	}
-	if (w->org_id == 0) {
-		err = SB_ERR_UNAUTHENTICATED;
-		goto out;
-	}
+	if (w->org_id == 0)
+		return SB_ERR_UNAUTHENTICATED;
 	w->org_slug = arena_strdup(req->arena, org);
 	w->kind = AUTH_JWT;
 	w->role = r;
 	w->expires = json_integer_value(json_object_get(claims, "exp"));
 	w->scopes = role_scopes((enum sb_role)r);
 	snprintf(w->subject, sizeof(w->subject), "%s", sub != NULL ? sub : "");
-	err = SB_OK;
-out:
-	json_decref(claims);
-	return err;
+	return SB_OK;
 }
 
 /* ------------------------------------------------------------ the checks */
