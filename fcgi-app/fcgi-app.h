@@ -281,7 +281,8 @@ struct page_query {
  * answers 200 {"items": [...], "next_cursor": the last item's cursor or null}. */
 enum sb_err	 page_answer(struct sb_req *, const struct page_query *q);
 /* Appends to the audit log in the caller's org (a failed login with no org goes
- * through auth_audit_anonymous).  Failures are logged, never fatal to the request. */
+ * through auth_audit_anonymous).  Failures are logged, never fatal to the request.
+ * details (may be NULL) is taken: the request's arena releases it. */
 void		 audit(struct sb_req *, const char *action, const char *target, json_t *details);
 
 /* cors.c: adds the CORS headers when the request's Origin is allowed (returns 1);
