@@ -7,9 +7,6 @@
 
 #include "core.h"
 
-/* The providers the worker speaks (worker/llm/). */
-static const char *const providers[] = { "openai", "anthropic", "builtin" };
-
 /* The tools an agent may name.  None exists yet: an agent naming one is refused
  * rather than accepted and left to fail at run time. */
 static const char *const tools[] = { NULL };
@@ -92,9 +89,9 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 	if (!slug_valid(cat, 32) || isdigit((unsigned char)cat[0]))
 		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-category", "%s",
 		    "category is 1 to 32 of a-z and -, starting with a letter");
-	if (!in_list(providers, sizeof(providers) / sizeof(providers[0]), prov))
+	if (provider_parse(prov) < 0)
 		return fail(e, SB_ERR_UNPROCESSABLE, "unknown-provider",
-		    "unknown provider \"%.40s\" (openai, anthropic or builtin)", prov);
+		    "unknown provider \"%.40s\" (%s)", prov, provider_names_text());
 	if (params != NULL && !json_is_object(params))
 		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameters", "%s",
 		    "parameters is an object");

@@ -1,4 +1,5 @@
-/* arena.c: the out-of-memory policy and the per-request bump allocator. */
+/* arena.c: the out-of-memory policy and the per-request bump allocator, with the
+ * cleanups a request registers (libpq results, JSON values) run when it is reset. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -66,8 +67,16 @@ struct chunk {
 	unsigned char	 data[] __attribute__((aligned(16)));
 };
 
+/* A cleanup registered by arena_defer(), kept in the arena itself. */
+struct deferred {
+	struct deferred	*next;		/* the one registered before */
+	void		(*fn)(void *);
+	void		*p;
+};
+
 struct sb_arena {
 	struct chunk	*head;		/* current chunk; the first one is last in the list */
+	struct deferred	*deferred;	/* newest first */
 	size_t		 chunk_size;
 	size_t		 used;		/* bytes handed out since the last reset */
 };
@@ -90,6 +99,7 @@ arena_new(size_t chunk_size)
 
 	a->chunk_size = chunk_size < 1024 ? 1024 : chunk_size;
 	a->head = chunk_new(a->chunk_size);
+	a->deferred = NULL;
 	a->used = 0;
 	return a;
 }
@@ -162,10 +172,56 @@ arena_printf(struct sb_arena *a, const char *fmt, ...)
 }
 
 void
+arena_defer(struct sb_arena *a, void (*fn)(void *), void *p)
+{
+	struct deferred *d = arena_alloc(a, sizeof(*d));
+
+	d->fn = fn;
+	d->p = p;
+	d->next = a->deferred;
+	a->deferred = d;
+}
+
+static void
+pq_clear(void *p)
+{
+	PQclear(p);
+}
+
+static void
+json_drop(void *p)
+{
+	json_decref(p);
+}
+
+PGresult *
+arena_adopt_result(struct sb_arena *a, PGresult *res)
+{
+	if (res != NULL)
+		arena_defer(a, pq_clear, res);
+	return res;
+}
+
+json_t *
+arena_adopt_json(struct sb_arena *a, json_t *v)
+{
+	if (v != NULL)
+		arena_defer(a, json_drop, v);
+	return v;
+}
+
+void
 arena_reset(struct sb_arena *a)
 {
-	struct chunk *c;
+	struct chunk	*c;
+	struct deferred	*d;
 
+	/* Newest first, while the memory they may point into is still there; one that
+	 * registers another gets it run too. */
+	while ((d = a->deferred) != NULL) {
+		a->deferred = d->next;
+		d->fn(d->p);
+	}
 	while (a->head->next != NULL) {
 		c = a->head;
 		a->head = c->next;

@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 11
+#define SB_SCHEMA_VERSION 12
 
 /* LISTEN/NOTIFY channels: runs were created (switchboard-fcgi wakes the workers);
  * runs have new events (the worker tells the stream responder which). */
@@ -64,7 +64,16 @@ char		*arena_strdup(struct sb_arena *, const char *);
 char		*arena_strndup(struct sb_arena *, const char *, size_t);
 char		*arena_printf(struct sb_arena *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-void		 arena_reset(struct sb_arena *);	/* frees all but the first chunk */
+/* Registers fn(p) to run when the arena is next reset or freed: cleanups run newest
+ * first, before any memory is released.  The record lives in the arena: a cleanup
+ * per row of a bounded result is fine, one per event of an endless stream is not. */
+void		 arena_defer(struct sb_arena *, void (*fn)(void *), void *p);
+/* The arena owns res (PQclear at reset) or v (one reference: json_decref at reset)
+ * from now on; returned as given, NULL included (nothing registered). */
+PGresult	*arena_adopt_result(struct sb_arena *, PGresult *res);
+json_t		*arena_adopt_json(struct sb_arena *, json_t *v);
+void		 arena_reset(struct sb_arena *);	/* runs the cleanups; frees all but the
+							 * first chunk */
 void		 arena_free(struct sb_arena *);
 size_t		 arena_used(const struct sb_arena *);
 size_t		 arena_reserved(const struct sb_arena *);
@@ -335,6 +344,11 @@ PGresult	*db_exec(struct sb_db *, const char *sql, int nparams, const char *cons
 		    enum sb_err *err);
 PGresult	*db_exec_stmt(struct sb_db *, struct db_stmt *, const char *const *params,
 		    enum sb_err *err);
+/* Runs a statement whose one parameter is an id; the result is discarded. */
+enum sb_err	 db_exec_id(struct sb_db *, struct db_stmt *, int64_t id);
+/* Runs a statement: SB_OK if it returned exactly one row, SB_ERR_NOT_FOUND if not
+ * (under row-level security another org's rows are invisible: not found too). */
+enum sb_err	 db_exec_found(struct sb_db *, struct db_stmt *, const char *const *params);
 /* Runs a script of several statements (simple query protocol, no parameters):
  * for migrations only, never with input from a request. */
 enum sb_err	 db_exec_script(struct sb_db *, const char *sql);
@@ -622,5 +636,7 @@ void	 agent_bind(json_t *def, const char *org, const char *p[AGENT_NPARAMS], cha
 const char	*sb_version(void);
 const char	*sb_git_commit(void);
 const char	*sb_build_time(void);
+
+#include "provider.h"
 
 #endif /* SB_CORE_H */

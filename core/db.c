@@ -231,6 +231,32 @@ db_exec_stmt(struct sb_db *db, struct db_stmt *st, const char *const *params, en
 }
 
 enum sb_err
+db_exec_id(struct sb_db *db, struct db_stmt *st, int64_t id)
+{
+	char		 s[24];
+	const char	*p[1] = { s };
+	enum sb_err	 err;
+
+	snprintf(s, sizeof(s), "%lld", (long long)id);
+	PQclear(db_exec_stmt(db, st, p, &err));
+	return err;
+}
+
+enum sb_err
+db_exec_found(struct sb_db *db, struct db_stmt *st, const char *const *params)
+{
+	enum sb_err	 err;
+	PGresult	*res;
+	int		 n;
+
+	if ((res = db_exec_stmt(db, st, params, &err)) == NULL)
+		return err;
+	n = PQntuples(res);
+	PQclear(res);
+	return n == 1 ? SB_OK : SB_ERR_NOT_FOUND;
+}
+
+enum sb_err
 db_exec_script(struct sb_db *db, const char *sql)
 {
 	enum sb_err err;

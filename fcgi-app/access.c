@@ -47,7 +47,7 @@ auth_worker_free(struct app *app)
 /* ------------------------------------------------------------ the database role */
 
 int
-db_role_safe(struct app *app)
+app_role_safe(struct app *app)
 {
 	static struct db_stmt	 q = { "role_check",
 	    "SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_class c "
@@ -62,6 +62,7 @@ db_role_safe(struct app *app)
 		return !app->role_unsafe;
 	if ((res = db_exec_stmt(&app->db, &q, NULL, &err)) == NULL)
 		return -1;
+	/* Outside any request: no arena to own the result. */
 	app->role_unsafe = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "f") != 0;
 	PQclear(res);
 	app->role_checked = app->db.generation;
@@ -89,10 +90,10 @@ org_tx_body(struct sb_db *db, void *arg)
 	char			 org[24];
 	enum sb_err		 err;
 
+	(void)db;
 	snprintf(org, sizeof(org), "%lld", (long long)c->req->who.org_id);
 	params[0] = org;
-	PQclear(db_exec_stmt(db, &set_org, params, &err));
-	if (err != SB_OK)
+	if (req_exec(c->req, &set_org, params, &err) == NULL)
 		return err;
 	return c->fn(c->req, c->arg);
 }
@@ -107,53 +108,61 @@ org_tx(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), void *arg
 	return db_tx(&req->app->db, org_tx_body, &c);
 }
 
-enum sb_err
-db_exec_id(struct sb_req *req, struct db_stmt *st, int64_t id)
+PGresult *
+req_exec(struct sb_req *req, struct db_stmt *st, const char *const *params, enum sb_err *err)
 {
-	char		 s[24];
-	const char	*p[1] = { s };
-	enum sb_err	 err;
-
-	snprintf(s, sizeof(s), "%lld", (long long)id);
-	PQclear(db_exec_stmt(&req->app->db, st, p, &err));
-	return err;
+	return arena_adopt_result(req->arena, db_exec_stmt(&req->app->db, st, params, err));
 }
 
-enum sb_err
-db_exec_found(struct sb_req *req, struct db_stmt *st, const char *const *params)
+struct page_call {
+	const struct page_query	*q;
+	int			 limit;
+	int64_t			 cursor;
+	json_t			*body;
+};
+
+/* In the caller's org: q's statement for limit + 1 rows after the cursor, and the body. */
+static enum sb_err
+page_fetch(struct sb_req *req, void *arg)
 {
-	enum sb_err	 err;
-	PGresult	*res;
-	int		 n;
+	struct page_call	*c = arg;
+	const char		*p[2 + PAGE_EXTRA_MAX];
+	char			 cur[24], lim[16];
+	json_t			*items;
+	enum sb_err		 err;
+	PGresult		*res;
+	size_t			 i;
+	int			 row, n;
 
-	if ((res = db_exec_stmt(&req->app->db, st, params, &err)) == NULL)
+	snprintf(cur, sizeof(cur), "%lld", (long long)c->cursor);
+	snprintf(lim, sizeof(lim), "%d", c->limit + 1);
+	p[0] = cur;
+	p[1] = lim;
+	for (i = 0; i < c->q->nextra && i < PAGE_EXTRA_MAX; i++)
+		p[2 + i] = c->q->extra[i] != NULL ? c->q->extra[i] : "";
+	if ((res = req_exec(req, c->q->stmt, p, &err)) == NULL)
 		return err;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? SB_OK : SB_ERR_NOT_FOUND;
-}
-
-enum sb_err
-page_answer(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *))
-{
-	struct page	 pg;
-	enum sb_err	 err;
-
-	memset(&pg, 0, sizeof(pg));
-	if ((err = req_page(req, &pg.limit, &pg.cursor)) != SB_OK ||
-	    (err = org_tx(req, fn, &pg)) != SB_OK)
-		return err;
-	resp_json(req, 200, pg.body);
+	n = PQntuples(res) > c->limit ? c->limit : PQntuples(res);
+	items = json_array();
+	for (row = 0; row < n; row++)
+		json_array_append_new(items, c->q->item(res, row));
+	/* The extra row only says there is more: the last row shown is where it starts. */
+	c->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
+	    PQntuples(res) > c->limit ? json_string(PQgetvalue(res, c->limit - 1, 0)) : json_null());
 	return SB_OK;
 }
 
-json_t *
-page_body(json_t *items, PGresult *res, int limit)
+enum sb_err
+page_answer(struct sb_req *req, const struct page_query *q)
 {
-	int more = PQntuples(res) > limit;
+	struct page_call	 c = { q, 0, 0, NULL };
+	enum sb_err		 err;
 
-	return json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    more ? json_string(PQgetvalue(res, limit - 1, 0)) : json_null());
+	if ((err = req_page(req, &c.limit, &c.cursor)) != SB_OK ||
+	    (err = org_tx(req, page_fetch, &c)) != SB_OK)
+		return err;
+	resp_json(req, 200, c.body);
+	return SB_OK;
 }
 
 struct audit_row {
@@ -169,14 +178,13 @@ audit_insert(struct sb_req *req, void *arg)
 	    "VALUES ($1, $2, NULLIF($3, '0')::bigint, $4, $5, NULLIF($6, '')::inet, $7, $8::jsonb)", 8, 0 };
 	struct audit_row	*a = arg;
 	const char		*p[8];
-	char			 org[24], actor[24], *details;
+	char			 org[24], actor[24];
 	enum sb_err		 err;
 	int64_t			 actor_id;
 
 	actor_id = req->who.kind == AUTH_KEY ? req->who.key_id : req->who.user_id;
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
 	snprintf(actor, sizeof(actor), "%lld", (long long)actor_id);
-	details = json_dumps(a->details != NULL ? a->details : json_object(), JSON_COMPACT);
 	p[0] = org;
 	p[1] = kind_names[req->who.kind];
 	p[2] = actor;
@@ -184,9 +192,8 @@ audit_insert(struct sb_req *req, void *arg)
 	p[4] = a->target;
 	p[5] = req->remote_addr;
 	p[6] = req->request_id;
-	p[7] = details != NULL ? details : "{}";
-	PQclear(db_exec_stmt(&req->app->db, &ins, p, &err));
-	free(details);
+	p[7] = a->details != NULL ? arena_json(req->arena, a->details) : "{}";
+	(void)req_exec(req, &ins, p, &err);
 	return err;
 }
 
@@ -195,7 +202,7 @@ audit(struct sb_req *req, const char *action, const char *target, json_t *detail
 {
 	static struct db_stmt	 anon = { "audit_anonymous",
 	    "SELECT auth_audit_anonymous($1, $2, NULLIF($3, '')::inet, $4)", 4, 0 };
-	struct audit_row	 a = { action, target, details };
+	struct audit_row	 a = { action, target, arena_adopt_json(req->arena, details) };
 	const char		*p[4];
 	enum sb_err		 err;
 
@@ -206,11 +213,10 @@ audit(struct sb_req *req, const char *action, const char *target, json_t *detail
 		p[1] = target;
 		p[2] = req->remote_addr;
 		p[3] = req->request_id;
-		PQclear(db_exec_stmt(&req->app->db, &anon, p, &err));
+		(void)req_exec(req, &anon, p, &err);
 	}
 	if (err != SB_OK)
 		log_error("audit log write failed", "{s:s, s:s}", "action", action, "target", target);
-	json_decref(details);
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -283,12 +289,10 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 
 	if (db_ensure(&req->app->db) != SB_OK)
 		return SB_ERR_UNAVAILABLE;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(res) != 1)
 		return SB_ERR_UNAUTHENTICATED;
-	}
 	s->sid = atoll(PQgetvalue(res, 0, 0));
 	s->uid = atoll(PQgetvalue(res, 0, 1));
 	s->oid = atoll(PQgetvalue(res, 0, 2));
@@ -301,7 +305,6 @@ sess_load(struct sb_req *req, const char *hash, struct sess *s)
 	snprintf(s->name, sizeof(s->name), "%s", PQgetvalue(res, 0, 9));
 	snprintf(s->org_slug, sizeof(s->org_slug), "%s", PQgetvalue(res, 0, 10));
 	snprintf(s->org_name, sizeof(s->org_name), "%s", PQgetvalue(res, 0, 11));
-	PQclear(res);
 	return s->role < 0 ? SB_ERR_INTERNAL : SB_OK;
 }
 
@@ -312,7 +315,7 @@ sess_touch(struct sb_req *req, void *arg)
 	    "UPDATE sessions SET last_seen_at = now() WHERE id = $1", 1, 0 };
 
 	(void)arg;
-	return db_exec_id(req, &q, req->who.session_id);
+	return db_exec_id(&req->app->db, &q, req->who.session_id);
 }
 
 static enum sb_err
@@ -331,13 +334,11 @@ session_auth(struct sb_req *req, const char *token)
 		return SB_ERR_UNAUTHENTICATED;
 	token_hash(token, hash);
 	if (cache_get(req->app->cache, "sess", hash, &v, &len) == SB_OK) {
+		arena_defer(req->arena, free, v);
 		/* "-": known not to exist, so a guessed cookie costs no query. */
-		if (len == 1 && v[0] == '-') {
-			free(v);
+		if (len == 1 && v[0] == '-')
 			return SB_ERR_UNAUTHENTICATED;
-		}
 		cached = sess_from_json(v, len, &s) == 0;
-		free(v);
 	}
 	if (!cached && (err = sess_load(req, hash, &s)) != SB_OK) {
 		if (err == SB_ERR_UNAUTHENTICATED && c->auth.session_cache_ttl > 0)
@@ -393,10 +394,9 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 
 	if (db_ensure(&req->app->db) != SB_OK)
 		return SB_ERR_UNAVAILABLE;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1) {
-		PQclear(res);
 		memset(k, 0, sizeof(*k));	/* cached as "no such key" */
 		return SB_OK;
 	}
@@ -408,7 +408,6 @@ key_load(struct sb_req *req, const char *key_id, struct keyinfo *k)
 	k->usable = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
 	snprintf(k->org_slug, sizeof(k->org_slug), "%s", PQgetvalue(res, 0, 6));
 	snprintf(k->org_name, sizeof(k->org_name), "%s", PQgetvalue(res, 0, 7));
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -419,7 +418,7 @@ key_touch(struct sb_req *req, void *arg)
 	    "UPDATE api_keys SET last_used_at = now() WHERE id = $1", 1, 0 };
 
 	(void)arg;
-	return db_exec_id(req, &q, req->who.key_id);
+	return db_exec_id(&req->app->db, &q, req->who.key_id);
 }
 
 /* Has this worker not touched key id within TOUCH_EVERY_S?  A small table of the
@@ -526,7 +525,8 @@ jwt_auth(struct sb_req *req, const char *token)
 
 	if (req->app->jwt == NULL)
 		return SB_ERR_UNAUTHENTICATED;
-	if ((claims = jwt_verify(req->app->jwt, token, why, sizeof(why))) == NULL) {
+	if ((claims = arena_adopt_json(req->arena,
+	    jwt_verify(req->app->jwt, token, why, sizeof(why)))) == NULL) {
 		log_info("bearer token refused", "{s:s}", "reason", why);
 		return SB_ERR_UNAUTHENTICATED;
 	}
@@ -534,43 +534,36 @@ jwt_auth(struct sb_req *req, const char *token)
 	role = json_string_value(json_object_get(claims, c->jwt.role_claim));
 	sub = json_string_value(json_object_get(claims, "sub"));
 	r = role_parse(role != NULL ? role : c->jwt.default_role);
-	err = SB_ERR_UNAUTHENTICATED;
 	if (org == NULL || r < 0)
-		goto out;
+		return SB_ERR_UNAUTHENTICATED;
 	/* The org by slug: memcached for a minute, else the database. */
 	if (cache_get(req->app->cache, "org", org, &v, &len) == SB_OK) {
+		arena_defer(req->arena, free, v);
 		if (sscanf(v, "%" SCNd64 " %n", &w->org_id, &n) == 1 && (size_t)n <= len)
 			w->org_name = arena_strndup(req->arena, v + n, len - (size_t)n);
-		free(v);
 	}
 	if (w->org_name == NULL) {
 		if ((err = db_ensure(&req->app->db)) != SB_OK)
-			goto out;
+			return err;
 		p[0] = org;
-		if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-			goto out;
+		if ((res = req_exec(req, &q, p, &err)) == NULL)
+			return err;
 		w->org_id = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
 		if (w->org_id != 0) {
 			w->org_name = arena_strdup(req->arena, PQgetvalue(res, 0, 1));
 			v = arena_printf(req->arena, "%lld %s", (long long)w->org_id, w->org_name);
 			(void)cache_set(req->app->cache, "org", org, v, strlen(v), 60);
 		}
-		PQclear(res);
 	}
-	if (w->org_id == 0) {
-		err = SB_ERR_UNAUTHENTICATED;
-		goto out;
-	}
+	if (w->org_id == 0)
+		return SB_ERR_UNAUTHENTICATED;
 	w->org_slug = arena_strdup(req->arena, org);
 	w->kind = AUTH_JWT;
 	w->role = r;
 	w->expires = json_integer_value(json_object_get(claims, "exp"));
 	w->scopes = role_scopes((enum sb_role)r);
 	snprintf(w->subject, sizeof(w->subject), "%s", sub != NULL ? sub : "");
-	err = SB_OK;
-out:
-	json_decref(claims);
-	return err;
+	return SB_OK;
 }
 
 /* ------------------------------------------------------------ the checks */

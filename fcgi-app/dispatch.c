@@ -81,7 +81,7 @@ run_route(struct sb_req *req)
 	}
 	/* Fail closed: with a role that bypasses row-level security, one org could
 	 * read another's rows through any query that forgets its WHERE org_id. */
-	if ((r->flags & ROUTE_DB) && (safe = db_role_safe(app)) < 0)
+	if ((r->flags & ROUTE_DB) && (safe = app_role_safe(app)) < 0)
 		return req_fail(req, SB_ERR_UNAVAILABLE, "database-unavailable",
 		    "the database did not answer; try again shortly");
 	if ((r->flags & ROUTE_DB) && safe == 0)

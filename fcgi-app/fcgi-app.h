@@ -261,25 +261,28 @@ void		 auth_worker_free(struct app *);
 /* Runs fn in a transaction whose switchboard.org_id is the caller's org, so row-level
  * security confines every statement to it. */
 enum sb_err	 org_tx(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *), void *arg);
-/* Runs a statement whose one parameter is an id; the result is discarded. */
-enum sb_err	 db_exec_id(struct sb_req *, struct db_stmt *, int64_t id);
-/* Runs a statement and answers SB_OK if it returned exactly one row, SB_ERR_NOT_FOUND
- * if none (another org's rows are invisible: not found too). */
-enum sb_err	 db_exec_found(struct sb_req *, struct db_stmt *, const char *const *params);
+/* db_exec_stmt() on the request's connection; the result belongs to the request's
+ * arena (cleared when the request ends): the caller never PQclear()s it.  NULL with
+ * *err set on failure. */
+PGresult	*req_exec(struct sb_req *, struct db_stmt *, const char *const *params,
+		    enum sb_err *err);
 
-/* One page of a list: ?limit and ?cursor in, the answer's body out. */
-struct page {
-	int	 limit;
-	int64_t	 cursor;
-	json_t	*body;
+/* A list route's page.  stmt's parameters are $1 the cursor (0: from the start),
+ * $2 how many rows (limit + 1: the extra one says there is more), then extra[]
+ * (NULL as ''); its column 0 is the cursor, and its rows are newest first. */
+#define PAGE_EXTRA_MAX 6
+struct page_query {
+	struct db_stmt	*stmt;
+	json_t		*(*item)(PGresult *, int row);	/* one row as the API shows it */
+	const char	*const *extra;
+	size_t		 nextra;
 };
-/* Reads ?limit/?cursor, runs fn (which fills page->body) in the caller's org, answers 200. */
-enum sb_err	 page_answer(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *));
-/* {"items": items, "next_cursor": ...}: fn's query asks limit + 1 rows with the id in
- * column 0; when the extra row came, the last shown row's id is the next cursor. */
-json_t		*page_body(json_t *items, PGresult *res, int limit);
+/* Reads ?limit/?cursor (400 bad-limit, bad-cursor), runs q in the caller's org and
+ * answers 200 {"items": [...], "next_cursor": the last item's cursor or null}. */
+enum sb_err	 page_answer(struct sb_req *, const struct page_query *q);
 /* Appends to the audit log in the caller's org (a failed login with no org goes
- * through auth_audit_anonymous).  Failures are logged, never fatal to the request. */
+ * through auth_audit_anonymous).  Failures are logged, never fatal to the request.
+ * details (may be NULL) is taken: the request's arena releases it. */
 void		 audit(struct sb_req *, const char *action, const char *target, json_t *details);
 
 /* cors.c: adds the CORS headers when the request's Origin is allowed (returns 1);
@@ -290,7 +293,7 @@ void		 cors_preflight(struct sb_req *);
 /* Is the database connection made as a role row-level security confines (not the
  * tables' owner, not a superuser, no BYPASSRLS)?  Checked once per connection;
  * logged loudly when not.  -1 when the check itself failed. */
-int		 db_role_safe(struct app *);
+int		 app_role_safe(struct app *);
 
 /* dispatch.c */
 void		 dispatch(struct sb_req *);

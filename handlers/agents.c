@@ -51,19 +51,17 @@ agents_all(struct sb_req *req, void *arg)
 	    "WHERE ($1 = '' OR category = $1) ORDER BY slug, org_id NULLS LAST LIMIT 500", 1, 0 };
 	struct one		*o = arg;
 	const char		*cat = req_query(req, "category"), *p[1];
-	json_t			*items = json_array();
+	json_t			*items;
 	enum sb_err		 err;
 	PGresult		*res;
 	int			 i;
 
 	p[0] = cat != NULL ? cat : "";
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL) {
-		json_decref(items);
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
-	}
+	items = json_array();
 	for (i = 0; i < PQntuples(res); i++)
 		json_array_append_new(items, agent_json(res, i));
-	PQclear(res);
 	o->body = json_pack("{s:o}", "items", items);
 	return SB_OK;
 }
@@ -91,12 +89,12 @@ agent_one(struct sb_req *req, void *arg)
 	enum sb_err		 err;
 	PGresult		*res;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) == 1)
-		o->body = agent_json(res, 0);
-	PQclear(res);
-	return o->body != NULL ? SB_OK : SB_ERR_NOT_FOUND;
+	if (PQntuples(res) != 1)
+		return SB_ERR_NOT_FOUND;
+	o->body = agent_json(res, 0);
+	return SB_OK;
 }
 
 enum sb_err
@@ -142,19 +140,16 @@ agent_store(struct sb_req *req, void *arg)
 
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
 	agent_bind(w->def, org, p, &json);
-	res = db_exec_stmt(&req->app->db, &ins, p, &err);
-	if (res != NULL && PQntuples(res) == 0 && w->replace) {
-		PQclear(res);
-		res = db_exec_stmt(&req->app->db, &upd, p, &err);
-	} else
-		w->created = res != NULL && PQntuples(res) == 1;
-	free(json);
-	if (res == NULL)
+	arena_defer(req->arena, free, json);
+	if ((res = req_exec(req, &ins, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) == 1)
-		w->body = agent_json(res, 0);
-	PQclear(res);
-	return w->body != NULL ? SB_OK : SB_ERR_CONFLICT;
+	w->created = PQntuples(res) == 1;
+	if (!w->created && w->replace && (res = req_exec(req, &upd, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return SB_ERR_CONFLICT;
+	w->body = agent_json(res, 0);
+	return SB_OK;
 }
 
 static enum sb_err
@@ -166,13 +161,12 @@ agent_write(struct sb_req *req, const char *slug, int replace)
 
 	memset(&w, 0, sizeof(w));
 	w.replace = replace;
-	if ((w.def = agent_validate(req->json, slug, &e)) == NULL)
+	if ((w.def = arena_adopt_json(req->arena, agent_validate(req->json, slug, &e))) == NULL)
 		return req_fail(req, e.err, e.slug, e.detail);
 	err = org_tx(req, agent_store, &w);
 	if (err == SB_OK)
 		audit(req, w.created ? "agent.created" : "agent.updated",
 		    json_string_value(json_object_get(w.def, "slug")), NULL);
-	json_decref(w.def);
 	if (err == SB_ERR_CONFLICT)
 		return req_fail(req, err, "agent-exists",
 		    "this org has an agent with that slug: PUT /api/v1/agents/{slug} replaces it");
@@ -204,7 +198,7 @@ agent_delete(struct sb_req *req, void *arg)
 	    "DELETE FROM agents WHERE org_id = current_org_id() AND slug = $1 RETURNING id", 1, 0 };
 	const char		*p[1] = { arg };
 
-	return db_exec_found(req, &q, p);
+	return db_exec_found(&req->app->db, &q, p);
 }
 
 enum sb_err

@@ -51,9 +51,9 @@ login_throttle(struct sb_req *req, const char *email)
 	}
 	if (err == SB_OK) {
 		if (cache_get(req->app->cache, "login-delay", email, &v, &len) == SB_OK) {
+			arena_defer(req->arena, free, v);
 			until = 0;
 			sscanf(v, "%*d %lld", &until);
-			free(v);
 			if (until > now) {
 				counter_add(&req->app->metrics->rate_limited, 1);
 				resp_header(req, "Retry-After", "%lld", (until - now + 999) / 1000);
@@ -85,8 +85,8 @@ login_failed_delay(struct sb_req *req, const char *email)
 	int64_t		 now = clock_real_ms();
 
 	if (cache_get(req->app->cache, "login-delay", email, &v, &len) == SB_OK) {
+		arena_defer(req->arena, free, v);
 		sscanf(v, "%d", &n);
-		free(v);
 	}
 	n++;
 	delay = n <= 3 ? 0 : 1LL << (n - 4 > 20 ? 20 : n - 4);
@@ -124,8 +124,7 @@ login_store(struct sb_req *req, void *arg)
 	snprintf(secs, sizeof(secs), "%d", req->app->cfg.auth.session_absolute);
 	if (l->old_cookie_hash != NULL) {
 		p[0] = l->old_cookie_hash;
-		PQclear(db_exec_stmt(&req->app->db, &end_old, p, &err));
-		if (err != SB_OK)
+		if (req_exec(req, &end_old, p, &err) == NULL)
 			return err;
 	}
 	p[0] = org;
@@ -135,10 +134,9 @@ login_store(struct sb_req *req, void *arg)
 	p[4] = secs;
 	p[5] = req->remote_addr;
 	p[6] = ua != NULL ? ua : "";
-	if ((res = db_exec_stmt(&req->app->db, &ins, p, &err)) == NULL)
+	if ((res = req_exec(req, &ins, p, &err)) == NULL)
 		return err;
 	req->who.session_id = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -152,10 +150,10 @@ session_start(struct sb_req *req, int64_t user_id, int64_t org_id, int role, con
 	char			 oldhash[HASH_HEX_LEN + 1];
 	enum sb_err		 err;
 
-	if (role < 0 || role > ROLE_OWNER || user_id <= 0 || org_id <= 0) {
-		json_decref(details);
+	/* details is ours from here, whatever happens: the request's arena holds it. */
+	arena_adopt_json(req->arena, details);
+	if (role < 0 || role > ROLE_OWNER || user_id <= 0 || org_id <= 0)
 		return SB_ERR_INTERNAL;
-	}
 	memset(&l, 0, sizeof(l));
 	l.user_id = user_id;
 	l.org_id = org_id;
@@ -173,15 +171,13 @@ session_start(struct sb_req *req, int64_t user_id, int64_t org_id, int role, con
 	w->user_id = user_id;
 	w->role = role;
 	w->scopes = role_scopes((enum sb_role)role);
-	if ((err = org_tx(req, login_store, &l)) != SB_OK) {
-		json_decref(details);
+	if ((err = org_tx(req, login_store, &l)) != SB_OK)
 		return err;
-	}
 	if (l.old_cookie_hash != NULL)
 		(void)cache_delete(req->app->cache, "sess", l.old_cookie_hash);
 	memcpy(w->csrf, l.csrf, sizeof(w->csrf));
 	memcpy(w->token_hash, l.hash, sizeof(w->token_hash));
-	audit(req, "login.succeeded", target, details);
+	audit(req, "login.succeeded", target, json_incref(details));	/* audit takes one */
 	set_session_cookie(req, l.token, req->app->cfg.auth.session_absolute);
 	return SB_OK;
 }
@@ -198,7 +194,7 @@ login_rehash(struct sb_req *req, void *arg)
 	enum sb_err		 err;
 
 	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
-	PQclear(db_exec_stmt(&req->app->db, &q, p, &err));
+	(void)req_exec(req, &q, p, &err);
 	return err;
 }
 
@@ -229,7 +225,7 @@ h_login(struct sb_req *req)
 		return err;
 
 	p[0] = lower;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 3) && strcmp(PQgetvalue(res, 0, 4), "f") == 0) {
 		user_id = atoll(PQgetvalue(res, 0, 0));
@@ -238,7 +234,6 @@ h_login(struct sb_req *req)
 		hash = arena_strdup(req->arena, PQgetvalue(res, 0, 3));
 	} else if (PQntuples(res) == 1)
 		org_id = atoll(PQgetvalue(res, 0, 1));	/* disabled or SSO only: audited in its org */
-	PQclear(res);
 	/* The same argon2id work whether or not the account exists. */
 	ok = password_verify(hash != NULL ? hash : req->app->dummy_hash, pw) && hash != NULL && role >= 0;
 	req->who.org_id = org_id;
@@ -271,7 +266,7 @@ logout_one(struct sb_req *req, void *arg)
 	    "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1, 0 };
 
 	(void)arg;
-	return db_exec_id(req, &q, req->who.session_id);
+	return db_exec_id(&req->app->db, &q, req->who.session_id);
 }
 
 enum sb_err
@@ -301,13 +296,12 @@ logout_all(struct sb_req *req, void *arg)
 	int			 i, *n = arg;
 
 	snprintf(id, sizeof(id), "%lld", (long long)req->who.user_id);
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	/* Every worker forgets these sessions now, not after the cache's TTL. */
 	for (i = 0; i < PQntuples(res); i++)
 		(void)cache_delete(req->app->cache, "sess", PQgetvalue(res, i, 0));
 	*n = PQntuples(res);
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -344,26 +338,22 @@ me_load(struct sb_req *req, void *arg)
 	PGresult		*res;
 
 	/* Row-level security leaves exactly the caller's org. */
-	if ((res = db_exec_stmt(&req->app->db, &org_q, NULL, &err)) == NULL)
+	if ((res = req_exec(req, &org_q, NULL, &err)) == NULL)
 		return err;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(res) != 1)
 		return SB_ERR_INTERNAL;
-	}
 	json_object_set_new(m->body, "org", json_pack("{s:I, s:s, s:s}",
 	    "id", (json_int_t)atoll(PQgetvalue(res, 0, 0)), "slug", PQgetvalue(res, 0, 1),
 	    "name", PQgetvalue(res, 0, 2)));
-	PQclear(res);
 	if (req->who.user_id == 0 || req->who.kind == AUTH_KEY)
 		return SB_OK;
 	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
-	if ((res = db_exec_stmt(&req->app->db, &user_q, p, &err)) == NULL)
+	if ((res = req_exec(req, &user_q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1)
 		json_object_set_new(m->body, "user", json_pack("{s:I, s:s, s:s, s:s}",
 		    "id", (json_int_t)atoll(PQgetvalue(res, 0, 0)), "email", PQgetvalue(res, 0, 1),
 		    "name", PQgetvalue(res, 0, 2), "role", PQgetvalue(res, 0, 3)));
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -375,7 +365,8 @@ h_me(struct sb_req *req)
 	struct me		 m;
 	enum sb_err		 err;
 
-	m.body = json_pack("{s:s, s:o}", "auth", kinds[w->kind], "scopes", scopes_json(w->scopes));
+	m.body = arena_adopt_json(req->arena, json_pack("{s:s, s:o}", "auth", kinds[w->kind],
+	    "scopes", scopes_json(w->scopes)));
 	if (w->role >= 0)
 		json_object_set_new(m.body, "role", json_string(role_name((enum sb_role)w->role)));
 	if (w->kind == AUTH_SESSION)
@@ -391,10 +382,8 @@ h_me(struct sb_req *req)
 			json_object_set_new(m.body, "user", json_pack("{s:I, s:s, s:s, s:s}",
 			    "id", (json_int_t)w->user_id, "email", w->email, "name", w->name,
 			    "role", role_name((enum sb_role)w->role)));
-	} else if ((err = org_tx(req, me_load, &m)) != SB_OK) {
-		json_decref(m.body);
+	} else if ((err = org_tx(req, me_load, &m)) != SB_OK)
 		return err;
-	}
-	resp_json(req, 200, m.body);
+	resp_json(req, 200, json_incref(m.body));	/* the arena keeps its own reference */
 	return SB_OK;
 }

@@ -21,11 +21,10 @@ feed_start(struct sb_req *req, struct sb_cursor *pos, int given)
 	enum sb_err		 err;
 	unsigned long long	 xmin, xmax;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, NULL, &err)) == NULL)
+	if ((res = req_exec(req, &q, NULL, &err)) == NULL)
 		return err;
 	xmin = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	xmax = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-	PQclear(res);
 	if (!given || pos->xid > xmax) {
 		pos->xid = xmin;
 		pos->n = 0;

@@ -24,7 +24,7 @@ h_readyz(struct sb_req *req)
 		json_object_set_new(checks, "schema", json_string("unknown"));
 		snprintf(detail, sizeof(detail), "PostgreSQL is unreachable");
 		ready = 0;
-	} else if ((safe = db_role_safe(app)) != 1) {
+	} else if ((safe = app_role_safe(app)) != 1) {
 		json_object_set_new(checks, "database", json_string(safe < 0 ? "unreachable" :
 		    "role bypasses row-level security"));
 		json_object_set_new(checks, "schema", json_string("unknown"));

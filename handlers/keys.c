@@ -33,37 +33,22 @@ key_json(PGresult *res, int row, int c)
 
 /* ------------------------------------------------------------ list */
 
-static enum sb_err
-keys_page(struct sb_req *req, void *arg)
+/* A row of the list: its cursor (id) first, then KEY_COLUMNS. */
+static json_t *
+key_item(PGresult *res, int row)
 {
-	static struct db_stmt	 q = { "keys_page",
-	    "SELECT id, " KEY_COLUMNS " FROM api_keys WHERE ($1 = 0 OR id < $1) "
-	    "ORDER BY id DESC LIMIT $2", 2, 0 };
-	struct page		*pg = arg;
-	char			 cur[24], lim[16];
-	const char		*p[2] = { cur, lim };
-	json_t			*items;
-	enum sb_err		 err;
-	PGresult		*res;
-	int			 i, n;
-
-	snprintf(cur, sizeof(cur), "%lld", (long long)pg->cursor);
-	snprintf(lim, sizeof(lim), "%d", pg->limit + 1);
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		return err;
-	n = PQntuples(res) > pg->limit ? pg->limit : PQntuples(res);
-	items = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(items, key_json(res, i, 1));
-	pg->body = page_body(items, res, pg->limit);
-	PQclear(res);
-	return SB_OK;
+	return key_json(res, row, 1);
 }
 
 enum sb_err
 h_keys_list(struct sb_req *req)
 {
-	return page_answer(req, keys_page);
+	static struct db_stmt		 q = { "keys_page",
+	    "SELECT id, " KEY_COLUMNS " FROM api_keys WHERE ($1 = 0 OR id < $1) "
+	    "ORDER BY id DESC LIMIT $2", 2, 0 };
+	static const struct page_query	 page = { &q, key_item, NULL, 0 };
+
+	return page_answer(req, &page);
 }
 
 /* ------------------------------------------------------------ create */
@@ -94,10 +79,9 @@ key_insert(struct sb_req *req, void *arg)
 	snprintf(uid, sizeof(uid), "%lld", (long long)req->who.user_id);
 	snprintf(days, sizeof(days), "%d", k->days);
 	scopes_pg_array(k->scopes, scopes, sizeof(scopes));
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	k->body = key_json(res, 0, 0);
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -158,7 +142,7 @@ key_revoke(struct sb_req *req, void *arg)
 	    "RETURNING id", 1, 0 };
 	const char		*p[1] = { arg };
 
-	return db_exec_found(req, &q, p);
+	return db_exec_found(&req->app->db, &q, p);
 }
 
 enum sb_err

@@ -124,7 +124,7 @@ h_metrics(struct sb_req *req)
 		sb_oom(0);
 	metrics_render_app(f, req->app);
 	fclose(f);
+	arena_defer(req->arena, free, buf);
 	resp_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
-	free(buf);
 	return SB_OK;
 }

@@ -406,9 +406,9 @@ h_oidc_start(struct sb_req *req)
 		    "the sign-in URL is too long");
 	}
 
-	o = json_pack("{s:s, s:s, s:s}", "v", verifier, "n", nonce, "r", rt);
+	o = arena_adopt_json(req->arena, json_pack("{s:s, s:s, s:s}", "v", verifier, "n", nonce,
+	    "r", rt));
 	v = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	if (v == NULL)
 		sb_oom(0);
 	err = cache_set(req->app->cache, "oidc", state, v, strlen(v), FLOW_TTL_S);
@@ -441,7 +441,7 @@ flow_take(struct sb_req *req, const char *state, struct flow *f)
 
 	if ((err = cache_get(req->app->cache, "oidc", state, &v, &len)) != SB_OK)
 		return err;
-	o = json_loadb(v, len, 0, NULL);
+	o = arena_adopt_json(req->arena, json_loadb(v, len, 0, NULL));
 	sodium_memzero(v, len);
 	free(v);
 	ok = o != NULL && json_unpack(o, "{s:s, s:s, s:s}", "v", &vf, "n", &n, "r", &r) == 0 &&
@@ -451,7 +451,6 @@ flow_take(struct sb_req *req, const char *state, struct flow *f)
 		memcpy(f->nonce, n, TOKEN_LEN + 1);
 		f->return_to = arena_strdup(req->arena, r);
 	}
-	json_decref(o);
 	if (!ok)
 		return SB_ERR_NOT_FOUND;
 	/* memcached has no get-and-delete: whoever adds the marker first owns the state,
@@ -536,7 +535,7 @@ account_by_identity(struct sb_req *req, const char *iss, const char *sub, struct
 	PGresult		*res;
 
 	*found = *disabled = 0;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1) {
 		*found = 1;
@@ -545,7 +544,6 @@ account_by_identity(struct sb_req *req, const char *iss, const char *sub, struct
 		acct->role = role_parse(PQgetvalue(res, 0, 2));
 		*disabled = strcmp(PQgetvalue(res, 0, 3), "f") != 0;
 	}
-	PQclear(res);
 	return *found && acct->role < 0 ? SB_ERR_INTERNAL : SB_OK;
 }
 
@@ -560,7 +558,7 @@ account_by_email(struct sb_req *req, const char *email, struct account *acct, in
 	PGresult		*res;
 
 	*found = *disabled = 0;
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1) {
 		*found = 1;
@@ -569,7 +567,6 @@ account_by_email(struct sb_req *req, const char *email, struct account *acct, in
 		acct->role = role_parse(PQgetvalue(res, 0, 2));
 		*disabled = strcmp(PQgetvalue(res, 0, 4), "f") != 0;
 	}
-	PQclear(res);
 	return *found && acct->role < 0 ? SB_ERR_INTERNAL : SB_OK;
 }
 
@@ -593,7 +590,6 @@ link_store(struct sb_req *req, void *arg)
 	char			 org[24], uid[24];
 	enum sb_err		 err;
 	PGresult		*res;
-	int			 n;
 
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
 	if (l->user_id == 0) {
@@ -601,13 +597,11 @@ link_store(struct sb_req *req, void *arg)
 		p[1] = l->email;
 		p[2] = l->name;
 		p[3] = l->role;
-		if ((res = db_exec_stmt(&req->app->db, &user_ins, p, &err)) == NULL)
+		if ((res = req_exec(req, &user_ins, p, &err)) == NULL)
 			return err;
-		if ((n = PQntuples(res)) == 1)
-			l->user_id = atoll(PQgetvalue(res, 0, 0));
-		PQclear(res);
-		if (n != 1)
+		if (PQntuples(res) != 1)
 			return SB_ERR_CONFLICT;	/* the address was taken meanwhile */
+		l->user_id = atoll(PQgetvalue(res, 0, 0));
 	}
 	snprintf(uid, sizeof(uid), "%lld", (long long)l->user_id);
 	p[0] = org;
@@ -615,11 +609,9 @@ link_store(struct sb_req *req, void *arg)
 	p[2] = l->iss;
 	p[3] = l->sub;
 	p[4] = l->email;
-	if ((res = db_exec_stmt(&req->app->db, &ident_ins, p, &err)) == NULL)
+	if ((res = req_exec(req, &ident_ins, p, &err)) == NULL)
 		return err;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? SB_OK : SB_ERR_CONFLICT;	/* linked meanwhile */
+	return PQntuples(res) == 1 ? SB_OK : SB_ERR_CONFLICT;	/* linked meanwhile */
 }
 
 /* Runs link_store in org_id as the account's user; audits action on success. */
@@ -704,10 +696,9 @@ account_for(struct sb_req *req, const json_t *claims, const char *iss, const cha
 				    "accounts cannot be made: the configured role is unknown");
 			}
 			p[0] = c->oidc.provision_org;
-			if ((res = db_exec_stmt(&req->app->db, &org_q, p, &err)) == NULL)
+			if ((res = req_exec(req, &org_q, p, &err)) == NULL)
 				return err;
 			org_id = PQgetisnull(res, 0, 0) ? 0 : atoll(PQgetvalue(res, 0, 0));
-			PQclear(res);
 			if (org_id <= 0) {
 				log_error("oidc.provision_org names no org", "{s:s}", "org",
 				    c->oidc.provision_org);
@@ -774,7 +765,8 @@ h_oidc_callback(struct sb_req *req)
 	    (err = code_exchange(req, p, code, &f, &id_token)) != SB_OK)
 		goto out;
 
-	if ((claims = jwt_verify(p->verifier, id_token, why, sizeof(why))) == NULL) {
+	if ((claims = arena_adopt_json(req->arena,
+	    jwt_verify(p->verifier, id_token, why, sizeof(why)))) == NULL) {
 		log_info("ID token refused", "{s:s}", "reason", why);
 		err = req_fail(req, SB_ERR_UNAUTHENTICATED, "oidc-id-token",
 		    arena_printf(req->arena, "the identity provider's ID token was refused: %s", why));
@@ -810,6 +802,5 @@ h_oidc_callback(struct sb_req *req)
 	resp_header(req, "Location", "%s", f.return_to);
 	resp_json(req, 302, json_pack("{s:s}", "location", f.return_to));
 out:
-	json_decref(claims);
 	return err;
 }

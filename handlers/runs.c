@@ -110,31 +110,24 @@ run_insert(struct sb_req *req, void *arg)
 	p[6] = c->hash;
 	p[7] = kinds[req->who.kind];
 	p[8] = who;
-	if ((res = db_exec_stmt(&req->app->db, &ins, p, &err)) == NULL)
+	if ((res = req_exec(req, &ins, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) == 1) {
 		c->body = run_json(res, 0);
-		PQclear(res);
 		return SB_OK;
 	}
-	PQclear(res);
 	if (c->idem == NULL)
 		return SB_ERR_NOT_FOUND;		/* no such agent */
 	/* The key was used before: the same run if the request is the same. */
 	p[0] = c->idem;
-	if ((res = db_exec_stmt(&req->app->db, &again, p, &err)) == NULL)
+	if ((res = req_exec(req, &again, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (PQntuples(res) != 1)
 		return SB_ERR_NOT_FOUND;
-	}
-	if (strcmp(PQgetvalue(res, 0, 16), c->hash) != 0) {
-		PQclear(res);
+	if (strcmp(PQgetvalue(res, 0, 16), c->hash) != 0)
 		return SB_ERR_CONFLICT;
-	}
 	c->body = run_json(res, 0);
 	c->replayed = 1;
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -171,8 +164,8 @@ h_runs_create(struct sb_req *req)
 	c.metadata = meta != NULL ? arena_json(req->arena, meta) : "{}";
 	/* The request, canonically: the same body in another key order is the same. */
 	canon = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	arena_defer(req->arena, free, canon);
 	token_hash(canon != NULL ? canon : "", c.hash);
-	free(canon);
 	if ((err = org_tx(req, run_insert, &c)) == SB_ERR_NOT_FOUND)
 		return req_fail(req, SB_ERR_UNPROCESSABLE, "unknown-agent",
 		    arena_printf(req->arena, "no enabled agent \"%.64s\" for this org", c.agent));
@@ -210,12 +203,12 @@ run_fetch(struct sb_req *req, struct db_stmt *st, struct one *o)
 	enum sb_err	 err;
 	PGresult	*res;
 
-	if ((res = db_exec_stmt(&req->app->db, st, p, &err)) == NULL)
+	if ((res = req_exec(req, st, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) == 1)
-		o->body = run_json(res, 0);
-	PQclear(res);
-	return o->body != NULL ? SB_OK : SB_ERR_NOT_FOUND;
+	if (PQntuples(res) != 1)
+		return SB_ERR_NOT_FOUND;
+	o->body = run_json(res, 0);
+	return SB_OK;
 }
 
 static enum sb_err
@@ -252,49 +245,21 @@ h_runs_get(struct sb_req *req)
 	return SB_OK;
 }
 
-static enum sb_err
-runs_page(struct sb_req *req, void *arg)
+static int	 iso8601_valid(const char *);
+
+/* ?state, ?agent and ?since narrow the list ($3, $4, $5; absent: ''). */
+enum sb_err
+h_runs_list(struct sb_req *req)
 {
 	static struct db_stmt	 q = { "runs_page",
 	    "SELECT " RUN_COLUMNS " FROM runs WHERE ($1 = 0 OR n < $1) "
 	    "AND ($3 = '' OR state = $3) AND ($4 = '' OR agent_slug = $4) "
 	    "AND ($5 = '' OR created_at >= $5::timestamptz) ORDER BY n DESC LIMIT $2", 5, 0 };
-	struct page		*pg = arg;
-	const char		*state = req_query(req, "state"), *agent = req_query(req, "agent");
-	const char		*since = req_query(req, "since"), *p[5];
-	char			 cur[24], lim[16];
-	json_t			*items;
-	enum sb_err		 err;
-	PGresult		*res;
-	int			 i, n;
-
-	snprintf(cur, sizeof(cur), "%lld", (long long)pg->cursor);
-	snprintf(lim, sizeof(lim), "%d", pg->limit + 1);
-	p[0] = cur;
-	p[1] = lim;
-	p[2] = state != NULL ? state : "";
-	p[3] = agent != NULL ? agent : "";
-	p[4] = since != NULL ? since : "";
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
-		return err;
-	n = PQntuples(res) > pg->limit ? pg->limit : PQntuples(res);
-	items = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(items, run_json(res, i));
-	pg->body = page_body(items, res, pg->limit);
-	PQclear(res);
-	return SB_OK;
-}
-
-static int	 iso8601_valid(const char *);
-
-enum sb_err
-h_runs_list(struct sb_req *req)
-{
 	static const char *const states[] = { "queued", "running", "succeeded", "failed",
 	    "cancelled" };
-	const char	*state, *since;
-	size_t		 i;
+	const char		*state, *since, *filter[3];
+	struct page_query	 page = { &q, run_json, filter, 3 };
+	size_t			 i;
 
 	if ((state = req_query(req, "state")) != NULL) {
 		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
@@ -308,7 +273,10 @@ h_runs_list(struct sb_req *req)
 	if ((since = req_query(req, "since")) != NULL && !iso8601_valid(since))
 		return req_fail(req, SB_ERR_INVALID, "bad-since",
 		    "since is an ISO 8601 time, e.g. 2026-11-22T04:00:00Z");
-	return page_answer(req, runs_page);
+	filter[0] = state;
+	filter[1] = req_query(req, "agent");
+	filter[2] = since;
+	return page_answer(req, &page);
 }
 
 /* ------------------------------------------------------------ cancel */
@@ -317,19 +285,9 @@ static enum sb_err
 run_cancel(struct sb_req *req, void *arg)
 {
 	/* Queued: cancelled now, with its terminal event.  Running: the worker is asked to
-	 * stop (cancel_requested) and writes the event.  Finished: nothing changes. */
+	 * stop.  Finished: nothing changes (sql/012_run_state.sql). */
 	static struct db_stmt	 q = { "run_cancel",
-	    "WITH before AS (SELECT id, state FROM runs WHERE id = $1::uuid FOR UPDATE), "
-	    "upd AS (UPDATE runs r SET "
-	    "state = CASE WHEN b.state = 'queued' THEN 'cancelled' ELSE r.state END, "
-	    "finished_at = CASE WHEN b.state = 'queued' THEN now() ELSE r.finished_at END, "
-	    "cancel_requested = r.cancel_requested OR b.state IN ('queued', 'running') "
-	    "FROM before b WHERE r.id = b.id RETURNING r.*, b.state AS was), "
-	    "ev AS (INSERT INTO run_events (run_id, seq, org_id, attempt, type, data) "
-	    "SELECT u.id, coalesce((SELECT max(seq) FROM run_events e WHERE e.run_id = u.id), 0) + 1, "
-	    "u.org_id, u.attempt, 'run.cancelled', '{\"reason\": \"cancelled before it started\"}' "
-	    "FROM upd u WHERE u.was = 'queued') "
-	    "SELECT " RUN_COLUMNS " FROM upd", 1, 0 };
+	    "SELECT " RUN_COLUMNS " FROM run_cancel($1::uuid)", 1, 0 };
 
 	/* The run's own event log records a cancellation: no audit line. */
 	return run_fetch(req, &q, arg);
@@ -358,23 +316,19 @@ static enum sb_err
 run_finished(struct sb_req *req, const char *id, int *finished, long long *last_seq)
 {
 	static struct db_stmt	 q = { "run_finished",
-	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled'), "
-	    "(SELECT coalesce(max(e.seq), 0) FROM run_events e WHERE e.run_id = r.id) "
+	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled'), run_last_seq(r.id) "
 	    "FROM runs r WHERE r.id = $1::uuid", 1, 0 };
 	const char		*p[1] = { id };
 	PGresult		*res;
 	enum sb_err		 err;
 
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	if (PQntuples(res) == 0)
 		return SB_ERR_NOT_FOUND;
-	}
 	*finished = PQgetvalue(res, 0, 0)[0] == 't';
 	if (last_seq != NULL)
 		*last_seq = atoll(PQgetvalue(res, 0, 1));
-	PQclear(res);
 	return SB_OK;
 }
 
@@ -383,7 +337,8 @@ struct events {
 	long long	 after;
 	int		 limit;
 	int		 finished;	/* the run has ended: nothing will follow its log */
-	json_t		*body;
+	json_t		*items;		/* the request's arena holds them */
+	long long	 next_after;	/* the last seq seen, or after when none came */
 };
 
 static enum sb_err
@@ -395,31 +350,25 @@ run_events(struct sb_req *req, void *arg)
 	struct events		*ev = arg;
 	char			 after[24], lim[16];
 	const char		*p[3] = { ev->id, after, lim };
-	json_t			*items;
 	enum sb_err		 err;
 	PGresult		*res;
-	long long		 last = ev->after;
 	int			 i;
 
 	if ((err = run_finished(req, ev->id, &ev->finished, NULL)) != SB_OK)
 		return err;
 	snprintf(after, sizeof(after), "%lld", ev->after);
 	snprintf(lim, sizeof(lim), "%d", ev->limit);
-	if ((res = db_exec_stmt(&req->app->db, &q, p, &err)) == NULL)
+	if ((res = req_exec(req, &q, p, &err)) == NULL)
 		return err;
-	items = json_array();
+	ev->items = arena_adopt_json(req->arena, json_array());
+	ev->next_after = ev->after;
 	for (i = 0; i < PQntuples(res); i++) {
-		last = atoll(PQgetvalue(res, i, 0));
-		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:i, s:s}",
-		    "seq", (json_int_t)last, "type", PQgetvalue(res, i, 1),
+		ev->next_after = atoll(PQgetvalue(res, i, 0));
+		json_array_append_new(ev->items, json_pack("{s:I, s:s, s:o, s:i, s:s}",
+		    "seq", (json_int_t)ev->next_after, "type", PQgetvalue(res, i, 1),
 		    "data", json_loads(PQgetvalue(res, i, 2), 0, NULL),
 		    "attempt", atoi(PQgetvalue(res, i, 3)), "created_at", PQgetvalue(res, i, 4)));
 	}
-	PQclear(res);
-	/* next_after: where to continue (the last seq seen, or the same after when none came);
-	 * finished: the run has ended, so once items is empty there is nothing more. */
-	ev->body = json_pack("{s:o, s:I, s:b}", "items", items, "next_after", (json_int_t)last,
-	    "finished", ev->finished);
 	return SB_OK;
 }
 
@@ -519,12 +468,12 @@ h_runs_events(struct sb_req *req)
 		return err;
 	/* A long poll that found nothing waits in switchboard-stream; switchboard-fcgi
 	 * (where the web server sends requests without wait=) answers at once. */
-	if (wait > 0 && req->app->stream != NULL && !ev.finished &&
-	    json_array_size(json_object_get(ev.body, "items")) == 0) {
-		json_decref(ev.body);
+	if (wait > 0 && req->app->stream != NULL && !ev.finished && json_array_size(ev.items) == 0)
 		return req->app->stream->run_wait(req, ev.id, ev.after, (int)wait, ev.limit);
-	}
-	resp_json(req, 200, ev.body);
+	/* next_after: where to continue; finished: the run has ended, so once items is
+	 * empty there is nothing more. */
+	resp_json(req, 200, json_pack("{s:O, s:I, s:b}", "items", ev.items,
+	    "next_after", (json_int_t)ev.next_after, "finished", ev.finished));
 	return SB_OK;
 }
 

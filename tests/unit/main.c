@@ -97,6 +97,7 @@ main(void)
 	suite_topics();
 	suite_sseframe();
 	suite_batch();
+	suite_provider();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

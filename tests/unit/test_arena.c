@@ -1,4 +1,5 @@
-/* test_arena.c: the per-request bump allocator: alignment, growth, reset and reuse. */
+/* test_arena.c: the per-request bump allocator: alignment, growth, reset and reuse, and
+ * the cleanups registered with it. */
 #include "config.h"
 
 #include <stdint.h>
@@ -224,6 +225,140 @@ test_reserved_stable_over_cycles(void)
 	arena_free(a);
 }
 
+/* ------------------------------------------------------------ cleanups */
+
+/* Each cleanup appends its number to a log. */
+static int	 ran[20000];
+static size_t	 nran;
+
+static void
+note(void *p)
+{
+	if (nran < sizeof(ran) / sizeof(ran[0]))
+		ran[nran] = *(int *)p;
+	nran++;
+}
+
+static void
+test_defer_order(void)
+{
+	struct sb_arena	*a = arena_new(1024);
+	int		*v;
+	int		 i;
+
+	nran = 0;
+	for (i = 1; i <= 3; i++) {
+		v = arena_alloc(a, sizeof(*v));	/* arena memory: still there when they run */
+		*v = i;
+		arena_defer(a, note, v);
+	}
+	UNIT_ASSERT_INT(nran, 0);
+	arena_reset(a);
+	UNIT_ASSERT_INT(nran, 3);
+	UNIT_ASSERT_INT(ran[0], 3);
+	UNIT_ASSERT_INT(ran[1], 2);
+	UNIT_ASSERT_INT(ran[2], 1);
+	/* Run once: a second reset has nothing left to run. */
+	arena_reset(a);
+	UNIT_ASSERT_INT(nran, 3);
+	arena_free(a);
+	UNIT_ASSERT_INT(nran, 3);
+}
+
+static void
+test_defer_on_free(void)
+{
+	struct sb_arena	*a = arena_new(1024);
+	static int	 seven = 7;
+
+	nran = 0;
+	arena_defer(a, note, &seven);
+	arena_free(a);
+	UNIT_ASSERT_INT(nran, 1);
+	UNIT_ASSERT_INT(ran[0], 7);
+}
+
+static void
+test_defer_many(void)
+{
+	struct sb_arena	*a = arena_new(4096);
+	static int	 vals[10000];
+	size_t		 i, wrong = 0, idle;
+	int		 round;
+
+	idle = arena_reserved(a);
+	for (round = 0; round < 3; round++) {
+		nran = 0;
+		for (i = 0; i < 10000; i++) {
+			vals[i] = (int)i;
+			arena_defer(a, note, &vals[i]);
+		}
+		arena_reset(a);
+		UNIT_ASSERT_INT(nran, 10000);
+		for (i = 0; i < 10000; i++)
+			if (ran[i] != (int)(9999 - i))
+				wrong++;
+		UNIT_ASSERT_INT(wrong, 0);
+		/* The records went with the chunks they filled. */
+		UNIT_ASSERT_INT(arena_reserved(a), idle);
+		UNIT_ASSERT_INT(arena_used(a), 0);
+	}
+	arena_free(a);
+}
+
+/* A cleanup that registers another: it runs in the same reset. */
+static struct sb_arena *chain_arena;
+
+static void
+chain(void *p)
+{
+	static int	 late = 99;
+
+	note(p);
+	arena_defer(chain_arena, note, &late);
+}
+
+static void
+test_defer_from_cleanup(void)
+{
+	static int	 first = 1;
+
+	chain_arena = arena_new(1024);
+	nran = 0;
+	arena_defer(chain_arena, chain, &first);
+	arena_reset(chain_arena);
+	UNIT_ASSERT_INT(nran, 2);
+	UNIT_ASSERT_INT(ran[0], 1);
+	UNIT_ASSERT_INT(ran[1], 99);
+	arena_reset(chain_arena);
+	UNIT_ASSERT_INT(nran, 2);
+	arena_free(chain_arena);
+}
+
+static void
+test_adopt(void)
+{
+	struct sb_arena	*a = arena_new(1024);
+	json_t		*v = json_string("kept"), *got;
+
+	/* The arena holds one reference: ours is given up, the caller's extra survives. */
+	json_incref(v);
+	got = arena_adopt_json(a, v);
+	CU_ASSERT_PTR_EQUAL(got, v);
+	UNIT_ASSERT_INT(v->refcount, 2);
+	arena_reset(a);
+	UNIT_ASSERT_INT(v->refcount, 1);
+	json_decref(v);
+	/* NULL registers nothing. */
+	CU_ASSERT_PTR_NULL(arena_adopt_json(a, NULL));
+	CU_ASSERT_PTR_NULL(arena_adopt_result(a, NULL));
+	UNIT_ASSERT_INT(arena_used(a), 0);
+	/* A result is cleared at reset (ASan reports a leak otherwise). */
+	CU_ASSERT_PTR_NOT_NULL(arena_adopt_result(a, PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK)));
+	CU_ASSERT(arena_used(a) > 0);
+	arena_free(a);
+}
+
 void
 suite_arena(void)
 {
@@ -237,6 +372,11 @@ suite_arena(void)
 	unit_test(s, "strdup, strndup and printf", test_strings);
 	unit_test(s, "calloc zeroes memory reused after reset", test_calloc_zeroes_reused_memory);
 	unit_test(s, "reset frees extra chunks and stays usable", test_reset);
+	unit_test(s, "cleanups run newest first, once, at reset", test_defer_order);
+	unit_test(s, "arena_free runs the cleanups", test_defer_on_free);
+	unit_test(s, "10000 cleanups run in reverse; their records are freed", test_defer_many);
+	unit_test(s, "a cleanup registered by a cleanup runs too", test_defer_from_cleanup);
+	unit_test(s, "adopted JSON and results are released at reset", test_adopt);
 	unit_test(s, "reserved bytes stable over 1000 reset cycles",
 	    test_reserved_stable_over_cycles);
 }

@@ -7,14 +7,21 @@
 
 #include <jansson.h>
 
+#include "provider.h"
+
 struct curl_slist;
 
 /* ---------------------------------------------------------------- wire formats
  * (worker/llm/wire.c, eventparse.c, openai.c, anthropic.c: pure code, no I/O, unit tested) */
 
-enum llm_kind { LLM_OPENAI, LLM_ANTHROPIC, LLM_BUILTIN };
+/* A wire format per provider of core/provider.h, with the same values. */
+enum llm_kind {
+	LLM_OPENAI = PROVIDER_OPENAI,
+	LLM_ANTHROPIC = PROVIDER_ANTHROPIC,
+	LLM_BUILTIN = PROVIDER_BUILTIN
+};
 
-/* "openai", "anthropic", "builtin"; -1 if unknown. */
+/* provider_parse() and provider_name() for kinds: -1 if unknown. */
 int		 llm_kind_parse(const char *);
 const char	*llm_kind_name(enum llm_kind);
 

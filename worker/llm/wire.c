@@ -68,32 +68,17 @@ wire_truncate(const char *s, size_t max)
 
 /* ---------------------------------------------------------------- kinds */
 
+/* The names are core's provider table (core/provider.c); a kind is its provider. */
 int
 llm_kind_parse(const char *s)
 {
-	if (s == NULL)
-		return -1;
-	if (strcmp(s, "openai") == 0)
-		return LLM_OPENAI;
-	if (strcmp(s, "anthropic") == 0)
-		return LLM_ANTHROPIC;
-	if (strcmp(s, "builtin") == 0)
-		return LLM_BUILTIN;
-	return -1;
+	return provider_parse(s);
 }
 
 const char *
 llm_kind_name(enum llm_kind k)
 {
-	switch (k) {
-	case LLM_OPENAI:
-		return "openai";
-	case LLM_ANTHROPIC:
-		return "anthropic";
-	case LLM_BUILTIN:
-		return "builtin";
-	}
-	return "unknown";
+	return provider_name((enum sb_provider)k);
 }
 
 /* ---------------------------------------------------------------- requests */
