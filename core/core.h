@@ -615,4 +615,8 @@ const char	*sb_version(void);
 const char	*sb_git_commit(void);
 const char	*sb_build_time(void);
 
+/* Modules with a header of their own. */
+#include "buf.h"
+#include "fetch.h"
+
 #endif /* SB_CORE_H */

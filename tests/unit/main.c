@@ -78,6 +78,8 @@ main(void)
 		return 2;
 	}
 	suite_arena();
+	suite_buf();
+	suite_fetch();
 	suite_config();
 	suite_json();
 	suite_log();
