@@ -617,6 +617,7 @@ const char	*sb_build_time(void);
 
 /* Modules with a header of their own. */
 #include "buf.h"
+#include "daemon.h"
 #include "fetch.h"
 
 #endif /* SB_CORE_H */
