@@ -6,19 +6,8 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "worker/llm/llm.h"
-
-/* ---------------------------------------------------------------- buffers */
-
-/* A growable byte string, always NUL-terminated once anything was added.
- * Allocations succeed or abort (core.h); wire_buf_free() releases it. */
-struct wire_buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-void	 wire_buf_add(struct wire_buf *, const char *, size_t);
-void	 wire_buf_free(struct wire_buf *);
 
 /* ---------------------------------------------------------------- sse.c */
 
@@ -46,8 +35,8 @@ struct sse_decoder {
 	size_t		 max;
 	sse_event_fn	*fn;
 	void		*arg;
-	struct wire_buf	 line;		/* a line that has not ended yet */
-	struct wire_buf	 data, type, id;
+	struct sb_buf	 line;		/* a line that has not ended yet */
+	struct sb_buf	 data, type, id;
 	int		 cr;		/* the last byte was a CR: a LF next ends nothing */
 	int		 started;	/* a line was seen: no byte order mark any more */
 	int		 failed;
@@ -67,7 +56,7 @@ void	 sse_free(struct sse_decoder *);
 struct wire_tool {
 	long		 index;		/* OpenAI's tool_calls index, or Anthropic's block */
 	char		*id, *name;
-	struct wire_buf	 args;
+	struct sb_buf	 args;
 };
 
 struct llm_stream {
