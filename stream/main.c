@@ -93,7 +93,7 @@ feed_rests(void)
 
 	for (c = srv->conns; c != NULL && srv->nrest > 0; c = next) {
 		next = c->next;
-		if (c->rest_len > 0 && c->state == SC_READING)
+		if (c->rest.len > 0 && c->state == SC_READING)
 			sconn_feed_rest(c);
 	}
 }
