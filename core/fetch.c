@@ -9,21 +9,24 @@
 
 #include "core.h"
 
-/* The body as it arrives; too_large tells a refused append from curl's other
- * write errors. */
-struct sink {
-	struct sb_buf	 body;
-	int		 too_large;
+/* A request in flight: the easy handle, its headers, the body as it arrives (too_large
+ * tells a refused append from curl's other write errors) and curl's words on failure. */
+struct fetch_call {
+	CURL			*easy;
+	struct curl_slist	*headers;
+	struct sb_buf		 body;
+	int			 too_large;
+	char			 err[CURL_ERROR_SIZE];
 };
 
 static size_t
 sink_write(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct sink	*s = arg;
-	size_t		 n = size * nmemb;
+	struct fetch_call	*f = arg;
+	size_t			 n = size * nmemb;
 
-	if (buf_append(&s->body, p, n) < 0) {
-		s->too_large = 1;
+	if (buf_append(&f->body, p, n) < 0) {
+		f->too_large = 1;
 		return 0;	/* curl fails the transfer */
 	}
 	return n;
@@ -75,29 +78,22 @@ headers(const struct fetch_opts *o)
 	return h;
 }
 
-enum fetch_err
-fetch(const char *url, const struct fetch_opts *opts, struct fetch_result *r)
+struct fetch_call *
+fetch_start(const char *url, const struct fetch_opts *opts)
 {
 	static const struct fetch_opts	 defaults;
 	const struct fetch_opts		*o = opts != NULL ? opts : &defaults;
-	struct sink			 s;
-	struct curl_slist		*h;
-	char				 err[CURL_ERROR_SIZE] = "";
-	const char			*ctype = NULL;
+	struct fetch_call		*f;
 	size_t				 max = o->max_bytes > 0 ? o->max_bytes :
 					    FETCH_DEFAULT_MAX_BYTES;
 	CURL				*c;
-	CURLcode			 rc;
-	enum fetch_err			 e;
 
-	memset(r, 0, sizeof(*r));
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(r->error, sizeof(r->error), "curl_easy_init");
-		return FETCH_ERR_TRANSFER;
-	}
-	buf_init(&s.body, max);
-	s.too_large = 0;
-	h = headers(o);
+	if ((c = curl_easy_init()) == NULL)
+		return NULL;
+	f = sb_calloc(1, sizeof(*f));
+	f->easy = c;
+	buf_init(&f->body, max);
+	f->headers = headers(o);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (o->max_redirects > 0) {
@@ -113,30 +109,62 @@ fetch(const char *url, const struct fetch_opts *opts, struct fetch_result *r)
 	    (long)FETCH_DEFAULT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "switchboard/" PACKAGE_VERSION);
-	if (h != NULL)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (f->headers != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, f->headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, f->err);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, f);
 	if (o->body != NULL) {
+		/* Not copied: a body that holds secrets is the caller's to wipe. */
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
 	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	if ((e = err_from_curl(rc, s.too_large)) != FETCH_OK) {
+	return f;
+}
+
+void *
+fetch_easy(struct fetch_call *f)
+{
+	return f->easy;
+}
+
+enum fetch_err
+fetch_finish(struct fetch_call *f, int code, struct fetch_result *r)
+{
+	CURLcode	 rc = (CURLcode)code;
+	const char	*ctype = NULL;
+	enum fetch_err	 e;
+
+	memset(r, 0, sizeof(*r));
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	if ((e = err_from_curl(rc, f->too_large)) != FETCH_OK)
 		snprintf(r->error, sizeof(r->error), "%s",
-		    err[0] != '\0' ? err : curl_easy_strerror(rc));
-		buf_free(&s.body);
-	} else {
-		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK &&
+		    f->err[0] != '\0' ? f->err : curl_easy_strerror(rc));
+	else {
+		if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK &&
 		    ctype != NULL)
 			r->content_type = sb_strdup(ctype);
-		r->body = buf_steal(&s.body, &r->len);
+		r->body = buf_steal(&f->body, &r->len);
 	}
-	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
+	buf_free(&f->body);
+	curl_easy_cleanup(f->easy);
+	curl_slist_free_all(f->headers);
+	free(f);
 	return e;
+}
+
+enum fetch_err
+fetch(const char *url, const struct fetch_opts *opts, struct fetch_result *r)
+{
+	struct fetch_call	*f;
+
+	if ((f = fetch_start(url, opts)) == NULL) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->error, sizeof(r->error), "curl_easy_init");
+		return FETCH_ERR_TRANSFER;
+	}
+	return fetch_finish(f, curl_easy_perform(f->easy), r);
 }
 
 void

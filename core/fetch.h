@@ -55,6 +55,18 @@ struct fetch_result {
  * the URL was for (and that a POST body may hold secrets). */
 enum fetch_err	 fetch(const char *url, const struct fetch_opts *opts, struct fetch_result *r);
 void		 fetch_result_free(struct fetch_result *);
+
+/* The same request for a caller with its own curl multi loop (the worker's): start it
+ * (NULL if libcurl cannot make a handle; opts->body must then stay valid until the
+ * end), add fetch_easy()'s CURL * to the multi handle (its CURLINFO_PRIVATE is the
+ * call), and once curl says it is done, remove it and call fetch_finish() with the
+ * CURLcode: it fills r as fetch() does and frees the call.  A call given up on is
+ * freed by fetch_finish() too, with any code but CURLE_OK. */
+struct fetch_call;
+
+struct fetch_call	*fetch_start(const char *url, const struct fetch_opts *opts);
+void			*fetch_easy(struct fetch_call *);
+enum fetch_err		 fetch_finish(struct fetch_call *, int curlcode, struct fetch_result *);
 /* A short name for an error ("timeout", "too-large", ...), for logs and tests. */
 const char	*fetch_err_name(enum fetch_err);
 

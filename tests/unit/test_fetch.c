@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "core.h"
 #include "tests/mock/mock.h"
 #include "unit.h"
@@ -257,6 +259,46 @@ test_fetch_redirects(void)
 	UNIT_ASSERT_STR(fetch_err_name(FETCH_ERR_REDIRECTS), "redirects");
 }
 
+/* The same request from a curl multi loop, as the worker would make it. */
+static void
+test_fetch_multi(void)
+{
+	struct fetch_opts	 o = { .max_bytes = 4096 };
+	struct fetch_result	 r;
+	struct fetch_call	*f, *g, *done;
+	CURLM			*m = curl_multi_init();
+	CURLMsg			*msg;
+	int			 running = 1, left, n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	f = fetch_start(url("/small"), NULL);
+	g = fetch_start(url("/big"), &o);
+	CU_ASSERT_FATAL(f != NULL && g != NULL);
+	curl_multi_add_handle(m, fetch_easy(f));
+	curl_multi_add_handle(m, fetch_easy(g));
+	while (running > 0 || n < 2) {
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+			curl_multi_remove_handle(m, msg->easy_handle);
+			if (done == f) {
+				UNIT_ASSERT_INT(fetch_finish(done, msg->data.result, &r), FETCH_OK);
+				UNIT_ASSERT_STR(r.body, "{\"ok\":true}");
+			} else
+				UNIT_ASSERT_INT(fetch_finish(done, msg->data.result, &r),
+				    FETCH_ERR_TOO_LARGE);
+			fetch_result_free(&r);
+			n++;
+		}
+		if (n < 2)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	UNIT_ASSERT_INT(n, 2);
+	curl_multi_cleanup(m);
+}
+
 void
 suite_fetch(void)
 {
@@ -268,4 +310,5 @@ suite_fetch(void)
 	unit_test(s, "the total timeout ends a slow answer", test_fetch_timeout);
 	unit_test(s, "only http and https, redirects included", test_fetch_protocols);
 	unit_test(s, "redirects only when asked for, and bounded", test_fetch_redirects);
+	unit_test(s, "started and finished from a curl multi loop", test_fetch_multi);
 }
