@@ -1,7 +1,6 @@
 /* switchboardctl.c: the operator's command line: dispatch to one command. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,30 +36,17 @@ usage(FILE *f)
 int
 main(int argc, char *argv[])
 {
+	struct daemon		 d = { .name = "switchboardctl", .opts = "+c:hV", .usage = usage,
+				    .flags = DAEMON_HELP_OK | DAEMON_OPERANDS_OK };
 	struct sb_config	 cfg;
-	const char		*path = NULL;
 	char			 err[512];
 	size_t			 i;
-	int			 c, rc;
+	int			 rc;
 
-	while ((c = getopt(argc, argv, "+c:hV")) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'V':
-			printf("switchboardctl %s (%s)\n", sb_version(), sb_git_commit());
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	if ((rc = daemon_args(&d, argc, argv)) >= 0)
+		return rc;
+	argc -= d.argi;
+	argv += d.argi;
 	if (argc < 1) {
 		usage(stderr);
 		return 2;
@@ -73,9 +59,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	path = config_resolve_path(path);
 	log_init("switchboardctl", SB_LOG_WARN);
-	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
+	if (config_load(&cfg, d.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "switchboardctl: configuration invalid: %s\n", err);
 		config_free(&cfg);
 		return 1;

@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "buf.h"
+
 /* The schema version this build expects: the number of the last file in sql/. */
 #define SB_SCHEMA_VERSION 12
 
@@ -362,8 +364,7 @@ int		 db_schema_version(struct sb_db *, enum sb_err *err);
  * values in one parameter.  Elements are numbers and UUIDs: nothing needs quoting.
  * Start from a zeroed struct; db_array_text() ends it (once); db_array_free(). */
 struct db_array {
-	char	*s;
-	size_t	 len, cap;
+	struct sb_buf	 b;
 };
 
 void		 db_array_add(struct db_array *, const char *fmt, ...)
@@ -638,5 +639,8 @@ const char	*sb_git_commit(void);
 const char	*sb_build_time(void);
 
 #include "provider.h"
+/* Modules with a header of their own (buf.h above: struct db_array holds one). */
+#include "daemon.h"
+#include "fetch.h"
 
 #endif /* SB_CORE_H */

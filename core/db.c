@@ -315,44 +315,24 @@ void
 db_array_add(struct db_array *a, const char *fmt, ...)
 {
 	va_list	 ap;
-	int	 n;
 
-	for (;;) {
-		if (a->cap - a->len < 2) {
-			a->cap = a->cap ? a->cap * 2 : 256;
-			a->s = sb_realloc(a->s, a->cap);
-		}
-		a->s[a->len] = a->len == 0 ? '{' : ',';
-		va_start(ap, fmt);
-		n = vsnprintf(a->s + a->len + 1, a->cap - a->len - 1, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < a->cap - a->len - 1) {
-			a->len += (size_t)n + 1;
-			return;
-		}
-		a->cap = a->cap * 2 + (size_t)n;
-		a->s = sb_realloc(a->s, a->cap);
-	}
+	buf_append(&a->b, a->b.len == 0 ? "{" : ",", 1);
+	va_start(ap, fmt);
+	buf_vprintf(&a->b, fmt, ap);
+	va_end(ap);
 }
 
 const char *
 db_array_text(struct db_array *a)
 {
-	if (a->len == 0)
+	if (a->b.len == 0)
 		return "{}";
-	if (a->cap - a->len < 2) {
-		a->cap += 2;
-		a->s = sb_realloc(a->s, a->cap);
-	}
-	a->s[a->len++] = '}';
-	a->s[a->len] = '\0';
-	return a->s;
+	buf_append(&a->b, "}", 1);
+	return a->b.data;
 }
 
 void
 db_array_free(struct db_array *a)
 {
-	free(a->s);
-	a->s = NULL;
-	a->len = a->cap = 0;
+	buf_free(&a->b);
 }

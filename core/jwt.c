@@ -7,13 +7,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <jwt.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 
 #include "core.h"
 
@@ -85,55 +85,23 @@ set_why(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* Decodes len bytes of unpadded base64url.  Returns a buffer the caller frees
  * (NUL-terminated, *outlen bytes before the NUL), or NULL if s is not canonical
- * base64url: another alphabet, padding, a bad length or stray low bits. */
+ * base64url: another alphabet, padding, a bad length or stray low bits (libsodium
+ * refuses each of them). */
 static unsigned char *
 b64url_decode(const char *s, size_t len, size_t *outlen)
 {
-	unsigned char	*out;
-	unsigned int	 acc = 0;
-	size_t		 i, n = 0;
-	int		 bits = 0, v;
+	size_t		 max = len / 4 * 3 + 2;
+	unsigned char	*out = sb_malloc(max + 1);
 
-	if (len % 4 == 1)
+	if (sodium_base642bin(out, max, s, len, NULL, outlen, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+		free(out);
 		return NULL;
-	out = sb_malloc(len / 4 * 3 + 3);
-	for (i = 0; i < len; i++) {
-		if ((v = b64url_value((unsigned char)s[i])) < 0)
-			goto bad;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
 	}
-	if (acc != 0)		/* the unused bits of the last character must be zero */
-		goto bad;
-	out[n] = '\0';
-	*outlen = n;
+	out[*outlen] = '\0';
 	return out;
-bad:
-	free(out);
-	return NULL;
 }
 
 /* Is v a JSON string equal to s, with no NUL hidden inside? */
@@ -455,68 +423,26 @@ out:
 	return rc;
 }
 
-struct fetch_buf {
-	char	*data;
-	size_t	 len, cap;
-};
-
-static size_t
-fetch_write(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct fetch_buf	*b = arg;
-	size_t			 n = size * nmemb;
-
-	if (n > JWKS_MAX_BYTES - b->len)
-		return 0;	/* curl fails the transfer */
-	if (b->len + n > b->cap) {
-		b->cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
-		b->data = sb_realloc(b->data, b->cap);
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return n;
-}
-
 /* Fetches url and replaces the fetched key set if the answer holds a usable key;
  * a failure keeps the old set.  Each attempt counts for the rate limit. */
 static void
 jwks_fetch(struct jwt_verifier *v)
 {
-	struct fetch_buf	 b = { NULL, 0, 0 };
+	struct fetch_opts	 o = { .max_bytes = JWKS_MAX_BYTES };
+	struct fetch_result	 r;
 	struct jwk_set		 set = { NULL, 0 };
-	char			 err[CURL_ERROR_SIZE] = "";
-	CURL			*c;
-	CURLcode		 rc;
-	long			 status = 0;
 
 	v->tried = true;
 	v->last_fetch_us = clock_mono_us();
-	if ((c = curl_easy_init()) == NULL) {
-		log_warn("JWKS fetch failed", "{s:s, s:s}", "url", v->url, "error", "curl_easy_init");
-		return;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, v->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)JWKS_MAX_BYTES);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "switchboard/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		log_warn("JWKS fetch failed", "{s:s, s:s}", "url", v->url,
-		    "error", err[0] != '\0' ? err : curl_easy_strerror(rc));
+	if (fetch(v->url, &o, &r) != FETCH_OK) {
+		log_warn("JWKS fetch failed", "{s:s, s:s}", "url", v->url, "error", r.error);
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		log_warn("JWKS fetch failed", "{s:s, s:i}", "url", v->url, "status", (int)status);
+	if (r.status != 200) {
+		log_warn("JWKS fetch failed", "{s:s, s:i}", "url", v->url, "status", (int)r.status);
 		goto out;
 	}
-	if (jwks_parse(b.data != NULL ? b.data : "", b.len, v->url, &set) < 0)
+	if (jwks_parse(r.body, r.len, v->url, &set) < 0)
 		goto out;
 	if (set.n == 0) {
 		log_warn("JWKS fetched without a usable key: keeping the old keys", "{s:s}",
@@ -530,8 +456,7 @@ jwks_fetch(struct jwt_verifier *v)
 	log_info("JWKS fetched", "{s:s, s:i}", "url", v->url, "keys", (int)v->fetched.n);
 out:
 	keyset_free(&set);
-	free(b.data);
-	curl_easy_cleanup(c);
+	fetch_result_free(&r);
 }
 
 /* May the URL be fetched now?  At most once per refresh_s, or every

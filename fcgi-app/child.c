@@ -97,8 +97,8 @@ serve_accepted(struct child *ch, int fd)
 {
 	struct fcgi_conn	 fc;
 	enum fcgi_status	 st = FCGI_MORE;
-	char			*raw = NULL;
-	size_t			 len = 0, cap = 0, off = 0, used;
+	struct sb_buf		 raw = { 0 };	/* what was read, request and all after it */
+	size_t			 off = 0, used;
 	ssize_t			 n;
 	int64_t			 deadline = clock_mono_us() + WHOLE_WAIT_US, left;
 	struct pollfd		 pfd = { fd, POLLIN, 0 };
@@ -107,11 +107,8 @@ serve_accepted(struct child *ch, int fd)
 	fcgi_conn_init(&fc);
 	fc.stdin_max = (size_t)ch->app->cfg.http.max_body;
 	for (;;) {
-		if (cap - len < READ_CHUNK) {
-			cap = cap == 0 ? READ_CHUNK * 2 : cap * 2;
-			raw = sb_realloc(raw, cap);
-		}
-		n = read(fd, raw + len, cap - len);
+		(void)buf_reserve(&raw, READ_CHUNK);
+		n = read(fd, raw.data + raw.len, raw.cap - 1 - raw.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -122,12 +119,12 @@ serve_accepted(struct child *ch, int fd)
 		}
 		if (n <= 0)
 			goto close;	/* the web server left */
-		len += (size_t)n;
-		st = fcgi_feed(&fc, raw + off, len - off, &used, &ch->out);
+		buf_commit(&raw, (size_t)n);
+		st = fcgi_feed(&fc, raw.data + off, raw.len - off, &used, &ch->out);
 		off += used;
 		refused = st == FCGI_MORE &&
 		    fcgi_body_refused(&fc.req, ch->app->cfg.http.max_body);
-		if (st != FCGI_MORE || refused || len >= RAW_MAX)
+		if (st != FCGI_MORE || refused || raw.len >= RAW_MAX)
 			break;
 	}
 	if (st == FCGI_ERROR || st == FCGI_ABORTED)
@@ -147,10 +144,9 @@ serve_accepted(struct child *ch, int fd)
 	else if (!fc.req.keep_conn)
 		goto close;
 	/* What follows the request (the next one, already) goes along. */
-	memmove(raw, raw + off, len - off);
-	len -= off;
+	buf_consume(&raw, off);
 adopt:
-	if (handoff_adopt(ch->chan, fd, mode, raw, len) < 0)
+	if (handoff_adopt(ch->chan, fd, mode, raw.data, raw.len) < 0)
 		log_error("a connection could not be handed to the master", "{s:s}",
 		    "error", strerror(errno));
 close:
@@ -159,7 +155,7 @@ close:
 	else
 		close(fd);
 	fcgi_conn_free(&fc);
-	free(raw);
+	buf_free(&raw);
 }
 
 /* Serves a connection from the listening socket, if one waits: 1 if it did. */

@@ -89,24 +89,13 @@ conn_fail(struct fcgi_conn *c, const char *fmt, ...)
 static void
 out_put(struct fcgi_out *out, const void *p, size_t n)
 {
-	size_t	 cap;
-
 	if (n == 0)
 		return;
-	if (out->cap - out->len < n && out->off > 0) {
-		memmove(out->buf, out->buf + out->off, out->len - out->off);
-		out->len -= out->off;
+	if (out->off > 0 && out->b.cap - out->b.len <= n) {
+		buf_consume(&out->b, out->off);
 		out->off = 0;
 	}
-	if (out->cap - out->len < n) {
-		cap = out->cap > 0 ? out->cap : 256;
-		while (cap - out->len < n)
-			cap *= 2;
-		out->buf = sb_realloc(out->buf, cap);
-		out->cap = cap;
-	}
-	memcpy(out->buf + out->len, p, n);
-	out->len += n;
+	buf_append(&out->b, p, n);
 }
 
 /* One record of at most FCGI_CONTENT_MAX bytes, padded to a multiple of 8. */
@@ -167,25 +156,29 @@ fcgi_end(struct fcgi_out *out, uint16_t id, uint32_t app_status)
 size_t
 fcgi_out_pending(const struct fcgi_out *out)
 {
-	return out->len - out->off;
+	return out->b.len - out->off;
+}
+
+const char *
+fcgi_out_head(const struct fcgi_out *out)
+{
+	return out->b.data + out->off;
 }
 
 void
 fcgi_out_consume(struct fcgi_out *out, size_t n)
 {
-	if (n > out->len - out->off)
-		n = out->len - out->off;
+	if (n > fcgi_out_pending(out))
+		n = fcgi_out_pending(out);
 	out->off += n;
-	if (out->off == out->len) {
-		out->off = out->len = 0;
-		if (out->cap > FCGI_OUT_KEEP) {
-			free(out->buf);
-			out->buf = NULL;
-			out->cap = 0;
-		}
-	} else if (out->off >= FCGI_OUT_COMPACT && out->off >= out->len - out->off) {
-		memmove(out->buf, out->buf + out->off, out->len - out->off);
-		out->len -= out->off;
+	if (out->off == out->b.len) {
+		out->off = 0;
+		if (out->b.cap > FCGI_OUT_KEEP)
+			buf_free(&out->b);
+		else
+			buf_reset(&out->b);
+	} else if (out->off >= FCGI_OUT_COMPACT && out->off >= out->b.len - out->off) {
+		buf_consume(&out->b, out->off);
 		out->off = 0;
 	}
 }
@@ -193,8 +186,8 @@ fcgi_out_consume(struct fcgi_out *out, size_t n)
 char *
 fcgi_out_stdout(const struct fcgi_out *out, size_t *len)
 {
-	const unsigned char	*p = (const unsigned char *)out->buf + out->off;
-	size_t			 left = out->len - out->off, clen, rlen, n = 0;
+	const unsigned char	*p = (const unsigned char *)fcgi_out_head(out);
+	size_t			 left = fcgi_out_pending(out), clen, rlen, n = 0;
 	char			*text = sb_malloc(left + 1);
 
 	while (left >= FCGI_HEADER_LEN) {
@@ -217,8 +210,8 @@ fcgi_out_stdout(const struct fcgi_out *out, size_t *len)
 void
 fcgi_out_free(struct fcgi_out *out)
 {
-	free(out->buf);
-	memset(out, 0, sizeof(*out));
+	buf_free(&out->b);
+	out->off = 0;
 }
 
 /* ---------------------------------------------------------------- name-value pairs */
@@ -286,8 +279,8 @@ params_decode(struct fcgi_conn *c)
 	size_t		 off, n, i, bytes = 0;
 	char		**envp, *s;
 
-	for (off = 0, n = 0; off < c->pairs_len; n++) {
-		if (nv_next(c->pairs, c->pairs_len, &off, &nv) == -1)
+	for (off = 0, n = 0; off < c->pairs.len; n++) {
+		if (nv_next(c->pairs.data, c->pairs.len, &off, &nv) == -1)
 			return conn_fail(c, "FCGI_PARAMS: name-value pair %zu is cut short", n + 1);
 		if (n == FCGI_NPARAMS_MAX)
 			return conn_fail(c, "FCGI_PARAMS: more than %d params", FCGI_NPARAMS_MAX);
@@ -305,7 +298,7 @@ params_decode(struct fcgi_conn *c)
 	envp = sb_malloc((n + 1) * sizeof(*envp) + bytes);
 	s = (char *)(envp + n + 1);
 	for (off = 0, i = 0; i < n; i++) {
-		(void)nv_next(c->pairs, c->pairs_len, &off, &nv);
+		(void)nv_next(c->pairs.data, c->pairs.len, &off, &nv);
 		envp[i] = s;
 		memcpy(s, nv.name, nv.nlen);
 		s += nv.nlen;
@@ -318,9 +311,7 @@ params_decode(struct fcgi_conn *c)
 	envp[n] = NULL;
 	c->req.envp = envp;
 	c->req.nparams = n;
-	free(c->pairs);
-	c->pairs = NULL;
-	c->pairs_len = 0;
+	buf_free(&c->pairs);
 	return FCGI_MORE;
 }
 
@@ -375,7 +366,7 @@ rec_begin(struct fcgi_conn *c)
 		if (c->req.params_bytes + clen > FCGI_PARAMS_MAX && c->req.over == 0)
 			c->req.over = 431;
 		if (clen > 0 && c->req.over != 431)
-			c->pairs = sb_realloc(c->pairs, c->pairs_len + clen);
+			(void)buf_reserve(&c->pairs, clen);	/* bounded by the 431 above */
 		break;
 	case SINK_STDIN:
 		if (c->req.stdin_done)
@@ -405,8 +396,7 @@ rec_content(struct fcgi_conn *c, const char *p, size_t n)
 		c->req.params_bytes += n;
 		if (c->req.over == 431)
 			break;
-		memcpy(c->pairs + c->pairs_len, p, n);
-		c->pairs_len += n;
+		(void)buf_append(&c->pairs, p, n);
 		break;
 	case SINK_STDIN:
 		if (c->req.over != 0)
@@ -490,9 +480,7 @@ req_record(struct fcgi_conn *c)
 			return FCGI_MORE;
 		if (c->req.over == 431) {
 			/* Answered 431 without reading them: no params at all. */
-			free(c->pairs);
-			c->pairs = NULL;
-			c->pairs_len = 0;
+			buf_free(&c->pairs);
 			c->req.envp = sb_calloc(1, sizeof(char *));
 		} else if (params_decode(c) == FCGI_ERROR)
 			return FCGI_ERROR;
@@ -597,9 +585,7 @@ fcgi_req_reset(struct fcgi_conn *c)
 {
 	free(c->req.envp);
 	free(c->req.in);
-	free(c->pairs);
-	c->pairs = NULL;
-	c->pairs_len = 0;
+	buf_free(&c->pairs);
 	memset(&c->req, 0, sizeof(c->req));
 }
 

@@ -7,18 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 /* Bounds on what one request may send before it is answered. */
 #define FCGI_PARAMS_MAX		32768	/* bytes of name-value pairs, encoded: 431 */
 #define FCGI_NPARAMS_MAX	256
 #define FCGI_STDIN_MAX		8192	/* the default stdin bound: the stream routes take
 						 * no body (switchboard-fcgi sets http.max_body) */
 
-/* A growable output buffer of whole records, written to the socket as it drains. */
+/* The records waiting for the socket: b holds them, the first off of them already
+ * written (moved out when room is needed, and from time to time as it drains). */
 struct fcgi_out {
-	char	*buf;
-	size_t	 len;		/* bytes held */
-	size_t	 off;		/* bytes already written to the socket */
-	size_t	 cap;
+	struct sb_buf	 b;
+	size_t		 off;
 };
 
 /* One request as the web server sent it. */
@@ -59,8 +60,7 @@ struct fcgi_conn {
 	uint16_t	 rec_id;
 	char		*rec;		/* the current record's content, gathered */
 	size_t		 rec_len;
-	char		*pairs;		/* FCGI_PARAMS content so far (pairs may span records) */
-	size_t		 pairs_len;
+	struct sb_buf	 pairs;		/* FCGI_PARAMS content so far (pairs may span records) */
 	size_t		 stdin_max;	/* bytes of stdin kept; FCGI_STDIN_MAX unless set */
 	char		 error[128];	/* why FCGI_ERROR */
 };
@@ -85,8 +85,9 @@ const char	*fcgi_param(const struct fcgi_req *, const char *name);
  * with appStatus and FCGI_REQUEST_COMPLETE. */
 void		 fcgi_stdout(struct fcgi_out *, uint16_t id, const char *data, size_t len);
 void		 fcgi_end(struct fcgi_out *, uint16_t id, uint32_t app_status);
-/* Bytes waiting in out, and dropping n of them once written. */
+/* Bytes waiting in out, where they start, and dropping n of them once written. */
 size_t		 fcgi_out_pending(const struct fcgi_out *);
+const char	*fcgi_out_head(const struct fcgi_out *);
 void		 fcgi_out_consume(struct fcgi_out *, size_t n);
 void		 fcgi_out_free(struct fcgi_out *);
 /* The FCGI_STDOUT content of the whole records waiting in out, in order (what the web

@@ -211,7 +211,7 @@ conn_flush(struct fconn *c)
 	size_t	 left;
 
 	while ((left = fcgi_out_pending(&c->out)) > 0) {
-		n = write(c->fd, c->out.buf + c->out.off, left);
+		n = write(c->fd, fcgi_out_head(&c->out), left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

@@ -1,10 +1,7 @@
 /* main.c: switchboard-fcgi's command line. */
 #include "config.h"
 
-#include <getopt.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include <stdio.h>
 
 #include "prefork.h"
 
@@ -35,51 +32,36 @@ print_routes(void)
 		    routes[i].flags & ROUTE_SESSION ? "session" : "authenticated");
 }
 
+/* -R: the route table, and exit 0. */
+static int
+own_option(int ch, const char *arg)
+{
+	(void)ch;
+	(void)arg;
+	print_routes();
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	struct daemon		 d = { .name = "switchboard-fcgi", .opts = "c:hRtV",
+				    .usage = usage, .own = own_option,
+				    .flags = DAEMON_HELP_OK | DAEMON_OPERANDS_OK | DAEMON_LOG_CONFIG };
 	struct sb_config	 cfg;
-	const char		*path = NULL;
-	char			 err[512];
-	int			 c, test_only = 0;
+	int			 rc;
 
-	while ((c = getopt(argc, argv, "c:hRtV")) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 't':
-			test_only = 1;
-			break;
-		case 'V':
-			printf("switchboard-fcgi %s (%s)\n", sb_version(), sb_git_commit());
-			return 0;
-		case 'R':
-			print_routes();
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	path = config_resolve_path(path);
-	log_init("switchboard-fcgi", SB_LOG_INFO);
-	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
-		log_error("configuration invalid", "{s:s}", "error", err);
-		if (test_only)
-			fprintf(stderr, "switchboard-fcgi: %s\n", err);
-		config_free(&cfg);
+	if ((rc = daemon_args(&d, argc, argv)) >= 0)
+		return rc;
+	log_init(d.name, SB_LOG_INFO);
+	if (daemon_config(&d, &cfg) < 0)
 		return 1;
-	}
-	if (test_only) {
-		printf("configuration ok%s%s\n", path ? ": " : " (defaults and environment)",
-		    path ? path : "");
+	if (d.test) {
+		printf("configuration ok%s%s\n", d.config ? ": " : " (defaults and environment)",
+		    d.config ? d.config : "");
 		config_free(&cfg);
 		return 0;
 	}
-	log_init("switchboard-fcgi", cfg.log.level);
-	return master_run(&cfg, path);
+	log_init(d.name, cfg.log.level);
+	return master_run(&cfg, d.config);
 }

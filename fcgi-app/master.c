@@ -17,9 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <systemd/sd-daemon.h>
-
 #include "prefork.h"
 
 #define MAX_CHILDREN	MAX_WORKERS
@@ -344,7 +341,7 @@ on_signals(struct app *app, const char *config_path, int *stopping, int64_t *dea
 		else if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !*stopping) {
 			log_info("stopping: letting in-flight requests finish", "{s:i}",
 			    "grace_s", app->cfg.server.shutdown_grace);
-			sd_notify(0, "STOPPING=1");
+			daemon_stopping();
 			*stopping = 1;
 			*deadline = clock_mono_us() + (int64_t)app->cfg.server.shutdown_grace * 1000000;
 			front_stop();
@@ -395,7 +392,6 @@ master_run(struct sb_config *cfg, const char *config_path)
 	struct app		 app;
 	struct epoll_event	 evs[256], ev;
 	struct front_src	*src;
-	sigset_t		 set;
 	int			 listen_fd, epfd, n, k, target, stopping = 0, now_please = 0;
 	int64_t			 deadline = 0, now, last_tick = 0, next, wait_us;
 	size_t			 i;
@@ -413,19 +409,10 @@ master_run(struct sb_config *cfg, const char *config_path)
 	if (queue_wake_init(&app.wake) < 0)
 		return 1;
 	/* Before fork: libsodium and libcurl (JWKS fetches) initialise once, here. */
-	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		log_error("libsodium or libcurl failed to initialise", NULL);
+	if (daemon_libs_init() < 0)
 		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	    (signal_fd = daemon_signals(SIGCHLD)) < 0) {
 		log_error("epoll or signalfd failed", "{s:s}", "error", strerror(errno));
 		return 1;
 	}
@@ -446,7 +433,7 @@ master_run(struct sb_config *cfg, const char *config_path)
 	for (i = 0; i < (size_t)target; i++)
 		spawn(&app);
 	spawn_notifier(&app);
-	sd_notifyf(0, "READY=1\nSTATUS=%d workers\nMAINPID=%d", target, (int)getpid());
+	daemon_ready("%d workers", target);
 
 	for (;;) {
 		now = clock_mono_us();

@@ -79,7 +79,7 @@ resp_end(struct sb_req *req)
 	pfd.fd = req->fd;
 	pfd.events = POLLOUT;
 	while ((pending = fcgi_out_pending(req->out)) > 0) {
-		n = write(req->fd, req->out->buf + req->out->off, pending);
+		n = write(req->fd, fcgi_out_head(req->out), pending);
 		if (n > 0) {
 			fcgi_out_consume(req->out, (size_t)n);
 			continue;

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "handlers.h"
@@ -143,76 +142,33 @@ cookie_is_secure(const struct sb_req *req)
 
 /* ------------------------------------------------------------ HTTP to the provider */
 
-struct body {
-	char	*data;
-	size_t	 len;
-};
-
-static size_t
-body_write(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct body	*b = arg;
-	size_t		 n = size * nmemb;
-
-	if (n > HTTP_MAX_BYTES - b->len)
-		return 0;	/* curl fails the transfer */
-	b->data = sb_realloc(b->data, b->len + n + 1);
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
 /* GET url, or POST form (application/x-www-form-urlencoded) to it: no redirects, at most
  * HTTP_MAX_BYTES, 5 s in all.  SB_OK with the body (caller frees; NUL-terminated) and
  * the status, or SB_ERR_UNAVAILABLE (logged without the form, which holds secrets). */
 static enum sb_err
 provider_http(const char *url, const char *form, char **body, size_t *len, long *status)
 {
-	struct body		 b = { NULL, 0 };
-	struct curl_slist	*h;
-	char			 err[CURL_ERROR_SIZE] = "";
-	CURL			*c;
-	CURLcode		 rc;
+	struct fetch_opts	 o = { .accept = "application/json", .max_bytes = HTTP_MAX_BYTES };
+	struct fetch_result	 r;
 
+	if (form != NULL) {
+		o.body = form;
+		o.body_len = strlen(form);
+	}
 	*body = NULL;
 	*len = 0;
-	*status = 0;
-	if ((c = curl_easy_init()) == NULL) {
+	if (fetch(url, &o, &r) != FETCH_OK) {
+		*status = r.status;
 		log_warn("identity provider request failed", "{s:s, s:s}", "url", url,
-		    "error", "curl_easy_init");
+		    "error", r.error);
+		fetch_result_free(&r);
 		return SB_ERR_UNAVAILABLE;
 	}
-	if ((h = curl_slist_append(NULL, "Accept: application/json")) == NULL)
-		sb_oom(0);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BYTES);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "switchboard/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	if (form != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
-	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
-	if (rc != CURLE_OK) {
-		log_warn("identity provider request failed", "{s:s, s:s}", "url", url,
-		    "error", err[0] != '\0' ? err : curl_easy_strerror(rc));
-		free(b.data);
-		return SB_ERR_UNAVAILABLE;
-	}
-	*body = b.data != NULL ? b.data : sb_strdup("");
-	*len = b.len;
+	*status = r.status;
+	*body = r.body;
+	*len = r.len;
+	r.body = NULL;
+	fetch_result_free(&r);
 	return SB_OK;
 }
 

@@ -70,9 +70,9 @@ sconn_close(struct sconn *c)
 	srv->nconns--;
 	fcgi_conn_free(&c->fc);
 	fcgi_out_free(&c->out);
-	if (c->rest_len > 0)
+	if (c->rest.len > 0)
 		srv->nrest--;
-	free(c->rest);
+	buf_free(&c->rest);
 	json_decref(c->items);
 	if (c->counted)
 		user_release(c);
@@ -86,7 +86,7 @@ sconn_flush(struct sconn *c)
 	size_t	 left;
 
 	while ((left = fcgi_out_pending(&c->out)) > 0) {
-		n = write(c->fd, c->out.buf + c->out.off, left);
+		n = write(c->fd, fcgi_out_head(&c->out), left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -260,16 +260,14 @@ keep_rest(struct sconn *c, const char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (c->rest_len + n > REST_MAX) {
+	if (c->rest.len + n > REST_MAX) {
 		log_warn("FastCGI connection sent too much ahead of its answer; closed", NULL);
 		sconn_close(c);
 		return -1;
 	}
-	if (c->rest_len == 0)
+	if (c->rest.len == 0)
 		srv->nrest++;
-	c->rest = sb_realloc(c->rest, c->rest_len + n);
-	memcpy(c->rest + c->rest_len, p, n);
-	c->rest_len += n;
+	buf_append(&c->rest, p, n);
 	return 0;
 }
 
@@ -303,10 +301,8 @@ sconn_feed_rest(struct sconn *c)
 	int	 rc;
 
 	/* Each request answered at once leaves the connection reading again. */
-	while (c->state == SC_READING && (n = c->rest_len) > 0) {
-		rest = c->rest;
-		c->rest = NULL;
-		c->rest_len = 0;
+	while (c->state == SC_READING && c->rest.len > 0) {
+		rest = buf_steal(&c->rest, &n);	/* feeding may keep a rest again */
 		srv->nrest--;
 		rc = feed(c, rest, n);
 		free(rest);
@@ -337,7 +333,7 @@ sconn_readable(struct sconn *c)
 			return;
 		}
 		/* While a request is answered, what comes is the next one's: kept. */
-		if (c->state != SC_READING || c->rest_len > 0) {
+		if (c->state != SC_READING || c->rest.len > 0) {
 			(void)keep_rest(c, buf, (size_t)n);
 			return;
 		}

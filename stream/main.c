@@ -7,14 +7,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
-#include <systemd/sd-daemon.h>
 
 #include "stream.h"
 
@@ -26,16 +23,6 @@ struct stream_server	*srv;
 
 /* Markers for epoll's data.ptr that are not connections. */
 static char	 mark_listen, mark_signal, mark_pg, mark_metrics;
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: switchboard-stream [-t] [-c config] [-V]\n"
-	    "  -c FILE   configuration file\n"
-	    "  -t        check the configuration and exit\n"
-	    "  -V        print the version and exit\n");
-	exit(2);
-}
 
 static void
 epoll_add(int fd, void *ptr)
@@ -106,7 +93,7 @@ feed_rests(void)
 
 	for (c = LIST_FIRST(&srv->conns); c != NULL && srv->nrest > 0; c = next) {
 		next = LIST_NEXT(c, link);
-		if (c->rest_len > 0 && c->state == SC_READING)
+		if (c->rest.len > 0 && c->state == SC_READING)
 			sconn_feed_rest(c);
 	}
 }
@@ -116,7 +103,6 @@ serve(void)
 {
 	struct epoll_event	 evs[EVENTS_MAX];
 	struct signalfd_siginfo	 si;
-	sigset_t		 set;
 	int			 sigfd, n, i, lfd = -1, newfd, created = 0;
 	int64_t			 now, next_tick = 0, stop_at = 0;
 	struct sconn		*c;
@@ -126,19 +112,13 @@ serve(void)
 	if (srv->listen_fd < 0)
 		return 1;
 	fcntl(srv->listen_fd, F_SETFL, fcntl(srv->listen_fd, F_GETFL) | O_NONBLOCK);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	sigfd = daemon_signals(0);
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	epoll_add(srv->listen_fd, &mark_listen);
 	epoll_add(sigfd, &mark_signal);
 	if ((srv->metrics_fd = metrics_http_listen(srv->app.cfg.stream.metrics_listen)) >= 0)
 		epoll_add(srv->metrics_fd, &mark_metrics);
-	sd_notifyf(0, "READY=1\nSTATUS=serving\nMAINPID=%d", (int)getpid());
+	daemon_ready("serving");
 	log_info("started", "{s:s, s:s}", "version", sb_version(), "socket",
 	    srv->app.cfg.stream.socket);
 
@@ -179,7 +159,7 @@ serve(void)
 					if (!srv->stopping) {
 						log_info("stopping: streams are told to retry",
 						    "{s:i}", "streams", srv->nstreams);
-						sd_notify(0, "STOPPING=1");
+						daemon_stopping();
 						srv->stopping = 1;
 						stop_at = clock_mono_us() + STOP_LINGER_US;
 						epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->listen_fd, NULL);
@@ -216,39 +196,21 @@ serve(void)
 int
 main(int argc, char *argv[])
 {
+	struct daemon		 d = { .name = "switchboard-stream", .opts = "c:tVh" };
 	struct sb_config	 cfg;
-	const char		*path = NULL;
-	char			 err[512];
 	struct rlimit		 rl;
-	int			 ch, test = 0, rc;
+	int			 rc;
 
-	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 't':
-			test = 1;
-			break;
-		case 'V':
-			printf("switchboard-stream %s (%s)\n", sb_version(), sb_git_commit());
-			return 0;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (config_load(&cfg, config_resolve_path(path), err, sizeof(err)) < 0) {
-		fprintf(stderr, "switchboard-stream: %s\n", err);
+	if ((rc = daemon_args(&d, argc, argv)) >= 0)
+		return rc;
+	if (daemon_config(&d, &cfg) < 0)
 		return 1;
-	}
-	if (test) {
+	if (d.test) {
 		config_free(&cfg);
 		printf("switchboard-stream: configuration ok\n");
 		return 0;
 	}
-	log_init("switchboard-stream", cfg.log.level);
+	log_init(d.name, cfg.log.level);
 	/* One descriptor per stream: as many as the hard limit allows. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -261,10 +223,8 @@ main(int argc, char *argv[])
 	srv->app.nroutes = nroutes;
 	srv->app.stream = &stream_ops;
 	srv->app.metrics = metrics_shm_new(sizeof(*srv->app.metrics));
-	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		log_error("libsodium or libcurl failed to initialise", NULL);
+	if (daemon_libs_init() < 0)
 		return 1;
-	}
 	request_ids_init();
 	auth_worker_init(&srv->app);
 	db_init(&srv->app.db, cfg.database.url, cfg.database.connect_timeout,

@@ -47,8 +47,7 @@ struct sconn {
 	int			 counted;		/* holds a place in the per-user count */
 	int			 probes;		/* probe comments still to write */
 	int64_t			 next_probe_us;
-	char			*rest;			/* bytes of the next request, read early */
-	size_t			 rest_len;
+	struct sb_buf		 rest;			/* bytes of the next request, read early */
 };
 
 /* The process: the FastCGI app machinery (auth, router, responses) plus the hub. */

@@ -4,29 +4,17 @@
 #include <sys/signalfd.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <systemd/sd-daemon.h>
 
 #include "worker.h"
 
 #define TICK_MAX_US	1000000		/* the loop looks around at least once a second */
 #define EXIT_LINGER_US	5000000		/* after the grace period, to write the releases */
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: switchboard-worker [-t] [-c config] [-V]\n"
-	    "  -c FILE   configuration file\n"
-	    "  -t        check the configuration and exit\n"
-	    "  -V        print the version and exit\n");
-	exit(2);
-}
 
 static int64_t
 min64(int64_t a, int64_t b)
@@ -36,16 +24,14 @@ min64(int64_t a, int64_t b)
 
 /* -t: the checks worker_init makes of the configuration, without starting. */
 static int
-config_check(const char *path)
+config_check(const struct daemon *d)
 {
 	struct sb_config	 cfg;
 	struct pricing		*pr;
 	char			 err[256];
 
-	if (config_load(&cfg, config_resolve_path(path), err, sizeof(err)) < 0) {
-		fprintf(stderr, "switchboard-worker: %s\n", err);
+	if (daemon_config(d, &cfg) < 0)
 		return 1;
-	}
 	pr = pricing_parse(cfg.llm.pricing, err, sizeof(err));
 	config_free(&cfg);
 	if (pr == NULL) {
@@ -58,16 +44,14 @@ config_check(const char *path)
 }
 
 static int
-worker_init(struct worker *w, const char *config_path)
+worker_init(struct worker *w, const struct daemon *d)
 {
 	char	 err[256], host[64];
 
 	memset(w, 0, sizeof(*w));
-	if (config_load(&w->cfg, config_resolve_path(config_path), err, sizeof(err)) < 0) {
-		fprintf(stderr, "switchboard-worker: %s\n", err);
+	if (daemon_config(d, &w->cfg) < 0)
 		return -1;
-	}
-	log_init("switchboard-worker", w->cfg.log.level);
+	log_init(d->name, w->cfg.log.level);
 	if ((w->pricing = pricing_parse(w->cfg.llm.pricing, err, sizeof(err))) == NULL) {
 		log_error("bad configuration", "{s:s}", "error", err);
 		return -1;
@@ -83,10 +67,8 @@ worker_init(struct worker *w, const char *config_path)
 		host[sizeof(host) - 1] = '\0';
 		snprintf(w->name, sizeof(w->name), "%s:%d", host, (int)getpid());
 	}
-	if (crypto_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		log_error("libsodium or libcurl failed to initialise", NULL);
+	if (daemon_libs_init() < 0)
 		return -1;
-	}
 	if ((w->multi = curl_multi_init()) == NULL)
 		sb_oom(0);
 	if (w->cfg.llm.cache &&
@@ -106,20 +88,6 @@ worker_init(struct worker *w, const char *config_path)
 	return 0;
 }
 
-static int
-signals_fd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 static void
 begin_stop(struct worker *w, int64_t now)
 {
@@ -127,7 +95,7 @@ begin_stop(struct worker *w, int64_t now)
 		return;
 	w->stopping = 1;
 	w->stop_deadline_us = now + (int64_t)w->cfg.worker.shutdown_grace * 1000000;
-	sd_notify(0, "STOPPING=1");
+	daemon_stopping();
 	log_info("stopping: no more claims; runs in flight get the grace period", "{s:i, s:i}",
 	    "runs", w->nactive, "grace_s", w->cfg.worker.shutdown_grace);
 }
@@ -178,14 +146,12 @@ static int
 worker_loop(struct worker *w, int sigfd)
 {
 	struct curl_waitfd	 fds[3];
-	int64_t			 now, wake, next_flush_try = 0, watchdog_us = 0, next_watchdog = 0;
+	int64_t			 now, wake, next_flush_try = 0, watchdog_us, next_watchdog = 0;
 	int64_t			 next_status = 0;
 	int			 nfds, running, free_slots, limit, n, lfd;
-	uint64_t		 wd;
 
-	if (sd_watchdog_enabled(0, &wd) > 0)
-		watchdog_us = (int64_t)wd / 2;
-	sd_notifyf(0, "READY=1\nSTATUS=starting\nMAINPID=%d", (int)getpid());
+	watchdog_us = daemon_watchdog_us();
+	daemon_ready("starting");
 	log_info("started", "{s:s, s:s, s:i}", "version", sb_version(), "name", w->name,
 	    "max_inflight", w->cfg.worker.max_inflight);
 
@@ -248,11 +214,11 @@ worker_loop(struct worker *w, int sigfd)
 			now = clock_mono_us();
 		}
 		if (watchdog_us > 0 && now >= next_watchdog) {
-			sd_notify(0, "WATCHDOG=1");
+			daemon_watchdog();
 			next_watchdog = now + watchdog_us;
 		}
 		if (now >= next_status) {
-			sd_notifyf(0, "STATUS=%d runs in flight%s", w->nactive,
+			daemon_status("%d runs in flight%s", w->nactive,
 			    w->db.conn == NULL ? ", database unreachable" : "");
 			next_status = now + 5000000;
 		}
@@ -310,34 +276,19 @@ worker_loop(struct worker *w, int sigfd)
 int
 main(int argc, char *argv[])
 {
+	struct daemon	 d = { .name = "switchboard-worker", .opts = "c:tVh" };
 	struct worker	 w;
-	const char	*config = NULL;
-	int		 ch, sigfd, rc, test = 0;
+	int		 sigfd, rc;
 
-	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			break;
-		case 't':
-			test = 1;
-			break;
-		case 'V':
-			printf("switchboard-worker %s (%s)\n", sb_version(), sb_git_commit());
-			return 0;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (test)
-		return config_check(config);
-	if ((sigfd = signals_fd()) < 0) {
+	if ((rc = daemon_args(&d, argc, argv)) >= 0)
+		return rc;
+	if (d.test)
+		return config_check(&d);
+	if ((sigfd = daemon_signals(0)) < 0) {
 		fprintf(stderr, "switchboard-worker: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
-	if (worker_init(&w, config) < 0) {
+	if (worker_init(&w, &d) < 0) {
 		config_free(&w.cfg);
 		return 1;
 	}

@@ -82,7 +82,7 @@ run_free(struct run *r)
 	json_decref(r->agent);
 	json_decref(r->input);
 	free(r->cache_key);
-	free(r->text);
+	buf_free(&r->text);
 	free(r);
 }
 
@@ -118,18 +118,25 @@ run_error(struct run *r, const char *type, const char *message, int status, int 
 	return e;
 }
 
+/* The answer so far ("" before the first token). */
+static const char *
+answer(const struct run *r)
+{
+	return r->text.data != NULL ? r->text.data : "";
+}
+
 /* Writes the text gathered since the last message.delta as one more: up to its last
  * whole character, or (all) everything, at the end.  Text a database cannot store
  * (U+0000, invalid UTF-8) is replaced by json_text, never dropped. */
 static void
 emit_delta(struct run *r, int all)
 {
-	size_t end = all ? r->len :
-	    r->delta_from + utf8_prefix(r->text + r->delta_from, r->len - r->delta_from);
+	size_t end = all ? r->text.len :
+	    r->delta_from + utf8_prefix(r->text.data + r->delta_from, r->text.len - r->delta_from);
 
 	if (end > r->delta_from)
 		run_emit(r, "message.delta", json_pack("{s:o}", "text",
-		    json_text(r->text + r->delta_from, end - r->delta_from)));
+		    json_text(r->text.data + r->delta_from, end - r->delta_from)));
 	r->delta_from = end;
 	r->delta_due_us = 0;
 }
@@ -187,7 +194,7 @@ run_succeed(struct run *r, const char *finish_reason, json_t *tool_calls)
 	json_t *out, *usage;
 
 	emit_delta(r, 1);
-	out = json_pack("{s:o, s:s}", "text", json_text(r->text != NULL ? r->text : "", r->len),
+	out = json_pack("{s:o, s:s}", "text", json_text(answer(r), r->text.len),
 	    "finish_reason", finish_reason);
 	if (tool_calls != NULL && json_array_size(tool_calls) > 0)
 		json_object_set(out, "tool_calls", tool_calls);
@@ -269,15 +276,7 @@ on_text(void *arg, const char *s, size_t n)
 {
 	struct run *r = arg;
 
-	if (r->len + n + 1 > r->cap) {
-		r->cap = (r->len + n + 1) * 2;
-		if (r->cap < 256)
-			r->cap = 256;
-		r->text = sb_realloc(r->text, r->cap);
-	}
-	memcpy(r->text + r->len, s, n);
-	r->len += n;
-	r->text[r->len] = '\0';
+	buf_append(&r->text, s, n);
 	if (r->delta_due_us == 0) {
 		r->delta_due_us = clock_mono_us() + (int64_t)r->w->cfg.worker.delta_ms * 1000;
 		w_due(r->w, r->delta_due_us);
@@ -323,7 +322,7 @@ cache_store(struct run *r, const char *finish_reason)
 
 	if (r->w->cache == NULL || r->cache_key == NULL || strcmp(finish_reason, "stop") != 0)
 		return;
-	j = json_pack("{s:o, s:s}", "text", json_text(r->text != NULL ? r->text : "", r->len),
+	j = json_pack("{s:o, s:s}", "text", json_text(answer(r), r->text.len),
 	    "finish_reason", finish_reason);
 	if ((s = json_dumps(j, JSON_COMPACT)) != NULL)
 		(void)cache_set(r->w->cache, "llm", r->cache_key, s, strlen(s),
@@ -353,7 +352,7 @@ on_done(void *arg, const struct llm_outcome *o)
 	w->m.llm_errors++;
 	/* Before any output, a retryable error is tried again within the attempt,
 	 * after the provider's Retry-After when it gives one it is worth waiting for. */
-	if (o->retryable && r->len == 0 && r->tries <= w->cfg.llm.retries &&
+	if (o->retryable && r->text.len == 0 && r->tries <= w->cfg.llm.retries &&
 	    o->retry_after_s <= w->cfg.llm.retry_after_max) {
 		int64_t delay = o->retry_after_s > 0 ? (int64_t)o->retry_after_s * 1000000 :
 		    (int64_t)250000 << (r->tries - 1);
@@ -522,7 +521,7 @@ run_tick(struct run *r, int64_t now)
 	if (r->delta_due_us != 0 && now >= r->delta_due_us)
 		emit_delta(r, 0);
 	ft = r->call_started_us + (int64_t)w->cfg.llm.first_token_timeout * 1000000;
-	if (r->call != NULL && r->len == 0 && now >= ft) {
+	if (r->call != NULL && r->text.len == 0 && now >= ft) {
 		llm_call_cancel(r->call);
 		r->call = NULL;
 		err = run_error(r, "timeout", "the provider sent no output within first_token_timeout",
@@ -535,7 +534,7 @@ run_tick(struct run *r, int64_t now)
 		next = r->delta_due_us;
 	if ((r->phase == RUN_WAITING || r->builtin != NULL) && r->wake_us < next)
 		next = r->wake_us;
-	if (r->call != NULL && r->len == 0 && ft < next)
+	if (r->call != NULL && r->text.len == 0 && ft < next)
 		next = ft;
 	if (r->lease_end_us < next)
 		next = r->lease_end_us;

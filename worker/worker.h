@@ -70,8 +70,7 @@ struct run {
 	int64_t		 wake_us;	/* RUN_WAITING: when to call again; builtin: next token */
 	char		*cache_key;	/* response cache key, or NULL */
 
-	char		*text;		/* the answer so far */
-	size_t		 len, cap;
+	struct sb_buf	 text;		/* the answer so far */
 	size_t		 delta_from;	/* start of text not yet in a message.delta */
 	int64_t		 delta_due_us;	/* when that text must be written; 0: none */
 	struct llm_usage usage;

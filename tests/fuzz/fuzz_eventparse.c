@@ -9,7 +9,7 @@
 
 struct run {
 	size_t		 max;
-	struct wire_buf	 events;	/* type NUL data NUL id NUL, per event */
+	struct sb_buf	 events;	/* type NUL data NUL id NUL, per event */
 };
 
 static int
@@ -24,9 +24,9 @@ on_event(void *arg, const struct evp_event *ev)
 	/* CR and LF end lines: none is left in a field but the "\n" joining data lines. */
 	FUZZ_ASSERT(memchr(ev->data, '\r', ev->len) == NULL);
 	FUZZ_ASSERT(strpbrk(ev->type, "\r\n") == NULL && strpbrk(ev->id, "\r\n") == NULL);
-	wire_buf_add(&r->events, ev->type, strlen(ev->type) + 1);
-	wire_buf_add(&r->events, ev->data, ev->len + 1);
-	wire_buf_add(&r->events, ev->id, strlen(ev->id) + 1);
+	buf_append(&r->events, ev->type, strlen(ev->type) + 1);
+	buf_append(&r->events, ev->data, ev->len + 1);
+	buf_append(&r->events, ev->id, strlen(ev->id) + 1);
 	return 0;
 }
 
@@ -80,8 +80,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(rc1 == rc2 && strcmp(err1, err2) == 0);
 	FUZZ_ASSERT(whole.events.len == split.events.len);
 	FUZZ_ASSERT(whole.events.len == 0 ||
-	    memcmp(whole.events.p, split.events.p, whole.events.len) == 0);
-	wire_buf_free(&whole.events);
-	wire_buf_free(&split.events);
+	    memcmp(whole.events.data, split.events.data, whole.events.len) == 0);
+	buf_free(&whole.events);
+	buf_free(&split.events);
 	return 0;
 }

@@ -7,25 +7,12 @@
 #include "fcgi-app/fcgi.h"
 #include "tests/fuzz/fuzz.h"
 
-/* What a connection did, written down so that two ways of feeding it compare. */
-struct transcript {
-	char	*p;
-	size_t	 len;
-};
-
+/* What a connection did is written down (an sb_buf) so that two ways of feeding it
+ * compare; a string goes with its NUL. */
 static void
-tr_add(struct transcript *t, const void *p, size_t n)
+tr_str(struct sb_buf *t, const char *s)
 {
-	t->p = sb_realloc(t->p, t->len + n + 1);
-	if (n > 0)
-		memcpy(t->p + t->len, p, n);
-	t->len += n;
-}
-
-static void
-tr_str(struct transcript *t, const char *s)
-{
-	tr_add(t, s, strlen(s) + 1);
+	buf_append(t, s, strlen(s) + 1);
 }
 
 /* The answer records must be whole, well-formed FastCGI records of the kinds a
@@ -36,10 +23,10 @@ check_out(const struct fcgi_out *out)
 	const unsigned char	*p;
 	size_t			 left = fcgi_out_pending(out), clen, pad;
 
-	FUZZ_ASSERT(out->off <= out->len && out->len <= out->cap);
+	FUZZ_ASSERT(out->off <= out->b.len && (out->b.data == NULL || out->b.len < out->b.cap));
 	if (left == 0)
 		return;
-	p = (const unsigned char *)out->buf + out->off;
+	p = (const unsigned char *)fcgi_out_head(out);
 	while (left > 0) {
 		FUZZ_ASSERT(left >= 8);
 		FUZZ_ASSERT(p[0] == 1);
@@ -57,7 +44,7 @@ check_out(const struct fcgi_out *out)
 
 /* A request the decoder calls ready must be whole and within the bounds. */
 static void
-check_ready(const struct fcgi_conn *c, struct transcript *t)
+check_ready(const struct fcgi_conn *c, struct sb_buf *t)
 {
 	const struct fcgi_req	*r = &c->req;
 	char			 id[8];
@@ -78,7 +65,7 @@ check_ready(const struct fcgi_conn *c, struct transcript *t)
 	}
 	FUZZ_ASSERT(r->nparams == 0 || r->envp[r->nparams] == NULL);
 	if (r->in_len > 0)
-		tr_add(t, r->in, r->in_len);
+		buf_append(t, r->in, r->in_len);
 	tr_str(t, "END");
 }
 
@@ -89,7 +76,7 @@ check_ready(const struct fcgi_conn *c, struct transcript *t)
  */
 static int
 feed(struct fcgi_conn *c, struct fcgi_out *out, const char *buf, size_t len,
-    struct transcript *t)
+    struct sb_buf *t)
 {
 	enum fcgi_status	 st;
 	size_t			 off = 0, used;
@@ -134,7 +121,7 @@ feed(struct fcgi_conn *c, struct fcgi_out *out, const char *buf, size_t len,
 /* The whole input through one connection, cut into chunks whose sizes come from
  * seed (0: in one piece).  The transcript ends with what was answered. */
 static void
-drive(const char *buf, size_t len, unsigned seed, struct transcript *t)
+drive(const char *buf, size_t len, unsigned seed, struct sb_buf *t)
 {
 	struct fcgi_conn	 c;
 	struct fcgi_out		 out = { 0 };
@@ -155,7 +142,7 @@ drive(const char *buf, size_t len, unsigned seed, struct transcript *t)
 	}
 	tr_str(t, "OUT");
 	if (fcgi_out_pending(&out) > 0)
-		tr_add(t, out.buf + out.off, fcgi_out_pending(&out));
+		buf_append(t, fcgi_out_head(&out), fcgi_out_pending(&out));
 	/* Drain it the way the socket would, in odd pieces. */
 	while (fcgi_out_pending(&out) > 0) {
 		fcgi_out_consume(&out, 4099);
@@ -168,7 +155,7 @@ drive(const char *buf, size_t len, unsigned seed, struct transcript *t)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct transcript	 whole = { 0 }, split = { 0 };
+	struct sb_buf		 whole = { 0 }, split = { 0 };
 	unsigned		 seed;
 
 	if (size < 1)
@@ -177,8 +164,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	drive((const char *)data + 1, size - 1, 0, &whole);
 	drive((const char *)data + 1, size - 1, seed, &split);
 	/* Records may arrive split anywhere: the outcome must not depend on where. */
-	FUZZ_ASSERT(whole.len == split.len && memcmp(whole.p, split.p, whole.len) == 0);
-	free(whole.p);
-	free(split.p);
+	FUZZ_ASSERT(whole.len == split.len && memcmp(whole.data, split.data, whole.len) == 0);
+	buf_free(&whole);
+	buf_free(&split);
 	return 0;
 }

@@ -12,7 +12,7 @@
 
 /* Everything a stream told its caller, to compare two ways of feeding it. */
 struct llm_outcome {
-	struct wire_buf	 text;
+	struct sb_buf	 text;
 	char		*summary;	/* complete, error, finish reason, usage, tool calls */
 };
 
@@ -22,7 +22,7 @@ llm_on_text(void *arg, const char *text, size_t len)
 	struct llm_outcome *o = arg;
 
 	FUZZ_ASSERT(len > 0);
-	wire_buf_add(&o->text, text, len);
+	buf_append(&o->text, text, len);
 }
 
 static void
@@ -120,11 +120,11 @@ llm_fuzz(enum llm_kind kind, const uint8_t *data, size_t size)
 	/* The answer must not depend on how the network cut it. */
 	FUZZ_ASSERT(strcmp(whole.summary, split.summary) == 0);
 	FUZZ_ASSERT(whole.text.len == split.text.len);
-	FUZZ_ASSERT(whole.text.len == 0 || memcmp(whole.text.p, split.text.p, whole.text.len) == 0);
+	FUZZ_ASSERT(whole.text.len == 0 || memcmp(whole.text.data, split.text.data, whole.text.len) == 0);
 	free(whole.summary);
 	free(split.summary);
-	wire_buf_free(&whole.text);
-	wire_buf_free(&split.text);
+	buf_free(&whole.text);
+	buf_free(&split.text);
 	llm_error_body(kind, (const char *)data + 1, size - 1);
 	return 0;
 }

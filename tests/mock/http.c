@@ -173,65 +173,21 @@ mock_http_reason(int status)
 }
 
 void
-mock_http_head(struct mock_buf *b, int status, const char *ctype, long long clen,
+mock_http_head(struct sb_buf *b, int status, const char *ctype, long long clen,
     const char *extra)
 {
-	mock_buf_printf(b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
+	buf_printf(b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
 	    mock_http_reason(status), ctype != NULL ? ctype : "text/plain");
 	if (clen >= 0)
-		mock_buf_printf(b, "Content-Length: %lld\r\n", clen);
+		buf_printf(b, "Content-Length: %lld\r\n", clen);
 	else
-		mock_buf_printf(b, "Transfer-Encoding: chunked\r\n");
-	mock_buf_printf(b, "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+		buf_printf(b, "Transfer-Encoding: chunked\r\n");
+	buf_printf(b, "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
 	    extra != NULL ? extra : "");
 }
 
-static void
-buf_reserve(struct mock_buf *b, size_t more)
-{
-	if (b->cap - b->len > more)
-		return;
-	while (b->cap - b->len <= more)
-		b->cap = b->cap == 0 ? 256 : b->cap * 2;
-	b->data = sb_realloc(b->data, b->cap);
-}
-
-void
-mock_buf_add(struct mock_buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void
-mock_buf_printf(struct mock_buf *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	buf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-void
-mock_buf_free(struct mock_buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 int
-mock_send(int fd, const struct mock_buf *b, size_t *off)
+mock_send(int fd, const struct sb_buf *b, size_t *off)
 {
 	ssize_t n;
 

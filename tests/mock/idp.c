@@ -64,7 +64,7 @@ struct conn {
 	int		 fd;		/* -1: free slot */
 	char		 in[REQ_MAX + 1];
 	size_t		 inlen;
-	struct mock_buf	 out;		/* the whole answer, once the request is read */
+	struct sb_buf	 out;		/* the whole answer, once the request is read */
 	size_t		 outoff;
 	time_t		 last;
 };
@@ -515,7 +515,7 @@ respond(struct conn *c, const char *method, const char *path, struct response *r
 		sprintf(loc, "Location: %s\r\n", r->location);
 	}
 	mock_http_head(&c->out, r->status, r->ctype, (long long)blen, loc);
-	mock_buf_add(&c->out, body, blen);
+	buf_append(&c->out, body, blen);
 	c->outoff = 0;
 	fprintf(stderr, "sb-mock-idp: %s %s -> %d\n", method, path, r->status);
 	free(loc);
@@ -551,7 +551,7 @@ static void
 conn_close(struct conn *c)
 {
 	close(c->fd);
-	mock_buf_free(&c->out);
+	buf_free(&c->out);
 	c->fd = -1;
 	c->inlen = c->outoff = 0;
 }

@@ -117,7 +117,7 @@ struct ask {
 	int		 tool_call;
 	long		 left;		/* tokens before disconnect=; -1: no end */
 	struct script	 sc;
-	struct mock_buf	 subject;	/* the words, one space apart */
+	struct sb_buf	 subject;	/* the words, one space apart */
 	size_t		*woff, *wlen, nword;
 };
 
@@ -135,7 +135,7 @@ struct conn {
 	char		*in;
 	size_t		 inlen, incap;
 	int		 continued;	/* 100 Continue sent */
-	struct mock_buf	 out;
+	struct sb_buf	 out;
 	size_t		 outoff;
 	unsigned int	 ioev;		/* epoll events registered */
 	int64_t		 due;		/* monotonic us of the next timer; 0: none */
@@ -183,7 +183,7 @@ conn_close(struct conn *c)
 
 	close(c->fd);
 	free(c->in);
-	mock_buf_free(&c->out);
+	buf_free(&c->out);
 	for (i = 0; i < c->nev; i++)
 		free(c->ev[i].data);
 	free(c->ev);
@@ -242,11 +242,11 @@ ev_push(struct conn *c, char *data, size_t len, int token)
 static void
 ev_chunk(struct conn *c, const char *s, size_t len, int token)
 {
-	struct mock_buf b = { NULL, 0, 0 };
+	struct sb_buf b = { 0 };
 
-	mock_buf_printf(&b, "%zx\r\n", len);
-	mock_buf_add(&b, s, len);
-	mock_buf_add(&b, "\r\n", 2);
+	buf_printf(&b, "%zx\r\n", len);
+	buf_append(&b, s, len);
+	buf_append(&b, "\r\n", 2);
 	ev_push(c, b.data, b.len, token);
 }
 
@@ -254,33 +254,33 @@ ev_chunk(struct conn *c, const char *s, size_t len, int token)
 static void
 ev_sse(struct conn *c, const char *name, json_t *v, int token)
 {
-	struct mock_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	char		*s = json_dumps(v, JSON_COMPACT);
 
 	json_decref(v);
 	if (name != NULL)
-		mock_buf_printf(&b, "event: %s\n", name);
-	mock_buf_printf(&b, "data: %s\n\n", s != NULL ? s : "{}");
+		buf_printf(&b, "event: %s\n", name);
+	buf_printf(&b, "data: %s\n\n", s != NULL ? s : "{}");
 	free(s);
 	ev_chunk(c, b.data, b.len, token);
-	mock_buf_free(&b);
+	buf_free(&b);
 }
 
 /* The head of an answer, as the first event. */
 static void
 ev_head(struct conn *c, const struct ask *a, int status, const char *ctype, long long clen)
 {
-	struct mock_buf b = { NULL, 0, 0 };
+	struct sb_buf b = { 0 };
 
-	mock_buf_printf(&b, "%s: req_mock%lu\r\n", a->api == API_OPENAI ? "x-request-id" :
+	buf_printf(&b, "%s: req_mock%lu\r\n", a->api == API_OPENAI ? "x-request-id" :
 	    "request-id", a->n);
 	if (status >= 400 && a->sc.retry_after >= 0)
-		mock_buf_printf(&b, "Retry-After: %ld\r\n", a->sc.retry_after);
+		buf_printf(&b, "Retry-After: %ld\r\n", a->sc.retry_after);
 	c->out.len = 0;
 	mock_http_head(&c->out, status, ctype, clen, b.data);
 	ev_push(c, sb_strdup(c->out.data), c->out.len, 0);
 	c->out.len = 0;
-	mock_buf_free(&b);
+	buf_free(&b);
 }
 
 /*
@@ -344,22 +344,22 @@ answer_error(struct conn *c, const struct ask *a, int status, const char *msg)
 
 /* Token i of the reply into b: "Echo:", then " word" cycling through the subject. */
 static void
-token_at(const struct ask *a, long i, struct mock_buf *b)
+token_at(const struct ask *a, long i, struct sb_buf *b)
 {
 	size_t w;
 
 	b->len = 0;
 	if (i == 0) {
-		mock_buf_add(b, "Echo:\0", a->sc.nul ? 6 : 5);
+		buf_append(b, "Echo:\0", a->sc.nul ? 6 : 5);
 		return;
 	}
 	if (a->nword == 0) {
-		mock_buf_add(b, " echo", 5);
+		buf_append(b, " echo", 5);
 		return;
 	}
 	w = (size_t)(i - 1) % a->nword;
-	mock_buf_add(b, " ", 1);
-	mock_buf_add(b, a->subject.data + a->woff[w], a->wlen[w]);
+	buf_append(b, " ", 1);
+	buf_append(b, a->subject.data + a->woff[w], a->wlen[w]);
 }
 
 /* The tool call's arguments, {"q": subject}; the caller frees them. */
@@ -446,7 +446,7 @@ oa_chunk(const struct ask *a, json_t *delta, const char *finish)
 static void
 oa_stream(struct conn *c, struct ask *a, long ntok, const char *finish)
 {
-	struct mock_buf	 t = { NULL, 0, 0 };
+	struct sb_buf	 t = { 0 };
 	char		*args = NULL;
 	size_t		 len, off, n;
 	long		 k, total, done = 0;
@@ -503,13 +503,13 @@ oa_stream(struct conn *c, struct ask *a, long ntok, const char *finish)
 	ev_end(c);
 out:
 	free(args);
-	mock_buf_free(&t);
+	buf_free(&t);
 }
 
 static void
 oa_whole(struct conn *c, struct ask *a, long ntok, const char *finish)
 {
-	struct mock_buf	 t = { NULL, 0, 0 }, text = { NULL, 0, 0 };
+	struct sb_buf	 t = { 0 }, text = { 0 };
 	char		*args;
 	json_t		*msg;
 	long		 k, pieces = 0;
@@ -525,10 +525,10 @@ oa_whole(struct conn *c, struct ask *a, long ntok, const char *finish)
 		    "function", "name", a->sc.tool, "arguments", args);
 		free(args);
 	} else {
-		mock_buf_add(&text, "", 0);
+		buf_append(&text, "", 0);
 		for (k = 0; k < ntok; k++) {
 			token_at(a, k, &t);
-			mock_buf_add(&text, t.data, t.len);
+			buf_append(&text, t.data, t.len);
 		}
 		pieces = ntok;
 		msg = json_pack("{s:s, s:s, s:n}", "role", "assistant", "content", text.data,
@@ -539,8 +539,8 @@ oa_whole(struct conn *c, struct ask *a, long ntok, const char *finish)
 	    "model", a->model, "choices", "index", 0, "message", msg, "logprobs",
 	    "finish_reason", finish, "usage", oa_usage(a, pieces),
 	    "system_fingerprint", "fp_mock"));
-	mock_buf_free(&t);
-	mock_buf_free(&text);
+	buf_free(&t);
+	buf_free(&text);
 }
 
 /* ------------------------------------------------------------ Anthropic */
@@ -548,7 +548,7 @@ oa_whole(struct conn *c, struct ask *a, long ntok, const char *finish)
 static void
 an_stream(struct conn *c, struct ask *a, long ntok, const char *stop)
 {
-	struct mock_buf	 t = { NULL, 0, 0 };
+	struct sb_buf	 t = { 0 };
 	char		*args = NULL;
 	size_t		 len, off, n;
 	long		 k, total, done = 0;
@@ -611,13 +611,13 @@ an_stream(struct conn *c, struct ask *a, long ntok, const char *stop)
 	ev_end(c);
 out:
 	free(args);
-	mock_buf_free(&t);
+	buf_free(&t);
 }
 
 static void
 an_whole(struct conn *c, struct ask *a, long ntok, const char *stop)
 {
-	struct mock_buf	 t = { NULL, 0, 0 }, text = { NULL, 0, 0 };
+	struct sb_buf	 t = { 0 }, text = { 0 };
 	char		*args;
 	json_t		*block;
 	long		 k, pieces = 0;
@@ -633,10 +633,10 @@ an_whole(struct conn *c, struct ask *a, long ntok, const char *stop)
 		    "id", a->call_id, "name", a->sc.tool,
 		    "input", "q", a->subject.data != NULL ? a->subject.data : "");
 	} else {
-		mock_buf_add(&text, "", 0);
+		buf_append(&text, "", 0);
 		for (k = 0; k < ntok; k++) {
 			token_at(a, k, &t);
-			mock_buf_add(&text, t.data, t.len);
+			buf_append(&text, t.data, t.len);
 		}
 		pieces = ntok;
 		block = json_pack("{s:s, s:s}", "type", "text", "text", text.data);
@@ -645,8 +645,8 @@ an_whole(struct conn *c, struct ask *a, long ntok, const char *stop)
 	    "id", a->id, "type", "message", "role", "assistant", "model", a->model,
 	    "content", block, "stop_reason", stop, "stop_sequence", "usage",
 	    "input_tokens", (json_int_t)a->prompt, "output_tokens", (json_int_t)pieces));
-	mock_buf_free(&t);
-	mock_buf_free(&text);
+	buf_free(&t);
+	buf_free(&text);
 }
 
 /* ------------------------------------------------------------ the request */
@@ -766,14 +766,14 @@ times_key(const char *path, json_t *body)
 
 /* Appends the text in content (a string, or parts and blocks with text or content), spaced. */
 static void
-text_of(const json_t *v, struct mock_buf *b)
+text_of(const json_t *v, struct sb_buf *b)
 {
 	const json_t	*e;
 	size_t		 i;
 
 	if (json_is_string(v)) {
-		mock_buf_add(b, " ", 1);
-		mock_buf_add(b, json_string_value(v), json_string_length(v));
+		buf_append(b, " ", 1);
+		buf_append(b, json_string_value(v), json_string_length(v));
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e)
 			text_of(e, b);
@@ -789,7 +789,7 @@ subject_set(struct ask *a, const char *text, size_t len)
 {
 	size_t i = 0, start, cap = 0;
 
-	mock_buf_add(&a->subject, "", 0);
+	buf_append(&a->subject, "", 0);
 	for (;;) {
 		while (i < len && isspace((unsigned char)text[i]))
 			i++;
@@ -803,10 +803,10 @@ subject_set(struct ask *a, const char *text, size_t len)
 			a->wlen = sb_realloc(a->wlen, cap * sizeof(*a->wlen));
 		}
 		if (a->nword > 0)
-			mock_buf_add(&a->subject, " ", 1);
+			buf_append(&a->subject, " ", 1);
 		a->woff[a->nword] = a->subject.len;
 		a->wlen[a->nword++] = i - start;
-		mock_buf_add(&a->subject, text + start, i - start);
+		buf_append(&a->subject, text + start, i - start);
 	}
 }
 
@@ -849,7 +849,7 @@ tool_offered(enum api api, json_t *body, const char *name)
 static int
 ask_read(struct ask *a, json_t *body, char *why, size_t whylen)
 {
-	struct mock_buf	 all = { NULL, 0, 0 }, subj = { NULL, 0, 0 };
+	struct sb_buf	 all = { 0 }, subj = { 0 };
 	json_t		*msgs = json_object_get(body, "messages"), *v;
 	const json_t	*m, *last = NULL, *e;
 	const char	*role;
@@ -904,8 +904,8 @@ ask_read(struct ask *a, json_t *body, char *why, size_t whylen)
 		a->max_tokens = (long)json_integer_value(v);
 	rc = 0;
 out:
-	mock_buf_free(&all);
-	mock_buf_free(&subj);
+	buf_free(&all);
+	buf_free(&subj);
 	return rc;
 }
 
@@ -1072,7 +1072,7 @@ request_answer(struct conn *c, const struct mock_req *q, int st, int64_t now)
 	fprintf(stderr, "sb-mock-llm: %s %s %s%s -> %d\n", q->method != NULL ? q->method : "-",
 	    q->path != NULL ? q->path : "-", model, a.stream ? " stream" : "", status);
 	json_decref(body);
-	mock_buf_free(&a.subject);
+	buf_free(&a.subject);
 	free(a.woff);
 	free(a.wlen);
 }
@@ -1108,7 +1108,7 @@ conn_pump(struct conn *c, int64_t now)
 				break;
 			c->due += c->interval;
 		}
-		mock_buf_add(&c->out, e->data, e->len);
+		buf_append(&c->out, e->data, e->len);
 		free(e->data);
 		e->data = NULL;
 		c->next++;
@@ -1177,7 +1177,7 @@ conn_read(struct conn *c, int64_t now)
 			    (expect = mock_http_header(&q, "Expect")) != NULL &&
 			    strcasecmp(expect, "100-continue") == 0) {
 				c->continued = 1;
-				mock_buf_add(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+				buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 				if (conn_flush(c) < 0)
 					return -1;
 			}

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 #define MOCK_HEAD_MAX	16384	/* request line and headers */
 #define MOCK_HDRS	64	/* headers kept per request; later ones are ignored */
 
@@ -22,12 +24,6 @@ struct mock_req {
 	size_t		 headlen, bodylen;	/* the request is headlen + bodylen bytes */
 	struct mock_hdr	 hdr[MOCK_HDRS];
 	int		 nhdr;
-};
-
-/* A growable byte buffer; every allocation succeeds or aborts (core.h). */
-struct mock_buf {
-	char		*data;
-	size_t		 len, cap;
 };
 
 /* Set by SIGTERM or SIGINT once mock_signals() ran; SIGPIPE is ignored. */
@@ -55,16 +51,11 @@ const char	*mock_http_reason(int status);
  * Connection: close: a body of clen bytes, or chunked when clen is negative.  extra
  * is NULL or more header lines, each ending in CRLF.
  */
-void		 mock_http_head(struct mock_buf *, int status, const char *ctype, long long clen,
+void		 mock_http_head(struct sb_buf *, int status, const char *ctype, long long clen,
 		    const char *extra);
-
-void		 mock_buf_add(struct mock_buf *, const void *, size_t);
-void		 mock_buf_printf(struct mock_buf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-void		 mock_buf_free(struct mock_buf *);
 
 /* Sends b->data[*off..b->len) as far as the socket takes it.  1: all sent, 0: try
  * again when writable, -1: the connection failed. */
-int		 mock_send(int fd, const struct mock_buf *b, size_t *off);
+int		 mock_send(int fd, const struct sb_buf *b, size_t *off);
 
 #endif /* SB_MOCK_H */

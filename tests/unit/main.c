@@ -78,6 +78,9 @@ main(void)
 		return 2;
 	}
 	suite_arena();
+	suite_buf();
+	suite_fetch();
+	suite_daemon();
 	suite_config();
 	suite_json();
 	suite_log();

@@ -84,7 +84,7 @@ test_db_array(void)
 	UNIT_ASSERT_STR(db_array_text(&a),
 	    "{0b0b1c4e-0000-4000-8000-000000000001,0b0b1c4e-0000-4000-8000-000000000002}");
 	db_array_free(&a);
-	UNIT_ASSERT_INT(a.len, 0);
+	UNIT_ASSERT_INT(a.b.len, 0);
 }
 
 void

@@ -25,32 +25,11 @@ enum { T_COMPLETE = 0, T_CANT_MPX_CONN = 1, T_UNKNOWN_ROLE = 3 };
 
 /* ---------------------------------------------------------------- encoder */
 
-/* A growable byte string the tests build records in. */
-struct tbuf {
-	char	*p;
-	size_t	 len;
-};
-
-static void
-tb_put(struct tbuf *b, const void *p, size_t n)
-{
-	b->p = sb_realloc(b->p, b->len + n + 1);
-	if (n > 0)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void
-tb_free(struct tbuf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = 0;
-}
+/* The tests build records in an sb_buf (core/buf.h). */
 
 /* A record with any version and padding; the padding bytes are garbage on purpose. */
 static void
-tb_vrec(struct tbuf *b, int version, int type, uint16_t id, const void *content, size_t clen,
+tb_vrec(struct sb_buf *b, int version, int type, uint16_t id, const void *content, size_t clen,
     size_t pad)
 {
 	unsigned char	 h[8] = { (unsigned char)version, (unsigned char)type,
@@ -58,20 +37,20 @@ tb_vrec(struct tbuf *b, int version, int type, uint16_t id, const void *content,
 	    (unsigned char)clen, (unsigned char)pad, 0 };
 	size_t		 i;
 
-	tb_put(b, h, 8);
-	tb_put(b, content, clen);
+	buf_append(b, h, 8);
+	buf_append(b, content, clen);
 	for (i = 0; i < pad; i++)
-		tb_put(b, "\xa5", 1);
+		buf_append(b, "\xa5", 1);
 }
 
 static void
-tb_rec(struct tbuf *b, int type, uint16_t id, const void *content, size_t clen, size_t pad)
+tb_rec(struct sb_buf *b, int type, uint16_t id, const void *content, size_t clen, size_t pad)
 {
 	tb_vrec(b, 1, type, id, content, clen, pad);
 }
 
 static void
-tb_begin(struct tbuf *b, uint16_t id, int role, int flags)
+tb_begin(struct sb_buf *b, uint16_t id, int role, int flags)
 {
 	unsigned char	 body[8] = { (unsigned char)(role >> 8), (unsigned char)role,
 	    (unsigned char)flags, 0, 0, 0, 0, 0 };
@@ -81,38 +60,38 @@ tb_begin(struct tbuf *b, uint16_t id, int role, int flags)
 
 /* A length as the specification encodes it; long forces the 4-byte form. */
 static void
-tb_len(struct tbuf *b, size_t n, int long_form)
+tb_len(struct sb_buf *b, size_t n, int long_form)
 {
 	unsigned char	 l[4] = { (unsigned char)(n >> 24 | 0x80), (unsigned char)(n >> 16),
 	    (unsigned char)(n >> 8), (unsigned char)n };
 	unsigned char	 s = (unsigned char)n;
 
 	if (n < 128 && !long_form)
-		tb_put(b, &s, 1);
+		buf_append(b, &s, 1);
 	else
-		tb_put(b, l, 4);
+		buf_append(b, l, 4);
 }
 
 static void
-tb_nvn(struct tbuf *b, const char *name, size_t nlen, const char *value, size_t vlen)
+tb_nvn(struct sb_buf *b, const char *name, size_t nlen, const char *value, size_t vlen)
 {
 	tb_len(b, nlen, 0);
 	tb_len(b, vlen, 0);
-	tb_put(b, name, nlen);
-	tb_put(b, value, vlen);
+	buf_append(b, name, nlen);
+	buf_append(b, value, vlen);
 }
 
 static void
-tb_nv(struct tbuf *b, const char *name, const char *value)
+tb_nv(struct sb_buf *b, const char *name, const char *value)
 {
 	tb_nvn(b, name, strlen(name), value, strlen(value));
 }
 
 /* A params stream in one record (padded as Caddy pads), then the empty record. */
 static void
-tb_params(struct tbuf *b, uint16_t id, const struct tbuf *pairs)
+tb_params(struct sb_buf *b, uint16_t id, const struct sb_buf *pairs)
 {
-	tb_rec(b, T_PARAMS, id, pairs->p, pairs->len, -pairs->len & 7);
+	tb_rec(b, T_PARAMS, id, pairs->data, pairs->len, -pairs->len & 7);
 	tb_rec(b, T_PARAMS, id, NULL, 0, 0);
 }
 
@@ -151,9 +130,9 @@ static const char *const caddy_env[][2] = {
 #define NCADDY	(sizeof(caddy_env) / sizeof(caddy_env[0]))
 
 static void
-caddy_get(struct tbuf *b, uint16_t id, int flags)
+caddy_get(struct sb_buf *b, uint16_t id, int flags)
 {
-	struct tbuf	 pairs = { NULL, 0 };
+	struct sb_buf	 pairs = { 0 };
 	size_t		 i;
 
 	for (i = 0; i < NCADDY; i++)
@@ -161,7 +140,7 @@ caddy_get(struct tbuf *b, uint16_t id, int flags)
 	tb_begin(b, id, T_RESPONDER, flags);
 	tb_params(b, id, &pairs);
 	tb_rec(b, T_STDIN, id, NULL, 0, 0);
-	tb_free(&pairs);
+	buf_free(&pairs);
 }
 
 static void
@@ -192,7 +171,7 @@ struct trec {
 static int
 out_rec(const struct fcgi_out *out, size_t *pos, struct trec *r)
 {
-	const unsigned char	*p = (const unsigned char *)out->buf + out->off + *pos;
+	const unsigned char	*p = (const unsigned char *)fcgi_out_head(out) + *pos;
 	size_t			 left = fcgi_out_pending(out) - *pos;
 
 	if (left == 0)
@@ -232,14 +211,14 @@ assert_end_request(const struct fcgi_out *out, size_t *pos, uint16_t id, uint32_
 static void
 test_caddy_get_whole(void)
 {
-	struct tbuf	 b = { NULL, 0 };
+	struct sb_buf	 b = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	size_t		 used;
 
 	caddy_get(&b, 1, 0);
 	fcgi_conn_init(&c);
-	UNIT_ASSERT_INT(fcgi_feed(&c, b.p, b.len, &used, &out), FCGI_READY);
+	UNIT_ASSERT_INT(fcgi_feed(&c, b.data, b.len, &used, &out), FCGI_READY);
 	UNIT_ASSERT_INT(used, b.len);
 	UNIT_ASSERT_INT(c.req.id, 1);
 	UNIT_ASSERT_INT(c.req.keep_conn, 0);
@@ -250,22 +229,22 @@ test_caddy_get_whole(void)
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 }
 
 static void
 test_caddy_get_bytewise(void)
 {
-	struct tbuf	 b = { NULL, 0 };
+	struct sb_buf	 b = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	enum fcgi_status st = FCGI_MORE;
 	size_t		 i, used, bad = 0;
 
 	caddy_get(&b, 1, 0);
 	fcgi_conn_init(&c);
 	for (i = 0; i < b.len; i++) {
-		st = fcgi_feed(&c, b.p + i, 1, &used, &out);
+		st = fcgi_feed(&c, b.data + i, 1, &used, &out);
 		if (used != 1 || (i + 1 < b.len && st != FCGI_MORE))
 			bad++;
 	}
@@ -274,25 +253,25 @@ test_caddy_get_bytewise(void)
 	assert_caddy_env(&c.req);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 }
 
 static void
 test_caddy_get_split(void)
 {
-	struct tbuf	 b = { NULL, 0 };
+	struct sb_buf	 b = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	enum fcgi_status st;
 	size_t		 k, used, bad = 0;
 
 	caddy_get(&b, 1, 0);
 	for (k = 0; k < b.len; k++) {
 		fcgi_conn_init(&c);
-		st = fcgi_feed(&c, b.p, k, &used, &out);
+		st = fcgi_feed(&c, b.data, k, &used, &out);
 		if (st != FCGI_MORE || used != k)
 			bad++;
-		st = fcgi_feed(&c, b.p + k, b.len - k, &used, &out);
+		st = fcgi_feed(&c, b.data + k, b.len - k, &used, &out);
 		if (st != FCGI_READY || used != b.len - k)
 			bad++;
 		else if (k == b.len / 2)
@@ -305,23 +284,23 @@ test_caddy_get_split(void)
 	UNIT_ASSERT_INT(bad, 0);
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 }
 
 /* Runs a request through a fresh connection; the caller frees c. */
 static enum fcgi_status
-feed_new(struct fcgi_conn *c, const struct tbuf *b, struct fcgi_out *out, size_t *used)
+feed_new(struct fcgi_conn *c, const struct sb_buf *b, struct fcgi_out *out, size_t *used)
 {
 	fcgi_conn_init(c);
-	return fcgi_feed(c, b->p, b->len, used, out);
+	return fcgi_feed(c, b->data, b->len, used, out);
 }
 
 static void
 test_long_lengths(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	char		 name[200], v127[128], v128[129], v300[301];
 	size_t		 used;
 
@@ -340,7 +319,7 @@ test_long_lengths(void)
 	/* The 4-byte form of short lengths is valid too. */
 	tb_len(&pairs, 5, 1);
 	tb_len(&pairs, 2, 1);
-	tb_put(&pairs, "SHORTok", 7);
+	buf_append(&pairs, "SHORTok", 7);
 	tb_begin(&b, 7, T_RESPONDER, 0);
 	tb_params(&b, 7, &pairs);
 	tb_rec(&b, T_STDIN, 7, NULL, 0, 0);
@@ -355,8 +334,8 @@ test_long_lengths(void)
 	UNIT_ASSERT_INT(c.req.params_bytes, pairs.len);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b);
 }
 
 /* The params stream cut into records of 1, 2, 3, ... bytes, so pairs and their
@@ -364,9 +343,9 @@ test_long_lengths(void)
 static void
 test_params_span_records(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	char		 v200[201];
 	size_t		 off, n, k, used;
 
@@ -379,7 +358,7 @@ test_params_span_records(void)
 	tb_begin(&b, 1, T_RESPONDER, 1);
 	for (off = 0, k = 1; off < pairs.len; off += n, k++) {
 		n = k < pairs.len - off ? k : pairs.len - off;
-		tb_rec(&b, T_PARAMS, 1, pairs.p + off, n, k % 2 == 1 ? 8 - n % 8 : 0);
+		tb_rec(&b, T_PARAMS, 1, pairs.data + off, n, k % 2 == 1 ? 8 - n % 8 : 0);
 	}
 	tb_rec(&b, T_PARAMS, 1, NULL, 0, 3);
 	tb_rec(&b, T_STDIN, 1, "{\"a\":", 5, 3);
@@ -400,8 +379,8 @@ test_params_span_records(void)
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b);
 }
 
 /* STDIN may come before the end of the params; records for other ids and of
@@ -409,9 +388,9 @@ test_params_span_records(void)
 static void
 test_order_and_skipped(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	size_t		 used;
 
 	tb_rec(&b, T_STDIN, 5, "before any request", 18, 6);
@@ -431,17 +410,17 @@ test_order_and_skipped(void)
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b);
 }
 
 /* Two requests back to back on a kept connection (the same id again, as servers do). */
 static void
 test_keep_conn(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	size_t		 first, used, pos = 0;
 	struct trec	 r;
 
@@ -462,7 +441,7 @@ test_keep_conn(void)
 	UNIT_ASSERT_INT(c.req.id, 0);
 	CU_ASSERT_PTR_NULL(c.req.envp);
 
-	UNIT_ASSERT_INT(fcgi_feed(&c, b.p + first, b.len - first, &used, &out), FCGI_READY);
+	UNIT_ASSERT_INT(fcgi_feed(&c, b.data + first, b.len - first, &used, &out), FCGI_READY);
 	UNIT_ASSERT_INT(used, b.len - first);
 	UNIT_ASSERT_INT(c.req.id, 1);
 	UNIT_ASSERT_INT(c.req.nparams, 1);
@@ -480,8 +459,8 @@ test_keep_conn(void)
 	CU_ASSERT(!out_rec(&out, &pos, &r));
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b);
 }
 
 /* Decodes one 1-byte-length pair of a FCGI_GET_VALUES_RESULT. */
@@ -506,9 +485,9 @@ result_pair(const struct trec *r, size_t *off, char *name, char *value)
 static void
 test_get_values(void)
 {
-	struct tbuf	 b = { NULL, 0 }, q = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, q = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	struct trec	 r;
 	char		 name[128], value[128];
 	size_t		 used, pos = 0, off = 0;
@@ -518,7 +497,7 @@ test_get_values(void)
 	tb_nv(&q, "FCGI_MAX_CONNS", "");
 	tb_nv(&q, "FCGI_MAX_REQS", "");
 	tb_nv(&q, "FCGI_MAX_CONNS", "");	/* asked twice, answered once */
-	tb_rec(&b, T_GET_VALUES, 0, q.p, q.len, 3);
+	tb_rec(&b, T_GET_VALUES, 0, q.data, q.len, 3);
 
 	UNIT_ASSERT_INT(feed_new(&c, &b, &out, &used), FCGI_MORE);
 	UNIT_ASSERT_INT(used, b.len);
@@ -542,7 +521,7 @@ test_get_values(void)
 
 	/* An empty query gets an empty answer. */
 	fcgi_out_consume(&out, fcgi_out_pending(&out));
-	tb_free(&b);
+	buf_free(&b);
 	tb_rec(&b, T_GET_VALUES, 0, NULL, 0, 0);
 	UNIT_ASSERT_INT(feed_new(&c, &b, &out, &used), FCGI_MORE);
 	pos = 0;
@@ -552,22 +531,22 @@ test_get_values(void)
 	fcgi_conn_free(&c);
 
 	/* A malformed query is a protocol error. */
-	tb_free(&b);
+	buf_free(&b);
 	tb_rec(&b, T_GET_VALUES, 0, "\x0e\x00" "FCGI_MAX", 10, 6);
 	UNIT_ASSERT_INT(feed_new(&c, &b, &out, &used), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "FCGI_GET_VALUES");
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&q);
-	tb_free(&b);
+	buf_free(&q);
+	buf_free(&b);
 }
 
 static void
 test_unknown_type(void)
 {
-	struct tbuf	 b = { NULL, 0 };
+	struct sb_buf	 b = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	struct trec	 r;
 	size_t		 used, pos = 0, i;
 
@@ -590,16 +569,16 @@ test_unknown_type(void)
 	UNIT_ASSERT_INT(c.req.id, 0);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 }
 
 /* An authorizer is refused; its records are ignored and the next request is served. */
 static void
 test_role_refused(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	struct trec	 r;
 	size_t		 used, pos = 0;
 
@@ -620,17 +599,17 @@ test_role_refused(void)
 	CU_ASSERT(!out_rec(&out, &pos, &r));
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b);
 }
 
 /* A second request while one is active is refused, before and after READY. */
 static void
 test_mpx_refused(void)
 {
-	struct tbuf	 b = { NULL, 0 }, b2 = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, b2 = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	struct trec	 r;
 	size_t		 used, pos = 0;
 
@@ -656,36 +635,36 @@ test_mpx_refused(void)
 	/* While request 1 streams its answer, the connection is still read. */
 	tb_begin(&b2, 9, T_RESPONDER, 0);
 	tb_rec(&b2, T_GET_VALUES, 0, "\x0f\x00" "FCGI_MPXS_CONNS", 17, 7);
-	UNIT_ASSERT_INT(fcgi_feed(&c, b2.p, b2.len, &used, &out), FCGI_MORE);
+	UNIT_ASSERT_INT(fcgi_feed(&c, b2.data, b2.len, &used, &out), FCGI_MORE);
 	UNIT_ASSERT_INT(used, b2.len);
 	assert_end_request(&out, &pos, 9, 0, T_CANT_MPX_CONN);
 	CU_ASSERT_FATAL(out_rec(&out, &pos, &r));
 	UNIT_ASSERT_INT(r.type, T_GET_VALUES_RESULT);
 
 	/* The same id again is the server's mistake. */
-	tb_free(&b2);
+	buf_free(&b2);
 	tb_begin(&b2, 1, T_RESPONDER, 0);
-	UNIT_ASSERT_INT(fcgi_feed(&c, b2.p, b2.len, &used, &out), FCGI_ERROR);
+	UNIT_ASSERT_INT(fcgi_feed(&c, b2.data, b2.len, &used, &out), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "already active");
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b2);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b2);
+	buf_free(&b);
 }
 
 static void
 test_abort(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	size_t		 used, at;
 
 	/* Before the request is complete: what follows the abort is left. */
 	tb_nv(&pairs, "A", "1");
 	tb_begin(&b, 1, T_RESPONDER, 1);
-	tb_rec(&b, T_PARAMS, 1, pairs.p, pairs.len, 0);
+	tb_rec(&b, T_PARAMS, 1, pairs.data, pairs.len, 0);
 	tb_rec(&b, T_ABORT, 9, NULL, 0, 0);		/* not the active request */
 	tb_rec(&b, T_ABORT, 1, NULL, 0, 4);
 	at = b.len;
@@ -697,50 +676,50 @@ test_abort(void)
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_end(&out, 1, 0);
 	fcgi_req_reset(&c);
-	UNIT_ASSERT_INT(fcgi_feed(&c, b.p + at, b.len - at, &used, &out), FCGI_READY);
+	UNIT_ASSERT_INT(fcgi_feed(&c, b.data + at, b.len - at, &used, &out), FCGI_READY);
 	UNIT_ASSERT_INT(c.req.id, 2);
 	assert_caddy_env(&c.req);
 
 	/* After READY, while the answer streams. */
-	tb_free(&b);
+	buf_free(&b);
 	tb_rec(&b, T_ABORT, 2, NULL, 0, 0);
-	UNIT_ASSERT_INT(fcgi_feed(&c, b.p, b.len, &used, &out), FCGI_ABORTED);
+	UNIT_ASSERT_INT(fcgi_feed(&c, b.data, b.len, &used, &out), FCGI_ABORTED);
 	UNIT_ASSERT_INT(used, 8);
 	UNIT_ASSERT_INT(c.req.aborted, 1);
 	fcgi_conn_free(&c);
 	fcgi_out_free(&out);
-	tb_free(&pairs);
-	tb_free(&b);
+	buf_free(&pairs);
+	buf_free(&b);
 }
 
 /* Builds a request with these params (and the empty record) and feeds it. */
 static enum fcgi_status
-feed_pairs(struct fcgi_conn *c, const struct tbuf *pairs)
+feed_pairs(struct fcgi_conn *c, const struct sb_buf *pairs)
 {
-	struct tbuf	 b = { NULL, 0 };
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct sb_buf	 b = { 0 };
+	struct fcgi_out	 out = { 0 };
 	enum fcgi_status st;
 	size_t		 used, off, n;
 
 	tb_begin(&b, 1, T_RESPONDER, 0);
 	for (off = 0; off < pairs->len; off += n) {
 		n = pairs->len - off < 65535 ? pairs->len - off : 65535;
-		tb_rec(&b, T_PARAMS, 1, pairs->p + off, n, 0);
+		tb_rec(&b, T_PARAMS, 1, pairs->data + off, n, 0);
 	}
 	tb_rec(&b, T_PARAMS, 1, NULL, 0, 0);
 	tb_rec(&b, T_STDIN, 1, NULL, 0, 0);
 	st = feed_new(c, &b, &out, &used);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 	return st;
 }
 
 static void
 test_bounds(void)
 {
-	struct tbuf	 pairs = { NULL, 0 }, b = { NULL, 0 };
+	struct sb_buf	 pairs = { 0 }, b = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	char		*big, name[16];
 	size_t		 i, used;
 
@@ -762,7 +741,7 @@ test_bounds(void)
 	CU_ASSERT_PTR_NULL(fcgi_param(&c.req, "BIG"));
 	UNIT_ASSERT_STR(c.error, "");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 	free(big);
 
 	/* FCGI_NPARAMS_MAX params pass; one more does not. */
@@ -778,7 +757,7 @@ test_bounds(void)
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "more than 256 params");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 
 	/* FCGI_STDIN_MAX bytes of body pass; one more does not. */
 	big = sb_calloc(1, FCGI_STDIN_MAX + 1);
@@ -802,15 +781,15 @@ test_bounds(void)
 	free(big);
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 }
 
 static void
 test_protocol_errors(void)
 {
-	struct tbuf	 b = { NULL, 0 }, pairs = { NULL, 0 };
+	struct sb_buf	 b = { 0 }, pairs = { 0 };
 	struct fcgi_conn c;
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	size_t		 used;
 
 	tb_vrec(&b, 2, T_BEGIN, 1, "\0\1\0\0\0\0\0\0", 8, 0);
@@ -819,7 +798,7 @@ test_protocol_errors(void)
 	UNIT_ASSERT_INT(used, 8);
 	fcgi_conn_free(&c);
 
-	tb_free(&b);
+	buf_free(&b);
 	tb_rec(&b, T_BEGIN, 1, "\0\1\0\0", 4, 4);
 	UNIT_ASSERT_INT(feed_new(&c, &b, &out, &used), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "FCGI_BEGIN_REQUEST");
@@ -830,36 +809,36 @@ test_protocol_errors(void)
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "NUL");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 	tb_nvn(&pairs, "HTTP_X", 6, "a\0b", 3);
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "value of HTTP_X holds a NUL");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 	tb_nv(&pairs, "A=B", "c");
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "'='");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 	tb_nv(&pairs, "", "c");
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "empty name");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 	tb_nv(&pairs, "A", "1");
-	tb_put(&pairs, "\x05\x03" "AB", 4);
+	buf_append(&pairs, "\x05\x03" "AB", 4);
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "pair 2 is cut short");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
-	tb_put(&pairs, "\x85\x00\x00", 3);	/* a 4-byte length cut short */
+	buf_free(&pairs);
+	buf_append(&pairs, "\x85\x00\x00", 3);	/* a 4-byte length cut short */
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_ERROR);
 	UNIT_ASSERT_CONTAINS(c.error, "cut short");
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 
 	/* Params after their end. */
-	tb_free(&b);
+	buf_free(&b);
 	tb_begin(&b, 1, T_RESPONDER, 0);
 	tb_rec(&b, T_PARAMS, 1, NULL, 0, 0);
 	tb_rec(&b, T_PARAMS, 1, "\x01\x01" "AB", 4, 4);
@@ -868,13 +847,13 @@ test_protocol_errors(void)
 	fcgi_conn_free(&c);
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 	fcgi_out_free(&out);
-	tb_free(&b);
+	buf_free(&b);
 }
 
 static void
 test_stdout_split(void)
 {
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	struct trec	 r;
 	char		*data, *back;
 	size_t		 i, pos = 0, n = 0, blen = 0;
@@ -913,7 +892,7 @@ test_stdout_split(void)
 static void
 test_end_bytes(void)
 {
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	static const unsigned char want[] = {
 		1, T_STDOUT, 0x12, 0x34, 0, 0, 0, 0,
 		1, T_END, 0x12, 0x34, 0, 8, 0, 0,
@@ -922,16 +901,16 @@ test_end_bytes(void)
 
 	fcgi_end(&out, 0x1234, 0xdeadbeef);
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), sizeof(want));
-	CU_ASSERT(memcmp(out.buf + out.off, want, sizeof(want)) == 0);
+	CU_ASSERT(memcmp(out.b.data + out.off, want, sizeof(want)) == 0);
 	fcgi_out_free(&out);
-	CU_ASSERT_PTR_NULL(out.buf);
-	UNIT_ASSERT_INT(out.cap, 0);
+	CU_ASSERT_PTR_NULL(out.b.data);
+	UNIT_ASSERT_INT(out.b.cap, 0);
 }
 
 static void
 test_out_consume(void)
 {
-	struct fcgi_out	 out = { NULL, 0, 0, 0 };
+	struct fcgi_out	 out = { 0 };
 	char		*data;
 	size_t		 i, total, keep;
 
@@ -947,8 +926,8 @@ test_out_consume(void)
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), total - 10);
 	fcgi_out_consume(&out, total - 10);
 	UNIT_ASSERT_INT(out.off, 0);
-	UNIT_ASSERT_INT(out.len, 0);
-	CU_ASSERT_PTR_NOT_NULL(out.buf);	/* a small buffer is kept */
+	UNIT_ASSERT_INT(out.b.len, 0);
+	CU_ASSERT_PTR_NOT_NULL(out.b.data);	/* a small buffer is kept */
 	fcgi_out_consume(&out, 5);		/* more than pending: nothing happens */
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
 
@@ -957,18 +936,18 @@ test_out_consume(void)
 	total = fcgi_out_pending(&out);
 	fcgi_out_consume(&out, 60000);
 	UNIT_ASSERT_INT(out.off, 0);
-	UNIT_ASSERT_INT(out.len, total - 60000);
-	keep = out.len;
-	CU_ASSERT(memcmp(out.buf, data + 60000 - 8, 8) == 0);	/* behind one header */
+	UNIT_ASSERT_INT(out.b.len, total - 60000);
+	keep = out.b.len;
+	CU_ASSERT(memcmp(out.b.data, data + 60000 - 8, 8) == 0);	/* behind one header */
 	/* Appending after a partial write keeps the order. */
 	fcgi_end(&out, 1, 0);
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), keep + 24);
-	UNIT_ASSERT_INT(out.buf[out.len - 24 + 1], T_STDOUT);
+	UNIT_ASSERT_INT(out.b.data[out.b.len - 24 + 1], T_STDOUT);
 	/* A large buffer is released once empty. */
 	fcgi_out_consume(&out, fcgi_out_pending(&out));
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 0);
-	CU_ASSERT_PTR_NULL(out.buf);
-	UNIT_ASSERT_INT(out.cap, 0);
+	CU_ASSERT_PTR_NULL(out.b.data);
+	UNIT_ASSERT_INT(out.b.cap, 0);
 	fcgi_end(&out, 1, 0);
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 24);
 
@@ -980,7 +959,7 @@ test_out_consume(void)
 	}
 	UNIT_ASSERT_INT(fcgi_out_pending(&out), 1000 * 108);
 	CU_ASSERT(out.off < FCGI_OUT_COMPACT_T || out.off < fcgi_out_pending(&out));
-	CU_ASSERT(out.cap <= 4 * fcgi_out_pending(&out));
+	CU_ASSERT(out.b.cap <= 4 * fcgi_out_pending(&out));
 	fcgi_out_free(&out);
 	free(data);
 }
@@ -988,7 +967,7 @@ test_out_consume(void)
 static void
 test_param_lookup(void)
 {
-	struct tbuf	 pairs = { NULL, 0 };
+	struct sb_buf	 pairs = { 0 };
 	struct fcgi_conn c;
 	struct fcgi_req	 none;
 
@@ -1007,7 +986,7 @@ test_param_lookup(void)
 	CU_ASSERT_PTR_NULL(fcgi_param(&c.req, "request_method"));
 	CU_ASSERT_PTR_NULL(fcgi_param(&c.req, "QUERY_STRING"));
 	fcgi_conn_free(&c);
-	tb_free(&pairs);
+	buf_free(&pairs);
 
 	/* No params at all: an empty envp. */
 	UNIT_ASSERT_INT(feed_pairs(&c, &pairs), FCGI_READY);

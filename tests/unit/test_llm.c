@@ -106,7 +106,7 @@ static const char an_tools[] =
 /* ---------------------------------------------------------------- running streams */
 
 struct run {
-	struct wire_buf	 text;
+	struct sb_buf	 text;
 	int		 rc, complete, calls;
 	char		 error[400];
 	char		 finish[32];
@@ -119,14 +119,14 @@ on_text(void *arg, const char *t, size_t n)
 {
 	struct run *r = arg;
 
-	wire_buf_add(&r->text, t, n);
+	buf_append(&r->text, t, n);
 	r->calls++;
 }
 
 static void
 run_free(struct run *r)
 {
-	wire_buf_free(&r->text);
+	buf_free(&r->text);
 	free(r->tools);
 	memset(r, 0, sizeof(*r));
 }
@@ -141,7 +141,7 @@ run_split(enum llm_kind k, const char *s, size_t len, size_t cut, size_t step, s
 	size_t			 off = 0, n, end;
 
 	memset(r, 0, sizeof(*r));
-	wire_buf_add(&r->text, "", 0);
+	buf_append(&r->text, "", 0);
 	/* Asserted only on failure: this runs thousands of times per test. */
 	if ((st = llm_stream_new(k, on_text, r)) == NULL) {
 		CU_FAIL_FATAL("llm_stream_new");
@@ -177,7 +177,7 @@ static int
 run_same(const struct run *a, const struct run *b)
 {
 	return a->rc == b->rc && a->complete == b->complete &&
-	    strcmp(a->text.p, b->text.p) == 0 && strcmp(a->error, b->error) == 0 &&
+	    strcmp(a->text.data, b->text.data) == 0 && strcmp(a->error, b->error) == 0 &&
 	    strcmp(a->finish, b->finish) == 0 && a->prompt == b->prompt &&
 	    a->completion == b->completion && strcmp(a->tools, b->tools) == 0;
 }
@@ -195,7 +195,7 @@ check_splits(enum llm_kind k, const char *s, struct run *r)
 	run_stream(k, s, 0, r);
 	run_stream(k, s, 1, &o);
 	CU_ASSERT(run_same(r, &o));
-	UNIT_ASSERT_STR(o.text.p, r->text.p);
+	UNIT_ASSERT_STR(o.text.data, r->text.data);
 	run_free(&o);
 	run_stream(k, s, 7, &o);
 	CU_ASSERT(run_same(r, &o));
@@ -213,21 +213,21 @@ check_splits(enum llm_kind k, const char *s, struct run *r)
 static char *
 with_eol(const char *s, const char *eol)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 
-	wire_buf_add(&b, "", 0);
+	buf_append(&b, "", 0);
 	for (; *s != '\0'; s++) {
 		if (*s == '\n')
-			wire_buf_add(&b, eol, strlen(eol));
+			buf_append(&b, eol, strlen(eol));
 		else
-			wire_buf_add(&b, s, 1);
+			buf_append(&b, s, 1);
 	}
-	return b.p;
+	return b.data;
 }
 
 /* Appends an event carrying v (taken), named unless name is NULL. */
 static void
-add_event(struct wire_buf *b, const char *name, json_t *v)
+add_event(struct sb_buf *b, const char *name, json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT);
 
@@ -235,13 +235,13 @@ add_event(struct wire_buf *b, const char *name, json_t *v)
 		CU_FAIL_FATAL("add_event: json_pack failed");
 	json_decref(v);
 	if (name != NULL) {
-		wire_buf_add(b, "event: ", 7);
-		wire_buf_add(b, name, strlen(name));
-		wire_buf_add(b, "\n", 1);
+		buf_append(b, "event: ", 7);
+		buf_append(b, name, strlen(name));
+		buf_append(b, "\n", 1);
 	}
-	wire_buf_add(b, "data: ", 6);
-	wire_buf_add(b, s, strlen(s));
-	wire_buf_add(b, "\n\n", 2);
+	buf_append(b, "data: ", 6);
+	buf_append(b, s, strlen(s));
+	buf_append(b, "\n\n", 2);
 	free(s);
 }
 
@@ -250,14 +250,14 @@ add_event(struct wire_buf *b, const char *name, json_t *v)
 static int
 collect(void *arg, const struct evp_event *ev)
 {
-	struct wire_buf *b = arg;
+	struct sb_buf *b = arg;
 
-	wire_buf_add(b, ev->type, strlen(ev->type));
-	wire_buf_add(b, "|", 1);
-	wire_buf_add(b, ev->id, strlen(ev->id));
-	wire_buf_add(b, "|", 1);
-	wire_buf_add(b, ev->data, ev->len);
-	wire_buf_add(b, ";", 1);
+	buf_append(b, ev->type, strlen(ev->type));
+	buf_append(b, "|", 1);
+	buf_append(b, ev->id, strlen(ev->id));
+	buf_append(b, "|", 1);
+	buf_append(b, ev->data, ev->len);
+	buf_append(b, ";", 1);
 	return 0;
 }
 
@@ -266,24 +266,24 @@ static void
 check_evp(const char *s, const char *want)
 {
 	struct evp_parser	 d;
-	struct wire_buf		 b = { NULL, 0, 0 };
+	struct sb_buf		 b = { 0 };
 	size_t			 i, bad = 0;
 
-	wire_buf_add(&b, "", 0);
+	buf_append(&b, "", 0);
 	evp_init(&d, 1024, collect, &b);
 	UNIT_ASSERT_INT(evp_feed(&d, s, strlen(s)), 0);
-	UNIT_ASSERT_STR(b.p, want);
+	UNIT_ASSERT_STR(b.data, want);
 	evp_free(&d);
 	b.len = 0;
-	b.p[0] = '\0';
+	b.data[0] = '\0';
 	evp_init(&d, 1024, collect, &b);
 	for (i = 0; s[i] != '\0'; i++)
 		if (evp_feed(&d, s + i, 1) != 0)
 			bad++;
 	UNIT_ASSERT_INT(bad, 0);
-	UNIT_ASSERT_STR(b.p, want);
+	UNIT_ASSERT_STR(b.data, want);
 	evp_free(&d);
-	wire_buf_free(&b);
+	buf_free(&b);
 }
 
 static void
@@ -368,7 +368,7 @@ test_openai_text(void)
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
 	UNIT_ASSERT_STR(r.error, "");
-	UNIT_ASSERT_STR(r.text.p, "Echo: hello w\xc3\xb6rld");
+	UNIT_ASSERT_STR(r.text.data, "Echo: hello w\xc3\xb6rld");
 	UNIT_ASSERT_INT(r.calls, 3);		/* the empty first content is not passed on */
 	UNIT_ASSERT_STR(r.finish, "stop");
 	UNIT_ASSERT_INT(r.prompt, 5);
@@ -387,7 +387,7 @@ test_openai_crlf(void)
 	s = with_eol(oa_text, "\r\n");
 	check_splits(LLM_OPENAI, s, &r);
 	CU_ASSERT(run_same(&lf, &r));
-	UNIT_ASSERT_STR(r.text.p, "Echo: hello w\xc3\xb6rld");
+	UNIT_ASSERT_STR(r.text.data, "Echo: hello w\xc3\xb6rld");
 	UNIT_ASSERT_INT(r.complete, 1);
 	run_free(&r);
 	free(s);
@@ -420,7 +420,7 @@ test_openai_comments_multiline(void)
 
 	check_splits(LLM_OPENAI, s, &r);
 	UNIT_ASSERT_INT(r.rc, 0);
-	UNIT_ASSERT_STR(r.text.p, "AB");
+	UNIT_ASSERT_STR(r.text.data, "AB");
 	UNIT_ASSERT_STR(r.finish, "length");
 	UNIT_ASSERT_INT(r.complete, 1);
 	UNIT_ASSERT_INT(r.prompt, 0);		/* no usage chunk */
@@ -443,7 +443,7 @@ test_openai_tool_calls(void)
 	check_splits(LLM_OPENAI, oa_tools, &r);
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
-	UNIT_ASSERT_STR(r.text.p, "");
+	UNIT_ASSERT_STR(r.text.data, "");
 	UNIT_ASSERT_STR(r.finish, "tool_calls");
 	UNIT_ASSERT_INT(r.prompt, 12);
 	UNIT_ASSERT_INT(r.completion, 9);
@@ -469,7 +469,7 @@ test_openai_tool_calls(void)
 static void
 test_openai_tool_many_deltas(void)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	struct run	 r, one;
 	json_t		*calls;
 	char		 args[2048];
@@ -494,10 +494,10 @@ test_openai_tool_many_deltas(void)
 	    "type", "function", "function", "name", "now"));
 	add_event(&b, NULL, json_pack("{s:[{s:i, s:{}, s:s}]}", "choices", "index", 0, "delta",
 	    "finish_reason", "tool_calls"));
-	wire_buf_add(&b, OA_DONE, strlen(OA_DONE));
+	buf_append(&b, OA_DONE, strlen(OA_DONE));
 
-	run_stream(LLM_OPENAI, b.p, 0, &r);
-	run_stream(LLM_OPENAI, b.p, 1, &one);
+	run_stream(LLM_OPENAI, b.data, 0, &r);
+	run_stream(LLM_OPENAI, b.data, 1, &one);
 	CU_ASSERT(run_same(&r, &one));
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
@@ -512,25 +512,25 @@ test_openai_tool_many_deltas(void)
 	json_decref(calls);
 	run_free(&r);
 	run_free(&one);
-	wire_buf_free(&b);
+	buf_free(&b);
 }
 
 static void
 check_openai_finish(const char *reason, const char *want)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	struct run	 r;
 
 	add_event(&b, NULL, json_pack("{s:[{s:i, s:{s:s}, s:n}]}", "choices", "index", 0,
 	    "delta", "content", "x", "finish_reason"));
 	add_event(&b, NULL, json_pack("{s:[{s:i, s:{}, s:s}]}", "choices", "index", 0, "delta",
 	    "finish_reason", reason));
-	wire_buf_add(&b, OA_DONE, strlen(OA_DONE));
-	run_stream(LLM_OPENAI, b.p, 0, &r);
+	buf_append(&b, OA_DONE, strlen(OA_DONE));
+	run_stream(LLM_OPENAI, b.data, 0, &r);
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_STR(r.finish, want);
 	run_free(&r);
-	wire_buf_free(&b);
+	buf_free(&b);
 }
 
 static void
@@ -559,7 +559,7 @@ test_openai_malformed(void)
 	check_splits(LLM_OPENAI, s, &r);
 	UNIT_ASSERT_INT(r.rc, -1);
 	UNIT_ASSERT_INT(r.complete, 0);
-	UNIT_ASSERT_STR(r.text.p, "Echo:");	/* nothing after the bad event */
+	UNIT_ASSERT_STR(r.text.data, "Echo:");	/* nothing after the bad event */
 	UNIT_ASSERT_CONTAINS(r.error, "malformed openai event");
 	run_free(&r);
 
@@ -642,7 +642,7 @@ test_anthropic_text(void)
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
 	UNIT_ASSERT_STR(r.error, "");
-	UNIT_ASSERT_STR(r.text.p, "Echo: hello w\xc3\xb6rld");
+	UNIT_ASSERT_STR(r.text.data, "Echo: hello w\xc3\xb6rld");
 	UNIT_ASSERT_INT(r.calls, 3);
 	UNIT_ASSERT_STR(r.finish, "stop");
 	UNIT_ASSERT_INT(r.prompt, 7);
@@ -667,7 +667,7 @@ test_anthropic_tool_use(void)
 	check_splits(LLM_ANTHROPIC, an_tools, &r);
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
-	UNIT_ASSERT_STR(r.text.p, "Let me look.");
+	UNIT_ASSERT_STR(r.text.data, "Let me look.");
 	UNIT_ASSERT_STR(r.finish, "tool_calls");
 	UNIT_ASSERT_INT(r.prompt, 20);
 	UNIT_ASSERT_INT(r.completion, 15);
@@ -688,7 +688,7 @@ test_anthropic_tool_use(void)
 static void
 test_anthropic_tool_many_deltas(void)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	struct run	 r, one;
 	json_t		*calls;
 	char		 args[2048];
@@ -725,8 +725,8 @@ test_anthropic_tool_many_deltas(void)
 	    "message_delta", "delta", "stop_reason", "tool_use", "usage", "output_tokens", 200));
 	add_event(&b, "message_stop", json_pack("{s:s}", "type", "message_stop"));
 
-	run_stream(LLM_ANTHROPIC, b.p, 0, &r);
-	run_stream(LLM_ANTHROPIC, b.p, 1, &one);
+	run_stream(LLM_ANTHROPIC, b.data, 0, &r);
+	run_stream(LLM_ANTHROPIC, b.data, 1, &one);
 	CU_ASSERT(run_same(&r, &one));
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_STR(r.error, "");
@@ -743,13 +743,13 @@ test_anthropic_tool_many_deltas(void)
 	json_decref(calls);
 	run_free(&r);
 	run_free(&one);
-	wire_buf_free(&b);
+	buf_free(&b);
 }
 
 static void
 check_anthropic_stop(const char *reason, const char *want)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	struct run	 r;
 
 	add_event(&b, "message_start", json_pack("{s:s, s:{s:{s:i}}}", "type", "message_start",
@@ -757,14 +757,14 @@ check_anthropic_stop(const char *reason, const char *want)
 	add_event(&b, "message_delta", json_pack("{s:s, s:{s:s}, s:{s:i}}", "type",
 	    "message_delta", "delta", "stop_reason", reason, "usage", "output_tokens", 2));
 	add_event(&b, "message_stop", json_pack("{s:s}", "type", "message_stop"));
-	run_stream(LLM_ANTHROPIC, b.p, 0, &r);
+	run_stream(LLM_ANTHROPIC, b.data, 0, &r);
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
 	UNIT_ASSERT_STR(r.finish, want);
 	UNIT_ASSERT_INT(r.prompt, 4);
 	UNIT_ASSERT_INT(r.completion, 2);
 	run_free(&r);
-	wire_buf_free(&b);
+	buf_free(&b);
 }
 
 static void
@@ -794,7 +794,7 @@ test_anthropic_error_event(void)
 	check_splits(LLM_ANTHROPIC, s, &r);
 	UNIT_ASSERT_INT(r.rc, -1);
 	UNIT_ASSERT_INT(r.complete, 0);
-	UNIT_ASSERT_STR(r.text.p, "Echo:");
+	UNIT_ASSERT_STR(r.text.data, "Echo:");
 	UNIT_ASSERT_CONTAINS(r.error, "Overloaded");
 	UNIT_ASSERT_CONTAINS(r.error, "overloaded_error");
 	run_free(&r);
@@ -822,7 +822,7 @@ test_anthropic_malformed(void)
 	check_splits(LLM_ANTHROPIC, s, &r);
 	UNIT_ASSERT_INT(r.rc, -1);
 	UNIT_ASSERT_INT(r.complete, 0);
-	UNIT_ASSERT_STR(r.text.p, "Echo:");
+	UNIT_ASSERT_STR(r.text.data, "Echo:");
 	UNIT_ASSERT_CONTAINS(r.error, "malformed anthropic event");
 	run_free(&r);
 
@@ -845,7 +845,7 @@ test_anthropic_truncated(void)
 	UNIT_ASSERT_INT(r.complete, 0);
 	UNIT_ASSERT_STR(r.error, "");
 	UNIT_ASSERT_STR(r.finish, "stop");
-	UNIT_ASSERT_STR(r.text.p, "Echo: hello w\xc3\xb6rld");
+	UNIT_ASSERT_STR(r.text.data, "Echo: hello w\xc3\xb6rld");
 	run_free(&r);
 	/* Cut inside the data line of message_stop. */
 	run_split(LLM_ANTHROPIC, an_text, strlen(an_text) - 5, 0, 0, &r);
@@ -894,7 +894,7 @@ test_event_too_large(void)
 static void
 test_event_near_bound(void)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	struct run	 r;
 	char		*big;
 	size_t		 n = LLM_EVENT_MAX - 200;
@@ -904,13 +904,13 @@ test_event_near_bound(void)
 	big[n] = '\0';
 	add_event(&b, NULL, json_pack("{s:[{s:i, s:{s:s}}]}", "choices", "index", 0,
 	    "delta", "content", big));
-	wire_buf_add(&b, OA_DONE, strlen(OA_DONE));
-	run_stream(LLM_OPENAI, b.p, 4096, &r);
+	buf_append(&b, OA_DONE, strlen(OA_DONE));
+	run_stream(LLM_OPENAI, b.data, 4096, &r);
 	UNIT_ASSERT_INT(r.rc, 0);
 	UNIT_ASSERT_INT(r.complete, 1);
 	UNIT_ASSERT_INT(r.text.len, n);
 	run_free(&r);
-	wire_buf_free(&b);
+	buf_free(&b);
 	free(big);
 }
 
@@ -919,7 +919,7 @@ static void
 test_tool_args_too_large(void)
 {
 	struct llm_stream	*st = llm_stream_new(LLM_ANTHROPIC, NULL, NULL);
-	struct wire_buf		 b = { NULL, 0, 0 };
+	struct sb_buf		 b = { 0 };
 	char			*piece;
 	size_t			 n = 60 * 1024, i;
 	int			 rc = 0;
@@ -930,18 +930,18 @@ test_tool_args_too_large(void)
 	add_event(&b, "content_block_start", json_pack("{s:s, s:i, s:{s:s, s:s, s:s}}",
 	    "type", "content_block_start", "index", 0, "content_block", "type", "tool_use",
 	    "id", "toolu_1", "name", "big"));
-	UNIT_ASSERT_INT(llm_stream_feed(st, b.p, b.len), 0);
+	UNIT_ASSERT_INT(llm_stream_feed(st, b.data, b.len), 0);
 	b.len = 0;
 	add_event(&b, "content_block_delta", json_pack("{s:s, s:i, s:{s:s, s:s}}",
 	    "type", "content_block_delta", "index", 0, "delta", "type", "input_json_delta",
 	    "partial_json", piece));
-	for (i = 0; i < 40 && (rc = llm_stream_feed(st, b.p, b.len)) == 0; i++)
+	for (i = 0; i < 40 && (rc = llm_stream_feed(st, b.data, b.len)) == 0; i++)
 		;
 	UNIT_ASSERT_INT(rc, -1);
 	UNIT_ASSERT_INT(i, LLM_TOOL_ARGS_MAX / n);
 	UNIT_ASSERT_CONTAINS(llm_stream_error(st), "tool arguments over");
 	llm_stream_free(st);
-	wire_buf_free(&b);
+	buf_free(&b);
 	free(piece);
 }
 
@@ -1176,14 +1176,14 @@ test_body_refused(void)
 static char *
 headers_text(struct curl_slist *l)
 {
-	struct wire_buf b = { NULL, 0, 0 };
+	struct sb_buf b = { 0 };
 
-	wire_buf_add(&b, "", 0);
+	buf_append(&b, "", 0);
 	for (; l != NULL; l = l->next) {
-		wire_buf_add(&b, l->data, strlen(l->data));
-		wire_buf_add(&b, "\n", 1);
+		buf_append(&b, l->data, strlen(l->data));
+		buf_append(&b, "\n", 1);
 	}
-	return b.p;
+	return b.data;
 }
 
 static void
@@ -1252,7 +1252,7 @@ check_error_message(enum llm_kind k, const char *body, const char *want)
 static void
 test_error_message(void)
 {
-	struct wire_buf	 b = { NULL, 0, 0 };
+	struct sb_buf	 b = { 0 };
 	char		*m;
 	int		 i;
 
@@ -1282,16 +1282,16 @@ test_error_message(void)
 	free(m);
 
 	/* At most 300 bytes, never half a character. */
-	wire_buf_add(&b, "{\"error\":{\"message\":\"a", 22);
+	buf_append(&b, "{\"error\":{\"message\":\"a", 22);
 	for (i = 0; i < 400; i++)
-		wire_buf_add(&b, "\xc3\xa9", 2);
-	wire_buf_add(&b, "\"}}", 3);
-	m = llm_error_message(LLM_OPENAI, b.p, b.len);
+		buf_append(&b, "\xc3\xa9", 2);
+	buf_append(&b, "\"}}", 3);
+	m = llm_error_message(LLM_OPENAI, b.data, b.len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	UNIT_ASSERT_INT(strlen(m), 299);
 	UNIT_ASSERT_STR(m + 295, "\xc3\xa9\xc3\xa9");
 	free(m);
-	wire_buf_free(&b);
+	buf_free(&b);
 }
 
 void

@@ -6,6 +6,9 @@
 
 /* One registration function per test_*.c file. */
 void	suite_arena(void);
+void	suite_buf(void);
+void	suite_fetch(void);
+void	suite_daemon(void);
 void	suite_config(void);
 void	suite_json(void);
 void	suite_log(void);

@@ -22,8 +22,8 @@ struct llm_call {
 	long			 status;
 	int			 retry_after_s;
 	int			 stream_failed;
-	char			*errbody;
-	size_t			 errlen;
+	struct sb_buf		 errbody;	/* a failed call's answer, its first
+						 * ERROR_BODY_MAX bytes */
 };
 
 static void
@@ -37,7 +37,7 @@ call_free(struct llm_call *c)
 	if (c->stream != NULL)
 		llm_stream_free(c->stream);
 	free(c->body);
-	free(c->errbody);
+	buf_free(&c->errbody);
 	free(c);
 }
 
@@ -74,13 +74,9 @@ on_body(char *buf, size_t size, size_t n, void *arg)
 		}
 		return len;
 	}
-	keep = c->errlen + len > ERROR_BODY_MAX ? ERROR_BODY_MAX - c->errlen : len;
-	if (keep > 0) {
-		c->errbody = sb_realloc(c->errbody, c->errlen + keep + 1);
-		memcpy(c->errbody + c->errlen, buf, keep);
-		c->errlen += keep;
-		c->errbody[c->errlen] = '\0';
-	}
+	keep = c->errbody.len + len > ERROR_BODY_MAX ? ERROR_BODY_MAX - c->errbody.len : len;
+	if (keep > 0)
+		buf_append(&c->errbody, buf, keep);
 	return len;
 }
 
@@ -183,7 +179,8 @@ call_done(struct llm_call *c, CURLcode rc)
 	} else if (c->status < 200 || c->status >= 300) {
 		o.retryable = retryable_status(c->status);
 		o.error_type = c->status == 429 ? "rate-limited" : "provider-error";
-		msg = llm_error_message(c->kind, c->errbody != NULL ? c->errbody : "", c->errlen);
+		msg = llm_error_message(c->kind, c->errbody.data != NULL ? c->errbody.data : "",
+		    c->errbody.len);
 		snprintf(o.message, sizeof(o.message), "%s answered %ld: %s", llm_kind_name(c->kind),
 		    c->status, msg != NULL ? msg : "(no error message)");
 		free(msg);

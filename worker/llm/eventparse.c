@@ -21,10 +21,10 @@ evp_init(struct evp_parser *d, size_t max, evp_event_fn *fn, void *arg)
 void
 evp_free(struct evp_parser *d)
 {
-	wire_buf_free(&d->line);
-	wire_buf_free(&d->data);
-	wire_buf_free(&d->type);
-	wire_buf_free(&d->id);
+	buf_free(&d->line);
+	buf_free(&d->data);
+	buf_free(&d->type);
+	buf_free(&d->id);
 }
 
 static int
@@ -47,11 +47,11 @@ evp_dispatch(struct evp_parser *d)
 		return 0;
 	}
 	/* Every data line added a "\n"; the last one is not part of the data. */
-	d->data.p[--d->data.len] = '\0';
-	ev.type = d->type.len > 0 ? d->type.p : "message";
-	ev.data = d->data.p;
+	d->data.data[--d->data.len] = '\0';
+	ev.type = d->type.len > 0 ? d->type.data : "message";
+	ev.data = d->data.data;
 	ev.len = d->data.len;
-	ev.id = d->id.len > 0 ? d->id.p : "";
+	ev.id = d->id.len > 0 ? d->id.data : "";
 	rc = d->fn(d->arg, &ev);
 	d->data.len = 0;
 	d->type.len = 0;
@@ -92,16 +92,16 @@ evp_line(struct evp_parser *d, const char *s, size_t n)
 	if (namelen == 4 && memcmp(s, "data", 4) == 0) {
 		if (d->data.len + vlen + 1 > d->max)
 			return evp_fail(d, "event");
-		wire_buf_add(&d->data, val, vlen);
-		wire_buf_add(&d->data, "\n", 1);
+		buf_append(&d->data, val, vlen);
+		buf_append(&d->data, "\n", 1);
 	} else if (namelen == 5 && memcmp(s, "event", 5) == 0) {
 		d->type.len = 0;
-		wire_buf_add(&d->type, val, vlen);
+		buf_append(&d->type, val, vlen);
 	} else if (namelen == 2 && memcmp(s, "id", 2) == 0) {
 		/* The standard ignores an id holding a NUL. */
 		if (memchr(val, '\0', vlen) == NULL) {
 			d->id.len = 0;
-			wire_buf_add(&d->id, val, vlen);
+			buf_append(&d->id, val, vlen);
 		}
 	}
 	/* "retry" and unknown fields are ignored. */
@@ -130,13 +130,13 @@ evp_feed(struct evp_parser *d, const char *buf, size_t len)
 		if (d->line.len + i > d->max)
 			return evp_fail(d, "line");
 		if (i == len) {
-			wire_buf_add(&d->line, buf, len);
+			buf_append(&d->line, buf, len);
 			return 0;
 		}
 		/* A line within buf is decoded where it lies; only a split one is copied. */
 		if (d->line.len > 0) {
-			wire_buf_add(&d->line, buf, i);
-			rc = evp_line(d, d->line.p, d->line.len);
+			buf_append(&d->line, buf, i);
+			rc = evp_line(d, d->line.data, d->line.len);
 			d->line.len = 0;
 		} else
 			rc = evp_line(d, buf, i);

@@ -20,34 +20,6 @@ static const struct json_limits event_limits = { LLM_EVENT_MAX, 64, LLM_EVENT_MA
 
 /* ---------------------------------------------------------------- buffers */
 
-void
-wire_buf_add(struct wire_buf *b, const char *s, size_t n)
-{
-	size_t cap;
-
-	if (b->p == NULL || b->cap - b->len < n + 1) {
-		cap = b->cap == 0 ? 64 : b->cap;
-		while (cap - b->len < n + 1) {
-			if (cap > SIZE_MAX / 2)
-				sb_oom(n);
-			cap *= 2;
-		}
-		b->p = sb_realloc(b->p, cap);
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void
-wire_buf_free(struct wire_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
 char *
 wire_truncate(const char *s, size_t max)
 {
@@ -241,7 +213,7 @@ llm_stream_free(struct llm_stream *s)
 	for (i = 0; i < s->ntools; i++) {
 		free(s->tools[i].id);
 		free(s->tools[i].name);
-		wire_buf_free(&s->tools[i].args);
+		buf_free(&s->tools[i].args);
 	}
 	free(s->tools);
 	json_decref(s->result.tool_calls);
@@ -401,7 +373,7 @@ wire_tool_args(struct llm_stream *s, struct wire_tool *t, const char *p, size_t 
 		return wire_fail(s, "%s stream: tool arguments over %d bytes",
 		    llm_kind_name(s->kind), LLM_TOOL_ARGS_MAX);
 	s->argbytes += n;
-	wire_buf_add(&t->args, p, n);
+	buf_append(&t->args, p, n);
 	return 0;
 }
 
@@ -416,7 +388,7 @@ wire_finish(struct llm_stream *s)
 
 	for (i = 0; i < s->ntools; i++) {
 		t = &s->tools[i];
-		args = t->args.len > 0 ? json_stringn(t->args.p, t->args.len) : json_string("{}");
+		args = t->args.len > 0 ? json_stringn(t->args.data, t->args.len) : json_string("{}");
 		if (args == NULL)
 			return wire_fail(s, "%s stream: tool call %ld: arguments are not UTF-8",
 			    llm_kind_name(s->kind), t->index);

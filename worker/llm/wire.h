@@ -6,21 +6,10 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "worker/llm/llm.h"
 
-/* ---------------------------------------------------------------- buffers */
-
-/* A growable byte string, always NUL-terminated once anything was added.
- * Allocations succeed or abort (core.h); wire_buf_free() releases it. */
-struct wire_buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-void	 wire_buf_add(struct wire_buf *, const char *, size_t);
-void	 wire_buf_free(struct wire_buf *);
-
-/* ---------------------------------------------------------------- eventparse.c */
+/* ---------------------------------------------------------------- sse.c */
 
 /* One dispatched event.  Every pointer is into the decoder and valid only during
  * the callback.  type is the "event" field ("message" when none was given, as the
@@ -46,8 +35,8 @@ struct evp_parser {
 	size_t		 max;
 	evp_event_fn	*fn;
 	void		*arg;
-	struct wire_buf	 line;		/* a line that has not ended yet */
-	struct wire_buf	 data, type, id;
+	struct sb_buf	 line;		/* a line that has not ended yet */
+	struct sb_buf	 data, type, id;
 	int		 cr;		/* the last byte was a CR: a LF next ends nothing */
 	int		 started;	/* a line was seen: no byte order mark any more */
 	int		 failed;
@@ -67,7 +56,7 @@ void	 evp_free(struct evp_parser *);
 struct wire_tool {
 	long		 index;		/* OpenAI's tool_calls index, or Anthropic's block */
 	char		*id, *name;
-	struct wire_buf	 args;
+	struct sb_buf	 args;
 };
 
 struct llm_stream {
