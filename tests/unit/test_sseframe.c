@@ -57,7 +57,7 @@ test_frame_data_lines(void)
 struct heard {
 	int		 n;
 	char		 type[64], id[64];
-	struct wire_buf	 data;
+	struct sb_buf	 data;
 };
 
 static int
@@ -69,8 +69,8 @@ hear(void *arg, const struct evp_event *ev)
 	snprintf(h->type, sizeof(h->type), "%s", ev->type);
 	snprintf(h->id, sizeof(h->id), "%s", ev->id);
 	h->data.len = 0;
-	wire_buf_add(&h->data, "", 0);
-	wire_buf_add(&h->data, ev->data, ev->len);
+	buf_append(&h->data, "", 0);
+	buf_append(&h->data, ev->data, ev->len);
 	return 0;
 }
 
@@ -91,9 +91,9 @@ round_trip(const char *id, const char *type, const char *data, const char *want_
 	UNIT_ASSERT_INT(h.n, 1);
 	UNIT_ASSERT_STR(h.type, want_type);
 	UNIT_ASSERT_STR(h.id, id != NULL ? id : "");
-	UNIT_ASSERT_STR(h.data.p, want_data);
+	UNIT_ASSERT_STR(h.data.data, want_data);
 	evp_free(&d);
-	wire_buf_free(&h.data);
+	buf_free(&h.data);
 	free(f);
 }
 
