@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <stddef.h>
 
 #define MAX_WORKERS	1024
 

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <stddef.h>
 
 #define NOTIFY_PAYLOAD_MAX	7900
 

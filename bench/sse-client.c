@@ -67,6 +67,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #define EVENTS_MAX	1024
 #define READ_BUF	65536

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <stddef.h>
 
 struct call {
 	CURL		*easy;

@@ -6,8 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/agent.h"
+#include "core/conf.h"
+#include "core/db.h"
 
 /* Inserts or updates one definition; a changed one gets version + 1.  Returns
  * 'i' (inserted), 'u' (updated), '=' (unchanged) or 0 (failed, printed). */

@@ -5,8 +5,15 @@
 #include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/cache.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/err.h"
 
 static int failures;
 

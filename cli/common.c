@@ -3,8 +3,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/cache.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/err.h"
 
 int
 ctl_connect(const struct sb_config *cfg, struct sb_db *db)

@@ -2,7 +2,8 @@
 #ifndef SB_CTL_H
 #define SB_CTL_H
 
-#include "core.h"
+#include "core/conf.h"
+#include "core/db.h"
 
 /* Each command returns the process exit status: 0 all is well, 1 failure, 2 usage. */
 int	 cmd_migrate(const struct sb_config *, int argc, char *argv[]);

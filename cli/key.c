@@ -4,8 +4,16 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/scope.h"
 
 static int
 key_create(struct sb_db *db, const char *org, const char *scopes, const char *name, int days)

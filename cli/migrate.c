@@ -9,8 +9,15 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/err.h"
 
 /* pg_advisory_lock key: "SBMIGRAT" read as a big-endian integer. */
 #define MIGRATE_LOCK "6000277362417012052"

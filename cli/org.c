@@ -3,8 +3,13 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/conf.h"
+#include "core/db.h"
 
 int
 cmd_org(const struct sb_config *cfg, int argc, char *argv[])

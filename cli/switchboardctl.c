@@ -4,8 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/daemon.h"
+#include "core/log.h"
 
 static const struct {
 	const char	*name;

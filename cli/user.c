@@ -4,8 +4,16 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "ctl.h"
+#include "cli/ctl.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/scope.h"
 
 /* The password is the first line of standard input (never an argument: those
  * show in ps and shell histories). */

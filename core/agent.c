@@ -4,8 +4,15 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/agent.h"
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/provider.h"
 
 /* The tools an agent may name.  None exists yet: an agent naming one is refused
  * rather than accepted and left to fail at run time. */

@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
 
 #define BUF_MIN		64	/* the first allocation */
 

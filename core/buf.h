@@ -4,7 +4,7 @@
  * The buffer owns data; buf_steal() hands it to the caller, buf_free() releases it.
  * A zeroed struct sb_buf is an empty buffer without a bound.  While data is not NULL
  * it is NUL-terminated after len bytes (the bytes themselves may hold NULs), so text
- * can be read in place.  Growth either succeeds or aborts (sb_oom, core.h); the only
+ * can be read in place.  Growth either succeeds or aborts (sb_oom, arena.h); the only
  * failure is the optional hard cap, max: an append that would pass it appends nothing
  * and returns -1, so a bounded body is refused whole, never cut. */
 #ifndef SB_BUF_H

@@ -8,8 +8,14 @@
 
 #include <libmemcached/memcached.h>
 #include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
 
 /*
  * memcached has no authentication, and on shared hosting other programs may reach

@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <time.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "core.h"
+#include "core/clock.h"
 
 int64_t
 clock_mono_us(void)

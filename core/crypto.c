@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/crypto.h"
 
 int
 crypto_init(void)

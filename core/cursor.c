@@ -5,8 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 
-#include "core.h"
+#include "core/cursor.h"
 
 int
 cursor_cmp(const struct sb_cursor *a, const struct sb_cursor *b)

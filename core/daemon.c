@@ -13,8 +13,14 @@
 
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-#include "core.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/version.h"
 
 static void	notify_status(bool, const char *, va_list) __attribute__((format(printf, 2, 0)));
 

@@ -5,8 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/log.h"
 
 #define DB_RETRY_US	1000000		/* at most one connection attempt a second */
 
@@ -101,7 +111,6 @@ db_idle_conn_alive(struct sb_db *db)
 	 * the server saying goodbye (or, rarely, a notice: a reconnect is cheap). */
 	return poll(&pfd, 1, 0) == 0;
 }
-
 
 enum sb_err
 db_ensure(struct sb_db *db)

@@ -1,6 +1,6 @@
 /* err.c: the one place where an error becomes an HTTP status. */
 #include "config.h"
-#include "core.h"
+#include "core/err.h"
 
 int
 sb_err_status(enum sb_err e)

@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/fetch.h"
 
 /* A request in flight: the easy handle, its headers, the body as it arrives (too_large
  * tells a refused append from curl's other write errors) and curl's words on failure. */

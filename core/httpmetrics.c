@@ -13,8 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/metrics.h"
 
 #define REQUEST_MAX	2048
 

@@ -3,8 +3,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/json.h"
 
 static void
 set_error(struct json_parse_error *e, enum sb_err err, const char *buf, size_t pos,

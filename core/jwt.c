@@ -14,8 +14,19 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/fetch.h"
+#include "core/json.h"
+#include "core/jwt.h"
+#include "core/log.h"
+#include "fcgi-app/request.h"
 
 /*
  * libjwt 1.10 (Debian 12) takes the key before it has read the token and trusts

@@ -3,8 +3,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "core.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/listener.h"
+#include "core/log.h"
 
 void
 listener_init(struct sb_listener *l, const char *url, int connect_timeout, const char *channel)

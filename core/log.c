@@ -4,8 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "fcgi-app/router.h"
 
 static const char	*log_program = "switchboard";
 static int		 log_threshold = SB_LOG_INFO;

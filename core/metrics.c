@@ -4,8 +4,12 @@
 #include <sys/mman.h>
 
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/metrics.h"
 
 /* Upper bounds of the latency buckets, in seconds (Prometheus convention). */
 const double hist_bounds_s[HIST_BUCKETS - 1] = {

@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/json.h"
+#include "core/problem.h"
 
 const char *
 http_reason(int status)

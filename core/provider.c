@@ -3,8 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/provider.h"
 
 const struct provider_info provider_table[] = {
 	{ PROVIDER_OPENAI,	"openai" },

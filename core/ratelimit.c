@@ -8,8 +8,15 @@
 #include <time.h>
 
 #include <libmemcached/memcached.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
 
 /*
  * GCRA (the generic cell rate algorithm) keeps one number per bucket, its

@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/scope.h"
 
 static const struct {
 	unsigned	 bit;

@@ -1,7 +1,7 @@
 /* version.c: what this build is, for /api/v1/version and --version. */
 #include "config.h"
 #include "build-info.h"
-#include "core.h"
+#include "core/version.h"
 
 const char *
 sb_version(void)

@@ -6,8 +6,31 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "fcgi-app.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/jwt.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/ratelimit.h"
+#include "core/scope.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/appmetrics.h"
+#include "fcgi-app/page.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/router.h"
 
 #define TOUCH_EVERY_S	60	/* a session's last_seen_at is written at most this often */
 
@@ -112,57 +135,6 @@ PGresult *
 req_exec(struct sb_req *req, struct db_stmt *st, const char *const *params, enum sb_err *err)
 {
 	return arena_adopt_result(req->arena, db_exec_stmt(&req->app->db, st, params, err));
-}
-
-struct page_call {
-	const struct page_query	*q;
-	int			 limit;
-	int64_t			 cursor;
-	json_t			*body;
-};
-
-/* In the caller's org: q's statement for limit + 1 rows after the cursor, and the body. */
-static enum sb_err
-page_fetch(struct sb_req *req, void *arg)
-{
-	struct page_call	*c = arg;
-	const char		*p[2 + PAGE_EXTRA_MAX];
-	char			 cur[24], lim[16];
-	json_t			*items;
-	enum sb_err		 err;
-	PGresult		*res;
-	size_t			 i;
-	int			 row, n;
-
-	snprintf(cur, sizeof(cur), "%lld", (long long)c->cursor);
-	snprintf(lim, sizeof(lim), "%d", c->limit + 1);
-	p[0] = cur;
-	p[1] = lim;
-	for (i = 0; i < c->q->nextra && i < PAGE_EXTRA_MAX; i++)
-		p[2 + i] = c->q->extra[i] != NULL ? c->q->extra[i] : "";
-	if ((res = req_exec(req, c->q->stmt, p, &err)) == NULL)
-		return err;
-	n = PQntuples(res) > c->limit ? c->limit : PQntuples(res);
-	items = json_array();
-	for (row = 0; row < n; row++)
-		json_array_append_new(items, c->q->item(res, row));
-	/* The extra row only says there is more: the last row shown is where it starts. */
-	c->body = json_pack("{s:o, s:o}", "items", items, "next_cursor",
-	    PQntuples(res) > c->limit ? json_string(PQgetvalue(res, c->limit - 1, 0)) : json_null());
-	return SB_OK;
-}
-
-enum sb_err
-page_answer(struct sb_req *req, const struct page_query *q)
-{
-	struct page_call	 c = { q, 0, 0, NULL };
-	enum sb_err		 err;
-
-	if ((err = req_page(req, &c.limit, &c.cursor)) != SB_OK ||
-	    (err = org_tx(req, page_fetch, &c)) != SB_OK)
-		return err;
-	resp_json(req, 200, c.body);
-	return SB_OK;
 }
 
 struct audit_row {

@@ -11,8 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "prefork.h"
+#include "fcgi-app/prefork.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/dispatch.h"
+#include "fcgi-app/request.h"
 
 /*
  * A worker takes requests from two places: the listening socket, which it accepts from
@@ -331,4 +345,23 @@ child_main(struct app *app, int chan, int listen_fd, int work_fd)
 	db_close(&app->db);
 	auth_worker_free(app);
 	return 0;
+}
+
+void
+child_signals(void (*term)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = term;
+	sa.sa_flags = flags;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_flags = 0;
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
 }

@@ -2,8 +2,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
 
-#include "fcgi-app.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/cors.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 /* Is origin one of the comma-separated entries of list, exactly? */
 static int

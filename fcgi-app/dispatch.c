@@ -2,11 +2,25 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdint.h>
 
-#include "fcgi-app.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/problem.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/appmetrics.h"
+#include "fcgi-app/cors.h"
+#include "fcgi-app/dispatch.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/router.h"
 
 const int status_slots[STATUS_SLOTS - 1] = {
 	200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404,
@@ -176,21 +190,3 @@ answer_problem(struct sb_req *req, int status, const char *slug, const char *det
 		log_access(req->method, "", req->path, req->status, req->bytes_out, 0);
 }
 
-void
-child_signals(void (*term)(int), int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = term;
-	sa.sa_flags = flags;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_flags = 0;
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-}

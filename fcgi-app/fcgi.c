@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
 #include "fcgi-app/fcgi.h"
 
 /* Numbers of the FastCGI 1.0 specification. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /* Bounds on what one request may send before it is answered. */
 #define FCGI_PARAMS_MAX		32768	/* bytes of name-value pairs, encoded: 431 */

@@ -12,8 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "prefork.h"
+#include "fcgi-app/prefork.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/dispatch.h"
+#include "fcgi-app/request.h"
 
 /*
  * A prefork worker serves one request at a time, so it must never wait for a client:

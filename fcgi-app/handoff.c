@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "prefork.h"
+#include "fcgi-app/prefork.h"
+#include "core/arena.h"
 
 /*
  * A channel is a SOCK_SEQPACKET socketpair: one message per connection handed over.

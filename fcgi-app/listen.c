@@ -12,7 +12,9 @@
 #include <fcgiapp.h>
 #include <systemd/sd-daemon.h>
 
-#include "fcgi-app.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "fcgi-app/listen.h"
 
 /* A unix socket at path, replacing a stale one but never a live one. */
 static int

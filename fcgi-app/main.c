@@ -2,8 +2,14 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stddef.h>
 
-#include "prefork.h"
+#include "fcgi-app/prefork.h"
+#include "core/conf.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/scope.h"
+#include "fcgi-app/router.h"
 
 static void
 usage(FILE *f)

@@ -16,8 +16,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "prefork.h"
+#include "fcgi-app/prefork.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/version.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/appmetrics.h"
+#include "fcgi-app/listen.h"
+#include "fcgi-app/router.h"
+#include "fcgi-app/wake.h"
 
 #define MAX_CHILDREN	MAX_WORKERS
 #define STABLE_US	5000000		/* a worker that lived this long did not crash-loop */

@@ -11,8 +11,20 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <libpq-fe.h>
 
-#include "prefork.h"
+#include "fcgi-app/prefork.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/dispatch.h"
+#include "fcgi-app/wake.h"
 
 /* A worker killed between setting pending and writing the pipe would leave the flag
  * set with nothing to read, and no worker writes while it is set: the notifier looks

@@ -1,16 +1,24 @@
 /* prefork.h: switchboard-fcgi's own processes: the master, its event loop, the handoff
  * of connections between it and its workers, a worker's life, the notifier.  The app
- * module (fcgi-app.h) knows none of this, and switchboard-stream has no use for it. */
+ * module (request.h, response.h, router.h, access.h, ...) knows none of this, and
+ * switchboard-stream has no use for it. */
 #ifndef SB_PREFORK_H
 #define SB_PREFORK_H
 
 #include <sys/queue.h>
 
-#include "fcgi-app/fcgi-app.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/fcgi.h"
 
 /* master.c */
 int		 master_run(struct sb_config *, const char *config_path);
 
+/* child.c.  In a process the master forked (a worker, the notifier): SIGTERM and
+ * SIGINT call term (sigaction flags `flags`), SIGHUP and SIGPIPE are ignored,
+ * SIGCHLD is the default again.  The signal mask is the caller's to set. */
+void		 child_signals(void (*term)(int), int flags);
 /* child.c: a prefork worker's life; returns its exit status. */
 int		 child_main(struct app *, int chan, int listen_fd, int work_fd);
 

@@ -10,8 +10,22 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
-#include "fcgi-app.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/fcgi.h"
+#include "fcgi-app/page.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/router.h"
 
 const char *
 req_param(const struct sb_req *req, const char *name)
@@ -310,30 +324,4 @@ req_free(struct sb_req *req)
 	json_decref(req->json);
 	json_decref(req->problem);
 	req->json = req->problem = NULL;
-}
-
-enum sb_err
-req_page(struct sb_req *req, int *limit, int64_t *cursor)
-{
-	const char	*l = req_query(req, "limit"), *c = req_query(req, "cursor");
-	char		*end;
-	long long	 v;
-
-	*limit = 50;
-	*cursor = 0;
-	if (l != NULL) {
-		v = strtoll(l, &end, 10);
-		if (*l == '\0' || *end != '\0' || v < 1 || v > 200)
-			return req_fail(req, SB_ERR_INVALID, "bad-limit", "limit must be from 1 to 200");
-		*limit = (int)v;
-	}
-	if (c != NULL) {
-		errno = 0;
-		v = strtoll(c, &end, 10);
-		if (*c == '\0' || *end != '\0' || v < 1 || errno == ERANGE || v == LLONG_MAX)
-			return req_fail(req, SB_ERR_INVALID, "bad-cursor",
-			    "cursor must be a next_cursor from a previous page");
-		*cursor = v;
-	}
-	return SB_OK;
 }

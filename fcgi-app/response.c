@@ -7,8 +7,23 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <jansson.h>
 
-#include "fcgi-app.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/problem.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/fcgi.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 void
 resp_header(struct sb_req *req, const char *name, const char *fmt, ...)

@@ -2,8 +2,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "fcgi-app.h"
+#include "core/arena.h"
+#include "core/json.h"
+#include "fcgi-app/router.h"
 
 static int
 hexval(int c)

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fcgi-app.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/wake.h"
 
 int
 queue_wake_init(struct queue_wake *w)

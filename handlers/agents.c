@@ -3,8 +3,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/agent.h"
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 /* The columns agent_json() reads, in its order. */
 #define AGENT_COLUMNS "slug, name, description, category, provider, model, system_prompt, " \

@@ -3,8 +3,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "fcgi-app/page.h"
+#include "fcgi-app/request.h"
 
 /* A row of the log as the API shows it (the statement's columns, id first). */
 static json_t *

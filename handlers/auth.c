@@ -4,8 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/metrics.h"
+#include "core/ratelimit.h"
+#include "core/scope.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 #define DELAY_MAX_S	900	/* the longest wait after repeated failures for one account */
 

@@ -3,8 +3,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/cursor.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 /* Where a feed starts.  From now: after every change already final (sql/011_feed.sql).
  * From a client's position: there, unless no transaction of this database has reached

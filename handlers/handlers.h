@@ -2,7 +2,9 @@
 #ifndef SB_HANDLERS_H
 #define SB_HANDLERS_H
 
-#include "fcgi-app/fcgi-app.h"
+#include "core/err.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
 
 /* A timestamptz column as ISO 8601 UTC text, to the second or to the millisecond. */
 #define SQL_ISO(col)	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

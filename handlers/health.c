@@ -1,7 +1,17 @@
 /* health.c: GET /healthz (the process answers) and GET /readyz (its dependencies do). */
 #include "config.h"
+#include <stdio.h>
+#include <jansson.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/cache.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/problem.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 enum sb_err
 h_healthz(struct sb_req *req)

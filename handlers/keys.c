@@ -3,8 +3,23 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/scope.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/page.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 #define KEY_DAYS_MAX 3650
 

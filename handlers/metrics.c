@@ -2,8 +2,20 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/listener.h"
+#include "core/metrics.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/appmetrics.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/router.h"
 
 void
 metrics_render_app(FILE *f, const struct app *app)

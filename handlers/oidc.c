@@ -5,8 +5,28 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/fetch.h"
+#include "core/jwt.h"
+#include "core/log.h"
+#include "core/scope.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 /*
  * The authorization code flow with PKCE (RFC 7636, S256), state and nonce.

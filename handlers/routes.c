@@ -1,7 +1,10 @@
 /* routes.c: the route table: every path Switchboard answers, its handler and needs. */
 #include "config.h"
+#include <stddef.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/scope.h"
+#include "fcgi-app/router.h"
 
 /* tests/integration/authz.txt states the scope and access of each route again; the
  * authorization matrix test fails until both agree. */

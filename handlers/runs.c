@@ -4,8 +4,23 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/page.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/wake.h"
 
 /* The columns run_json() reads, in its order; n (the cursor) first. */
 #define RUN_COLUMNS "n, id, agent_slug, state, attempt - released, max_attempts, priority, input::text, " \

@@ -1,10 +1,17 @@
 /* version.c: GET /api/v1/version. */
 #include "config.h"
 
-#include "handlers.h"
+#include "handlers/handlers.h"
+#include "core/arena.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/version.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 /* The answer never changes while the process runs: it is built on first use. */
 enum sb_err

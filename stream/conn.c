@@ -8,9 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 #include "stream/sseframe.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/dispatch.h"
+#include "fcgi-app/request.h"
 
 #define READ_CHUNK	16384
 #define REST_MAX	(64 * 1024)	/* bytes kept ahead of an answer */

@@ -4,8 +4,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "stream.h"
+#include "stream/stream.h"
+#include "core/arena.h"
+#include "core/cursor.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "fcgi-app/request.h"
 
 static int
 feed_read(const char **orgs, const struct sb_cursor *after, size_t n, int limit,

@@ -4,8 +4,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "stream.h"
+#include "stream/stream.h"
+#include "core/arena.h"
+#include "core/cursor.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/listener.h"
+#include "fcgi-app/app.h"
 
 #define FETCH_LIMIT	1000	/* events per topic per read; more: read again */
 

@@ -12,8 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "stream.h"
+#include "stream/stream.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/daemon.h"
+#include "core/db.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/version.h"
+#include "fcgi-app/access.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/listen.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/router.h"
 
 #define EVENTS_MAX	256
 #define TICK_MS		250		/* heartbeats, long-poll deadlines */

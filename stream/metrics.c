@@ -2,8 +2,14 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "stream.h"
+#include "stream/stream.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/metrics.h"
+#include "fcgi-app/app.h"
 
 char *
 smetrics_render(void *arg, size_t *len)

@@ -4,8 +4,22 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "stream.h"
+#include "stream/stream.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/scope.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/router.h"
 
 void
 recheck_hold(struct sconn *c, const struct sb_req *req)

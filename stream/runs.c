@@ -3,8 +3,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "stream.h"
+#include "stream/stream.h"
+#include "core/clock.h"
+#include "core/cursor.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "fcgi-app/cors.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 static int
 run_read(const char **ids, const struct sb_cursor *after, size_t n, int limit,

@@ -4,9 +4,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 #include "stream/sseframe.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/cursor.h"
+#include "core/err.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
 
 #define REPLAY_PAGE	500
 

@@ -3,8 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/arena.h"
 #include "stream/sseframe.h"
 
 /* Appends n bytes at *p and moves *p past them. */

@@ -4,7 +4,14 @@
 
 #include <sys/queue.h>
 
-#include "fcgi-app/fcgi-app.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "core/cursor.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/listener.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
 #include "fcgi-app/fcgi.h"
 #include "stream/topics.h"
 

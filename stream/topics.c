@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "stream/topics.h"
+#include "core/arena.h"
 
 #define TOPICS_FIRST_CAP	1024
 

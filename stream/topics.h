@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h"
+#include "core/cursor.h"
 
 struct sconn;
 struct topic_kind;

@@ -2,9 +2,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 #include "worker/batch.h"
+#include "core/db.h"
 
 /* An item's run id ("" when it has none). */
 static const char *

@@ -4,7 +4,7 @@
 #ifndef SB_WORKER_BATCH_H
 #define SB_WORKER_BATCH_H
 
-#include "core.h"
+#include "core/db.h"
 
 struct run;
 

@@ -10,8 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "worker.h"
+#include "worker/worker.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/conf.h"
+#include "core/daemon.h"
+#include "core/db.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/version.h"
 
 #define TICK_MAX_US	1000000		/* the loop looks around at least once a second */
 #define EXIT_LINGER_US	5000000		/* after the grace period, to write the releases */

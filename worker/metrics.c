@@ -2,8 +2,13 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "worker.h"
+#include "worker/worker.h"
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/metrics.h"
 
 char *
 wmetrics_render(void *arg, size_t *len)

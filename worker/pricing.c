@@ -3,8 +3,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "worker.h"
+#include "worker/worker.h"
+#include "core/arena.h"
+#include "core/conf.h"
 
 struct price {
 	char	*model;

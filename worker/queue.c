@@ -3,9 +3,21 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 #include "worker/batch.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/metrics.h"
 
 #define RESCUE_BATCH		500
 #define PRUNE_EVERY_US		(60 * 1000000LL)

@@ -6,8 +6,21 @@
 #include <string.h>
 
 #include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 
-#include "worker.h"
+#include "worker/worker.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
 
 static void	run_call(struct run *, int64_t now);
 

@@ -4,8 +4,13 @@
 
 #include <curl/curl.h>
 
-#include "core.h"
-#include "llm/llm.h"
+#include "core/buf.h"
+#include "core/cache.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/listener.h"
+#include "core/metrics.h"
+#include "worker/llm/llm.h"
 
 /* ---------------------------------------------------------------- pending writes */
 

@@ -12,7 +12,7 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fra
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
 	-Wcast-qual -Wsign-compare -Wformat=2
 CFLAGS = -std=gnu17 -g -O1 $(WARN) $(SAN) -fsanitize=fuzzer-no-link
-CPPFLAGS = -I$(B) -I$(ROOT) -I$(ROOT)/core -I$(ROOT)/worker -I$(ROOT)/fcgi-app -I$(ROOT)/stream \
+CPPFLAGS = -I$(B) -I$(ROOT) \
 	-DSB_SYSCONFDIR='"/etc/switchboard"' -DSB_DATADIR='"/usr/share/switchboard"' \
 	$(shell pkg-config --cflags $(PKGS))
 LDLIBS = $(shell pkg-config --libs $(PKGS)) -lm
@@ -25,7 +25,7 @@ SRCS = $(wildcard $(ROOT)/core/*.c) \
 	$(ROOT)/worker/llm/openai.c $(ROOT)/worker/llm/anthropic.c \
 	$(ROOT)/fcgi-app/access.c $(ROOT)/fcgi-app/cors.c $(ROOT)/fcgi-app/wake.c \
 	$(ROOT)/fcgi-app/dispatch.c $(ROOT)/fcgi-app/router.c $(ROOT)/fcgi-app/request.c \
-	$(ROOT)/fcgi-app/response.c \
+	$(ROOT)/fcgi-app/response.c $(ROOT)/fcgi-app/page.c \
 	$(wildcard $(ROOT)/handlers/*.c)
 OBJS = $(patsubst $(ROOT)/%.c,$(B)/obj/%.o,$(SRCS))
 
@@ -48,7 +48,9 @@ $(B)/obj/%.o: $(ROOT)/%.c $(B)/config.h $(B)/build-info.h
 	@echo "  CC      $*.c"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/libsb-fuzz.a: $(OBJS)
+# This file is a prerequisite: a module added to SRCS is built into the archive
+# (.SECONDARY would otherwise let the archive stand without it).
+$(B)/libsb-fuzz.a: $(OBJS) $(ROOT)/tests/fuzz/fuzz.mk
 	@rm -f $@
 	@ar rcs $@ $(OBJS)
 

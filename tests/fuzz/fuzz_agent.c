@@ -4,8 +4,15 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <stdlib.h>
 
-#include "core.h"
+#include "core/agent.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/problem.h"
 #include "tests/fuzz/fuzz.h"
 
 static const char *const fields[] = { "slug", "name", "description", "category", "provider",

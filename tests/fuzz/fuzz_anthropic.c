@@ -1,6 +1,8 @@
 /* fuzz_anthropic.c: a streamed answer in the Anthropic Messages wire format
  * (worker/llm/anthropic.c) and its error bodies. */
 #include "config.h"
+#include <stddef.h>
+#include <stdint.h>
 
 #include "tests/fuzz/llm_stream.h"
 

@@ -1,12 +1,19 @@
-/* fuzz_config.c: the configuration file parser (core/config.c config_load), given any file. */
+/* fuzz_config.c: the configuration file parser (core/conf.c config_load), given any file. */
 #include "config.h"
 
 #include <sys/mman.h>
 
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <stdlib.h>
 
-#include "core.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/scope.h"
 #include "tests/fuzz/fuzz.h"
 
 static int	 fd = -1;

@@ -4,9 +4,19 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "handlers/handlers.h"
 #include "tests/fuzz/fuzz.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "core/cursor.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/request.h"
 
 static struct app	 app;
 static struct sb_arena	*arena;

@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "core.h"
+#include "core/buf.h"
 #include "worker/llm/wire.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "core.h"
+#include "core/buf.h"
 #include "fcgi-app/fcgi.h"
 #include "tests/fuzz/fuzz.h"
 

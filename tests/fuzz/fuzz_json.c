@@ -2,8 +2,13 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <stdlib.h>
 
-#include "core.h"
+#include "core/err.h"
+#include "core/json.h"
 #include "tests/fuzz/fuzz.h"
 
 /* json_text() keeps any bytes: each that is not part of a UTF-8 character (and each

@@ -6,8 +6,15 @@
 
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <stdlib.h>
 
-#include "core.h"
+#include "core/jwt.h"
+#include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 
 static int	 fd = -1;

@@ -9,8 +9,17 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <stdlib.h>
 
-#include "core.h"
+#include "core/clock.h"
+#include "core/jwt.h"
+#include "core/log.h"
+#include "fcgi-app/request.h"
 #include "tests/fuzz/fuzz.h"
 
 #define SECRET		"fuzz-hs256-secret-of-32-bytes-or-more"

@@ -1,6 +1,8 @@
 /* fuzz_openai.c: a streamed answer in the OpenAI chat completions wire format (worker/llm/openai.c)
  * and its error bodies. */
 #include "config.h"
+#include <stddef.h>
+#include <stdint.h>
 
 #include "tests/fuzz/llm_stream.h"
 

@@ -4,9 +4,24 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <stdlib.h>
 
 #include "handlers/handlers.h"
 #include "tests/fuzz/fuzz.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/cors.h"
+#include "fcgi-app/page.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/router.h"
 
 #define MAX_BODY	4096
 #define MAX_DEPTH	8

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "core.h"
+#include "core/buf.h"
 #include "worker/llm/llm.h"
 #include "worker/llm/wire.h"
 #include "tests/fuzz/fuzz.h"

@@ -5,8 +5,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
-#include "core.h"
+#include "core/clock.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/log.h"
 
 static int failed;
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <stddef.h>
 
 #define MAX_KINDS 32
 

@@ -20,8 +20,14 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/jwt.h"
+#include "core/log.h"
 
 #define ISS	"https://idp.jwtcheck.test"
 #define AUD	"switchboard"

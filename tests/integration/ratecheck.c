@@ -14,8 +14,16 @@
 #include <unistd.h>
 
 #include <libmemcached/memcached.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
-#include "core.h"
+#include "core/cache.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
 
 #define SECRET	"ratecheck-secret-0123456789abcdef0123"
 

@@ -14,9 +14,12 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "core.h"
-#include "mock.h"
+#include "core/buf.h"
+#include "tests/mock/mock.h"
 
 volatile sig_atomic_t mock_stopping;
 

@@ -45,9 +45,15 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "mock.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/crypto.h"
+#include "fcgi-app/router.h"
+#include "tests/mock/mock.h"
 
 #define KID		"mock-1"
 #define MAX_CONNS	32

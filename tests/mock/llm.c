@@ -65,9 +65,15 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "mock.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "tests/mock/mock.h"
 
 #define BODY_MAX	(1024 * 1024)
 #define IN_MAX		(MOCK_HEAD_MAX + BODY_MAX)
@@ -340,7 +346,6 @@ answer_error(struct conn *c, const struct ask *a, int status, const char *msg)
 {
 	ev_whole(c, a, status, error_body(a->api, status, msg));
 }
-
 
 /* Token i of the reply into b: "Echo:", then " word" cycling through the subject. */
 static void

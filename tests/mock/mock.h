@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 #define MOCK_HEAD_MAX	16384	/* request line and headers */
 #define MOCK_HDRS	64	/* headers kept per request; later ones are ignored */

@@ -7,7 +7,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 CU_pSuite
 unit_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean)

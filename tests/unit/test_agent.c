@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/agent.h"
+#include "core/arena.h"
+#include "core/err.h"
+#include "tests/unit/unit.h"
 
 static json_t *
 validate(const char *text, struct agent_error *e)

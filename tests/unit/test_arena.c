@@ -4,9 +4,11 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/arena.h"
+#include "tests/unit/unit.h"
 
 static int
 aligned16(const void *p)

@@ -5,10 +5,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 #include "worker/batch.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
+#include "core/arena.h"
+#include "core/db.h"
 
 #define RA	"0b0b1c4e-0000-4000-8000-00000000000a"
 #define RB	"0b0b1c4e-0000-4000-8000-00000000000b"

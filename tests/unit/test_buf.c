@@ -3,9 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/buf.h"
+#include "tests/unit/unit.h"
 
 static void
 test_buf_growth(void)

@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "tests/unit/unit.h"
 
 #ifndef SB_SRCDIR
 #error "SB_SRCDIR must name the source tree (see sb_unit_tests_CFLAGS in Makefile.am)"

@@ -3,9 +3,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/cursor.h"
+#include "core/db.h"
+#include "tests/unit/unit.h"
 
 static void
 test_cursor_round_trip(void)

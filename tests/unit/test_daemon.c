@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <sys/types.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/arena.h"
+#include "core/daemon.h"
+#include "tests/unit/unit.h"
 
 static int	 usage_calls, own_calls;
 

@@ -7,10 +7,14 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "fcgi-app/app.h"
 #include "fcgi-app/fcgi.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 /* The numbers of the FastCGI 1.0 specification, spelled out here on purpose:
  * the test must not share them with the code under test. */

@@ -16,10 +16,15 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "core.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/fetch.h"
 #include "tests/mock/mock.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 #define BIG_BYTES	65536
 

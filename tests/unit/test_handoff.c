@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "fcgi-app/prefork.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
+#include "core/arena.h"
 
 /* Sends a request of these params and a body of body_len bytes from one end of a
  * socketpair and receives it at the other: what arrives is what went. */

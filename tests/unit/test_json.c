@@ -3,9 +3,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "tests/unit/unit.h"
 
 static const struct json_limits lim = { 1024, 4, 8, 0 };
 

@@ -12,9 +12,16 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/jwt.h"
+#include "core/log.h"
+#include "fcgi-app/request.h"
+#include "tests/unit/unit.h"
 
 #define ISS	"https://idp.example.test"
 #define AUD	"switchboard"

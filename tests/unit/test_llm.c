@@ -6,11 +6,15 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
 #include "worker/llm/llm.h"
 #include "worker/llm/wire.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- fixtures */
 

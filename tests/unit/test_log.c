@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/log.h"
+#include "tests/unit/unit.h"
 
 /* Runs fn with stderr sent to a temporary file; returns what it wrote (caller frees). */
 static char *

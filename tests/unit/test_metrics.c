@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "fcgi-app/fcgi-app.h"
-#include "unit.h"
+#include "core/metrics.h"
+#include "fcgi-app/appmetrics.h"
+#include "tests/unit/unit.h"
 
 #define NCHILDREN	4
 #define NEACH		10000

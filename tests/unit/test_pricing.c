@@ -2,9 +2,10 @@
 #include "config.h"
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
 
-#include "unit.h"
-#include "worker.h"
+#include "tests/unit/unit.h"
+#include "worker/worker.h"
 
 static void
 test_parse_and_cost(void)

@@ -2,9 +2,14 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "fcgi-app/fcgi-app.h"
-#include "unit.h"
+#include "core/err.h"
+#include "core/problem.h"
+#include "fcgi-app/appmetrics.h"
+#include "tests/unit/unit.h"
 
 #define R	"\xef\xbf\xbd"	/* U+FFFD, what stands for a byte that is not UTF-8 */
 

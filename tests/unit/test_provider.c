@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/provider.h"
+#include "tests/unit/unit.h"
 
 static void
 test_lookups(void)

@@ -3,9 +3,12 @@
 
 #include <limits.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/err.h"
+#include "core/ratelimit.h"
+#include "tests/unit/unit.h"
 
 #define US	1000000LL
 #define NOW	(1800000000LL * US)	/* a wall clock in 2027, in microseconds */

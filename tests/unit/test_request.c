@@ -5,9 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
 
 #include "handlers/handlers.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "core/db.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/problem.h"
+#include "core/version.h"
+#include "fcgi-app/app.h"
+#include "fcgi-app/appmetrics.h"
+#include "fcgi-app/dispatch.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/response.h"
+#include "fcgi-app/router.h"
 
 static struct app	 app;
 static struct sb_arena	*arena;

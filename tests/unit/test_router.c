@@ -2,9 +2,14 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
 
-#include "fcgi-app/fcgi-app.h"
-#include "unit.h"
+#include "core/arena.h"
+#include "core/err.h"
+#include "fcgi-app/appmetrics.h"
+#include "fcgi-app/request.h"
+#include "fcgi-app/router.h"
+#include "tests/unit/unit.h"
 
 static enum sb_err
 h_dummy(struct sb_req *req)

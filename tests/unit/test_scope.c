@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
-#include "unit.h"
+#include "core/scope.h"
+#include "tests/unit/unit.h"
 
 static const char *const role_names[] = { "viewer", "member", "admin", "owner" };
 #define NROLES (sizeof(role_names) / sizeof(role_names[0]))

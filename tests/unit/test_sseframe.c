@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/buf.h"
 #include "stream/sseframe.h"
 #include "worker/llm/wire.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
 
 /* The frame of (id, type, data), checked against want and its length. */
 #define CHECK_FRAME(id, type, data, want) do {				\

@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "stream/stream.h"
-#include "unit.h"
+#include "tests/unit/unit.h"
+#include "core/arena.h"
 
 /* Two kinds: a topic is found by kind and id together. */
 static const struct topic_kind kind_a = { "a", NULL, NULL, NULL, 0 };

@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
 #include "worker/llm/llm.h"
 #include "worker/llm/wire.h"
 

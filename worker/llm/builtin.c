@@ -4,8 +4,14 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
 
-#include "worker.h"
+#include "worker/worker.h"
+#include "core/arena.h"
+#include "core/json.h"
 
 #define QUOTE_WORDS	40	/* words of the input quoted back */
 

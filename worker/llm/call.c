@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "worker.h"
+#include "worker/worker.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/conf.h"
 
 #define ERROR_BODY_MAX	16384	/* of a non-2xx answer, kept for its message */
 

@@ -5,8 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 
-#include "core.h"
+#include "core/buf.h"
 #include "worker/llm/wire.h"
 
 void

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "provider.h"
+#include "core/provider.h"
 
 struct curl_slist;
 

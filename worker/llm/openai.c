@@ -3,8 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
 #include "worker/llm/llm.h"
 #include "worker/llm/wire.h"
 

@@ -7,8 +7,13 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <stddef.h>
+#include <jansson.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/provider.h"
 #include "worker/llm/llm.h"
 #include "worker/llm/wire.h"
 

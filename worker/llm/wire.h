@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "worker/llm/llm.h"
 
 /* ---------------------------------------------------------------- sse.c */

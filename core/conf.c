@@ -1,4 +1,4 @@
-/* config.c: the INI-style configuration file and its environment overrides. */
+/* conf.c: the INI-style configuration file and its environment overrides. */
 #include "config.h"
 
 #include <ctype.h>
@@ -9,8 +9,14 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
-#include "core.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/scope.h"
 
 enum key_type { K_STR, K_INT, K_OCTAL, K_BOOL, K_LEVEL };
 
