@@ -26,7 +26,6 @@
 #include "core/json.h"
 #include "core/jwt.h"
 #include "core/log.h"
-#include "fcgi-app/request.h"
 
 /*
  * libjwt 1.10 (Debian 12) takes the key before it has read the token and trusts

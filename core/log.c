@@ -12,7 +12,6 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "fcgi-app/router.h"
 
 static const char	*log_program = "switchboard";
 static int		 log_threshold = SB_LOG_INFO;

@@ -47,13 +47,13 @@ sse_event(struct sconn *c, const struct hub_event *ev)
 /* ------------------------------------------------------------ the per-user cap */
 
 struct user {
-	struct user	*next;
-	char		 who[48];
-	int		 n;
+	SLIST_ENTRY(user)	 chain;		/* in its bucket */
+	char			 who[48];
+	int			 n;
 };
 
 #define USER_BUCKETS 4096
-static struct user	*users[USER_BUCKETS];
+static SLIST_HEAD(user_chain, user)	users[USER_BUCKETS];	/* zero: all empty */
 
 static unsigned
 user_hash(const char *s)
@@ -61,11 +61,22 @@ user_hash(const char *s)
 	return (unsigned)(fnv1a(s) % USER_BUCKETS);
 }
 
+static struct user *
+user_find(const char *who)
+{
+	struct user *u;
+
+	SLIST_FOREACH(u, &users[user_hash(who)], chain)
+		if (strcmp(u->who, who) == 0)
+			return u;
+	return NULL;
+}
+
 /* Takes a place for c's caller: 0, or -1 when the caller has max_per_user already. */
 static int
 user_take(struct sconn *c, const struct principal *p)
 {
-	struct user **pp, *u;
+	struct user *u;
 
 	if (p->kind == AUTH_KEY)
 		snprintf(c->who, sizeof(c->who), "k%lld", (long long)p->key_id);
@@ -73,13 +84,10 @@ user_take(struct sconn *c, const struct principal *p)
 		snprintf(c->who, sizeof(c->who), "u%lld", (long long)p->user_id);
 	else
 		snprintf(c->who, sizeof(c->who), "t%.40s", p->subject);
-	for (pp = &users[user_hash(c->who)]; (u = *pp) != NULL; pp = &u->next)
-		if (strcmp(u->who, c->who) == 0)
-			break;
-	if (u == NULL) {
+	if ((u = user_find(c->who)) == NULL) {
 		u = sb_calloc(1, sizeof(*u));
 		snprintf(u->who, sizeof(u->who), "%s", c->who);
-		*pp = u;
+		SLIST_INSERT_HEAD(&users[user_hash(c->who)], u, chain);
 	}
 	if (u->n >= srv->app.cfg.stream.max_per_user)
 		return -1;
@@ -91,16 +99,13 @@ user_take(struct sconn *c, const struct principal *p)
 void
 user_release(struct sconn *c)
 {
-	struct user **pp, *u;
+	struct user *u;
 
-	for (pp = &users[user_hash(c->who)]; (u = *pp) != NULL; pp = &u->next)
-		if (strcmp(u->who, c->who) == 0)
-			break;
 	c->counted = 0;
-	if (u == NULL)
+	if ((u = user_find(c->who)) == NULL)
 		return;
 	if (--u->n == 0) {
-		*pp = u->next;
+		SLIST_REMOVE(&users[user_hash(c->who)], u, user, chain);
 		free(u);
 	}
 }

@@ -88,11 +88,11 @@ batch_event_runs(json_t *events)
 }
 
 void
-batch_heartbeat(const struct run *runs, struct db_array *ids, struct db_array *attempts)
+batch_heartbeat(const struct run_list *runs, struct db_array *ids, struct db_array *attempts)
 {
 	const struct run *r;
 
-	for (r = runs; r != NULL; r = r->next) {
+	LIST_FOREACH(r, runs, link) {
 		db_array_add(ids, "%s", r->id);
 		db_array_add(attempts, "%d", r->attempt);
 	}

@@ -6,7 +6,7 @@
 
 #include "core/db.h"
 
-struct run;
+struct run_list;
 
 /* The run whose items a split writes next: the run of the first pending event, or
  * of the first pending end when no event is left; NULL when both are empty.  The
@@ -25,7 +25,7 @@ int		 batch_failed(const char *id, json_t *ev, json_t *fin, int next_seq);
 json_t		*batch_event_runs(json_t *events);
 /* A heartbeat's parameters: the ids and attempts of runs (linked by next), as
  * array literals in the same order; the caller frees them (db_array_free). */
-void		 batch_heartbeat(const struct run *runs, struct db_array *ids,
+void		 batch_heartbeat(const struct run_list *runs, struct db_array *ids,
 		    struct db_array *attempts);
 
 #endif /* SB_WORKER_BATCH_H */

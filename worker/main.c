@@ -62,6 +62,7 @@ worker_init(struct worker *w, const struct daemon *d)
 	char	 err[256], host[64];
 
 	memset(w, 0, sizeof(*w));
+	LIST_INIT(&w->runs);
 	if (daemon_config(d, &w->cfg) < 0)
 		return -1;
 	log_init(d->name, w->cfg.log.level);
@@ -134,8 +135,8 @@ tick_runs(struct worker *w, int64_t now)
 	struct run *r, *next;
 
 	w->next_tick_us = INT64_MAX;
-	for (r = w->runs; r != NULL; r = next) {
-		next = r->next;
+	for (r = LIST_FIRST(&w->runs); r != NULL; r = next) {
+		next = LIST_NEXT(r, link);
 		run_tick(r, now);
 	}
 }
@@ -177,7 +178,7 @@ worker_loop(struct worker *w, int sigfd)
 
 			log_info("grace period over: releasing the runs left to the queue",
 			    "{s:i}", "runs", w->nactive);
-			for (r = w->runs; r != NULL; r = r->next)
+			LIST_FOREACH(r, &w->runs, link)
 				run_release(r);
 		}
 		if (w->stopping && w->nruns == 0 && w->pending.since_us == 0)

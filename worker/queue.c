@@ -44,7 +44,7 @@ run_find(struct worker *w, const char *id)
 {
 	struct run *r;
 
-	for (r = w->runs; r != NULL; r = r->next)
+	LIST_FOREACH(r, &w->runs, link)
 		if (strcmp(r->id, id) == 0)
 			return r;
 	return NULL;
@@ -265,8 +265,8 @@ queue_flush(struct worker *w)
 	notify_events(w, list);
 	json_decref(list);
 	/* Runs whose end is now written leave. */
-	for (r = w->runs; r != NULL; r = next) {
-		next = r->next;
+	for (r = LIST_FIRST(&w->runs); r != NULL; r = next) {
+		next = LIST_NEXT(r, link);
 		if (r->phase == RUN_ENDED && !run_pending(w, r->id))
 			run_free(r);
 	}
@@ -292,7 +292,7 @@ queue_heartbeat(struct worker *w, int64_t now)
 
 	if (w->nruns == 0 || db_ensure(&w->db) != SB_OK)
 		return;
-	batch_heartbeat(w->runs, &ids, &atts);
+	batch_heartbeat(&w->runs, &ids, &atts);
 	snprintf(lease, sizeof(lease), "%d", w->cfg.worker.lease * 1000);
 	p[0] = db_array_text(&ids);
 	p[1] = db_array_text(&atts);
@@ -308,10 +308,10 @@ queue_heartbeat(struct worker *w, int64_t now)
 		json_object_set_new(alive, PQgetvalue(res, i, 0),
 		    json_boolean(PQgetvalue(res, i, 1)[0] == 't'));
 	PQclear(res);
-	for (r = w->runs; r != NULL; r = next) {
+	for (r = LIST_FIRST(&w->runs); r != NULL; r = next) {
 		json_t *c = json_object_get(alive, r->id);
 
-		next = r->next;
+		next = LIST_NEXT(r, link);
 		if (c == NULL) {
 			if (r->phase != RUN_ENDED)
 				log_warn("run lost: its lease was not renewed", "{s:s, s:i}",

@@ -58,10 +58,7 @@ run_new(struct worker *w, PGresult *res, int row)
 	if (r->model == NULL)
 		r->model = "";
 	r->phase = RUN_ACTIVE;
-	r->next = w->runs;
-	if (w->runs != NULL)
-		w->runs->prev = r;
-	w->runs = r;
+	LIST_INSERT_HEAD(&w->runs, r, link);
 	w->nruns++;
 	w->nactive++;
 	if (kind < 0) {
@@ -83,12 +80,7 @@ run_free(struct run *r)
 		llm_call_cancel(r->call);
 	if (r->builtin != NULL)
 		builtin_free(r->builtin);
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		w->runs = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
+	LIST_REMOVE(r, link);
 	w->nruns--;
 	if (r->phase != RUN_ENDED)
 		w->nactive--;

@@ -2,6 +2,8 @@
 #ifndef SB_WORKER_H
 #define SB_WORKER_H
 
+#include <sys/queue.h>
+
 #include <curl/curl.h>
 
 #include "core/buf.h"
@@ -54,7 +56,7 @@ enum run_phase {
 };
 
 struct run {
-	struct run	*next, *prev;
+	LIST_ENTRY(run)	 link;		/* in the worker's runs */
 	struct worker	*w;
 	char		 id[40];
 	long long	 org_id;
@@ -111,7 +113,7 @@ struct worker {
 	struct sb_cache		*cache;		/* response cache; NULL when off */
 	struct pricing		*pricing;
 
-	struct run		*runs;		/* every run held, in a list */
+	LIST_HEAD(run_list, run) runs;	/* every run held */
 	int			 nruns;		/* including RUN_ENDED ones awaiting their flush */
 	int			 nactive;	/* not yet ended */
 	struct pending		 pending;

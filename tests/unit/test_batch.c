@@ -214,9 +214,11 @@ static void
 test_batch_heartbeat(void)
 {
 	struct run	 r[3];
+	struct run_list	 runs;
 	struct db_array	 ids = { 0 }, atts = { 0 };
 
-	batch_heartbeat(NULL, &ids, &atts);
+	LIST_INIT(&runs);
+	batch_heartbeat(&runs, &ids, &atts);
 	UNIT_ASSERT_STR(db_array_text(&ids), "{}");
 	UNIT_ASSERT_STR(db_array_text(&atts), "{}");
 	db_array_free(&ids);
@@ -224,13 +226,15 @@ test_batch_heartbeat(void)
 	memset(r, 0, sizeof(r));
 	snprintf(r[0].id, sizeof(r[0].id), "%s", RA);
 	r[0].attempt = 1;
-	r[0].next = &r[1];
 	snprintf(r[1].id, sizeof(r[1].id), "%s", RB);
 	r[1].attempt = 12;
-	r[1].next = &r[2];
 	snprintf(r[2].id, sizeof(r[2].id), "%s", RC);
 	r[2].attempt = 3;
-	batch_heartbeat(r, &ids, &atts);
+	/* The worker adds at the head: the list reads r[0], r[1], r[2]. */
+	LIST_INSERT_HEAD(&runs, &r[2], link);
+	LIST_INSERT_HEAD(&runs, &r[1], link);
+	LIST_INSERT_HEAD(&runs, &r[0], link);
+	batch_heartbeat(&runs, &ids, &atts);
 	UNIT_ASSERT_STR(db_array_text(&ids), "{" RA "," RB "," RC "}");
 	UNIT_ASSERT_STR(db_array_text(&atts), "{1,12,3}");
 	db_array_free(&ids);
