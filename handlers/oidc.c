@@ -461,7 +461,7 @@ code_exchange(struct sb_req *req, const struct provider *p, const char *code,
 	if (err != SB_OK)
 		return req_fail(req, SB_ERR_UNAVAILABLE, "oidc-unavailable",
 		    "the identity provider cannot be reached; try again shortly");
-	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	o = arena_adopt_json(a, json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL));
 	sodium_memzero(body, len);
 	free(body);
 	tok = json_string_value(json_object_get(o, "id_token"));
@@ -478,7 +478,6 @@ code_exchange(struct sb_req *req, const struct provider *p, const char *code,
 		    "the identity provider's answer has no usable ID token");
 	else
 		*id_token = arena_strdup(a, tok);
-	json_decref(o);
 	return err;
 }
 
