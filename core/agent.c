@@ -113,9 +113,12 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 			if (strcmp(key, "max_tokens") == 0 && json_is_integer(v) && x >= 1 &&
 			    x <= 200000)
 				continue;
+			if (strcmp(key, "context_tokens") == 0 && json_is_integer(v) && x >= 256 &&
+			    x <= 1000000)
+				continue;
 			return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameter",
 			    "parameter \"%.40s\" is unknown or out of range (temperature 0-2, top_p "
-			    "0-1, max_tokens 1-200000)", key);
+			    "0-1, max_tokens 1-200000, context_tokens 256-1000000)", key);
 		}
 	}
 	if (tl != NULL && !json_is_array(tl))

@@ -137,6 +137,31 @@ req_exec(struct sb_req *req, struct db_stmt *st, const char *const *params, enum
 	return arena_adopt_result(req->arena, db_exec_stmt(&req->app->db, st, params, err));
 }
 
+enum sb_err
+req_one(struct sb_req *req, struct db_stmt *st, const char *const *params,
+    json_t *(*item)(PGresult *, int), json_t **out)
+{
+	enum sb_err	 err;
+	PGresult	*res;
+
+	if ((res = req_exec(req, st, params, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return SB_ERR_NOT_FOUND;
+	*out = item(res, 0);
+	return SB_OK;
+}
+
+const char *
+req_creator(const struct sb_req *req, char id[24])
+{
+	static const char *const kinds[] = { "anonymous", "user", "key", "token" };
+
+	snprintf(id, 24, "%lld", (long long)(req->who.kind == AUTH_KEY ? req->who.key_id :
+	    req->who.user_id));
+	return kinds[req->who.kind];
+}
+
 struct audit_row {
 	const char	*action, *target;
 	json_t		*details;

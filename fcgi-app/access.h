@@ -23,6 +23,14 @@ enum sb_err	 org_tx(struct sb_req *, enum sb_err (*fn)(struct sb_req *, void *),
 /* db_exec_stmt() on the request's connection; the result belongs to the request's
  * arena (cleared when the request ends): the caller never PQclear()s it.  NULL with
  * *err set on failure. */
+/* Runs st (req_exec) and, when it returned exactly one row, makes *out of it with
+ * item (a new reference): SB_OK; no row (or another org's: row-level security) is
+ * SB_ERR_NOT_FOUND. */
+enum sb_err	 req_one(struct sb_req *, struct db_stmt *st, const char *const *params,
+		    json_t *(*item)(PGresult *, int row), json_t **out);
+/* Who made what the request makes, as rows record it (created_by_kind, created_by):
+ * "user" and the user's id, "key" and the key's id, "token" and 0. */
+const char	*req_creator(const struct sb_req *, char id[24]);
 PGresult	*req_exec(struct sb_req *, struct db_stmt *, const char *const *params,
 		    enum sb_err *err);
 

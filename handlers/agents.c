@@ -98,15 +98,8 @@ agent_one(struct sb_req *req, void *arg)
 	    "ORDER BY org_id NULLS LAST LIMIT 1", 1, 0 };
 	struct one		*o = arg;
 	const char		*p[1] = { o->slug };
-	enum sb_err		 err;
-	PGresult		*res;
 
-	if ((res = req_exec(req, &q, p, &err)) == NULL)
-		return err;
-	if (PQntuples(res) != 1)
-		return SB_ERR_NOT_FOUND;
-	o->body = agent_json(res, 0);
-	return SB_OK;
+	return req_one(req, &q, p, agent_json, &o->body);
 }
 
 enum sb_err

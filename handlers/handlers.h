@@ -2,6 +2,10 @@
 #ifndef SB_HANDLERS_H
 #define SB_HANDLERS_H
 
+#include <stdio.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
 #include "core/err.h"
 #include "fcgi-app/app.h"
 #include "fcgi-app/request.h"
@@ -38,6 +42,16 @@ enum sb_err	 h_agents_create(struct sb_req *);
 enum sb_err	 h_agents_put(struct sb_req *);
 enum sb_err	 h_agents_delete(struct sb_req *);
 /* runs.c */
+/* The columns run_json() reads, in its order; n (the cursor) first. */
+#define RUN_COLUMNS "n, id, agent_slug, state, attempt - released, max_attempts, priority, " \
+	"input::text, metadata::text, output::text, error::text, usage::text, " \
+	SQL_ISO_MS("created_at") ", " SQL_ISO_MS("started_at") ", " SQL_ISO_MS("finished_at") \
+	", cancel_requested"
+/* A run as the API shows it, from RUN_COLUMNS (a new reference). */
+json_t		*run_json(PGresult *, int row);
+/* Is s a UUID's text?  Anything else names no run or thread: 404, never an error
+ * from the database. */
+int		 uuid_shaped(const char *s);
 enum sb_err	 h_runs_create(struct sb_req *);
 enum sb_err	 h_runs_list(struct sb_req *);
 enum sb_err	 h_runs_get(struct sb_req *);
@@ -45,6 +59,14 @@ enum sb_err	 h_runs_cancel(struct sb_req *);
 enum sb_err	 h_runs_events(struct sb_req *);
 enum sb_err	 h_runs_stream(struct sb_req *);
 enum sb_err	 h_feed_stream(struct sb_req *);
+/* threads.c */
+enum sb_err	 h_threads_create(struct sb_req *);
+enum sb_err	 h_threads_list(struct sb_req *);
+enum sb_err	 h_threads_get(struct sb_req *);
+enum sb_err	 h_threads_patch(struct sb_req *);
+enum sb_err	 h_threads_delete(struct sb_req *);
+enum sb_err	 h_threads_messages(struct sb_req *);
+enum sb_err	 h_threads_run(struct sb_req *);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

@@ -40,6 +40,14 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/runs/{id}/events", h_runs_events, SCOPE_RUNS_READ, ROUTE_DB },
 	{ "GET", "/api/v1/runs/{id}/stream", h_runs_stream, SCOPE_RUNS_READ, ROUTE_DB | ROUTE_STREAM },
 	{ "GET", "/api/v1/stream", h_feed_stream, SCOPE_RUNS_READ, ROUTE_DB | ROUTE_STREAM },
+	/* Threads: conversations, their messages and their runs. */
+	{ "POST", "/api/v1/threads", h_threads_create, SCOPE_RUNS_WRITE, ROUTE_DB },
+	{ "GET", "/api/v1/threads", h_threads_list, SCOPE_RUNS_READ, ROUTE_DB },
+	{ "GET", "/api/v1/threads/{id}", h_threads_get, SCOPE_RUNS_READ, ROUTE_DB },
+	{ "PATCH", "/api/v1/threads/{id}", h_threads_patch, SCOPE_RUNS_WRITE, ROUTE_DB },
+	{ "DELETE", "/api/v1/threads/{id}", h_threads_delete, SCOPE_RUNS_WRITE, ROUTE_DB },
+	{ "GET", "/api/v1/threads/{id}/messages", h_threads_messages, SCOPE_RUNS_READ, ROUTE_DB },
+	{ "POST", "/api/v1/threads/{id}/runs", h_threads_run, SCOPE_RUNS_WRITE, ROUTE_DB },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

@@ -22,11 +22,6 @@
 #include "fcgi-app/response.h"
 #include "fcgi-app/wake.h"
 
-/* The columns run_json() reads, in its order; n (the cursor) first. */
-#define RUN_COLUMNS "n, id, agent_slug, state, attempt - released, max_attempts, priority, input::text, " \
-	"metadata::text, output::text, error::text, usage::text, " SQL_ISO_MS("created_at") ", " \
-	SQL_ISO_MS("started_at") ", " SQL_ISO_MS("finished_at") ", cancel_requested"
-
 static json_t *
 col_json(PGresult *res, int row, int col)
 {
@@ -40,7 +35,7 @@ col_str(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
 }
 
-static json_t *
+json_t *
 run_json(PGresult *res, int row)
 {
 	const char *id = PQgetvalue(res, row, 1);
@@ -60,8 +55,7 @@ run_json(PGresult *res, int row)
 	    "stream", json_sprintf("/api/v1/runs/%s/stream", id));
 }
 
-/* A run id is a UUID; anything else names no run (404, never a database error). */
-static int
+int
 uuid_shaped(const char *s)
 {
 	size_t i;
@@ -91,21 +85,17 @@ static enum sb_err
 run_insert(struct sb_req *req, void *arg)
 {
 	/* The agent: the org's own first (a disabled one hides the global one too), and it
-	 * must be enabled; its definition is kept with the run. */
+	 * must be enabled; its definition is kept with the run (agent_snapshot, sql/013). */
 	static struct db_stmt	 ins = { "run_insert",
 	    "INSERT INTO runs (org_id, agent_slug, agent, input, metadata, priority, "
 	    "idempotency_key, request_hash, created_by_kind, created_by) "
-	    "SELECT $1, a.slug, jsonb_build_object('slug', a.slug, 'name', a.name, 'provider', "
-	    "a.provider, 'model', a.model, 'system_prompt', a.system_prompt, 'parameters', "
-	    "a.parameters, 'tools', to_jsonb(a.tools), 'version', a.version), "
+	    "SELECT $1, a.slug, a.agent, "
 	    "$3::jsonb, $4::jsonb, $5::smallint, NULLIF($6, ''), $7, $8, NULLIF($9, '0')::bigint "
-	    "FROM (SELECT * FROM agents WHERE slug = $2 "
-	    "ORDER BY org_id NULLS LAST LIMIT 1) a WHERE a.enabled "
+	    "FROM agent_snapshot($2) a "
 	    "ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
 	    "RETURNING " RUN_COLUMNS, 9, 0 };
 	static struct db_stmt	 again = { "run_by_idempotency_key",
 	    "SELECT " RUN_COLUMNS ", request_hash FROM runs WHERE idempotency_key = $1", 1, 0 };
-	static const char *const kinds[] = { "anonymous", "user", "key", "token" };
 	struct create		*c = arg;
 	char			 org[24], prio[8], who[24];
 	const char		*p[9];
@@ -114,8 +104,6 @@ run_insert(struct sb_req *req, void *arg)
 
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
 	snprintf(prio, sizeof(prio), "%d", c->priority);
-	snprintf(who, sizeof(who), "%lld", (long long)(req->who.kind == AUTH_KEY ?
-	    req->who.key_id : req->who.user_id));
 	p[0] = org;
 	p[1] = c->agent;
 	p[2] = c->input;
@@ -123,7 +111,7 @@ run_insert(struct sb_req *req, void *arg)
 	p[4] = prio;
 	p[5] = c->idem != NULL ? c->idem : "";
 	p[6] = c->hash;
-	p[7] = kinds[req->who.kind];
+	p[7] = req_creator(req, who);
 	p[8] = who;
 	if ((res = req_exec(req, &ins, p, &err)) == NULL)
 		return err;
@@ -215,15 +203,8 @@ static enum sb_err
 run_fetch(struct sb_req *req, struct db_stmt *st, struct one *o)
 {
 	const char	*p[1] = { o->id };
-	enum sb_err	 err;
-	PGresult	*res;
 
-	if ((res = req_exec(req, st, p, &err)) == NULL)
-		return err;
-	if (PQntuples(res) != 1)
-		return SB_ERR_NOT_FOUND;
-	o->body = run_json(res, 0);
-	return SB_OK;
+	return req_one(req, st, p, run_json, &o->body);
 }
 
 static enum sb_err

@@ -37,6 +37,7 @@ pending_clear(struct pending *p)
 	json_array_clear(p->events);
 	json_array_clear(p->finishes);
 	p->since_us = 0;
+	p->thread_ends = 0;
 }
 
 static struct run *
@@ -83,8 +84,8 @@ int
 queue_claim(struct worker *w, int limit)
 {
 	static struct db_stmt	 st = { "queue_claim",
-	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text "
-	    "FROM queue_claim($1, $2, $3, $4)", 4, 0 };
+	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text, "
+	    "context::text FROM queue_claim($1, $2, $3, $4)", 4, 0 };
 	char			 lim[16], lease[16], cap[16];
 	const char		*p[4] = { w->name, lim, lease, cap };
 	PGresult		*res;
@@ -250,6 +251,9 @@ queue_flush(struct worker *w)
 		w->m.flushes++;
 		w->m.events += nev;
 		list = batch_event_runs(pd->events);	/* the runs with new events */
+		/* A thread's next run was released by this commit (sql/013): claim now. */
+		if (pd->thread_ends > 0)
+			w->woken = 1;
 		pending_clear(pd);
 	} else {
 		list = json_array();

@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "worker/worker.h"
+#include "worker/context.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/cache.h"
@@ -51,6 +52,8 @@ run_new(struct worker *w, PGresult *res, int row)
 		r->agent = json_object();
 	if (r->input == NULL)
 		r->input = json_null();
+	if (!PQgetisnull(res, row, 8))
+		r->context = json_loads(PQgetvalue(res, row, 8), 0, NULL);
 	prov = json_string_value(json_object_get(r->agent, "provider"));
 	kind = llm_kind_parse(prov != NULL ? prov : "");
 	r->kind = kind < 0 ? LLM_BUILTIN : (enum llm_kind)kind;
@@ -86,6 +89,7 @@ run_free(struct run *r)
 		w->nactive--;
 	json_decref(r->agent);
 	json_decref(r->input);
+	json_decref(r->context);
 	free(r->cache_key);
 	buf_free(&r->text);
 	free(r);
@@ -171,6 +175,8 @@ run_end(struct run *r, const char *kind, json_t *output, json_t *error, int dela
 	    "error", error != NULL ? error : json_null(), "usage", usage_json(r),
 	    "delay_ms", delay_ms);
 	json_array_append_new(w->pending.finishes, f);
+	if (r->context != NULL)
+		w->pending.thread_ends++;
 	if (w->pending.since_us == 0)
 		w->pending.since_us = clock_mono_us();
 	w->m.prompt_tokens += (uint64_t)r->usage.prompt_tokens;
@@ -249,7 +255,10 @@ run_cancel(struct run *r)
 		return;
 	emit_delta(r, 1);
 	run_emit(r, "run.cancelled", json_pack("{s:s}", "reason", "cancelled while running"));
-	run_end(r, "cancelled", NULL, NULL, 0);
+	/* A thread keeps what was said before the cancel (sql/013: the turn joins it). */
+	run_end(r, "cancelled", r->context != NULL && r->text.len > 0 ? json_pack("{s:o, s:s}",
+	    "text", json_text(answer(r), r->text.len), "finish_reason", "cancelled") : NULL,
+	    NULL, 0);
 	r->w->m.cancelled++;
 }
 
@@ -401,11 +410,14 @@ request_from_agent(struct run *r, struct llm_request *q, char *text)
 	json_t		*t = json_object_get(params, "temperature");
 	json_t		*p = json_object_get(params, "top_p");
 	json_t		*m = json_object_get(params, "max_tokens");
+	json_t		*b = json_object_get(params, "context_tokens");
 
 	memset(q, 0, sizeof(*q));
 	q->model = r->model;
 	q->system = sys != NULL ? sys : "";
-	q->messages = json_pack("[{s:s, s:s}]", "role", "user", "content", text);
+	/* A thread's earlier turns first, within the agent's budget (worker/context.c). */
+	q->messages = context_messages(r->context, text, json_is_integer(b) ?
+	    (size_t)json_integer_value(b) : CONTEXT_TOKENS_DEFAULT);
 	q->temperature = json_is_number(t) ? json_number_value(t) : -1;
 	q->top_p = json_is_number(p) ? json_number_value(p) : 0;
 	q->max_tokens = json_is_integer(m) ? (int)json_integer_value(m) : 0;

@@ -22,6 +22,8 @@ struct pending {
 	json_t		*events;	/* [{"id", "attempt", "seq", "type", "data"}] */
 	json_t		*finishes;	/* [{"id", "attempt", "kind", "output", "error", "usage", "delay_ms"}] */
 	int64_t		 since_us;	/* when the oldest unwritten item arrived; 0: none */
+	int		 thread_ends;	/* ends of thread runs among finishes: the flush that
+					 * writes them may release the thread's next run */
 };
 
 /* ---------------------------------------------------------------- metrics */
@@ -67,6 +69,7 @@ struct run {
 	enum run_phase	 phase;
 	json_t		*agent;		/* the agent snapshot */
 	json_t		*input;
+	json_t		*context;	/* its thread's messages, oldest first; NULL: none */
 	enum llm_kind	 kind;
 	const char	*model;		/* points into agent */
 

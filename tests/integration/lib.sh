@@ -52,3 +52,27 @@ json_get() {
 # psql_su ARGS...: psql as the superuser on the test database (unaligned, tuples only),
 # for setting up and inspecting what the API cannot.
 psql_su() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX "$@"; }
+
+# worker_conf DIR LLM_PORT NAME METRICS_PORT [WORKER_LINES [LLM_LINES]]: the config of a
+# switchboard-worker (DIR/NAME.conf): the stack's, quick timers, and every provider
+# pointed at the mock provider on LLM_PORT.
+worker_conf() {
+	local dir=$1 llm=$2
+	shift 2
+	{
+		cat "$SB_CONF"
+		printf '\n[worker]\nname = %s\nmetrics_listen = 127.0.0.1:%s\nlease = 3\nheartbeat = 1\n' "$1" "$2"
+		printf 'rescue_interval = 1\nretry_base_ms = 100\nretry_max = 1\ncancel_check_ms = 100\n'
+		printf 'flush_ms = 20\ndelta_ms = 50\nshutdown_grace = 1\n%s\n' "${3:-}"
+		printf '\n[llm]\nopenai_base_url = http://127.0.0.1:%s/v1\n' "$llm"
+		printf 'anthropic_base_url = http://127.0.0.1:%s/v1\n' "$llm"
+		printf 'openai_api_key = test-key\nanthropic_api_key = test-key\n'
+		printf 'idle_timeout = 2\nfirst_token_timeout = 10\nbuiltin_tokens_per_s = 200\n'
+		printf 'pricing = mock=1.5/2.5\n%s\n' "${4:-}"
+	} >"$dir/$1.conf"
+}
+# worker_start DIR NAME METRICS_PORT: starts the worker worker_conf wrote (DIR/NAME.pid).
+worker_start() {
+	sb_spawn "worker $2" "$1/$2.pid" "$1/$2.log" "curl -fsS 127.0.0.1:$3/metrics" 10 \
+		"$SB_BUILD/switchboard-worker" -c "$1/$2.conf"
+}

@@ -26,6 +26,12 @@ RUNKEY=$($CTL key create --org authz --scopes runs:write,runs:read)
 RUN_TARGET=$(curl -s -H "Authorization: Bearer $RUNKEY" -H 'Content-Type: application/json' \
 	--data '{"agent":"summarizer","input":"matrix"}' "$CADDY_URL/api/v1/runs" | sed -n 's/.*"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
 check "a run to aim the matrix at" test -n "$RUN_TARGET"
+# A thread of this org for /api/v1/threads/{id} (re-made before each DELETE).
+THREAD_TARGET=7b9e0c3a-5d41-4e6f-9a28-1c0ffee0a11a
+remake_thread() {
+	psql_su -c "INSERT INTO threads (id, org_id, created_by_kind) SELECT '$THREAD_TARGET', id, 'user' FROM orgs WHERE slug = 'authz' ON CONFLICT (id) DO NOTHING" >/dev/null
+}
+remake_thread
 
 declare -A SESS CSRFS
 az_login() {
@@ -93,7 +99,11 @@ for pass in other session; do
 		row=$(printf '%s\n' "$table" | grep "^$m $p " | head -n 1)
 		[ -n "$row" ] || continue
 		read -r _ _ _ _ allowed body <<<"$row"
-		if [[ $p == /api/v1/runs/* ]]; then path=${p//\{id\}/$RUN_TARGET}; else path=${p//\{id\}/$TARGET}; fi
+		case $p in
+		/api/v1/runs/*) path=${p//\{id\}/$RUN_TARGET} ;;
+		/api/v1/threads/*) path=${p//\{id\}/$THREAD_TARGET} ;;
+		*) path=${p//\{id\}/$TARGET} ;;
+		esac
 		path=${path//\{slug\}/authz-target}
 		with=$([ "$scope" = - ] && echo runs:read || echo "$scope,runs:read")
 		without=$([ "$scope" = usage:read ] && echo runs:read || echo usage:read)
@@ -122,6 +132,7 @@ for pass in other session; do
 			[ "$access" = session ] && [ "$who" != anonymous ] && [[ $who != key_* ]] &&
 				az_login "$([ "$who" = other ] && echo admin@authz2.test || echo "$who@authz.test")" "$who"
 			[ "$m" = DELETE ] && [[ $p == *"{slug}"* ]] && remake_target
+			[ "$m" = DELETE ] && [[ $p == /api/v1/threads/* ]] && remake_thread
 			call "$who" "$m" "$path" "${body//\{n\}/$cells}"
 			cells=$((cells + 1))
 			if [ "$H_STATUS" != "$want" ]; then

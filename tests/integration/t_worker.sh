@@ -15,26 +15,10 @@ WK_TAG="$$-$RANDOM"
 
 pgq() { sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX -c "$1"; }
 
-# wk_conf NAME METRICS_PORT [WORKER_LINES [LLM_LINES]]: a worker's config: the stack's
-# plus [worker] and [llm].
-wk_conf() {
-	{
-		cat "$SB_CONF"
-		printf '\n[worker]\nname = %s\nmetrics_listen = 127.0.0.1:%s\nlease = 3\nheartbeat = 1\n' "$1" "$2"
-		printf 'rescue_interval = 1\nretry_base_ms = 100\nretry_max = 1\ncancel_check_ms = 100\n'
-		printf 'flush_ms = 20\ndelta_ms = 50\nshutdown_grace = 1\n%s\n' "${3:-}"
-		printf '\n[llm]\nopenai_base_url = http://127.0.0.1:%s/v1\n' "$WK_LLM_PORT"
-		printf 'anthropic_base_url = http://127.0.0.1:%s/v1\n' "$WK_LLM_PORT"
-		printf 'openai_api_key = test-key\nanthropic_api_key = test-key\n'
-		printf 'idle_timeout = 2\nfirst_token_timeout = 10\nbuiltin_tokens_per_s = 200\n'
-		printf 'pricing = mock=1.5/2.5\n%s\n' "${4:-}"
-	} >"$WK/$1.conf"
-}
-# wk_start NAME METRICS_PORT: starts a worker whose config wk_conf wrote.
-wk_start() {
-	sb_spawn "worker $1" "$WK/$1.pid" "$WK/$1.log" "curl -fsS 127.0.0.1:$2/metrics" 10 \
-		"$SB_BUILD/switchboard-worker" -c "$WK/$1.conf"
-}
+# wk_conf NAME METRICS_PORT [WORKER_LINES [LLM_LINES]] and wk_start NAME METRICS_PORT:
+# a worker of this test's, on the mock provider (lib.sh).
+wk_conf() { worker_conf "$WK" "$WK_LLM_PORT" "$@"; }
+wk_start() { worker_start "$WK" "$1" "$2"; }
 wk_metric() { curl -fsS "127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 
 $CTL agents import "$SB_ROOT/conf/agents" >/dev/null

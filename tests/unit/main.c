@@ -101,6 +101,7 @@ main(void)
 	suite_sseframe();
 	suite_batch();
 	suite_provider();
+	suite_context();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

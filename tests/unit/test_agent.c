@@ -301,6 +301,7 @@ test_agent_parameters(void)
 		"{\"temperature\": 0}", "{\"temperature\": 2}", "{\"temperature\": 1.5}",
 		"{\"top_p\": 1}", "{\"top_p\": 0.01}",
 		"{\"max_tokens\": 1}", "{\"max_tokens\": 200000}",
+		"{\"context_tokens\": 256}", "{\"context_tokens\": 1000000}",
 		"{\"temperature\": 0.7, \"top_p\": 0.9, \"max_tokens\": 100}",
 	};
 	static const struct {
@@ -316,6 +317,9 @@ test_agent_parameters(void)
 		{ "{\"max_tokens\": 200001}", "max_tokens" },
 		{ "{\"max_tokens\": 100.0}", "max_tokens" },	/* a real, not an integer */
 		{ "{\"max_tokens\": true}", "max_tokens" },
+		{ "{\"context_tokens\": 255}", "context_tokens" },
+		{ "{\"context_tokens\": 1000001}", "context_tokens" },
+		{ "{\"context_tokens\": 8000.5}", "context_tokens" },
 		{ "{\"seed\": 1}", "seed" },
 		{ "{\"top_p\": 0.5, \"Temperature\": 1}", "Temperature" },
 	};

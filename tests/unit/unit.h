@@ -29,6 +29,7 @@ void	suite_topics(void);
 void	suite_sseframe(void);
 void	suite_batch(void);
 void	suite_provider(void);
+void	suite_context(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);

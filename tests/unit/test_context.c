@@ -1,0 +1,148 @@
+/* test_context.c: a thread's messages trimmed to an agent's budget (worker/context.c):
+ * the newest kept, the oldest dropped whole, a kept context that starts with a user
+ * turn, the new message always last, roles as the wire has them. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "worker/context.h"
+#include "tests/unit/unit.h"
+
+/* "role:content|role:content|..." of a message array, for one comparison. */
+static char *
+shape(json_t *msgs)
+{
+	static char	 s[4096];
+	json_t		*m;
+	size_t		 i, n = 0;
+
+	s[0] = '\0';
+	json_array_foreach(msgs, i, m)
+		n += (size_t)snprintf(s + n, sizeof(s) - n, "%s%s:%s", i > 0 ? "|" : "",
+		    json_string_value(json_object_get(m, "role")),
+		    json_string_value(json_object_get(m, "content")));
+	return s;
+}
+
+/* A thread of turns: "u1", "a1", "u2", "a2", ... each content 8 bytes (2 tokens). */
+static json_t *
+thread(int turns)
+{
+	json_t	*t = json_array();
+	char	 c[16];
+	int	 i;
+
+	for (i = 1; i <= turns; i++) {
+		snprintf(c, sizeof(c), "user%04d", i);
+		json_array_append_new(t, json_pack("{s:s, s:s}", "role", "user", "content", c));
+		snprintf(c, sizeof(c), "asst%04d", i);
+		json_array_append_new(t, json_pack("{s:s, s:s}", "role", "assistant", "content", c));
+	}
+	return t;
+}
+
+static void
+test_context_tokens(void)
+{
+	UNIT_ASSERT_INT(context_tokens(0), 0);
+	UNIT_ASSERT_INT(context_tokens(1), 1);
+	UNIT_ASSERT_INT(context_tokens(4), 1);
+	UNIT_ASSERT_INT(context_tokens(5), 2);
+	UNIT_ASSERT_INT(context_tokens(4000), 1000);
+}
+
+static void
+test_context_none(void)
+{
+	json_t *m = context_messages(NULL, "hello", 8000);
+
+	UNIT_ASSERT_STR(shape(m), "user:hello");
+	json_decref(m);
+	/* An empty thread is no different. */
+	m = context_messages(json_array(), "hello", 8000);
+	UNIT_ASSERT_STR(shape(m), "user:hello");
+	json_decref(m);
+}
+
+static void
+test_context_all_fit(void)
+{
+	json_t *t = thread(2), *m = context_messages(t, "next", 8000);
+
+	UNIT_ASSERT_STR(shape(m), "user:user0001|assistant:asst0001|user:user0002|"
+	    "assistant:asst0002|user:next");
+	json_decref(m);
+	json_decref(t);
+}
+
+static void
+test_context_oldest_dropped(void)
+{
+	json_t *t = thread(3), *m;
+
+	/* "next" is 1 token; each message 2: a budget of 9 keeps the newest four. */
+	m = context_messages(t, "next", 9);
+	UNIT_ASSERT_STR(shape(m), "user:user0002|assistant:asst0002|user:user0003|"
+	    "assistant:asst0003|user:next");
+	json_decref(m);
+	/* 8 would keep asst0002 and turn 3: the answer whose question went is dropped too. */
+	m = context_messages(t, "next", 8);
+	UNIT_ASSERT_STR(shape(m), "user:user0003|assistant:asst0003|user:next");
+	json_decref(m);
+	/* Nothing fits beside the new message: it goes alone, over the budget or not. */
+	m = context_messages(t, "a new message far longer than the budget", 2);
+	UNIT_ASSERT_STR(shape(m), "user:a new message far longer than the budget");
+	json_decref(m);
+	json_decref(t);
+}
+
+static void
+test_context_roles(void)
+{
+	json_t *t = json_array(), *m;
+
+	json_array_append_new(t, json_pack("{s:s, s:s}", "role", "tool", "content", "orphan"));
+	json_array_append_new(t, json_pack("{s:s, s:s}", "role", "user", "content", "q"));
+	json_array_append_new(t, json_pack("{s:s, s:s}", "role", "assistant", "content", "ask"));
+	json_array_append_new(t, json_pack("{s:s, s:s}", "role", "human", "content", "yes"));
+	json_array_append_new(t, json_pack("{s:s}", "role", "user"));	/* no content */
+	m = context_messages(t, "go", 8000);
+	/* The leading tool result has no question: dropped; a person's answer is a user
+	 * turn on the wire; a message without content is skipped. */
+	UNIT_ASSERT_STR(shape(m), "user:q|assistant:ask|user:yes|user:go");
+	json_decref(m);
+	json_decref(t);
+}
+
+static void
+test_context_long_thread(void)
+{
+	json_t	*t = thread(400), *m;
+
+	/* 800 messages of 2 tokens and 1 for the new one: 8000 keeps them all. */
+	m = context_messages(t, "next", 8000);
+	UNIT_ASSERT_INT(json_array_size(m), 801);
+	json_decref(m);
+	/* 1001 keeps the newest 500 messages (250 turns) and the new one. */
+	m = context_messages(t, "next", 1001);
+	UNIT_ASSERT_INT(json_array_size(m), 501);
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(m, 0), "content")),
+	    "user0151");
+	json_decref(m);
+	json_decref(t);
+}
+
+void
+suite_context(void)
+{
+	CU_pSuite s = unit_suite("context", NULL, NULL);
+
+	unit_test(s, "tokens are a quarter of the bytes, at least one", test_context_tokens);
+	unit_test(s, "no thread: the new message alone", test_context_none);
+	unit_test(s, "a thread within the budget is sent whole, oldest first", test_context_all_fit);
+	unit_test(s, "the oldest turns are dropped first, whole", test_context_oldest_dropped);
+	unit_test(s, "roles as the wire has them; no dangling tool result", test_context_roles);
+	unit_test(s, "a long thread is cut at the budget", test_context_long_thread);
+}
