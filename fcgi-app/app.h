@@ -32,6 +32,10 @@ struct stream_ops {
 	/* GET /api/v1/stream: the org's run lifecycle feed after that position. */
 	enum sb_err	(*feed_stream)(struct sb_req *, int64_t org_id,
 			    const struct sb_cursor *after);
+	/* GET /api/v1/threads/{id}/stream, once the caller may read the thread: its runs'
+	 * events after that position (run n as the cursor's xid, seq as its n). */
+	enum sb_err	(*thread_stream)(struct sb_req *, const char *thread_id,
+			    const struct sb_cursor *after);
 };
 
 struct app {

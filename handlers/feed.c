@@ -41,21 +41,33 @@ feed_start(struct sb_req *req, struct sb_cursor *pos, int given)
 }
 
 enum sb_err
-h_feed_stream(struct sb_req *req)
+stream_position(struct sb_req *req, struct sb_cursor *pos, int *given, const char *what)
 {
-	const char		*last = req_header(req, "Last-Event-ID"), *a = req_query(req, "after");
-	const char		*from;
-	struct sb_cursor	 pos;
-	enum sb_err		 err;
+	const char *last = req_header(req, "Last-Event-ID"), *a = req_query(req, "after");
+	const char *from;
 
 	/* A reconnecting EventSource sends Last-Event-ID with the URL it first used: the
 	 * header is the newer cursor. */
 	from = last != NULL && *last != '\0' ? last : a;
-	if (from != NULL && (cursor_parse(from, &pos) < 0 || (pos.xid == 0 && pos.n != 0)))
+	pos->xid = 0;
+	pos->n = 0;
+	*given = from != NULL;
+	if (from != NULL && (cursor_parse(from, pos) < 0 || (pos->xid == 0 && pos->n != 0)))
 		return req_fail(req, SB_ERR_INVALID, from == last ? "bad-last-event-id" :
-		    "bad-after", "the feed's position is the id of its last event received "
-		    "(XID-N), or 0 for every run of the org");
-	if ((err = feed_start(req, &pos, from != NULL)) != SB_OK)
+		    "bad-after", what);
+	return SB_OK;
+}
+
+enum sb_err
+h_feed_stream(struct sb_req *req)
+{
+	struct sb_cursor	 pos;
+	int			 given;
+	enum sb_err		 err;
+
+	if ((err = stream_position(req, &pos, &given, "the feed's position is the id of its "
+	    "last event received (XID-N), or 0 for every run of the org")) != SB_OK ||
+	    (err = feed_start(req, &pos, given)) != SB_OK)
 		return err;
 	return req->app->stream->feed_stream(req, req->who.org_id, &pos);
 }

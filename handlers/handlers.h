@@ -59,6 +59,11 @@ enum sb_err	 h_runs_cancel(struct sb_req *);
 enum sb_err	 h_runs_events(struct sb_req *);
 enum sb_err	 h_runs_stream(struct sb_req *);
 enum sb_err	 h_feed_stream(struct sb_req *);
+/* The position a never-ending stream (the feed, a thread's) starts after: Last-Event-ID,
+ * else ?after=, as "XID-N" or 0 (*given: one was sent); else 400 bad-last-event-id or
+ * bad-after, what explaining. */
+enum sb_err	 stream_position(struct sb_req *, struct sb_cursor *, int *given,
+		    const char *what);
 /* threads.c */
 enum sb_err	 h_threads_create(struct sb_req *);
 enum sb_err	 h_threads_list(struct sb_req *);
@@ -67,6 +72,7 @@ enum sb_err	 h_threads_patch(struct sb_req *);
 enum sb_err	 h_threads_delete(struct sb_req *);
 enum sb_err	 h_threads_messages(struct sb_req *);
 enum sb_err	 h_threads_run(struct sb_req *);
+enum sb_err	 h_threads_stream(struct sb_req *);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

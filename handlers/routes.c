@@ -48,6 +48,8 @@ const struct route routes[] = {
 	{ "DELETE", "/api/v1/threads/{id}", h_threads_delete, SCOPE_RUNS_WRITE, ROUTE_DB },
 	{ "GET", "/api/v1/threads/{id}/messages", h_threads_messages, SCOPE_RUNS_READ, ROUTE_DB },
 	{ "POST", "/api/v1/threads/{id}/runs", h_threads_run, SCOPE_RUNS_WRITE, ROUTE_DB },
+	{ "GET", "/api/v1/threads/{id}/stream", h_threads_stream, SCOPE_RUNS_READ,
+	    ROUTE_DB | ROUTE_STREAM },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

@@ -10,6 +10,7 @@
 
 #include "handlers/handlers.h"
 #include "core/arena.h"
+#include "core/cursor.h"
 #include "core/db.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -184,9 +185,9 @@ with_thread(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), stru
 
 	o->id = req_path_param(req, "id");
 	if (!uuid_shaped(o->id))
-		return req_fail(req, SB_ERR_NOT_FOUND, "no-such-thread", "no such thread");
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such thread");
 	if ((err = org_tx(req, fn, o)) == SB_ERR_NOT_FOUND)
-		return req_fail(req, err, "no-such-thread", "no such thread");
+		return req_fail(req, err, NULL, "no such thread");
 	return err;
 }
 
@@ -385,7 +386,7 @@ h_threads_run(struct sb_req *req)
 	memset(&s, 0, sizeof(s));
 	s.thread = req_path_param(req, "id");
 	if (!uuid_shaped(s.thread))
-		return req_fail(req, SB_ERR_NOT_FOUND, "no-such-thread", "no such thread");
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such thread");
 	if (json_unpack(req->json, "{s?s, s:o, s?o, s?s !}", "agent", &agent, "input", &input,
 	    "metadata", &meta, "multitask", &multitask) != 0 || !json_is_object(input))
 		return req_fail(req, SB_ERR_INVALID, "invalid-body", "expected {\"agent\"?: string, "
@@ -408,7 +409,7 @@ h_threads_run(struct sb_req *req)
 	s.metadata = meta != NULL ? arena_json(req->arena, meta) : "{}";
 	err = org_tx(req, thread_run, &s);
 	if (err == SB_ERR_CONFLICT && strcmp(s.outcome, "no-thread") == 0)
-		return req_fail(req, SB_ERR_NOT_FOUND, "no-such-thread", "no such thread");
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such thread");
 	if (err == SB_ERR_CONFLICT && strcmp(s.outcome, "no-agent") == 0)
 		return req_fail(req, SB_ERR_UNPROCESSABLE, "unknown-agent", agent != NULL ?
 		    arena_printf(req->arena, "no enabled agent \"%.64s\" for this org", agent) :
@@ -423,4 +424,26 @@ h_threads_run(struct sb_req *req)
 	    json_string_value(json_object_get(s.body, "id")));
 	resp_json(req, 202, s.body);
 	return SB_OK;
+}
+
+/* ------------------------------------------------------------ stream */
+
+/* GET /api/v1/threads/{id}/stream: the events of the thread's runs, one run after the
+ * other, each event's id "N-SEQ" (the run's n, the event's seq) and its data naming its
+ * run; from the start, or after ?after= or Last-Event-ID.  Never ends by itself. */
+enum sb_err
+h_threads_stream(struct sb_req *req)
+{
+	struct one		 o;
+	struct sb_cursor	 pos;
+	int			 given;
+	enum sb_err		 err;
+
+	if ((err = stream_position(req, &pos, &given, "a thread stream's position is the id "
+	    "of its last event received (N-SEQ), or 0 for every event of the thread")) != SB_OK)
+		return err;
+	memset(&o, 0, sizeof(o));
+	if ((err = with_thread(req, thread_seen, &o)) != SB_OK)
+		return err;
+	return req->app->stream->thread_stream(req, o.id, &pos);
 }

@@ -5,6 +5,11 @@
 -- and the end of the one before releases it.  A turn (the user's message and the
 -- answer) joins the thread in the transaction that ends its run, so a thread never
 -- shows half a turn.
+--
+-- A thread's runs write their events in the order of the runs (n): a run waiting its
+-- turn that is cancelled is only flagged, and ends (with its run.cancelled) when its
+-- turn comes.  So the thread's stream, every run's events one after the other, can be
+-- resumed exactly from (run n, seq).
 
 CREATE TABLE threads (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -119,7 +124,7 @@ BEGIN
     END IF;
     IF active > 0 AND p_multitask = 'interrupt' THEN
         PERFORM run_cancel(r.id) FROM runs r
-          WHERE r.thread_id = p_thread AND r.state IN ('queued', 'running');
+          WHERE r.thread_id = p_thread AND r.state IN ('queued', 'running') ORDER BY r.n;
         -- A queued one ended now; a running one ends when its worker sees the flag.
         SELECT count(*) INTO active FROM runs r
          WHERE r.thread_id = p_thread AND r.state IN ('queued', 'running');
@@ -135,17 +140,18 @@ END
 $$;
 
 -- When a run of a thread ends: its turn joins the thread (succeeded; cancelled with
--- something said), the next run waiting on the thread is released, and the thread's
--- state follows (busy while a run is left, else idle, or error after a failure).
--- Fired by whatever ends the run (the worker's flush, the rescuer, a cancel), in its
--- transaction.
+-- something said), the thread's next run gets its turn (released; or, when it was
+-- cancelled while it waited, ended now with its run.cancelled, which fires this again
+-- for the one after it), and the thread's state follows (busy while a run is left,
+-- else idle, or error after a failure).  Fired by whatever ends the run (the worker's
+-- flush, the rescuer, a cancel), in its transaction.
 CREATE FUNCTION runs_thread_end() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
 DECLARE
     said    text := NEW.output->>'text';
     last    integer;
-    next_id uuid;
+    nxt     record;
 BEGIN
     -- The thread first: a run started on it meanwhile (thread_run_start holds the row)
     -- is then seen below, and released.
@@ -159,21 +165,56 @@ BEGIN
                    (NEW.thread_id, last, NEW.org_id, 'assistant', coalesce(said, ''), NEW.id);
         END IF;
     END IF;
-    SELECT r.id INTO next_id FROM runs r
+    SELECT r.id, r.cancel_requested, r.attempt, r.org_id INTO nxt FROM runs r
      WHERE r.thread_id = NEW.thread_id AND r.state = 'queued' AND r.id <> NEW.id
-     ORDER BY r.n LIMIT 1;
-    IF next_id IS NOT NULL THEN
-        UPDATE runs SET run_at = now() WHERE runs.id = next_id AND run_at = 'infinity';
+       AND r.run_at = 'infinity'
+       AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = NEW.thread_id
+                         AND o.id <> NEW.id AND o.n < r.n
+                         AND (o.state = 'running' OR (o.state = 'queued' AND o.run_at <> 'infinity')))
+     ORDER BY r.n LIMIT 1 FOR UPDATE;
+    IF nxt.id IS NOT NULL AND nxt.cancel_requested THEN
+        INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
+        VALUES (nxt.id, run_last_seq(nxt.id) + 1, nxt.org_id, nxt.attempt, 'run.cancelled',
+                '{"reason": "cancelled before it started"}');
+        UPDATE runs SET state = 'cancelled', finished_at = now() WHERE runs.id = nxt.id;
+    ELSIF nxt.id IS NOT NULL THEN
+        UPDATE runs SET run_at = now() WHERE runs.id = nxt.id;
     END IF;
     UPDATE threads SET updated_at = now(),
-           state = CASE WHEN next_id IS NOT NULL OR EXISTS (SELECT 1 FROM runs r
-                          WHERE r.thread_id = NEW.thread_id AND r.state = 'running'
-                            AND r.id <> NEW.id) THEN 'busy'
-                        WHEN NEW.state = 'failed' THEN 'error' ELSE 'idle' END
+           state = CASE WHEN EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = NEW.thread_id
+                                       AND r.state IN ('queued', 'running')) THEN 'busy'
+                        WHEN NEW.state = 'failed' THEN 'error'
+                        WHEN state = 'error' AND NEW.state = 'cancelled' THEN 'error'
+                        ELSE 'idle' END
      WHERE threads.id = NEW.thread_id;
     RETURN NULL;
 END
 $$;
+
+-- Cancelling a run, as in 012, but a run waiting its thread's turn (queued at
+-- 'infinity') is only flagged: it ends when its turn comes (runs_thread_end), so that
+-- its run.cancelled comes after the events of the runs before it.
+CREATE OR REPLACE FUNCTION run_cancel(p_id uuid) RETURNS SETOF runs
+    LANGUAGE sql SET search_path = public, pg_temp
+    AS $$
+    WITH before AS (
+        SELECT r.id, r.state = 'queued' AND r.run_at <> 'infinity' AS now_ended, r.state
+          FROM runs r WHERE r.id = p_id FOR UPDATE
+    ), upd AS (
+        UPDATE runs r SET
+            state = CASE WHEN b.now_ended THEN 'cancelled' ELSE r.state END,
+            finished_at = CASE WHEN b.now_ended THEN now() ELSE r.finished_at END,
+            cancel_requested = r.cancel_requested OR b.state IN ('queued', 'running')
+          FROM before b WHERE r.id = b.id
+        RETURNING r.*
+    ), ev AS (
+        INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
+        SELECT u.id, run_last_seq(u.id) + 1, u.org_id, u.attempt, 'run.cancelled',
+               '{"reason": "cancelled before it started"}'
+          FROM upd u JOIN before b ON b.id = u.id WHERE b.now_ended
+    )
+    SELECT * FROM upd
+    $$;
 
 CREATE TRIGGER runs_thread_end AFTER UPDATE OF state ON runs
     FOR EACH ROW
@@ -185,6 +226,30 @@ REVOKE ALL ON FUNCTION input_text(jsonb), agent_snapshot(text),
     thread_run_start(uuid, text, jsonb, jsonb, text, text, bigint), runs_thread_end() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION input_text(jsonb), agent_snapshot(text),
     thread_run_start(uuid, text, jsonb, jsonb, text, text, bigint) TO switchboard_app;
+
+-- What switchboard-stream reads for a thread's stream (as stream_events for a run's,
+-- across tenants: who may watch is decided per request): the events of each thread
+-- p_threads[i]'s runs after (run n p_after_n[i], seq p_after_seq[i]), in the order of
+-- the runs and then of their logs, at most p_limit per thread; each event's data
+-- names its run.
+CREATE FUNCTION stream_thread_events(p_threads uuid[], p_after_n bigint[],
+                                     p_after_seq integer[], p_limit integer)
+    RETURNS TABLE (thread_id uuid, n bigint, seq integer, type text, data text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+    SELECT w.thread_id, e.n, e.seq, e.type, e.data::text
+      FROM unnest(p_threads, p_after_n, p_after_seq) AS w(thread_id, after_n, after_seq),
+           LATERAL (SELECT r.n, x.seq, x.type,
+                           x.data || jsonb_build_object('run', r.id) AS data
+                      FROM runs r JOIN run_events x ON x.run_id = r.id
+                     WHERE r.thread_id = w.thread_id AND r.n >= w.after_n
+                       AND (r.n > w.after_n OR x.seq > w.after_seq)
+                     ORDER BY r.n, x.seq LIMIT p_limit) e
+     ORDER BY w.thread_id, e.n, e.seq
+    $$;
+REVOKE ALL ON FUNCTION stream_thread_events(uuid[], bigint[], integer[], integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION stream_thread_events(uuid[], bigint[], integer[], integer)
+    TO switchboard_app;
 
 -- queue_claim, as in 012, also returns the thread's messages of a run made on a thread
 -- (its last 400, oldest first; the worker trims them to the agent's budget), NULL for

@@ -23,23 +23,8 @@ feed_read(const char **orgs, const struct sb_cursor *after, size_t n, int limit,
 	static struct db_stmt	 st = { "stream_feed",
 	    "SELECT org_id, xid, n, type, data "
 	    "FROM stream_feed($1::bigint[], $2::xid8[], $3::bigint[], $4)", 4, 0 };
-	PGresult		*res;
-	struct hub_event	 ev;
-	int			 r;
 
-	if ((res = hub_query(&st, orgs, after, n, limit, 1)) == NULL)
-		return -1;
-	memset(&ev, 0, sizeof(ev));
-	for (r = 0; r < PQntuples(res); r++) {
-		ev.key = PQgetvalue(res, r, 0);
-		ev.pos.xid = strtoull(PQgetvalue(res, r, 1), NULL, 10);
-		ev.pos.n = atoll(PQgetvalue(res, r, 2));
-		ev.type = PQgetvalue(res, r, 3);
-		ev.data = PQgetvalue(res, r, 4);
-		fn(arg, &ev);
-	}
-	PQclear(res);
-	return 0;
+	return hub_read_positions(&st, orgs, after, n, limit, fn, arg);
 }
 
 /* The feed never ends; nothing notifies its changes by org, so it is polled. */

@@ -21,7 +21,7 @@
 #define FETCH_LIMIT	1000	/* events per topic per read; more: read again */
 
 /* The kinds of topic, in the order a wake-up reads them. */
-static const struct topic_kind *const kinds[] = { &run_kind, &feed_kind };
+static const struct topic_kind *const kinds[] = { &run_kind, &feed_kind, &thread_kind };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
 
 /* ------------------------------------------------------------ reading events */
@@ -59,6 +59,29 @@ hub_query(struct db_stmt *st, const char **keys, const struct sb_cursor *after, 
 	if (res != NULL)
 		srv->m.fetches++;
 	return res;
+}
+
+int
+hub_read_positions(struct db_stmt *st, const char **keys, const struct sb_cursor *after,
+    size_t n, int limit, hub_event_fn fn, void *arg)
+{
+	PGresult		*res;
+	struct hub_event	 ev;
+	int			 r;
+
+	if ((res = hub_query(st, keys, after, n, limit, 1)) == NULL)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	for (r = 0; r < PQntuples(res); r++) {
+		ev.key = PQgetvalue(res, r, 0);
+		ev.pos.xid = strtoull(PQgetvalue(res, r, 1), NULL, 10);
+		ev.pos.n = atoll(PQgetvalue(res, r, 2));
+		ev.type = PQgetvalue(res, r, 3);
+		ev.data = PQgetvalue(res, r, 4);
+		fn(arg, &ev);
+	}
+	PQclear(res);
+	return 0;
 }
 
 /* Long polls that got events in the read under way: answered once it is done. */

@@ -100,7 +100,7 @@ wait_ms(int64_t now)
 }
 
 /* The kinds of stream served here, for the handlers of ROUTE_STREAM routes. */
-const struct stream_ops stream_ops = { run_stream, run_wait, feed_stream };
+const struct stream_ops stream_ops = { run_stream, run_wait, feed_stream, thread_stream };
 
 /* Connections that read a next request early, now free to serve it. */
 static void

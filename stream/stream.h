@@ -162,6 +162,11 @@ void	 hub_free(void);			/* at exit */
  * result, or NULL if the database failed. */
 PGresult *hub_query(struct db_stmt *, const char **keys, const struct sb_cursor *after,
 	    size_t n, int limit, int with_xid);
+/* A kind's read whose statement takes the positions with their xids and returns
+ * (key, xid, n, type, data) rows in order: fn for each.  0, or -1 if the database
+ * failed.  The feed (xid: the transaction) and threads (xid: the run's n) read so. */
+int	 hub_read_positions(struct db_stmt *, const char **keys, const struct sb_cursor *after,
+	    size_t n, int limit, hub_event_fn fn, void *arg);
 
 /* sse.c: what every event stream shares. */
 /* An SSE frame of one event; 0, or -1 once the connection is closed. */
@@ -189,6 +194,10 @@ enum sb_err run_wait(struct sb_req *, const char *run_id, int64_t after, int wai
 /* feed.c: the org's run lifecycle feed. */
 extern const struct topic_kind	feed_kind;
 enum sb_err feed_stream(struct sb_req *, int64_t org_id, const struct sb_cursor *after);
+
+/* threads.c: a thread's runs' events, one run after the other. */
+extern const struct topic_kind	thread_kind;
+enum sb_err thread_stream(struct sb_req *, const char *thread_id, const struct sb_cursor *after);
 
 /* main.c: the kinds of stream this responder serves (struct stream_ops). */
 extern const struct stream_ops	stream_ops;

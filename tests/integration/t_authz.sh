@@ -64,8 +64,9 @@ role_has() {
 call() {
 	local who=$1 m=$2 p=$3 body=$4 args=()
 	[ "$body" != - ] && args=(-H 'Content-Type: application/json' --data "$body")
-	# The org feed never ends: HEAD takes its head alone, through the same route and checks.
-	[ "$p" = /api/v1/stream ] && m=HEAD
+	# The org feed and a thread's stream never end: HEAD takes the head alone, through the
+	# same route and checks.
+	[[ $p == /api/v1/stream || $p == /api/v1/threads/*/stream ]] && m=HEAD
 	case $who in
 	anonymous) http "$m" "$CADDY_URL$p" "${args[@]}" ;;
 	key_with|key_without) http "$m" "$CADDY_URL$p" -H "Authorization: Bearer ${KEYS[$who]}" "${args[@]}" ;;

@@ -28,6 +28,12 @@ BI_RUN=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: applicatio
 	--data '{"agent":"summarizer","input":"bad input"}' "$CADDY_URL/api/v1/runs" | sed -n 's/.*"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
 check "badinput: a run to aim at" test -n "$BI_RUN"
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $BI_KEY" "$CADDY_URL/api/v1/runs/$BI_RUN/cancel"
+# A thread (with a default agent, for its runs); its DELETE is the last of its routes.
+BI_THREAD=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: application/json' \
+	--data '{"title":"bad input","agent":"summarizer"}' "$CADDY_URL/api/v1/threads" | sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+BI_THREAD_DEL=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: application/json' \
+	--data '{}' "$CADDY_URL/api/v1/threads" | sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+check "badinput: threads to aim at" test -n "$BI_THREAD" -a -n "$BI_THREAD_DEL"
 
 # The documented problem types (docs/api.md, "### Problem types").
 BI_TYPES=" $(sed -n '/^### Problem types/,/^## /p' "$SB_ROOT/docs/api.md" | grep -oE '`/problems/[a-z0-9-]+`' |
@@ -42,6 +48,9 @@ declare -A BI_QUERY=(
 	["GET /api/v1/runs/{id}/events"]="limit cursor after wait"
 	["GET /api/v1/runs/{id}/stream"]="after"
 	["GET /api/v1/stream"]="after"
+	["GET /api/v1/threads"]="limit cursor"
+	["GET /api/v1/threads/{id}/messages"]="limit cursor"
+	["GET /api/v1/threads/{id}/stream"]="after"
 )
 # Members of a valid body that take any JSON value.
 BI_FREE=" POST /api/v1/runs input "
@@ -68,6 +77,7 @@ bi_norm() {
 	local m=$1 p=$2 access=$3 st=$4
 	if [ "$access" = session ]; then echo "204:- 401:unauthenticated"	# the first one ends it
 	elif [ "$m" = DELETE ] && [[ $p == *"{slug}"* ]]; then echo "204:- 404:blank"	# then it is gone
+	elif [ "$m" = DELETE ] && [[ $p == /api/v1/threads/* ]]; then echo "204:- 404:blank"
 	elif [ "$m" = PUT ] && [[ $p == *"{slug}"* ]]; then echo "200:- 201:-"
 	elif [ "$st" = 404 ]; then echo "404:blank"
 	elif [ "$st" = 401 ]; then echo "401:invalid-credentials"
@@ -122,8 +132,14 @@ bi_route() {
 	norm=$(bi_norm "$m" "$p" "$access" "$st")
 	auth401=$([ "$access" = public ] && echo "$norm" || echo "401:unauthenticated")
 	path=${p//\{slug\}/badin-target}
-	if [[ $p == /api/v1/runs/* ]]; then path=${path//\{id\}/$BI_RUN}; else path=${path//\{id\}/$BI_TARGET_KEY}; fi
-	[[ $p =~ ^/api/v1/(stream|runs/[^/]+/stream)$ || $qbase == *wait=* ]] && stream=1
+	case $p in
+	/api/v1/runs/*) path=${path//\{id\}/$BI_RUN} ;;
+	/api/v1/threads/*)
+		# DELETE has a thread of its own: the other routes' goes on existing.
+		if [ "$m" = DELETE ]; then path=${path//\{id\}/$BI_THREAD_DEL}; else path=${path//\{id\}/$BI_THREAD}; fi ;;
+	*) path=${path//\{id\}/$BI_TARGET_KEY} ;;
+	esac
+	[[ $p =~ ^/api/v1/(stream|runs/[^/]+/stream|threads/[^/]+/stream)$ || $qbase == *wait=* ]] && stream=1
 	BI_URL=$BI_BASE$path$qbase
 	good=$path$qbase
 	BI_IFACE=

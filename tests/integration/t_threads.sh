@@ -62,7 +62,7 @@ expect_match "(agent null)" '"agent":null' "$H_BODY"
 th_json "$THK" PATCH "/api/v1/threads/$T0" '{"agent":"no-such-agent"}'
 expect_eq "PATCH to an unknown agent is 422" 422 "$H_STATUS"
 th_as "$THO" GET "/api/v1/threads/$T1"
-expect_eq "another org's thread is 404" "404 /problems/no-such-thread" "$H_STATUS $(json_get type)"
+expect_eq "another org's thread is 404" 404 "$H_STATUS"
 th_as "$THK" GET /api/v1/threads/not-a-uuid
 expect_eq "a malformed id is 404" 404 "$H_STATUS"
 
@@ -94,6 +94,39 @@ th_as "$THK" GET "/api/v1/threads/$T1/messages?limit=3"
 expect_match "messages page back in time" '"next_cursor":"2"' "$H_BODY"
 th_as "$THK" GET "/api/v1/threads/$T1/messages?cursor=2"
 expect_match "the next page holds the first message alone" '^\{"items":\[\{"seq":1,[^]]*\}\],"next_cursor":null\}$' "$H_BODY"
+
+# ---- the thread's stream: every run's events, one run after the other, resumable
+# th_sse THREAD FILE SECONDS [LAST_EVENT_ID]
+th_sse() {
+	curl -s -N --max-time "$3" -H "Authorization: Bearer $THK" ${4:+-H "Last-Event-ID: $4"} \
+		-o "$2" "$CADDY_URL/api/v1/threads/$1/stream"
+}
+th_sse "$T1" "$TH/t1.sse" 2
+want=$(th_pg "SELECT count(*) FROM run_events WHERE run_id IN ('$R1', '$R2')")
+expect_eq "the stream replays every event of the thread's runs" "$want" "$(grep -c '^id: ' "$TH/t1.sse")"
+expect_eq "ids are the run's n and the seq, in order (runs one after the other)" \
+	"$(th_pg "SELECT string_agg(r.n || '-' || e.seq, ' ' ORDER BY r.n, e.seq) FROM runs r JOIN run_events e ON e.run_id = r.id WHERE r.id IN ('$R1', '$R2')")" \
+	"$(sed -n 's/^id: //p' "$TH/t1.sse" | tr '\n' ' ' | sed 's/ $//')"
+expect_match "each event names its run: the first run's first" "\"run\": ?\"$R1\"" "$(sed -n 's/^data: //p' "$TH/t1.sse" | head -n 1)"
+expect_match "and the last is the second run's end" "^event: run.succeeded$" "$(grep '^event: ' "$TH/t1.sse" | tail -n 1)"
+third=$(sed -n 's/^id: //p' "$TH/t1.sse" | sed -n 3p)
+th_sse "$T1" "$TH/t1b.sse" 2 "$third"
+expect_eq "resumed after the third event (Last-Event-ID), it gives exactly the rest" \
+	"$(sed -n 's/^id: //p' "$TH/t1.sse" | sed -n '4,$p' | tr '\n' ' ')" "$(sed -n 's/^id: //p' "$TH/t1b.sse" | tr '\n' ' ')"
+th_as "$THK" GET "/api/v1/threads/$T1/stream?after=x-1"
+expect_eq "a malformed position is 400 bad-after" "400 /problems/bad-after" "$H_STATUS $(json_get type)"
+th_as "$THO" GET "/api/v1/threads/$T1/stream"
+expect_eq "another org's thread stream is 404" 404 "$H_STATUS"
+last=$(sed -n 's/^id: //p' "$TH/t1.sse" | tail -n 1)
+th_sse "$T1" "$TH/t1c.sse" 6 "$last" &
+th_sse_pid=$!
+sleep 1
+th_json "$THK" POST "/api/v1/threads/$T1/runs" '{"input":{"message":"live"}}'
+R3=$(th_id)
+wait "$th_sse_pid"
+expect_eq "a new run's events come live on the open stream, and only they" \
+	"$(th_pg "SELECT count(*) FROM run_events WHERE run_id = '$R3'") $R3" \
+	"$(grep -c '^id: ' "$TH/t1c.sse") $(sed -n 's/^data: .*"run": \?"\([0-9a-f-]*\)".*/\1/p' "$TH/t1c.sse" | sort -u)"
 
 # The budget: an agent with context_tokens keeps the newest turns that fit.
 th_json "$THK" POST /api/v1/threads '{"agent":"th-small"}'
@@ -139,6 +172,21 @@ expect_eq "it started after the first had ended" t \
 	"$(th_pg "SELECT b.started_at >= a.finished_at FROM runs a, runs b WHERE a.id = '$M1' AND b.id = '$M2'")"
 expect_eq "and saw its turn" "Echo: one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty" \
 	"$(th_pg "SELECT content FROM thread_messages WHERE thread_id = '$TM' AND seq = 2")"
+# A run waiting its turn that is cancelled ends when its turn comes, after the runs
+# before it: the thread's events stay in the order of its runs.
+th_json "$THK" POST "/api/v1/threads/$TM/runs" '{"input":{"message":"one two three four five six seven eight nine ten eleven twelve"}}'
+C1=$(th_id)
+th_json "$THK" POST "/api/v1/threads/$TM/runs" '{"input":{"message":"never"},"multitask":"enqueue"}'
+C2=$(th_id)
+check "the first gets going" th_wait "$C1" running 10
+th_as "$THK" POST "/api/v1/runs/$C2/cancel"
+expect_eq "cancelling the waiting one flags it, still queued" "200 queued" "$H_STATUS $(json_get state)"
+expect_match "(cancel_requested)" '"cancel_requested":true' "$H_BODY"
+check "the first ends as it would" th_wait "$C1" succeeded 30
+check "then the waiting one ends cancelled" th_wait "$C2" cancelled 10
+expect_eq "its run.cancelled was written after the first run's end, and nothing joined the thread" "t|0" \
+	"$(th_pg "SELECT (SELECT created_at FROM run_events WHERE run_id = '$C2' AND type = 'run.cancelled') >= (SELECT created_at FROM run_events WHERE run_id = '$C1' AND type = 'run.succeeded'), (SELECT count(*) FROM thread_messages WHERE run_id = '$C2')")"
+
 # Concurrent starts with reject: the database lets exactly one through.
 codes=$(for i in 1 2 3 4 5 6; do
 	curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $THK" -H 'Content-Type: application/json' \

@@ -56,14 +56,15 @@ test_context_tokens(void)
 static void
 test_context_none(void)
 {
-	json_t *m = context_messages(NULL, "hello", 8000);
+	json_t *m = context_messages(NULL, "hello", 8000), *empty = json_array();
 
 	UNIT_ASSERT_STR(shape(m), "user:hello");
 	json_decref(m);
 	/* An empty thread is no different. */
-	m = context_messages(json_array(), "hello", 8000);
+	m = context_messages(empty, "hello", 8000);
 	UNIT_ASSERT_STR(shape(m), "user:hello");
 	json_decref(m);
+	json_decref(empty);
 }
 
 static void
