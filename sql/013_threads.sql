@@ -253,14 +253,14 @@ GRANT EXECUTE ON FUNCTION stream_thread_events(uuid[], bigint[], integer[], inte
 
 -- queue_claim, as in 012, also returns the thread's messages of a run made on a thread
 -- (its last 400, oldest first; the worker trims them to the agent's budget), NULL for
--- any other run.  Its result type changes: it is dropped and made again, with 010's
+-- any other run, and the thread (whose stream the worker's NOTIFYs then name too).  Its result type changes: it is dropped and made again, with 010's
 -- plan setting and 008's grants.
 DROP FUNCTION queue_claim(text, integer, integer, integer);
 CREATE FUNCTION queue_claim(p_worker text, p_limit integer, p_lease_ms integer,
                             p_org_cap integer)
     RETURNS TABLE (id uuid, org_id bigint, attempt integer, counted integer,
                    max_attempts integer, seq integer, agent jsonb, input jsonb,
-                   context jsonb)
+                   context jsonb, thread_id uuid)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     SET plan_cache_mode = force_custom_plan
     AS $$
@@ -317,7 +317,7 @@ BEGIN
                                           'content', m.content) ORDER BY m.seq), '[]')
                   FROM (SELECT * FROM thread_messages m0 WHERE m0.thread_id = u.thread_id
                          ORDER BY m0.seq DESC LIMIT 400) m)
-           END
+           END, u.thread_id
       FROM upd u JOIN ev ON ev.run_id = u.id;
 END
 $$;

@@ -297,7 +297,9 @@ on_notify(void *arg, const char *payload)
 		if (n > 0 && n < sizeof(id)) {
 			memcpy(id, p, n);
 			id[n] = '\0';
-			if ((t = topics_find(&srv->topics, &run_kind, id)) != NULL)
+			/* A run's id, or a thread's (its runs have new events). */
+			if ((t = topics_find(&srv->topics, &run_kind, id)) != NULL ||
+			    (t = topics_find(&srv->topics, &thread_kind, id)) != NULL)
 				t->dirty = srv->dirty = 1;
 		}
 		p += n;

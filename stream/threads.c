@@ -24,10 +24,10 @@ thread_read(const char **ids, const struct sb_cursor *after, size_t n, int limit
 	return hub_read_positions(&st, ids, after, n, limit, fn, arg);
 }
 
-/* A thread's stream never ends (its next run may come at any time).  Run events are
- * announced by run, not by thread: a watched thread is read at every announcement
- * and every stream.feed_ms. */
-const struct topic_kind thread_kind = { "thread", thread_read, NULL, NULL, 1 };
+/* A thread's stream never ends (its next run may come at any time).  The worker's
+ * announcements name the thread of a run with new events, and the sweep reads it
+ * now and then (events the API writes, a cancel, are not announced). */
+const struct topic_kind thread_kind = { "thread", thread_read, NULL, NULL, 0 };
 
 enum sb_err
 thread_stream(struct sb_req *req, const char *thread_id, const struct sb_cursor *after)

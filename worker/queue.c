@@ -51,11 +51,32 @@ run_find(struct worker *w, const char *id)
 	return NULL;
 }
 
+/* Adds to ids (run ids) the threads of those runs made on one, each once. */
+static void
+threads_of(struct worker *w, json_t *ids)
+{
+	size_t		 i, n = json_array_size(ids), j;
+	struct run	*r;
+	json_t		*v;
+
+	for (i = 0; i < n; i++) {
+		r = run_find(w, json_string_value(json_array_get(ids, i)));
+		if (r == NULL || r->thread_id[0] == '\0')
+			continue;
+		json_array_foreach(ids, j, v)
+			if (strcmp(json_string_value(v), r->thread_id) == 0)
+				break;
+		if (j == json_array_size(ids))
+			json_array_append_new(ids, json_string(r->thread_id));
+	}
+}
+
 /* ------------------------------------------------------------ claim */
 
-/* Tells stream responders which runs have new events, after the events are committed:
- * the ids go as one uuid[] and the database cuts them into payloads of at most 200
- * ids (7.4 KB, under NOTIFY's 8,000-byte limit), space-separated. */
+/* Tells stream responders which runs have new events, after the events are committed,
+ * and the threads of those made on one (a thread's stream watches all its runs): the
+ * ids go as one uuid[] and the database cuts them into payloads of at most 200 ids
+ * (7.4 KB, under NOTIFY's 8,000-byte limit), space-separated. */
 static void
 notify_events(struct worker *w, json_t *ids)
 {
@@ -85,7 +106,7 @@ queue_claim(struct worker *w, int limit)
 {
 	static struct db_stmt	 st = { "queue_claim",
 	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text, "
-	    "context::text FROM queue_claim($1, $2, $3, $4)", 4, 0 };
+	    "context::text, thread_id FROM queue_claim($1, $2, $3, $4)", 4, 0 };
 	char			 lim[16], lease[16], cap[16];
 	const char		*p[4] = { w->name, lim, lease, cap };
 	PGresult		*res;
@@ -251,6 +272,7 @@ queue_flush(struct worker *w)
 		w->m.flushes++;
 		w->m.events += nev;
 		list = batch_event_runs(pd->events);	/* the runs with new events */
+		threads_of(w, list);
 		/* A thread's next run was released by this commit (sql/013): claim now. */
 		if (pd->thread_ends > 0)
 			w->woken = 1;

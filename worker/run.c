@@ -54,6 +54,7 @@ run_new(struct worker *w, PGresult *res, int row)
 		r->input = json_null();
 	if (!PQgetisnull(res, row, 8))
 		r->context = json_loads(PQgetvalue(res, row, 8), 0, NULL);
+	snprintf(r->thread_id, sizeof(r->thread_id), "%s", PQgetvalue(res, row, 9));
 	prov = json_string_value(json_object_get(r->agent, "provider"));
 	kind = llm_kind_parse(prov != NULL ? prov : "");
 	r->kind = kind < 0 ? LLM_BUILTIN : (enum llm_kind)kind;

@@ -70,6 +70,7 @@ struct run {
 	json_t		*agent;		/* the agent snapshot */
 	json_t		*input;
 	json_t		*context;	/* its thread's messages, oldest first; NULL: none */
+	char		 thread_id[40];	/* its thread; "": none */
 	enum llm_kind	 kind;
 	const char	*model;		/* points into agent */
 

@@ -128,6 +128,29 @@ expect_eq "a new run's events come live on the open stream, and only they" \
 	"$(th_pg "SELECT count(*) FROM run_events WHERE run_id = '$R3'") $R3" \
 	"$(grep -c '^id: ' "$TH/t1c.sse") $(sed -n 's/^data: .*"run": \?"\([0-9a-f-]*\)".*/\1/p' "$TH/t1c.sse" | sort -u)"
 
+# Live events come with the worker's announcement, which names the thread, not with the
+# sweep (stream.sweep_ms, 2 s): five runs in a row, each one's run.succeeded on the open
+# stream within 800 ms of the transaction that wrote it.
+{ curl -s -N --max-time 9 -H "Authorization: Bearer $THK" -H "Last-Event-ID: $(sed -n 's/^id: //p' "$TH/t1c.sse" | tail -n 1)" \
+	"$CADDY_URL/api/v1/threads/$T1/stream" | while IFS= read -r line; do printf '%s %s\n' "$(date +%s%3N)" "$line"; done >"$TH/t1d.sse"; } &
+th_lag_pid=$!
+sleep 1
+lags=""
+for i in 1 2 3 4 5; do
+	th_json "$THK" POST "/api/v1/threads/$T1/runs" "{\"input\":{\"message\":\"lag $i\"}}"
+	rid=$(th_id)
+	th_wait "$rid" succeeded 10 || fail "threads: run $i of the lag check ends" "$H_BODY"
+	lags="$lags $rid"
+done
+wait "$th_lag_pid"
+late=""
+for rid in $lags; do
+	sent=$(th_pg "SELECT (extract(epoch FROM created_at) * 1000)::bigint FROM run_events WHERE run_id = '$rid' AND type = 'run.succeeded'")
+	got=$(awk -v id="$rid" '$2 == "event:" { type = $3 } $2 == "data:" && index($0, id) && type == "run.succeeded" { print $1; exit }' "$TH/t1d.sse")
+	if [ -z "$got" ] || [ $((got - sent)) -gt 800 ]; then late="$late $rid:${got:-none}-$sent"; fi
+done
+expect_eq "each run's end reached the thread's stream within 800 ms" "" "$late"
+
 # The budget: an agent with context_tokens keeps the newest turns that fit.
 th_json "$THK" POST /api/v1/threads '{"agent":"th-small"}'
 TS=$(th_id)
