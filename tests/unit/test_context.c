@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "worker/context.h"
+#include "worker/worker.h"
 #include "tests/unit/unit.h"
 
 /* "role:content|role:content|..." of a message array, for one comparison. */
@@ -135,6 +136,59 @@ test_context_long_thread(void)
 	json_decref(t);
 }
 
+static void
+collect_text(void *arg, const char *text, size_t len)
+{
+	strncat(arg, text, len);
+}
+
+/* The whole answer of the offline model to these messages, and its prompt tokens. */
+static void
+builtin_answer(json_t *msgs, char *out, size_t outlen, int64_t *prompt)
+{
+	struct llm_request	 q;
+	struct llm_usage	 u = { 0, 0 };
+	struct builtin		*b;
+	int64_t			 next;
+
+	memset(&q, 0, sizeof(q));
+	q.model = "builtin";
+	q.system = "Be brief.";
+	q.messages = msgs;
+	b = builtin_new("Echo", &q, 1000, 0);
+	out[0] = '\0';
+	(void)outlen;
+	while (builtin_step(b, INT64_MAX / 2, collect_text, out, &next) == 0)
+		;
+	builtin_usage(b, &u);
+	*prompt = u.prompt_tokens;
+	builtin_free(b);
+}
+
+static void
+test_context_builtin(void)
+{
+	static char	 text[4096];
+	json_t		*t = thread(1), *m;
+	int64_t		 prompt;
+
+	/* Alone: the message and the system prompt, as before threads. */
+	m = context_messages(NULL, "three little words", 8000);
+	builtin_answer(m, text, sizeof(text), &prompt);
+	UNIT_ASSERT_CONTAINS(text, "Echo received 3 words: \"three little words\".");
+	CU_ASSERT(strstr(text, "earlier message") == NULL);
+	UNIT_ASSERT_INT(prompt, 3 + 2);
+	json_decref(m);
+	/* On a thread: the earlier turn is said and counted. */
+	m = context_messages(t, "three little words", 8000);
+	builtin_answer(m, text, sizeof(text), &prompt);
+	UNIT_ASSERT_CONTAINS(text, "Echo received 3 words: \"three little words\".");
+	UNIT_ASSERT_CONTAINS(text, "It had the 2 earlier messages of this conversation in view.");
+	UNIT_ASSERT_INT(prompt, 1 + 1 + 3 + 2);
+	json_decref(m);
+	json_decref(t);
+}
+
 void
 suite_context(void)
 {
@@ -146,4 +200,6 @@ suite_context(void)
 	unit_test(s, "the oldest turns are dropped first, whole", test_context_oldest_dropped);
 	unit_test(s, "roles as the wire has them; no dangling tool result", test_context_roles);
 	unit_test(s, "a long thread is cut at the budget", test_context_long_thread);
+	unit_test(s, "the offline model says and counts a thread's earlier turns",
+	    test_context_builtin);
 }

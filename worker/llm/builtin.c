@@ -64,10 +64,11 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 	struct builtin	*b = sb_calloc(1, sizeof(*b));
 	const char	*input = "";
 	json_t		*last;
-	char		*quote, *role;
-	size_t		 qn = 0, i, cap;
+	char		*quote, *role, earlier[96] = "";
+	size_t		 qn = 0, i, cap, before = json_array_size(q->messages);
 	int		 words = 0, in = 0;
-	int64_t		 nwords;
+	int64_t		 nwords, seen = 0;
+	json_t		*m;
 
 	last = json_array_get(q->messages, json_array_size(q->messages) - 1);
 	if (json_is_string(json_object_get(last, "content")))
@@ -96,20 +97,28 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 		qn += 3;
 	}
 	role = first_sentence(q->system, 300);
+	/* A thread's earlier turns came before the message: said, and counted as a
+	 * model counts every message it is sent. */
+	if (before > 1)
+		snprintf(earlier, sizeof(earlier), "It had the %zu earlier message%s of this "
+		    "conversation in view. ", before - 1, before == 2 ? "" : "s");
+	json_array_foreach(q->messages, i, m)
+		if (json_is_string(json_object_get(m, "content")))
+			seen += count_words(json_string_value(json_object_get(m, "content")));
 	cap = strlen(agent_name) + qn + strlen(role) + 1024;
 	b->text = sb_malloc(cap);
 	b->len = (size_t)snprintf(b->text, cap,
 	    "[Offline demo answer from the builtin model: no language model was called.] "
-	    "%s received %lld word%s: \"%s\". %s%s%s"
+	    "%s received %lld word%s: \"%s\". %s%s%s%s"
 	    "Connected to a real provider, this agent would now answer in full. To connect "
 	    "one, give the agent the provider openai or anthropic and a model, and put the "
 	    "provider's key in the [llm] section of switchboard.conf.",
 	    agent_name, (long long)nwords, nwords == 1 ? "" : "s", quote,
 	    role[0] != '\0' ? "Its instructions begin: \"" : "", role,
-	    role[0] != '\0' ? ".\" " : "");
+	    role[0] != '\0' ? ".\" " : "", earlier);
 	if (b->len >= cap)
 		b->len = cap - 1;
-	b->prompt_tokens = nwords + count_words(q->system);
+	b->prompt_tokens = seen + count_words(q->system);
 	b->start_us = now;
 	b->step_us = 1000000 / (tokens_per_s > 0 ? tokens_per_s : 1);
 	if (q->max_tokens > 0) {
