@@ -7,7 +7,7 @@
 #include "core/metrics.h"
 
 /* Status codes that get a counter of their own; the rest count as "other". */
-#define STATUS_SLOTS 26
+#define STATUS_SLOTS 28
 extern const int status_slots[STATUS_SLOTS - 1];
 int		 status_slot(int status);
 

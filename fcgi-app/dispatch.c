@@ -24,7 +24,7 @@
 
 const int status_slots[STATUS_SLOTS - 1] = {
 	200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404,
-	405, 406, 409, 410, 413, 415, 422, 429, 500, 503
+	405, 406, 408, 409, 410, 413, 415, 422, 429, 431, 500, 503
 };
 
 int
@@ -186,6 +186,10 @@ answer_problem(struct sb_req *req, int status, const char *slug, const char *det
 {
 	(void)cors_apply(req);
 	resp_error(req, status, slug, detail);
+	/* Counted as dispatch counts a request that matched no route: it reached none. */
+	if (req->app->metrics != NULL)
+		counter_add(&req->app->metrics->requests[METRICS_MAX_ROUTES]
+		    [status_slot(req->status)], 1);
 	if (req->app->cfg.log.access)
 		log_access(req->method, "", req->path, req->status, req->bytes_out, 0);
 }

@@ -56,5 +56,7 @@ expect_match "Apache: a body not whole within request_timeout is answered 408 re
 	'HTTP/1.1 408|/problems/request-timeout' "$OUT"
 check "and it is counted in switchboard_request_timeouts_total" \
 	test "$(sb_metric switchboard_request_timeouts_total)" -ge 1
+check "and among the requests answered, unmatched (it never reached a route), as 408" \
+	test "$(sb_metric 'switchboard_http_requests_total{method="",route="unmatched",status="408"}')" -ge 1
 sb_stop_pidfile "$STATE/fcgi.pid" 15
 sb_fcgi_start "$STATE" "$SB_BUILD" "$SB_CONF" || fail "switchboard-fcgi starts again" "see $STATE/fcgi.log"
