@@ -16,15 +16,19 @@ CREATE FUNCTION run_last_seq(p_run uuid) RETURNS integer
 -- Cancels the caller's run p_id (row-level security: another org's run is not there)
 -- and returns it as it is now; no row when there is no such run.  Queued: cancelled
 -- now, with its terminal event.  Running: its worker is asked to stop
--- (cancel_requested) and writes the event.  Finished: nothing changes.
+-- (cancel_requested) and writes the event.  Finished: nothing changes.  A run waiting
+-- its thread's turn (queued at 'infinity', sql/013) is only flagged: it ends when its
+-- turn comes, so that its run.cancelled comes after the events of the runs before it.
 CREATE FUNCTION run_cancel(p_id uuid) RETURNS SETOF runs
     LANGUAGE sql SET search_path = public, pg_temp
     AS $$
-    WITH before AS (SELECT r.id, r.state FROM runs r WHERE r.id = p_id FOR UPDATE),
-    upd AS (
+    WITH before AS (
+        SELECT r.id, r.state = 'queued' AND r.run_at <> 'infinity' AS now_ended, r.state
+          FROM runs r WHERE r.id = p_id FOR UPDATE
+    ), upd AS (
         UPDATE runs r SET
-            state = CASE WHEN b.state = 'queued' THEN 'cancelled' ELSE r.state END,
-            finished_at = CASE WHEN b.state = 'queued' THEN now() ELSE r.finished_at END,
+            state = CASE WHEN b.now_ended THEN 'cancelled' ELSE r.state END,
+            finished_at = CASE WHEN b.now_ended THEN now() ELSE r.finished_at END,
             cancel_requested = r.cancel_requested OR b.state IN ('queued', 'running')
           FROM before b WHERE r.id = b.id
         RETURNING r.*
@@ -32,7 +36,7 @@ CREATE FUNCTION run_cancel(p_id uuid) RETURNS SETOF runs
         INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
         SELECT u.id, run_last_seq(u.id) + 1, u.org_id, u.attempt, 'run.cancelled',
                '{"reason": "cancelled before it started"}'
-          FROM upd u JOIN before b ON b.id = u.id WHERE b.state = 'queued'
+          FROM upd u JOIN before b ON b.id = u.id WHERE b.now_ended
     )
     SELECT * FROM upd
     $$;
@@ -40,67 +44,8 @@ CREATE FUNCTION run_cancel(p_id uuid) RETURNS SETOF runs
 REVOKE ALL ON FUNCTION run_last_seq(uuid), run_cancel(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION run_last_seq(uuid), run_cancel(uuid) TO switchboard_app;
 
--- The queue's two functions that append an event, as in 008 but for the seq (and
--- queue_claim keeps 010's plan setting: a replaced function has only the SET clauses
--- it is given).  Their owner and grants stay.
-CREATE OR REPLACE FUNCTION queue_claim(p_worker text, p_limit integer, p_lease_ms integer,
-                            p_org_cap integer)
-    RETURNS TABLE (id uuid, org_id bigint, attempt integer, counted integer,
-                   max_attempts integer, seq integer, agent jsonb, input jsonb)
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-    SET plan_cache_mode = force_custom_plan
-    AS $$
-#variable_conflict use_column
-DECLARE
-    busy_orgs   bigint[] := '{}';
-    busy_counts bigint[] := '{}';
-    full_orgs   bigint[] := '{}';
-BEGIN
-    IF p_org_cap > 0 THEN
-        PERFORM pg_advisory_xact_lock(hashtext('switchboard.queue_claim'));
-        SELECT coalesce(array_agg(b.org_id), '{}'), coalesce(array_agg(b.n), '{}'),
-               coalesce(array_agg(b.org_id) FILTER (WHERE b.n >= p_org_cap), '{}')
-          INTO busy_orgs, busy_counts, full_orgs
-          FROM (SELECT r.org_id, count(*) AS n FROM runs r
-                 WHERE r.state = 'running' GROUP BY r.org_id) b;
-    END IF;
-    RETURN QUERY
-    WITH c AS MATERIALIZED (
-        SELECT r.id, r.org_id, r.priority, r.run_at, r.n FROM runs r
-         WHERE r.state = 'queued' AND r.run_at <= now()
-           AND NOT (r.org_id = ANY (full_orgs))
-         ORDER BY r.priority DESC, r.run_at, r.n
-         LIMIT p_limit
-           FOR UPDATE SKIP LOCKED
-    ), pick AS (
-        SELECT k.id FROM (
-            SELECT c.id, c.org_id,
-                   row_number() OVER (PARTITION BY c.org_id
-                                      ORDER BY c.priority DESC, c.run_at, c.n) AS rank
-              FROM c) k
-          LEFT JOIN unnest(busy_orgs, busy_counts) AS b(org_id, n) ON b.org_id = k.org_id
-         WHERE p_org_cap <= 0 OR k.rank + coalesce(b.n, 0) <= p_org_cap
-    ), upd AS (
-        UPDATE runs r
-           SET state = 'running', attempt = r.attempt + 1, worker = p_worker,
-               lease_until = now() + p_lease_ms * interval '1 millisecond',
-               started_at = coalesce(r.started_at, now())
-          FROM pick WHERE r.id = pick.id
-        RETURNING r.id, r.org_id, r.attempt, r.released, r.max_attempts, r.agent, r.input
-    ), ev AS (
-        INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
-        SELECT u.id, run_last_seq(u.id) + 1,
-               u.org_id, u.attempt, 'run.started',
-               jsonb_build_object('attempt', u.attempt - u.released, 'worker', p_worker)
-          FROM upd u
-        RETURNING run_id, run_events.seq
-    )
-    SELECT u.id, u.org_id, u.attempt, u.attempt - u.released, u.max_attempts, ev.seq,
-           u.agent, u.input
-      FROM upd u JOIN ev ON ev.run_id = u.id;
-END
-$$;
-
+-- queue_rescue, as in 008 but for the seq.  Its owner and grants stay.  (queue_claim
+-- appends one too: 013 makes it again, with what threads add.)
 CREATE OR REPLACE FUNCTION queue_rescue(p_limit integer)
     RETURNS TABLE (id uuid, state text)
     LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp

@@ -7,8 +7,8 @@
 -- shows half a turn.
 --
 -- A thread's runs write their events in the order of the runs (n): a run waiting its
--- turn that is cancelled is only flagged, and ends (with its run.cancelled) when its
--- turn comes.  So the thread's stream, every run's events one after the other, can be
+-- turn that is cancelled is only flagged (run_cancel, 012), and ends (with its
+-- run.cancelled) when its turn comes (runs_thread_end, here).  So the thread's stream, every run's events one after the other, can be
 -- resumed exactly from (run n, seq).
 
 CREATE TABLE threads (
@@ -191,31 +191,6 @@ BEGIN
 END
 $$;
 
--- Cancelling a run, as in 012, but a run waiting its thread's turn (queued at
--- 'infinity') is only flagged: it ends when its turn comes (runs_thread_end), so that
--- its run.cancelled comes after the events of the runs before it.
-CREATE OR REPLACE FUNCTION run_cancel(p_id uuid) RETURNS SETOF runs
-    LANGUAGE sql SET search_path = public, pg_temp
-    AS $$
-    WITH before AS (
-        SELECT r.id, r.state = 'queued' AND r.run_at <> 'infinity' AS now_ended, r.state
-          FROM runs r WHERE r.id = p_id FOR UPDATE
-    ), upd AS (
-        UPDATE runs r SET
-            state = CASE WHEN b.now_ended THEN 'cancelled' ELSE r.state END,
-            finished_at = CASE WHEN b.now_ended THEN now() ELSE r.finished_at END,
-            cancel_requested = r.cancel_requested OR b.state IN ('queued', 'running')
-          FROM before b WHERE r.id = b.id
-        RETURNING r.*
-    ), ev AS (
-        INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
-        SELECT u.id, run_last_seq(u.id) + 1, u.org_id, u.attempt, 'run.cancelled',
-               '{"reason": "cancelled before it started"}'
-          FROM upd u JOIN before b ON b.id = u.id WHERE b.now_ended
-    )
-    SELECT * FROM upd
-    $$;
-
 CREATE TRIGGER runs_thread_end AFTER UPDATE OF state ON runs
     FOR EACH ROW
     WHEN (NEW.thread_id IS NOT NULL AND OLD.state IN ('queued', 'running')
@@ -251,10 +226,11 @@ REVOKE ALL ON FUNCTION stream_thread_events(uuid[], bigint[], integer[], integer
 GRANT EXECUTE ON FUNCTION stream_thread_events(uuid[], bigint[], integer[], integer)
     TO switchboard_app;
 
--- queue_claim, as in 012, also returns the thread's messages of a run made on a thread
+-- queue_claim, as in 008 with 010's plan setting, takes each run's next seq from
+-- run_last_seq (012), and also returns the thread's messages of a run made on a thread
 -- (its last 400, oldest first; the worker trims them to the agent's budget), NULL for
--- any other run, and the thread (whose stream the worker's NOTIFYs then name too).  Its result type changes: it is dropped and made again, with 010's
--- plan setting and 008's grants.
+-- any other run, and the thread (whose stream the worker's NOTIFYs then name too).
+-- Its result type changes: it is dropped and made again, with 008's grants.
 DROP FUNCTION queue_claim(text, integer, integer, integer);
 CREATE FUNCTION queue_claim(p_worker text, p_limit integer, p_lease_ms integer,
                             p_org_cap integer)
