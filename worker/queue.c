@@ -51,24 +51,30 @@ run_find(struct worker *w, const char *id)
 	return NULL;
 }
 
-/* Adds to ids (run ids) the threads of those runs made on one, each once. */
+/* Adds to ids (run ids) the threads of those runs made on one, each once.  Once per
+ * flush: one walk of the runs held and a set of the ids, not a search per id. */
 static void
 threads_of(struct worker *w, json_t *ids)
 {
-	size_t		 i, n = json_array_size(ids), j;
 	struct run	*r;
-	json_t		*v;
+	json_t		*named, *v;
+	size_t		 i;
 
-	for (i = 0; i < n; i++) {
-		r = run_find(w, json_string_value(json_array_get(ids, i)));
-		if (r == NULL || r->thread_id[0] == '\0')
-			continue;
-		json_array_foreach(ids, j, v)
-			if (strcmp(json_string_value(v), r->thread_id) == 0)
-				break;
-		if (j == json_array_size(ids))
+	LIST_FOREACH(r, &w->runs, link)
+		if (r->thread_id[0] != '\0')
+			break;
+	if (r == NULL)
+		return;			/* no thread's run held: nothing to add */
+	named = json_object();
+	json_array_foreach(ids, i, v)
+		json_object_set(named, json_string_value(v), json_true());
+	LIST_FOREACH(r, &w->runs, link)
+		if (r->thread_id[0] != '\0' && json_object_get(named, r->id) != NULL &&
+		    json_object_get(named, r->thread_id) == NULL) {
+			json_object_set(named, r->thread_id, json_true());
 			json_array_append_new(ids, json_string(r->thread_id));
-	}
+		}
+	json_decref(named);
 }
 
 /* ------------------------------------------------------------ claim */
