@@ -52,6 +52,11 @@ json_t		*run_json(PGresult *, int row);
 /* Is s a UUID's text?  Anything else names no run or thread: 404, never an error
  * from the database. */
 int		 uuid_shaped(const char *s);
+/* Runs fn(req, arg) in the caller's org on the resource whose id is the path's {id}
+ * (set in *id): an id that is not a UUID, another org's or none (fn's
+ * SB_ERR_NOT_FOUND) is 404 about:blank with the detail what ("no such run"). */
+enum sb_err	 with_id(struct sb_req *, const char *what, const char **id,
+		    enum sb_err (*fn)(struct sb_req *, void *), void *arg);
 enum sb_err	 h_runs_create(struct sb_req *);
 enum sb_err	 h_runs_list(struct sb_req *);
 enum sb_err	 h_runs_get(struct sb_req *);

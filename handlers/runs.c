@@ -215,18 +215,25 @@ run_one(struct sb_req *req, void *arg)
 	return run_fetch(req, &q, arg);
 }
 
+enum sb_err
+with_id(struct sb_req *req, const char *what, const char **id,
+    enum sb_err (*fn)(struct sb_req *, void *), void *arg)
+{
+	enum sb_err err;
+
+	*id = req_path_param(req, "id");
+	if (!uuid_shaped(*id))
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, what);
+	if ((err = org_tx(req, fn, arg)) == SB_ERR_NOT_FOUND)
+		return req_fail(req, err, NULL, what);
+	return err;
+}
+
 /* Runs fn on the run named by {id}; another org's run, or none, is 404. */
 static enum sb_err
 with_run(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), struct one *o)
 {
-	enum sb_err err;
-
-	o->id = req_path_param(req, "id");
-	if (!uuid_shaped(o->id))
-		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
-	if ((err = org_tx(req, fn, o)) == SB_ERR_NOT_FOUND)
-		return req_fail(req, err, NULL, "no such run");
-	return err;
+	return with_id(req, "no such run", &o->id, fn, o);
 }
 
 enum sb_err

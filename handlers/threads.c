@@ -21,7 +21,6 @@
 #include "fcgi-app/wake.h"
 
 #define TITLE_MAX	200		/* bytes; as sql/013_threads.sql checks */
-#define SLUG_MAX	63
 #define MESSAGE_MAX	(64 * 1024)	/* bytes of one user message */
 
 /* The columns thread_json() reads, in its order; n (the cursor) first. */
@@ -56,7 +55,6 @@ static enum sb_err
 fields_read(struct sb_req *req, struct fields *f)
 {
 	json_t	*title = NULL, *meta = NULL, *agent = NULL;
-	size_t	 i;
 
 	memset(f, 0, sizeof(*f));
 	if (!json_is_object(req->json) || json_unpack(req->json, "{s?o, s?o, s?o !}", "title",
@@ -78,14 +76,11 @@ fields_read(struct sb_req *req, struct fields *f)
 	if (json_is_null(agent))
 		f->agent_null = 1;
 	else if (agent != NULL) {
-		f->agent = json_string_value(agent);
-		for (i = 0; f->agent != NULL && f->agent[i] != '\0'; i++)
-			if (i >= SLUG_MAX || !((f->agent[i] >= 'a' && f->agent[i] <= 'z') ||
-			    (f->agent[i] >= '0' && f->agent[i] <= '9') || f->agent[i] == '-'))
-				break;
-		if (f->agent == NULL || i == 0 || f->agent[i] != '\0')
+		/* Whether it names an agent the org can run is the database's to say
+		 * (agent_exists): any other string is simply not one. */
+		if ((f->agent = json_string_value(agent)) == NULL)
 			return req_fail(req, SB_ERR_UNPROCESSABLE, "unknown-agent",
-			    "agent is the slug of an agent (a-z, 0-9 and -, at most 63)");
+			    "agent is the slug of an agent, or null");
 	}
 	return SB_OK;
 }
@@ -181,14 +176,7 @@ struct one {
 static enum sb_err
 with_thread(struct sb_req *req, enum sb_err (*fn)(struct sb_req *, void *), struct one *o)
 {
-	enum sb_err err;
-
-	o->id = req_path_param(req, "id");
-	if (!uuid_shaped(o->id))
-		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such thread");
-	if ((err = org_tx(req, fn, o)) == SB_ERR_NOT_FOUND)
-		return req_fail(req, err, NULL, "no such thread");
-	return err;
+	return with_id(req, "no such thread", &o->id, fn, o);
 }
 
 static enum sb_err
@@ -228,8 +216,9 @@ thread_update(struct sb_req *req, void *arg)
 	const char		*p[5];
 	enum sb_err		 err;
 
+	/* An unknown agent is the caller's 422, told apart from the thread's 404. */
 	if (o->f.agent != NULL && (err = agent_exists(req, o->f.agent)) != SB_OK)
-		return SB_ERR_UNPROCESSABLE;
+		return err == SB_ERR_NOT_FOUND ? SB_ERR_UNPROCESSABLE : err;
 	p[0] = o->id;
 	p[1] = o->f.title;
 	p[2] = o->f.metadata;

@@ -2,10 +2,6 @@
  * runs, one run after the other, resumable at (run n, seq) (sql/013_threads.sql). */
 #include "config.h"
 
-#include <stdlib.h>
-#include <string.h>
-#include <libpq-fe.h>
-
 #include "stream/stream.h"
 #include "core/cursor.h"
 #include "core/db.h"
