@@ -1176,6 +1176,237 @@ test_body_refused(void)
 	json_decref(bad);
 }
 
+/* ---------------------------------------------------------------- tool turns */
+
+/* JSON written with ' for " (a \' in a string is then an escaped quote), parsed. */
+static json_t *
+json_sq(const char *s)
+{
+	json_error_t	 e;
+	json_t		*v;
+	char		*t = sb_strdup(s), *p;
+
+	for (p = t; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	if ((v = json_loads(t, 0, &e)) == NULL)
+		fprintf(stderr, "json_sq: %s: %s\n", e.text, t);
+	free(t);
+	return v;
+}
+
+/* The body of a request with these neutral messages (none: NULL). */
+static char *
+messages_body(enum llm_kind k, json_t *msgs)
+{
+	struct llm_request r;
+
+	memset(&r, 0, sizeof(r));
+	r.model = "m";
+	r.system = "Be brief.";
+	r.messages = msgs;
+	r.temperature = -1;
+	return llm_request_body(k, &r);
+}
+
+/* The body for the messages msgs is exactly want (both written with '). */
+static void
+check_messages(enum llm_kind k, const char *msgs, const char *want)
+{
+	json_t	*m = json_sq(msgs), *w = json_sq(want), *got;
+	char	*body, *a, *b;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	body = messages_body(k, m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	got = json_loads(body, 0, NULL);
+	CU_ASSERT(json_equal(got, w));
+	if (!json_equal(got, w)) {
+		a = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+		b = json_dumps(w, JSON_COMPACT | JSON_SORT_KEYS);
+		UNIT_ASSERT_STR(a, b);
+		free(a);
+		free(b);
+	}
+	json_decref(got);
+	json_decref(m);
+	json_decref(w);
+	free(body);
+}
+
+/* Two steps: two calls at once, one of which failed, then one call whose arguments
+ * are not JSON; then the person's next question right after the last result. */
+#define TWO_STEPS \
+	"[{'role':'user','content':'find two things'}," \
+	"{'role':'assistant','content':'','tool_calls':[" \
+	"{'id':'call_1','name':'search','arguments':'{\\'q\\':\\'a\\'}'}," \
+	"{'id':'call_2','name':'fetch','arguments':'{\\'url\\':\\'http://x\\'}'}]}," \
+	"{'role':'tool','tool_call_id':'call_1','name':'search','content':'found a'," \
+	"'is_error':false}," \
+	"{'role':'tool','tool_call_id':'call_2','name':'fetch','content':'timed out'," \
+	"'is_error':true}," \
+	"{'role':'assistant','content':'Let me look again.','tool_calls':[" \
+	"{'id':'call_3','name':'search','arguments':'not json'}]}," \
+	"{'role':'tool','tool_call_id':'call_3','content':'found b'}," \
+	"{'role':'user','content':'and now?'}]"
+
+static void
+test_openai_tool_turns(void)
+{
+	check_messages(LLM_OPENAI, TWO_STEPS,
+	    "{'model':'m','stream':true,'stream_options':{'include_usage':true},'messages':["
+	    "{'role':'system','content':'Be brief.'},"
+	    "{'role':'user','content':'find two things'},"
+	    "{'role':'assistant','content':null,'tool_calls':["
+	    "{'id':'call_1','type':'function','function':{'name':'search',"
+	    "'arguments':'{\\'q\\':\\'a\\'}'}},"
+	    "{'id':'call_2','type':'function','function':{'name':'fetch',"
+	    "'arguments':'{\\'url\\':\\'http://x\\'}'}}]},"
+	    "{'role':'tool','tool_call_id':'call_1','content':'found a'},"
+	    "{'role':'tool','tool_call_id':'call_2','content':'timed out'},"
+	    "{'role':'assistant','content':'Let me look again.','tool_calls':["
+	    "{'id':'call_3','type':'function','function':{'name':'search',"
+	    "'arguments':'not json'}}]},"
+	    "{'role':'tool','tool_call_id':'call_3','content':'found b'},"
+	    "{'role':'user','content':'and now?'}]}");
+	/* Arguments absent or empty are an empty object; no calls is a text turn;
+	 * content null or absent beside calls is no text. */
+	check_messages(LLM_OPENAI,
+	    "[{'role':'user','content':'q'},"
+	    "{'role':'assistant','content':null,'tool_calls':[{'id':'c1','name':'now'},"
+	    "{'id':'c2','name':'now','arguments':''}]},"
+	    "{'role':'tool','tool_call_id':'c1','content':''},"
+	    "{'role':'tool','tool_call_id':'c2','content':'12:00'},"
+	    "{'role':'assistant','tool_calls':[{'id':'c3','name':'now'}]},"
+	    "{'role':'tool','tool_call_id':'c3','content':'12:01'},"
+	    "{'role':'assistant','content':'It is noon.','tool_calls':[]},"
+	    "{'role':'user','content':'a'},{'role':'user','content':'b'}]",
+	    "{'model':'m','stream':true,'stream_options':{'include_usage':true},'messages':["
+	    "{'role':'system','content':'Be brief.'},"
+	    "{'role':'user','content':'q'},"
+	    "{'role':'assistant','content':null,'tool_calls':["
+	    "{'id':'c1','type':'function','function':{'name':'now','arguments':'{}'}},"
+	    "{'id':'c2','type':'function','function':{'name':'now','arguments':'{}'}}]},"
+	    "{'role':'tool','tool_call_id':'c1','content':''},"
+	    "{'role':'tool','tool_call_id':'c2','content':'12:00'},"
+	    "{'role':'assistant','content':null,'tool_calls':["
+	    "{'id':'c3','type':'function','function':{'name':'now','arguments':'{}'}}]},"
+	    "{'role':'tool','tool_call_id':'c3','content':'12:01'},"
+	    "{'role':'assistant','content':'It is noon.'},"
+	    "{'role':'user','content':'a'},{'role':'user','content':'b'}]}");
+}
+
+static void
+test_anthropic_tool_turns(void)
+{
+	check_messages(LLM_ANTHROPIC, TWO_STEPS,
+	    "{'model':'m','max_tokens':1024,'stream':true,'system':'Be brief.','messages':["
+	    "{'role':'user','content':'find two things'},"
+	    "{'role':'assistant','content':["
+	    "{'type':'tool_use','id':'call_1','name':'search','input':{'q':'a'}},"
+	    "{'type':'tool_use','id':'call_2','name':'fetch','input':{'url':'http://x'}}]},"
+	    "{'role':'user','content':["
+	    "{'type':'tool_result','tool_use_id':'call_1','content':'found a'},"
+	    "{'type':'tool_result','tool_use_id':'call_2','content':'timed out',"
+	    "'is_error':true}]},"
+	    "{'role':'assistant','content':["
+	    "{'type':'text','text':'Let me look again.'},"
+	    "{'type':'tool_use','id':'call_3','name':'search','input':{}}]},"
+	    "{'role':'user','content':["
+	    "{'type':'tool_result','tool_use_id':'call_3','content':'found b'},"
+	    "{'type':'text','text':'and now?'}]}]}");
+	/* Input that is JSON but not an object is {} too; a text that had no answer and
+	 * the next join as blocks (an empty one adds none); text alone stays a string. */
+	check_messages(LLM_ANTHROPIC,
+	    "[{'role':'user','content':''},{'role':'user','content':'q'},"
+	    "{'role':'assistant','tool_calls':[{'id':'c1','name':'now','arguments':'[1]'},"
+	    "{'id':'c2','name':'now'}]},"
+	    "{'role':'tool','tool_call_id':'c1','content':'12:00','is_error':false},"
+	    "{'role':'tool','tool_call_id':'c2','content':'12:00'},"
+	    "{'role':'assistant','content':'It is noon.','tool_calls':[]},"
+	    "{'role':'user','content':'a'},{'role':'user','content':'b'}]",
+	    "{'model':'m','max_tokens':1024,'stream':true,'system':'Be brief.','messages':["
+	    "{'role':'user','content':[{'type':'text','text':'q'}]},"
+	    "{'role':'assistant','content':["
+	    "{'type':'tool_use','id':'c1','name':'now','input':{}},"
+	    "{'type':'tool_use','id':'c2','name':'now','input':{}}]},"
+	    "{'role':'user','content':["
+	    "{'type':'tool_result','tool_use_id':'c1','content':'12:00'},"
+	    "{'type':'tool_result','tool_use_id':'c2','content':'12:00'}]},"
+	    "{'role':'assistant','content':'It is noon.'},"
+	    "{'role':'user','content':[{'type':'text','text':'a'},{'type':'text','text':'b'}]}]}");
+}
+
+/* Messages that break the neutral shape: no body in either format. */
+static void
+test_tool_turns_refused(void)
+{
+	static const char *bad[] = {
+		"[{'role':'system','content':'x'}]",			/* unknown role */
+		"[{'role':'function','content':'x'}]",
+		"[{'content':'x'}]",					/* no role */
+		"['text']",						/* not an object */
+		"[{'role':'user','content':7}]",			/* content not a string */
+		"[{'role':'user','content':[{'type':'text','text':'x'}]}]",
+		"[{'role':'user'}]",
+		"[{'role':'assistant','content':null}]",		/* no text, no calls */
+		"[{'role':'assistant','content':'x','tool_calls':{}}]",	/* calls not an array */
+		"[{'role':'assistant','content':'x','tool_calls':null}]",
+		"[{'role':'assistant','content':'x','tool_calls':['c']}]",
+		"[{'role':'assistant','tool_calls':[{'name':'s'}]}]",	/* a call without id */
+		"[{'role':'assistant','tool_calls':[{'id':'','name':'s'}]}]",
+		"[{'role':'assistant','tool_calls':[{'id':'c'}]}]",	/* without name */
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':''}]}]",
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s','arguments':{}}]}]",
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+		    "{'role':'tool','content':'r'}]",			/* no tool_call_id */
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+		    "{'role':'tool','tool_call_id':'','content':'r'}]",
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+		    "{'role':'tool','tool_call_id':7,'content':'r'}]",
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+		    "{'role':'tool','tool_call_id':'c'}]",		/* no content */
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+		    "{'role':'tool','tool_call_id':'c','content':'r','is_error':'yes'}]",
+		"[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+		    "{'role':'tool','tool_call_id':'c','content':'r','name':1}]",
+		"[{'role':'tool','tool_call_id':'c','content':'r'}]",	/* a result of no call */
+		"[{'role':'user','content':'q'},{'role':'tool','tool_call_id':'c','content':'r'}]",
+		"[{'role':'assistant','content':'x','tool_calls':[]},"
+		    "{'role':'tool','tool_call_id':'c','content':'r'}]",
+		"[{'role':'user','content':'q'},{'role':'user'}]",	/* the last one bad */
+	};
+	static const enum llm_kind kinds[] = { LLM_OPENAI, LLM_ANTHROPIC };
+	json_t	*m;
+	char	*body;
+	size_t	 i, k;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = json_sq(bad[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		for (k = 0; k < 2; k++) {
+			if ((body = messages_body(kinds[k], m)) != NULL) {
+				fprintf(stderr, "\n%s: a body for %s\n", llm_kind_name(kinds[k]),
+				    bad[i]);
+				CU_FAIL("a body for a malformed message");
+			}
+			free(body);
+		}
+		json_decref(m);
+	}
+	/* The same shapes, right, have one. */
+	m = json_sq("[{'role':'assistant','tool_calls':[{'id':'c','name':'s'}]},"
+	    "{'role':'tool','tool_call_id':'c','content':'r','name':'s','is_error':true}]");
+	body = messages_body(LLM_OPENAI, m);
+	CU_ASSERT_PTR_NOT_NULL(body);
+	free(body);
+	body = messages_body(LLM_ANTHROPIC, m);
+	CU_ASSERT_PTR_NOT_NULL(body);
+	free(body);
+	json_decref(m);
+}
+
 /* The header lines, one a line. */
 static char *
 headers_text(struct curl_slist *l)
@@ -1331,6 +1562,10 @@ suite_llm(void)
 	unit_test(s, "openai: request body", test_openai_body);
 	unit_test(s, "anthropic: request body", test_anthropic_body);
 	unit_test(s, "request bodies refused", test_body_refused);
+	unit_test(s, "openai: tool turns in the request", test_openai_tool_turns);
+	unit_test(s, "anthropic: tool turns in the request", test_anthropic_tool_turns);
+	unit_test(s, "request bodies refused: messages not in the neutral shape",
+	    test_tool_turns_refused);
 	unit_test(s, "request headers", test_headers);
 	unit_test(s, "error bodies", test_error_message);
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "core/arena.h"
+#include "core/json.h"
 #include "worker/llm/llm.h"
 #include "worker/llm/wire.h"
 
@@ -42,17 +43,119 @@ anthropic_tools(json_t *tools)
 	return out;
 }
 
+/* Appends v (taken) to the array a; NULL is out of memory. */
+static void
+append_new(json_t *a, json_t *v)
+{
+	if (v == NULL)
+		sb_oom(0);
+	json_array_append_new(a, v);
+}
+
+/* A call's arguments as tool_use wants its input: an object; {} for text that is
+ * not one.  They are a model's: parsed within the bounds of its stream. */
+static json_t *
+anthropic_input(const char *args)
+{
+	static const struct json_limits lim = { LLM_TOOL_ARGS_MAX, 64, LLM_TOOL_ARGS_MAX, 1 };
+	struct json_parse_error	 e;
+	json_t			*v = json_parse_limited(args, strlen(args), &lim, &e);
+
+	if (json_is_object(v))
+		return v;
+	json_decref(v);
+	return json_object();
+}
+
+/* m as content blocks: a result's tool_result, or a text block (when there is
+ * text) and then an assistant's tool_use blocks. */
+static json_t *
+anthropic_blocks(const struct wire_msg *m)
+{
+	struct wire_call	 c;
+	json_t			*out, *v;
+	size_t			 i;
+
+	if ((out = json_array()) == NULL)
+		sb_oom(0);
+	if (m->role == WIRE_TOOL) {
+		append_new(out, v = json_pack("{s:s, s:s, s:s}", "type", "tool_result",
+		    "tool_use_id", m->call_id, "content", m->text));
+		if (m->is_error)
+			json_object_set_new(v, "is_error", json_true());
+		return out;
+	}
+	if (*m->text != '\0')
+		append_new(out, json_pack("{s:s, s:s}", "type", "text", "text", m->text));
+	for (i = 0; i < m->ncalls; i++) {
+		wire_call(m, i, &c);
+		append_new(out, json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use", "id", c.id,
+		    "name", c.name, "input", anthropic_input(c.args)));
+	}
+	return out;
+}
+
+/* The content of the message last as blocks: a string becomes a text block
+ * (none when it is empty). */
+static json_t *
+content_blocks(json_t *last)
+{
+	json_t *c = json_object_get(last, "content"), *blocks;
+
+	if (!json_is_string(c))
+		return c;
+	if ((blocks = json_array()) == NULL)
+		sb_oom(0);
+	if (json_string_length(c) > 0)
+		append_new(blocks, json_pack("{s:s, s:O}", "type", "text", "text", c));
+	json_object_set_new(last, "content", blocks);
+	return blocks;
+}
+
+/*
+ * Appends the neutral message m to the array arg.  The API wants the roles to
+ * alternate: a message of the role of the one before it (results after a call, a
+ * person's text after results or after a text that had no answer) joins it, its
+ * blocks after the blocks there.  Text alone, not joined, stays a string.
+ */
+static int
+anthropic_message(void *arg, const struct wire_msg *m)
+{
+	json_t		*out = arg, *last = NULL, *blocks;
+	const char	*role = m->role == WIRE_ASSISTANT ? "assistant" : "user";
+	size_t		 n = json_array_size(out);
+
+	if (n > 0)
+		last = json_array_get(out, n - 1);
+	if (last != NULL && strcmp(json_string_value(json_object_get(last, "role")), role) == 0) {
+		blocks = anthropic_blocks(m);
+		json_array_extend(content_blocks(last), blocks);
+		json_decref(blocks);
+	} else if (m->role != WIRE_TOOL && m->ncalls == 0)
+		append_new(out, json_pack("{s:s, s:s}", "role", role, "content", m->text));
+	else
+		append_new(out, json_pack("{s:s, s:o}", "role", role, "content",
+		    anthropic_blocks(m)));
+	return 0;
+}
+
 json_t *
 anthropic_body(const struct llm_request *r)
 {
-	json_t	*body, *tools;
+	json_t	*body, *msgs, *tools;
 
 	if (r->model == NULL || !json_is_array(r->messages))
 		return NULL;
-	body = json_pack("{s:s, s:O, s:i, s:b}", "model", r->model, "messages", r->messages,
+	if ((msgs = json_array()) == NULL)
+		sb_oom(0);
+	if (wire_messages(r->messages, anthropic_message, msgs) < 0) {
+		json_decref(msgs);
+		return NULL;
+	}
+	body = json_pack("{s:s, s:o, s:i, s:b}", "model", r->model, "messages", msgs,
 	    "max_tokens", r->max_tokens > 0 ? r->max_tokens : DEFAULT_MAX_TOKENS, "stream", 1);
 	if (body == NULL)
-		return NULL;
+		return NULL;	/* json_pack released msgs */
 	/* The system prompt is a top-level field, not a message. */
 	if (r->system != NULL && *r->system != '\0' &&
 	    json_object_set_new(body, "system", json_string(r->system)) != 0)

@@ -25,11 +25,32 @@ enum llm_kind {
 int		 llm_kind_parse(const char *);
 const char	*llm_kind_name(enum llm_kind);
 
-/* One request to a model.  Strings and JSON are borrowed for the call. */
+/*
+ * One request to a model.  Strings and JSON are borrowed for the call.
+ *
+ * messages is the conversation in a neutral shape, oldest first; each encoder
+ * writes it in its provider's:
+ *   {"role": "user", "content": "text"}
+ *   {"role": "assistant", "content": "text"}
+ *   {"role": "assistant", "content": "text" or "" (or absent, or null),
+ *    "tool_calls": [{"id", "name", "arguments": "<JSON text as the model sent it>"}]}
+ *	the turn in which the model called tools (tool_calls: the answer's
+ *	llm_result.tool_calls as they are); arguments absent: "{}"; an empty
+ *	tool_calls is no call
+ *   {"role": "tool", "tool_call_id": "...", "name": "...", "content": "text",
+ *    "is_error": true|false}
+ *	a call's result, one per call, right after the assistant turn that made
+ *	the calls, in their order; name (informative, not sent) and is_error
+ *	(default false) may be left out
+ * A message of another role, a tool message without tool_call_id or not after an
+ * assistant turn with calls (or another tool message), tool_calls that is not an
+ * array, a call without id or name, or a content that is not a string (where one
+ * is required) breaks the shape: llm_request_body() returns NULL.
+ */
 struct llm_request {
 	const char	*model;
 	const char	*system;	/* "" for none */
-	json_t		*messages;	/* [{"role": "user"|"assistant", "content": "text"}, ...] */
+	json_t		*messages;	/* the neutral messages above */
 	double		 temperature;	/* < 0: not sent */
 	double		 top_p;		/* <= 0: not sent */
 	int		 max_tokens;	/* 0: not sent (Anthropic requires one: 1024 is sent) */

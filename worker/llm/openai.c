@@ -40,11 +40,54 @@ fail:
 	return NULL;
 }
 
+/* An assistant turn's calls: [{"id", "type": "function", "function": {"name",
+ * "arguments"}}]. */
+static json_t *
+openai_calls(const struct wire_msg *m)
+{
+	struct wire_call	 c;
+	json_t			*out, *v;
+	size_t			 i;
+
+	if ((out = json_array()) == NULL)
+		sb_oom(0);
+	for (i = 0; i < m->ncalls; i++) {
+		wire_call(m, i, &c);
+		if ((v = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", c.id, "type", "function",
+		    "function", "name", c.name, "arguments", c.args)) == NULL)
+			sb_oom(0);
+		json_array_append_new(out, v);
+	}
+	return out;
+}
+
+/* Appends the neutral message m to the array arg.  A turn with calls has null
+ * content when it has no text; a result is a "tool" message, with no is_error
+ * (OpenAI has no such field: the text says it). */
+static int
+openai_message(void *arg, const struct wire_msg *m)
+{
+	json_t *v;
+
+	if (m->role == WIRE_TOOL)
+		v = json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id", m->call_id,
+		    "content", m->text);
+	else if (m->ncalls > 0)
+		v = json_pack("{s:s, s:s?, s:o}", "role", "assistant",
+		    "content", *m->text != '\0' ? m->text : NULL, "tool_calls", openai_calls(m));
+	else
+		v = json_pack("{s:s, s:s}", "role", m->role == WIRE_USER ? "user" : "assistant",
+		    "content", m->text);
+	if (v == NULL)
+		sb_oom(0);
+	json_array_append_new(arg, v);
+	return 0;
+}
+
 json_t *
 openai_body(const struct llm_request *r)
 {
 	json_t	*body, *msgs, *m, *tools;
-	size_t	 i;
 
 	if (r->model == NULL || !json_is_array(r->messages))
 		return NULL;
@@ -55,8 +98,8 @@ openai_body(const struct llm_request *r)
 			goto fail;
 		json_array_append_new(msgs, m);
 	}
-	json_array_foreach(r->messages, i, m)
-		json_array_append(msgs, m);
+	if (wire_messages(r->messages, openai_message, msgs) < 0)
+		goto fail;
 	body = json_pack("{s:s, s:o, s:b, s:{s:b}}", "model", r->model, "messages", msgs,
 	    "stream", 1, "stream_options", "include_usage", 1);
 	if (body == NULL)

@@ -148,8 +148,8 @@ llm_request_headers(enum llm_kind k, const char *api_key, const char *anthropic_
 
 /*
  * NULL for LLM_BUILTIN, and for a request that breaks the shape of struct
- * llm_request (no model, messages not an array, a tool without a name, text
- * that is not UTF-8, a NaN).  Reals are written with 15 significant digits, so
+ * llm_request (no model, messages not an array or a message not in the neutral
+ * shape, a tool without a name, text that is not UTF-8, a NaN).  Reals are written with 15 significant digits, so
  * a temperature of 0.7 reads "0.7".
  */
 char *
@@ -175,6 +175,119 @@ llm_request_body(enum llm_kind k, const struct llm_request *r)
 	if (s == NULL)
 		sb_oom(0);
 	return s;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+/* A call's fields: -1 unless it has an id and a name (strings, not empty) and
+ * arguments that are a string or absent ("" or absent: "{}"). */
+static int
+call_read(const json_t *c, struct wire_call *out)
+{
+	const json_t *args = json_object_get(c, "arguments");
+
+	out->id = json_string_value(json_object_get(c, "id"));
+	out->name = json_string_value(json_object_get(c, "name"));
+	out->args = args == NULL ? "{}" : json_string_value(args);
+	if (out->args != NULL && *out->args == '\0')
+		out->args = "{}";
+	if (out->id == NULL || *out->id == '\0' || out->name == NULL ||
+	    *out->name == '\0' || out->args == NULL)
+		return -1;
+	return 0;
+}
+
+void
+wire_call(const struct wire_msg *m, size_t i, struct wire_call *c)
+{
+	/* wire_messages() read every call before handing the message out. */
+	(void)call_read(json_array_get(m->calls, i), c);
+}
+
+/* An assistant message's tool calls into out: 0, or -1 when they break the shape. */
+static int
+calls_read(const json_t *m, struct wire_msg *out)
+{
+	const json_t		*calls = json_object_get(m, "tool_calls"), *c;
+	struct wire_call	 call;
+	size_t			 i;
+
+	if (calls == NULL)
+		return 0;
+	if (!json_is_array(calls))
+		return -1;
+	json_array_foreach(calls, i, c)
+		if (call_read(c, &call) < 0)
+			return -1;
+	if ((out->ncalls = json_array_size(calls)) > 0)
+		out->calls = calls;
+	return 0;
+}
+
+/* A tool message's fields into out: 0, or -1 when they break the shape or it does
+ * not follow prev, an assistant turn with calls or another result. */
+static int
+result_read(const json_t *m, const struct wire_msg *prev, struct wire_msg *out)
+{
+	const json_t *err = json_object_get(m, "is_error"), *name = json_object_get(m, "name");
+
+	out->call_id = json_string_value(json_object_get(m, "tool_call_id"));
+	if (out->call_id == NULL || *out->call_id == '\0')
+		return -1;
+	if (prev == NULL || (prev->role != WIRE_TOOL && prev->ncalls == 0))
+		return -1;
+	if ((err != NULL && !json_is_boolean(err)) || (name != NULL && !json_is_string(name)))
+		return -1;
+	out->is_error = json_is_true(err);
+	return 0;
+}
+
+/* Reads m, which follows prev (NULL: m is the first): 0, or -1 when it breaks the
+ * shape.  Only an assistant turn with calls may have no content. */
+static int
+message_read(const json_t *m, const struct wire_msg *prev, struct wire_msg *out)
+{
+	const char	*role = json_string_value(json_object_get(m, "role"));
+	const json_t	*content = json_object_get(m, "content");
+	int		 rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (role == NULL)
+		return -1;
+	if (strcmp(role, "user") == 0) {
+		out->role = WIRE_USER;
+		rc = 0;
+	} else if (strcmp(role, "assistant") == 0) {
+		out->role = WIRE_ASSISTANT;
+		rc = calls_read(m, out);
+	} else if (strcmp(role, "tool") == 0) {
+		out->role = WIRE_TOOL;
+		rc = result_read(m, prev, out);
+	}
+	if (rc < 0)
+		return -1;
+	if (json_is_string(content))
+		out->text = json_string_value(content);
+	else if (out->ncalls > 0 && (content == NULL || json_is_null(content)))
+		out->text = "";
+	else
+		return -1;
+	return 0;
+}
+
+int
+wire_messages(const json_t *messages, wire_msg_fn *fn, void *arg)
+{
+	struct wire_msg	 m, prev;
+	const json_t	*v;
+	size_t		 i;
+
+	json_array_foreach(messages, i, v) {
+		if (message_read(v, i > 0 ? &prev : NULL, &m) < 0 || fn(arg, &m) < 0)
+			return -1;
+		prev = m;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- streams */

@@ -98,6 +98,36 @@ int	 wire_finish(struct llm_stream *);
 /* s as a malloc'd string of at most max bytes, cut at a UTF-8 character. */
 char	*wire_truncate(const char *s, size_t max);
 
+/* ---------------------------------------------------------------- messages (wire.c) */
+
+enum wire_role { WIRE_USER, WIRE_ASSISTANT, WIRE_TOOL };
+
+/* One neutral message of llm_request.messages (llm.h), read.  The strings are
+ * borrowed from the message. */
+struct wire_msg {
+	enum wire_role	 role;
+	const char	*text;		/* the content; "" for none */
+	const json_t	*calls;		/* assistant: its tool calls; NULL for none */
+	size_t		 ncalls;
+	const char	*call_id;	/* tool: the call it answers */
+	int		 is_error;	/* tool: the result is an error */
+};
+
+/* One tool call of an assistant message. */
+struct wire_call {
+	const char	*id, *name;
+	const char	*args;		/* JSON text; "{}" when the call has none */
+};
+
+/* Called once per message, in order: 0 to go on, -1 to stop. */
+typedef int wire_msg_fn(void *arg, const struct wire_msg *);
+
+/* Reads the neutral messages and hands each to fn.  0, or -1 as soon as one
+ * breaks the shape llm.h gives or fn returns -1. */
+int	 wire_messages(const json_t *messages, wire_msg_fn *fn, void *arg);
+/* The i-th tool call of a message wire_messages() handed out (i < ncalls). */
+void	 wire_call(const struct wire_msg *, size_t i, struct wire_call *);
+
 /* ---------------------------------------------------------------- providers */
 
 /* The request body as JSON (caller decrefs), or NULL if r breaks its shape. */
