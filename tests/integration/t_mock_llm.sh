@@ -27,6 +27,60 @@ ml_text() { sed -n 's/^data: .*"delta":{"content":"\([^"]*\)"}.*/\1/p' "$1" | tr
 ml_an_text() { sed -n 's/^data: .*"delta":{"type":"text_delta","text":"\([^"]*\)"}.*/\1/p' "$1" | tr -d '\n'; }
 # ml_args FILE KEY: the pieces of a streamed tool call's JSON arguments, unescaped.
 ml_args() { sed -nE "s/^data: .*\"$2\":\"((\\\\.|[^\"\\\\])*)\".*/\\1/p" "$1" | tr -d '\n' | sed 's/\\"/"/g'; }
+# ml_oa MODEL MESSAGES [MORE], ml_an ...: a body offering the tool search, in each shape.
+ml_oa() { printf '{"model":"%s","messages":[%s],"tools":[{"type":"function","function":{"name":"search","parameters":{"type":"object"}}}]%s}' "$1" "$2" "${3:+,$3}"; }
+ml_an() { printf '{"model":"%s","max_tokens":1000,"messages":[%s],"tools":[{"name":"search","input_schema":{"type":"object"}}]%s}' "$1" "$2" "${3:+,$3}"; }
+# ml_ids FILE PREFIX: the distinct ids PREFIX_... in FILE, in order, on one line.
+ml_ids() { grep -o "\"id\":\"${2}_[^\"]*\"" "$1" | sed 's/.*:"\(.*\)"/\1/' | awk '!s[$0]++' | tr '\n' ' '; }
+# ml_calls oa|an ID...: an assistant turn calling search once per id, with the
+# arguments the mock gives ({"q":"find two docs","n":i}), in that API's shape.
+ml_calls() {
+	local api=$1 i=0 sep= out='{"role":"assistant","content":null,"tool_calls":['
+	shift
+	[ "$api" = an ] && out='{"role":"assistant","content":['
+	for id; do
+		if [ "$api" = an ]; then
+			out+="$sep"'{"type":"tool_use","id":"'"$id"'","name":"search","input":{"q":"find two docs","n":'"$i"'}}'
+		else
+			out+="$sep"'{"id":"'"$id"'","type":"function","function":{"name":"search","arguments":"{\"q\":\"find two docs\",\"n\":'"$i"'}"}}'
+		fi
+		sep=, i=$((i + 1))
+	done
+	printf '%s]}' "$out"
+}
+# ml_oa_results ID TEXT [ID TEXT...]: one tool message per call.
+ml_oa_results() {
+	local sep=
+	while [ $# -ge 2 ]; do
+		printf '%s{"role":"tool","tool_call_id":"%s","content":"%s"}' "$sep" "$1" "$2"
+		sep=, && shift 2
+	done
+}
+# ml_an_results TEXT ID RESULT [ID RESULT...]: one user message of tool_result blocks,
+# then a text block when TEXT is not empty.
+ml_an_results() {
+	local text=$1 sep= out='{"role":"user","content":['
+	shift
+	while [ $# -ge 2 ]; do
+		out+="$sep"'{"type":"tool_result","tool_use_id":"'"$1"'","content":"'"$2"'"}'
+		sep=, && shift 2
+	done
+	[ -n "$text" ] && out+=',{"type":"text","text":"'"$text"'"}'
+	printf '%s]}' "$out"
+}
+# ml_refused WHAT API MESSAGES REGEX: a body of MESSAGES is a 400 in the provider's
+# error shape whose message matches REGEX.
+ml_refused() {
+	if [ "$2" = oa ]; then
+		http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa mock,tool=search "$3")"
+		expect_match "mock-llm: openai refuses $1: 400" \
+			"^400 \\{\"error\":\\{\"message\":\".*$4.*\",\"type\":\"invalid_request_error\"" "$H_STATUS $H_BODY"
+	else
+		http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an mock,tool=search "$3")"
+		expect_match "mock-llm: anthropic refuses $1: 400" \
+			"^400 \\{\"type\":\"error\",\"error\":\\{\"type\":\"invalid_request_error\",\"message\":\".*$4" "$H_STATUS $H_BODY"
+	fi
+}
 ml_secs() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
 (cd "$SB_BUILD" && make sb-mock-llm) >"$ML/build.log" 2>&1
@@ -102,6 +156,132 @@ else
 	http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an_body mock 'whole message')"
 	expect_match "mock-llm: anthropic whole: a message object" \
 		'^\{"id":"msg_[^"]+","type":"message","role":"assistant","model":"mock","content":\[\{"type":"text","text":"Echo: whole message"\}\],"stop_reason":"end_turn","stop_sequence":null,"usage":\{"input_tokens":4,"output_tokens":3\}\}$' "$H_BODY"
+
+	# --- tool turns: calls=2,steps=2 calls two tools at once, twice, then answers text
+	ML_M=mock,tool=search,calls=2,steps=2
+	ML_Q='{"role":"user","content":"find two docs"}'
+	ml_stream "$ML/oa-s1.sse" oa "$(ml_oa $ML_M "$ML_Q" '"stream":true,"stream_options":{"include_usage":true}')"
+	read -r id0 id1 <<<"$(ml_ids "$ML/oa-s1.sse" call)"
+	check "mock-llm: openai calls=2: two calls with ids of their own ($id0, $id1)" \
+		test -n "$id1" -a "$id0" != "$id1"
+	expect_eq "mock-llm: openai calls=2: at tool_calls indexes 0 and 1, the first chunk with the role" \
+		'{"role":"assistant","content":null,"tool_calls":[{"index":0 {"tool_calls":[{"index":1' \
+		"$(grep '"id":"call_' "$ML/oa-s1.sse" | grep -o '"delta":{[^[]*\[{"index":[0-9]*' | sed 's/^"delta"://' | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "mock-llm: openai calls=2: the arguments say the question and n" \
+		'{"q":"find two docs","n":0} {"q":"find two docs","n":1}' \
+		"$(grep '"tool_calls":\[{"index":0' "$ML/oa-s1.sse" | ml_args /dev/stdin arguments) $(grep '"tool_calls":\[{"index":1' "$ML/oa-s1.sse" | ml_args /dev/stdin arguments)"
+	expect_match "mock-llm: openai calls=2: finish_reason tool_calls, then usage" \
+		'"finish_reason":"tool_calls".*"completion_tokens":[1-9]' "$(tr '\n' ' ' <"$ML/oa-s1.sse")"
+	ML_A1=$(ml_calls oa "$id0" "$id1")
+	ML_R1=$(ml_oa_results "$id0" "alpha one" "$id1" "beta two")
+	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa $ML_M "$ML_Q,$ML_A1,$ML_R1")"
+	expect_match "mock-llm: openai steps=2: after one tool-result turn it calls again (whole answer)" \
+		'^200 .*"message":\{"role":"assistant","content":null,"tool_calls":\[\{"id":"call_[^"]+","type":"function","function":\{"name":"search","arguments":"\{\\"q\\":\\"find two docs\\",\\"n\\":0\}"\}\},\{"id":"call_[^"]+",.*"n\\":1\}"\}\}\]\}.*"finish_reason":"tool_calls"' \
+		"$H_STATUS $H_BODY"
+	read -r id2 id3 <<<"$(printf '%s' "$H_BODY" | ml_ids /dev/stdin call)"
+	check "mock-llm: openai: the second turn's ids are new ($id2, $id3)" \
+		test -n "$id3" -a "$id2" != "$id0" -a "$id2" != "$id3"
+	ML_A2=$(ml_calls oa "$id2" "$id3")
+	ML_R2=$(ml_oa_results "$id2" "gamma" "$id3" "delta three")
+	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa $ML_M "$ML_Q,$ML_A1,$ML_R1,$ML_A2,$ML_R2")"
+	expect_match "mock-llm: openai steps=2: after two, the text echoes the last turn's results in order" \
+		'^200 .*"content":"Echo: gamma delta three".*"finish_reason":"stop"' "$H_STATUS $H_BODY"
+	# 3 words asked, 2 x 2 calls of 3 words each (the arguments as JSON text), 7 words of results.
+	expect_match "mock-llm: openai: prompt tokens count the arguments and the results" \
+		'"prompt_tokens":22,' "$H_BODY"
+	ml_stream "$ML/oa-s1b.sse" oa "$(ml_oa mock,tool=search "$ML_Q,$(ml_calls oa c1),$(ml_oa_results c1 'the result')" '"stream":true')"
+	expect_eq "mock-llm: openai steps=1: one tool-result turn, then the text" "Echo: the result" "$(ml_text "$ML/oa-s1b.sse")"
+
+	ml_stream "$ML/an-s1.sse" an "$(ml_an $ML_M "$ML_Q" '"stream":true')"
+	read -r t0 t1 <<<"$(ml_ids "$ML/an-s1.sse" toolu)"
+	check "mock-llm: anthropic calls=2: two tool_use blocks with ids of their own ($t0, $t1)" \
+		test -n "$t1" -a "$t0" != "$t1"
+	expect_eq "mock-llm: anthropic calls=2: the events of two blocks" \
+		"message_start content_block_start ping content_block_delta content_block_delta content_block_delta content_block_delta content_block_stop content_block_start content_block_delta content_block_delta content_block_delta content_block_delta content_block_stop message_delta message_stop" \
+		"$(sed -n 's/^event: //p' "$ML/an-s1.sse" | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "mock-llm: anthropic calls=2: blocks 0 and 1 hold the question and n" \
+		'{"q":"find two docs","n":0} {"q":"find two docs","n":1}' \
+		"$(grep '"index":0,"delta"' "$ML/an-s1.sse" | ml_args /dev/stdin partial_json) $(grep '"index":1,"delta"' "$ML/an-s1.sse" | ml_args /dev/stdin partial_json)"
+	ML_A1=$(ml_calls an "$t0" "$t1")
+	ML_R1=$(ml_an_results "" "$t0" "alpha one" "$t1" "beta two")
+	http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an $ML_M "$ML_Q,$ML_A1,$ML_R1")"
+	expect_match "mock-llm: anthropic steps=2: after one tool-result turn it calls again (whole answer)" \
+		'^200 .*"content":\[\{"type":"tool_use","id":"toolu_[^"]+","name":"search","input":\{"q":"find two docs","n":0\}\},\{"type":"tool_use","id":"toolu_[^"]+","name":"search","input":\{"q":"find two docs","n":1\}\}\],"stop_reason":"tool_use"' \
+		"$H_STATUS $H_BODY"
+	read -r t2 t3 <<<"$(printf '%s' "$H_BODY" | ml_ids /dev/stdin toolu)"
+	ML_A2=$(ml_calls an "$t2" "$t3")
+	ML_R2=$(ml_an_results "" "$t2" "gamma" "$t3" "delta three")
+	ml_stream "$ML/an-s3.sse" an "$(ml_an $ML_M "$ML_Q,$ML_A1,$ML_R1,$ML_A2,$ML_R2" '"stream":true')"
+	expect_eq "mock-llm: anthropic steps=2: after two, the text echoes the last turn's results in order" \
+		"Echo: gamma delta three end_turn" \
+		"$(ml_an_text "$ML/an-s3.sse") $(sed -n 's/.*"stop_reason":"\([a-z_]*\)".*/\1/p' "$ML/an-s3.sse")"
+	expect_match "mock-llm: anthropic: input tokens count the inputs and the results" \
+		'"input_tokens":22,' "$(grep -m1 '^data:' "$ML/an-s3.sse")"
+	http POST "$LLM/v1/messages" "${ML_AN[@]}" \
+		-d "$(ml_an $ML_M "$ML_Q,$ML_A1,$(ml_an_results 'and now?' "$t0" "alpha one" "$t1" "beta two")")"
+	expect_match "mock-llm: anthropic: a question after the results, in their message, is asked anew" \
+		'^200 .*"input":\{"q":"and now\?","n":0\}.*"stop_reason":"tool_use"' "$H_STATUS $H_BODY"
+
+	# --- arg=: the question under another key
+	ml_stream "$ML/oa-arg.sse" oa "$(ml_oa mock,tool=search,arg=url "$ML_Q" '"stream":true')"
+	expect_eq "mock-llm: openai arg=url: the question goes in url" '{"url":"find two docs"}' \
+		"$(ml_args "$ML/oa-arg.sse" arguments)"
+	http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an mock,tool=search,arg=url "$ML_Q")"
+	expect_match "mock-llm: anthropic arg=url: the question goes in url" '"input":\{"url":"find two docs"\}' "$H_BODY"
+	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa mock,tool=search,arg=URL "$ML_Q")"
+	expect_match "mock-llm: arg= takes [a-z_] only" '^400 .*unknown mock directive' "$H_STATUS $H_BODY"
+	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa mock,tool=search,calls=17 "$ML_Q")"
+	expect_match "mock-llm: calls= is 1 to 16" '^400 .*calls must be an integer from 1 to 16' "$H_STATUS $H_BODY"
+	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa mock,tool=search,steps=51 "$ML_Q")"
+	expect_match "mock-llm: steps= is 1 to 50" '^400 .*steps must be an integer from 1 to 50' "$H_STATUS $H_BODY"
+
+	# --- tool turns the providers refuse, refused alike
+	C1='{"id":"c1","type":"function","function":{"name":"search","arguments":"{}"}}'
+	ml_refused "a result of no call of the assistant before it" oa \
+		"$ML_Q,$(ml_calls oa c1),$(ml_oa_results c1 r c2 r)" 'messages\[3\]: tool_call_id c2 is not a tool call of the nearest assistant message before it'
+	ml_refused "a result with no assistant before it" oa \
+		"$ML_Q,$(ml_oa_results c1 r)" 'messages\[1\]: tool_call_id c1 is not a tool call'
+	ml_refused "a call not answered before the next user message" oa \
+		"$ML_Q,$(ml_calls oa c1 c2),$(ml_oa_results c1 r),$ML_Q" "messages\[1\]: an assistant message with 'tool_calls' must be followed by tool messages .*none answers c2"
+	ml_refused "a call not answered at the end" oa \
+		"$ML_Q,$(ml_calls oa c1)" 'none answers c1'
+	ml_refused "a call without an id" oa \
+		"$ML_Q,"'{"role":"assistant","content":null,"tool_calls":[{"type":"function","function":{"name":"search","arguments":"{}"}}]}' \
+		"Missing or invalid parameter: 'messages\[1\]\.tool_calls\[0\]\.id'"
+	ml_refused "a call of another type than function" oa \
+		"$ML_Q,"'{"role":"assistant","content":null,"tool_calls":['"$C1"',{"id":"c2","type":"tool","function":{"name":"search","arguments":"{}"}}]}' \
+		"'messages\[1\]\.tool_calls\[1\]\.type'"
+	ml_refused "a call without function.name" oa \
+		"$ML_Q,"'{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"arguments":"{}"}}]}' \
+		"'messages\[1\]\.tool_calls\[0\]\.function\.name'"
+	ml_refused "a call whose arguments are not a string" oa \
+		"$ML_Q,"'{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"search","arguments":{"q":"x"}}}]}' \
+		"'messages\[1\]\.tool_calls\[0\]\.function\.arguments'"
+	ml_refused "a result whose content is not a string" oa \
+		"$ML_Q,$(ml_calls oa c1),"'{"role":"tool","tool_call_id":"c1","content":[{"type":"text","text":"r"}]}' \
+		'messages\[2\]\.content: the content of a tool message must be a string'
+
+	ml_refused "two user messages in a row" an "$ML_Q,$ML_Q" 'messages\.1: roles must alternate between \\"user\\" and \\"assistant\\", starting with \\"user\\"'
+	ml_refused "an assistant message first" an '{"role":"assistant","content":"hi"},'"$ML_Q" 'messages\.0: roles must alternate'
+	ml_refused "a tool_result of no tool_use of the message before" an \
+		"$ML_Q,$(ml_calls an u1),$(ml_an_results '' u1 r u2 r)" \
+		'messages\.2\.content\.1: unexpected tool_use_id found in tool_result blocks: u2\. Each tool_result block must have a corresponding tool_use block in the previous message'
+	ml_refused "a tool_use not answered in the next message" an \
+		"$ML_Q,$(ml_calls an u1 u2),$(ml_an_results '' u1 r)" \
+		'messages\.1: tool_use ids were found without tool_result blocks immediately after: u2\. Each tool_use block must have a corresponding tool_result block in the next message'
+	ml_refused "a tool_use in the last message" an "$ML_Q,$(ml_calls an u1)" 'immediately after: u1'
+	ml_refused "a tool_use without an id" an \
+		"$ML_Q,"'{"role":"assistant","content":[{"type":"tool_use","name":"search","input":{}}]}' \
+		'messages\.1\.content\.0: a tool_use block needs an id, a name and an object input'
+	ml_refused "a tool_use without a name" an \
+		"$ML_Q,"'{"role":"assistant","content":[{"type":"text","text":"x"},{"type":"tool_use","id":"u1","input":{}}]}' \
+		'messages\.1\.content\.1: a tool_use block needs an id, a name and an object input'
+	ml_refused "a tool_use whose input is not an object" an \
+		"$ML_Q,"'{"role":"assistant","content":[{"type":"tool_use","id":"u1","name":"search","input":"q"}]}' \
+		'messages\.1\.content\.0: a tool_use block needs an id, a name and an object input'
+	ml_refused "a tool_result after a text block" an \
+		"$ML_Q,$(ml_calls an u1),"'{"role":"user","content":[{"type":"text","text":"x"},{"type":"tool_result","tool_use_id":"u1","content":"r"}]}' \
+		'messages\.2\.content\.1: tool_result blocks must come first'
 
 	# --- credentials and errors, each in its provider's shape
 	http POST "$LLM/v1/chat/completions" -d "$(ml_body mock hi)"

@@ -16,12 +16,28 @@
  * content_block_delta..., content_block_stop, message_delta, message_stop, with another
  * ping after every PING_EVERY tokens.  Errors are in the provider's error shape.
  *
- * The answer is predictable.  The subject is the text of the last user message (or of
- * the last tool result: OpenAI role "tool", Anthropic tool_result blocks); the reply
- * is "Echo:" and then the subject's words, one token each with a leading space: "Echo:",
- * " hello", " world".  Prompt (input) tokens are the whitespace-separated words of every
- * message and of the system prompt; completion (output) tokens are the tokens sent.
- * max_tokens cuts the reply short (finish_reason "length", stop_reason "max_tokens").
+ * The answer is predictable.  The question is the text of the last user message; the
+ * subject is the question or, when tool results came after it, the results of the
+ * last tool-result turn (the results answering one assistant turn: OpenAI's tool
+ * messages after it, Anthropic's tool_result blocks of the next user message), their
+ * words in order.  The reply is "Echo:" and then the subject's words, one token each
+ * with a leading space: "Echo:", " hello", " world".  Prompt (input) tokens are the
+ * whitespace-separated words of every message (its text, its tool calls' arguments as
+ * JSON text, its tool results) and of the system prompt; completion (output) tokens
+ * are the tokens sent.  max_tokens cuts the reply short (finish_reason "length",
+ * stop_reason "max_tokens").
+ *
+ * Tool turns are checked as strictly as the providers check them: 400 in the
+ * provider's error shape, the message saying what is wrong, when
+ *   OpenAI: a tool_calls entry lacks an id, type "function", function.name or a string
+ *	function.arguments; a tool message's content is not a string, or its
+ *	tool_call_id is not a call of the nearest assistant message before it; a call
+ *	is not answered by a tool message before the next user or assistant message
+ *	(or the end);
+ *   Anthropic: the roles do not alternate user, assistant, ... from user; a tool_use
+ *	block lacks an id, a name or an object input; a tool_result block answers no
+ *	tool_use of the message before it, or comes after another kind of block; a
+ *	tool_use is not answered by a tool_result in the very next message.
  *
  * The model names the script: "mock" or "mock," and a comma-separated list of
  *   pace=N		N tokens a second in a stream; a whole answer waits as long
@@ -36,10 +52,18 @@
  *   tokens=N		reply with exactly N tokens: the words of the subject, repeated
  *   nul		the first token is "Echo:" and U+0000 ("Echo:\u0000" in its JSON):
  *			text a database cannot store as it is
- *   tool=NAME		call the tool NAME with {"q": subject} (the arguments streamed in
+ *   tool=NAME		call the tool NAME with {"q": question} (the arguments streamed in
  *			pieces of about ARG_PIECE bytes, one completion token each) when the
- *			request offers a tool of that name and its last message is not a
- *			tool result; otherwise the usual text
+ *			request offers a tool of that name and fewer than steps= tool-result
+ *			turns came after the question; otherwise the usual text
+ *   calls=N		with tool=, call it N times at once (1 to 16, default 1), each with
+ *			its own id and "n": i (0 to N-1) in its arguments when N > 1: OpenAI's
+ *			tool_calls indexes 0 to N-1, Anthropic's N tool_use blocks
+ *   steps=K		with tool=, go on calling until K tool-result turns came after the
+ *			question (1 to 50, default 1: call unless the last message is a
+ *			tool result)
+ *   arg=KEY		with tool=, the question goes in argument KEY ([a-z_]{1,32})
+ *			instead of q
  *   times=K		delay, status, retry_after, hang, malformed and disconnect apply to
  *			the first K attempts only.  An attempt is counted under a hash of the
  *			path, the model and the messages (and system prompt), in this
@@ -83,6 +107,8 @@
 #define TOKENS_MAX	100000
 #define PING_EVERY	50
 #define ARG_PIECE	8
+#define CALLS_MAX	16
+#define STEPS_MAX	50
 #define TIMES_SLOTS	4096
 #define EVENTS		256		/* per epoll_wait */
 
@@ -105,24 +131,29 @@ struct script {
 	long	 disconnect;		/* -1: none */
 	long	 tokens;		/* -1: as many as the subject has words, plus one */
 	long	 times;			/* 0: always */
+	long	 calls;			/* tool calls at once */
+	long	 steps;			/* tool-result turns before the text */
 	int	 hang, malformed, nul;
 	char	 tool[65];
+	char	 arg[33];		/* the argument the question goes in */
 };
 
 /* A request, understood. */
 struct ask {
 	enum api	 api;
 	unsigned long	 n;		/* request number, for the ids */
-	char		 id[48], call_id[48];
+	char		 id[48];
 	long long	 created;
 	const char	*model;		/* in the request's JSON */
 	int		 stream, include_usage;
 	long		 max_tokens;	/* -1: none */
 	long		 prompt;	/* prompt tokens */
-	int		 after_tool;	/* the last message is a tool result */
+	long		 turns;		/* tool-result turns after the question */
 	int		 tool_call;
 	long		 left;		/* tokens before disconnect=; -1: no end */
 	struct script	 sc;
+	struct sb_buf	 question;	/* the last user message's text */
+	struct sb_buf	 results;	/* the last tool-result turn's text */
 	struct sb_buf	 subject;	/* the words, one space apart */
 	size_t		*woff, *wlen, nword;
 };
@@ -367,17 +398,6 @@ token_at(const struct ask *a, long i, struct sb_buf *b)
 	buf_append(b, a->subject.data + a->woff[w], a->wlen[w]);
 }
 
-/* The tool call's arguments, {"q": subject}; the caller frees them. */
-static char *
-tool_args(const struct ask *a)
-{
-	json_t	*v = json_pack("{s:s}", "q", a->subject.data != NULL ? a->subject.data : "");
-	char	*s = json_dumps(v, JSON_COMPACT);
-
-	json_decref(v);
-	return s != NULL ? s : sb_strdup("{}");
-}
-
 /* The length of the piece of s at off: ARG_PIECE bytes, or a few more to end a character. */
 static size_t
 piece_len(const char *s, size_t len, size_t off)
@@ -387,6 +407,78 @@ piece_len(const char *s, size_t len, size_t off)
 	while (off + n < len && ((unsigned char)s[off + n] & 0xc0) == 0x80)
 		n++;
 	return n;
+}
+
+/* The number of pieces s is streamed in. */
+static long
+pieces(const char *s)
+{
+	size_t	 len = strlen(s), off;
+	long	 n = 0;
+
+	for (off = 0; off < len; off += piece_len(s, len, off))
+		n++;
+	return n;
+}
+
+/* Call i's arguments: {"q": question} (or arg='s key), and "n": i when there are
+ * several calls.  A new reference. */
+static json_t *
+tool_input(const struct ask *a, long i)
+{
+	json_t *v = json_pack("{s:s}", a->sc.arg, a->subject.data != NULL ? a->subject.data : "");
+
+	if (a->sc.calls > 1)
+		json_object_set_new(v, "n", json_integer(i));
+	return v;
+}
+
+/* Call i's arguments as JSON text; the caller frees them. */
+static char *
+tool_args(const struct ask *a, long i)
+{
+	json_t	*v = tool_input(a, i);
+	char	*s = json_dumps(v, JSON_COMPACT);
+
+	json_decref(v);
+	return s != NULL ? s : sb_strdup("{}");
+}
+
+/* The pieces of every call's arguments: the completion tokens of a tool turn. */
+static long
+tool_pieces(const struct ask *a)
+{
+	char	*args;
+	long	 i, n = 0;
+
+	for (i = 0; i < a->sc.calls; i++) {
+		args = tool_args(a, i);
+		n += pieces(args);
+		free(args);
+	}
+	return n;
+}
+
+/* Call i's id, its own in this process: the request's number and i. */
+static void
+call_id(const struct ask *a, long i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%lu_%ld", a->api == API_OPENAI ? "call_mock" : "toolu_mock", a->n, i);
+}
+
+/* The whole reply of ntok tokens into text. */
+static void
+reply_text(const struct ask *a, long ntok, struct sb_buf *text)
+{
+	struct sb_buf	 t = { 0 };
+	long		 k;
+
+	buf_append(text, "", 0);
+	for (k = 0; k < ntok; k++) {
+		token_at(a, k, &t);
+		buf_append(text, t.data, t.len);
+	}
+	buf_free(&t);
 }
 
 /* Queues token event v; 0 once disconnect= ends the stream here. */
@@ -448,14 +540,69 @@ oa_chunk(const struct ask *a, json_t *delta, const char *finish)
 	return v;
 }
 
+/* The text of an OpenAI stream: the role, then a token a chunk.  0 once disconnect=
+ * ended the stream; *done counts the tokens sent. */
+static int
+oa_stream_text(struct conn *c, struct ask *a, long ntok, long *done)
+{
+	struct sb_buf	 t = { 0 };
+	long		 k;
+	int		 go = 1;
+
+	ev_sse(c, NULL, oa_chunk(a, json_pack("{s:s, s:s, s:n}", "role", "assistant",
+	    "content", "", "refusal"), NULL), 0);
+	for (k = 0; k < ntok && go; k++) {
+		token_at(a, k, &t);
+		ev_malformed(c, a, k, ntok);
+		(*done)++;
+		go = ev_token(c, a, NULL, oa_chunk(a, json_pack("{s:s%}", "content", t.data, t.len),
+		    NULL));
+	}
+	if (ntok == 0)
+		ev_malformed(c, a, 0, 0);
+	buf_free(&t);
+	return go;
+}
+
+/* The calls of an OpenAI stream: each one's first chunk with its index, id and name
+ * (the first also with the role), then its arguments in pieces.  0 once disconnect=
+ * ended the stream; *done counts the pieces sent. */
+static int
+oa_stream_calls(struct conn *c, struct ask *a, long *done)
+{
+	char	 id[64], *args;
+	size_t	 len, off, n;
+	long	 i, total = tool_pieces(a);
+	json_t	*call, *v;
+	int	 go = 1;
+
+	for (i = 0; i < a->sc.calls && go; i++) {
+		call_id(a, i, id, sizeof(id));
+		call = json_pack("{s:i, s:s, s:s, s:{s:s, s:s}}", "index", (int)i, "id", id,
+		    "type", "function", "function", "name", a->sc.tool, "arguments", "");
+		v = i == 0 ? json_pack("{s:s, s:n, s:[o]}", "role", "assistant", "content",
+		    "tool_calls", call) : json_pack("{s:[o]}", "tool_calls", call);
+		ev_sse(c, NULL, oa_chunk(a, v, NULL), 0);
+		args = tool_args(a, i);
+		len = strlen(args);
+		for (off = 0; off < len && go; off += n) {
+			n = piece_len(args, len, off);
+			ev_malformed(c, a, *done, total);
+			(*done)++;
+			v = json_pack("{s:[{s:i, s:{s:s%}}]}", "tool_calls", "index", (int)i,
+			    "function", "arguments", args + off, n);
+			go = ev_token(c, a, NULL, oa_chunk(a, v, NULL));
+		}
+		free(args);
+	}
+	return go;
+}
+
 static void
 oa_stream(struct conn *c, struct ask *a, long ntok, const char *finish)
 {
-	struct sb_buf	 t = { 0 };
-	char		*args = NULL;
-	size_t		 len, off, n;
-	long		 k, total, done = 0;
-	json_t		*v;
+	long	 done = 0;
+	json_t	*v;
 
 	ev_head(c, a, 200, "text/event-stream", -1);
 	if (a->sc.hang) {
@@ -464,38 +611,8 @@ oa_stream(struct conn *c, struct ask *a, long ntok, const char *finish)
 	}
 	if (a->left == 0)
 		return;
-	if (a->tool_call) {
-		v = json_pack("{s:s, s:n, s:[{s:i, s:s, s:s, s:{s:s, s:s}}]}", "role", "assistant",
-		    "content", "tool_calls", "index", 0, "id", a->call_id, "type", "function",
-		    "function", "name", a->sc.tool, "arguments", "");
-		ev_sse(c, NULL, oa_chunk(a, v, NULL), 0);
-		args = tool_args(a);
-		len = strlen(args);
-		for (total = 0, off = 0; off < len; off += piece_len(args, len, off))
-			total++;
-		for (k = 0, off = 0; off < len; off += n, k++) {
-			n = piece_len(args, len, off);
-			ev_malformed(c, a, k, total);
-			done++;
-			v = json_pack("{s:[{s:i, s:{s:s%}}]}", "tool_calls", "index", 0,
-			    "function", "arguments", args + off, n);
-			if (!ev_token(c, a, NULL, oa_chunk(a, v, NULL)))
-				goto out;
-		}
-	} else {
-		ev_sse(c, NULL, oa_chunk(a, json_pack("{s:s, s:s, s:n}", "role", "assistant",
-		    "content", "", "refusal"), NULL), 0);
-		for (total = ntok, k = 0; k < ntok; k++) {
-			token_at(a, k, &t);
-			ev_malformed(c, a, k, total);
-			done++;
-			if (!ev_token(c, a, NULL, oa_chunk(a, json_pack("{s:s%}", "content", t.data,
-			    t.len), NULL)))
-				goto out;
-		}
-	}
-	if (total == 0)
-		ev_malformed(c, a, 0, 0);
+	if (!(a->tool_call ? oa_stream_calls(c, a, &done) : oa_stream_text(c, a, ntok, &done)))
+		return;
 	ev_sse(c, NULL, oa_chunk(a, json_object(), finish), 0);
 	if (a->include_usage) {
 		v = json_pack("{s:s, s:s, s:I, s:s, s:s, s:[], s:o}", "id", a->id,
@@ -506,58 +623,101 @@ oa_stream(struct conn *c, struct ask *a, long ntok, const char *finish)
 	}
 	ev_chunk(c, "data: [DONE]\n\n", 14, 0);
 	ev_end(c);
-out:
-	free(args);
-	buf_free(&t);
 }
 
 static void
 oa_whole(struct conn *c, struct ask *a, long ntok, const char *finish)
 {
-	struct sb_buf	 t = { 0 }, text = { 0 };
-	char		*args;
-	json_t		*msg;
-	long		 k, pieces = 0;
-	size_t		 len, off;
+	struct sb_buf	 text = { 0 };
+	char		 id[64], *args;
+	json_t		*msg, *calls;
+	long		 i, tokens = ntok;
 
 	if (a->tool_call) {
-		args = tool_args(a);
-		len = strlen(args);
-		for (off = 0; off < len; off += piece_len(args, len, off))
-			pieces++;
-		msg = json_pack("{s:s, s:n, s:[{s:s, s:s, s:{s:s, s:s}}]}", "role", "assistant",
-		    "content", "tool_calls", "id", a->call_id, "type", "function",
-		    "function", "name", a->sc.tool, "arguments", args);
-		free(args);
-	} else {
-		buf_append(&text, "", 0);
-		for (k = 0; k < ntok; k++) {
-			token_at(a, k, &t);
-			buf_append(&text, t.data, t.len);
+		calls = json_array();
+		for (i = 0; i < a->sc.calls; i++) {
+			call_id(a, i, id, sizeof(id));
+			args = tool_args(a, i);
+			json_array_append_new(calls, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", id,
+			    "type", "function", "function", "name", a->sc.tool, "arguments", args));
+			free(args);
 		}
-		pieces = ntok;
+		tokens = tool_pieces(a);
+		msg = json_pack("{s:s, s:n, s:o}", "role", "assistant", "content",
+		    "tool_calls", calls);
+	} else {
+		reply_text(a, ntok, &text);
 		msg = json_pack("{s:s, s:s, s:n}", "role", "assistant", "content", text.data,
 		    "refusal");
 	}
 	ev_whole(c, a, 200, json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:o, s:n, s:s}], s:o, s:s}",
 	    "id", a->id, "object", "chat.completion", "created", (json_int_t)a->created,
 	    "model", a->model, "choices", "index", 0, "message", msg, "logprobs",
-	    "finish_reason", finish, "usage", oa_usage(a, pieces),
+	    "finish_reason", finish, "usage", oa_usage(a, tokens),
 	    "system_fingerprint", "fp_mock"));
-	buf_free(&t);
 	buf_free(&text);
 }
 
 /* ------------------------------------------------------------ Anthropic */
 
 static void
-an_stream(struct conn *c, struct ask *a, long ntok, const char *stop)
+an_ping(struct conn *c)
+{
+	ev_sse(c, "ping", json_pack("{s:s}", "type", "ping"), 0);
+}
+
+/*
+ * One content block at index: its start (block, taken), a ping after the first
+ * one, its deltas (the arguments args in pieces, or without args ntok text tokens,
+ * with a ping every PING_EVERY tokens of the answer), its stop.  total is the
+ * answer's tokens, *done those sent so far.  0 once disconnect= ended the stream.
+ */
+static int
+an_block(struct conn *c, struct ask *a, long index, json_t *block, const char *args,
+    long ntok, long total, long *done)
 {
 	struct sb_buf	 t = { 0 };
-	char		*args = NULL;
-	size_t		 len, off, n;
-	long		 k, total, done = 0;
-	json_t		*v;
+	size_t		 len = args != NULL ? strlen(args) : 0, off = 0, n;
+	long		 k, count = args != NULL ? pieces(args) : ntok;
+	json_t		*d;
+	int		 go = 1;
+
+	ev_sse(c, "content_block_start", json_pack("{s:s, s:i, s:o}", "type",
+	    "content_block_start", "index", (int)index, "content_block", block), 0);
+	if (index == 0)
+		an_ping(c);
+	for (k = 0; k < count && go; k++) {
+		ev_malformed(c, a, *done, total);
+		if (*done > 0 && *done % PING_EVERY == 0)
+			an_ping(c);
+		if (args != NULL) {
+			n = piece_len(args, len, off);
+			d = json_pack("{s:s, s:s%}", "type", "input_json_delta", "partial_json",
+			    args + off, n);
+			off += n;
+		} else {
+			token_at(a, k, &t);
+			d = json_pack("{s:s, s:s%}", "type", "text_delta", "text", t.data, t.len);
+		}
+		(*done)++;
+		go = ev_token(c, a, "content_block_delta", json_pack("{s:s, s:i, s:o}", "type",
+		    "content_block_delta", "index", (int)index, "delta", d));
+	}
+	if (total == 0)
+		ev_malformed(c, a, 0, 0);
+	if (go)
+		ev_sse(c, "content_block_stop", json_pack("{s:s, s:i}", "type",
+		    "content_block_stop", "index", (int)index), 0);
+	buf_free(&t);
+	return go;
+}
+
+static void
+an_stream(struct conn *c, struct ask *a, long ntok, const char *stop)
+{
+	char	 id[64], *args;
+	long	 i, done = 0, total;
+	int	 go = 1;
 
 	ev_head(c, a, 200, "text/event-stream", -1);
 	if (a->sc.hang) {
@@ -571,90 +731,64 @@ an_stream(struct conn *c, struct ask *a, long ntok, const char *stop)
 	    "role", "assistant", "model", a->model, "content", "stop_reason", "stop_sequence",
 	    "usage", "input_tokens", (json_int_t)a->prompt, "output_tokens", 1), 0);
 	if (a->tool_call) {
-		ev_sse(c, "content_block_start", json_pack("{s:s, s:i, s:{s:s, s:s, s:s, s:{}}}",
-		    "type", "content_block_start", "index", 0, "content_block", "type", "tool_use",
-		    "id", a->call_id, "name", a->sc.tool, "input"), 0);
-		args = tool_args(a);
-		len = strlen(args);
-		for (total = 0, off = 0; off < len; off += piece_len(args, len, off))
-			total++;
-	} else {
-		ev_sse(c, "content_block_start", json_pack("{s:s, s:i, s:{s:s, s:s}}",
-		    "type", "content_block_start", "index", 0,
-		    "content_block", "type", "text", "text", ""), 0);
-		total = ntok;
-		len = 0;
-	}
-	ev_sse(c, "ping", json_pack("{s:s}", "type", "ping"), 0);
-	for (k = 0, off = 0; k < total; k++, off += n) {
-		ev_malformed(c, a, k, total);
-		if (k > 0 && k % PING_EVERY == 0)
-			ev_sse(c, "ping", json_pack("{s:s}", "type", "ping"), 0);
-		done++;
-		if (a->tool_call) {
-			n = piece_len(args, len, off);
-			v = json_pack("{s:s, s:i, s:{s:s, s:s%}}", "type", "content_block_delta",
-			    "index", 0, "delta", "type", "input_json_delta", "partial_json",
-			    args + off, n);
-		} else {
-			n = 0;
-			token_at(a, k, &t);
-			v = json_pack("{s:s, s:i, s:{s:s, s:s%}}", "type", "content_block_delta",
-			    "index", 0, "delta", "type", "text_delta", "text", t.data, t.len);
+		total = tool_pieces(a);
+		for (i = 0; i < a->sc.calls && go; i++) {
+			call_id(a, i, id, sizeof(id));
+			args = tool_args(a, i);
+			go = an_block(c, a, i, json_pack("{s:s, s:s, s:s, s:{}}", "type", "tool_use",
+			    "id", id, "name", a->sc.tool, "input"), args, 0, total, &done);
+			free(args);
 		}
-		if (!ev_token(c, a, "content_block_delta", v))
-			goto out;
-	}
-	if (total == 0)
-		ev_malformed(c, a, 0, 0);
-	ev_sse(c, "content_block_stop", json_pack("{s:s, s:i}", "type", "content_block_stop",
-	    "index", 0), 0);
+	} else
+		go = an_block(c, a, 0, json_pack("{s:s, s:s}", "type", "text", "text", ""), NULL,
+		    ntok, ntok, &done);
+	if (!go)
+		return;
 	ev_sse(c, "message_delta", json_pack("{s:s, s:{s:s, s:n}, s:{s:I}}", "type",
 	    "message_delta", "delta", "stop_reason", stop, "stop_sequence", "usage",
 	    "output_tokens", (json_int_t)done), 0);
 	ev_sse(c, "message_stop", json_pack("{s:s}", "type", "message_stop"), 0);
 	ev_end(c);
-out:
-	free(args);
-	buf_free(&t);
 }
 
 static void
 an_whole(struct conn *c, struct ask *a, long ntok, const char *stop)
 {
-	struct sb_buf	 t = { 0 }, text = { 0 };
-	char		*args;
-	json_t		*block;
-	long		 k, pieces = 0;
-	size_t		 len, off;
+	struct sb_buf	 text = { 0 };
+	char		 id[64];
+	json_t		*content = json_array();
+	long		 i, tokens = ntok;
 
 	if (a->tool_call) {
-		args = tool_args(a);
-		len = strlen(args);
-		for (off = 0; off < len; off += piece_len(args, len, off))
-			pieces++;
-		free(args);
-		block = json_pack("{s:s, s:s, s:s, s:{s:s}}", "type", "tool_use",
-		    "id", a->call_id, "name", a->sc.tool,
-		    "input", "q", a->subject.data != NULL ? a->subject.data : "");
-	} else {
-		buf_append(&text, "", 0);
-		for (k = 0; k < ntok; k++) {
-			token_at(a, k, &t);
-			buf_append(&text, t.data, t.len);
+		for (i = 0; i < a->sc.calls; i++) {
+			call_id(a, i, id, sizeof(id));
+			json_array_append_new(content, json_pack("{s:s, s:s, s:s, s:o}", "type",
+			    "tool_use", "id", id, "name", a->sc.tool, "input", tool_input(a, i)));
 		}
-		pieces = ntok;
-		block = json_pack("{s:s, s:s}", "type", "text", "text", text.data);
+		tokens = tool_pieces(a);
+	} else {
+		reply_text(a, ntok, &text);
+		json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text",
+		    "text", text.data));
 	}
-	ev_whole(c, a, 200, json_pack("{s:s, s:s, s:s, s:s, s:[o], s:s, s:n, s:{s:I, s:I}}",
+	ev_whole(c, a, 200, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:n, s:{s:I, s:I}}",
 	    "id", a->id, "type", "message", "role", "assistant", "model", a->model,
-	    "content", block, "stop_reason", stop, "stop_sequence", "usage",
-	    "input_tokens", (json_int_t)a->prompt, "output_tokens", (json_int_t)pieces));
-	buf_free(&t);
+	    "content", content, "stop_reason", stop, "stop_sequence",
+	    "usage", "input_tokens", (json_int_t)a->prompt, "output_tokens", (json_int_t)tokens));
 	buf_free(&text);
 }
 
 /* ------------------------------------------------------------ the request */
+
+/* The script of plain "mock". */
+static void
+script_init(struct script *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->retry_after = sc->disconnect = sc->tokens = -1;
+	sc->calls = sc->steps = 1;
+	snprintf(sc->arg, sizeof(sc->arg), "q");
+}
 
 /* Reads the directives after "mock" into sc.  0, 404 (not a mock model) or 400 (why). */
 static int
@@ -671,6 +805,8 @@ script_parse(const char *model, struct script *sc, char *why, size_t whylen)
 		{ "disconnect", 0, TOKENS_MAX, &sc->disconnect },
 		{ "tokens", 0, TOKENS_MAX, &sc->tokens },
 		{ "times", 1, 1000000, &sc->times },
+		{ "calls", 1, CALLS_MAX, &sc->calls },
+		{ "steps", 1, STEPS_MAX, &sc->steps },
 	};
 	char	 buf[512], *item, *save, *eq, *end;
 	size_t	 i;
@@ -698,6 +834,13 @@ script_parse(const char *model, struct script *sc, char *why, size_t whylen)
 			    "0123456789_-") != strlen(eq))
 				goto bad;
 			snprintf(sc->tool, sizeof(sc->tool), "%s", eq);
+			continue;
+		}
+		if (strcmp(item, "arg") == 0) {
+			if (strlen(eq) < 1 || strlen(eq) >= sizeof(sc->arg) ||
+			    strspn(eq, "abcdefghijklmnopqrstuvwxyz_") != strlen(eq))
+				goto bad;
+			snprintf(sc->arg, sizeof(sc->arg), "%s", eq);
 			continue;
 		}
 		for (i = 0; i < sizeof(num) / sizeof(num[0]); i++)
@@ -850,43 +993,316 @@ tool_offered(enum api api, json_t *body, const char *name)
 	return 0;
 }
 
+/* ------------------------------------------------------------ tool turns */
+
+static const char *
+str(const json_t *v, const char *key)
+{
+	return json_string_value(json_object_get(v, key));
+}
+
+/* 1 if s and t are both strings and the same. */
+static int
+same(const char *s, const char *t)
+{
+	return s != NULL && t != NULL && strcmp(s, t) == 0;
+}
+
+/* An OpenAI assistant message's calls, each with an id, type "function", a name
+ * and arguments as a string.  0, or 400 with why. */
+static int
+oa_check_calls(const json_t *m, size_t i, char *why, size_t whylen)
+{
+	const json_t	*calls = json_object_get(m, "tool_calls"), *c, *fn;
+	const char	*bad;
+	size_t		 j;
+
+	if (calls == NULL)
+		return 0;
+	if (!json_is_array(calls)) {
+		snprintf(why, whylen, "Invalid type for 'messages[%zu].tool_calls': "
+		    "expected an array", i);
+		return 400;
+	}
+	json_array_foreach(calls, j, c) {
+		fn = json_object_get(c, "function");
+		bad = str(c, "id") == NULL ? "id" : !same(str(c, "type"), "function") ? "type" :
+		    str(fn, "name") == NULL ? "function.name" :
+		    !json_is_string(json_object_get(fn, "arguments")) ? "function.arguments" : NULL;
+		if (bad != NULL) {
+			snprintf(why, whylen, "Missing or invalid parameter: "
+			    "'messages[%zu].tool_calls[%zu].%s' (a call needs an id, type "
+			    "\"function\", function.name and function.arguments as a string)",
+			    i, j, bad);
+			return 400;
+		}
+	}
+	return 0;
+}
+
+/* Whether the OpenAI assistant message m made the call id. */
+static int
+oa_has_call(const json_t *m, const char *id)
+{
+	const json_t	*c;
+	size_t		 j;
+
+	json_array_foreach(json_object_get(m, "tool_calls"), j, c)
+		if (same(str(c, "id"), id))
+			return 1;
+	return 0;
+}
+
+/* Whether a tool message answers the call id after message i and before the next
+ * user or assistant message. */
+static int
+oa_answered(const json_t *msgs, size_t i, const char *id)
+{
+	const json_t	*m;
+	const char	*role;
+
+	for (i++; (m = json_array_get(msgs, i)) != NULL; i++) {
+		role = str(m, "role");
+		if (same(role, "user") || same(role, "assistant"))
+			break;
+		if (same(role, "tool") && same(str(m, "tool_call_id"), id))
+			return 1;
+	}
+	return 0;
+}
+
+/* OpenAI's rules for tool turns (see the top).  0, or 400 with why. */
+static int
+oa_check(const json_t *msgs, char *why, size_t whylen)
+{
+	const json_t	*m, *asst = NULL, *c;
+	const char	*role, *id;
+	size_t		 i, j;
+
+	json_array_foreach(msgs, i, m) {
+		role = str(m, "role");
+		if (same(role, "assistant")) {
+			if (oa_check_calls(m, i, why, whylen) != 0)
+				return 400;
+			json_array_foreach(json_object_get(m, "tool_calls"), j, c)
+				if (!oa_answered(msgs, i, str(c, "id"))) {
+					snprintf(why, whylen, "messages[%zu]: an assistant message with "
+					    "'tool_calls' must be followed by tool messages responding to "
+					    "each 'tool_call_id': none answers %.64s", i, str(c, "id"));
+					return 400;
+				}
+			asst = m;
+		} else if (same(role, "tool")) {
+			id = str(m, "tool_call_id");
+			if (!json_is_string(json_object_get(m, "content"))) {
+				snprintf(why, whylen, "messages[%zu].content: the content of a tool "
+				    "message must be a string", i);
+				return 400;
+			}
+			if (asst == NULL || !oa_has_call(asst, id)) {
+				snprintf(why, whylen, "messages[%zu]: tool_call_id %.64s is not a "
+				    "tool call of the nearest assistant message before it", i,
+				    id != NULL ? id : "(none)");
+				return 400;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Whether the content of message m (NULL: none) has a block of this type whose key
+ * is id. */
+static int
+an_has_block(const json_t *m, const char *type, const char *key, const char *id)
+{
+	const json_t	*b;
+	size_t		 j;
+
+	json_array_foreach(json_object_get(m, "content"), j, b)
+		if (same(str(b, "type"), type) && same(str(b, key), id))
+			return 1;
+	return 0;
+}
+
+/* The tool blocks of Anthropic message i, m, between prev and next (NULL: none).
+ * 0, or 400 with why. */
+static int
+an_check_blocks(const json_t *m, size_t i, const json_t *prev, const json_t *next,
+    char *why, size_t whylen)
+{
+	const json_t	*b;
+	const char	*type;
+	size_t		 j;
+	int		 other = 0;
+
+	json_array_foreach(json_object_get(m, "content"), j, b) {
+		type = str(b, "type");
+		if (same(type, "tool_use")) {
+			if (str(b, "id") == NULL || str(b, "name") == NULL ||
+			    !json_is_object(json_object_get(b, "input"))) {
+				snprintf(why, whylen, "messages.%zu.content.%zu: a tool_use block needs "
+				    "an id, a name and an object input", i, j);
+				return 400;
+			}
+			if (!an_has_block(next, "tool_result", "tool_use_id", str(b, "id"))) {
+				snprintf(why, whylen, "messages.%zu: tool_use ids were found without "
+				    "tool_result blocks immediately after: %.64s. Each tool_use block "
+				    "must have a corresponding tool_result block in the next message.",
+				    i, str(b, "id"));
+				return 400;
+			}
+		} else if (same(type, "tool_result")) {
+			if (other) {
+				snprintf(why, whylen, "messages.%zu.content.%zu: tool_result blocks "
+				    "must come first in the content, before any other block", i, j);
+				return 400;
+			}
+			if (!an_has_block(prev, "tool_use", "id", str(b, "tool_use_id"))) {
+				snprintf(why, whylen, "messages.%zu.content.%zu: unexpected tool_use_id "
+				    "found in tool_result blocks: %.64s. Each tool_result block must have "
+				    "a corresponding tool_use block in the previous message.", i, j,
+				    str(b, "tool_use_id") != NULL ? str(b, "tool_use_id") : "(none)");
+				return 400;
+			}
+		} else
+			other = 1;
+	}
+	return 0;
+}
+
+/* Anthropic's rules for turns (see the top).  0, or 400 with why. */
+static int
+an_check(const json_t *msgs, char *why, size_t whylen)
+{
+	const json_t	*m;
+	size_t		 i;
+
+	json_array_foreach(msgs, i, m) {
+		if (!same(str(m, "role"), i % 2 == 0 ? "user" : "assistant")) {
+			snprintf(why, whylen, "messages.%zu: roles must alternate between \"user\" "
+			    "and \"assistant\", starting with \"user\"", i);
+			return 400;
+		}
+		if (an_check_blocks(m, i, i > 0 ? json_array_get(msgs, i - 1) : NULL,
+		    json_array_get(msgs, i + 1), why, whylen) != 0)
+			return 400;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the conversation */
+
+/* Appends the words a model reads in message m: its text, its tool results, its
+ * tool calls' arguments (OpenAI's as sent, Anthropic's input as JSON text). */
+static void
+message_words(const json_t *m, struct sb_buf *all)
+{
+	const json_t	*c;
+	size_t		 j;
+	char		*s;
+
+	text_of(json_object_get(m, "content"), all);
+	json_array_foreach(json_object_get(m, "tool_calls"), j, c)
+		text_of(json_object_get(json_object_get(c, "function"), "arguments"), all);
+	json_array_foreach(json_object_get(m, "content"), j, c) {
+		if (!json_is_object(json_object_get(c, "input")) ||
+		    (s = json_dumps(json_object_get(c, "input"), JSON_COMPACT)) == NULL)
+			continue;
+		buf_append(all, " ", 1);
+		buf_append(all, s, strlen(s));
+		free(s);
+	}
+}
+
+/*
+ * A user message: its tool_result blocks are a tool-result turn (their text in
+ * a->results), its other text a new question (a->question; no turn after it yet).
+ * The results come first: a question in the same message is newer.
+ */
+static void
+user_read(struct ask *a, const json_t *content)
+{
+	const json_t	*b;
+	size_t		 j;
+	int		 results = 0, text = !json_is_array(content);
+
+	json_array_foreach(content, j, b) {
+		if (!same(str(b, "type"), "tool_result")) {
+			text = 1;
+			continue;
+		}
+		if (results++ == 0)
+			a->results.len = 0;
+		text_of(json_object_get(b, "content"), &a->results);
+	}
+	if (results > 0)
+		a->turns++;
+	if (!text)
+		return;
+	a->question.len = 0;
+	json_array_foreach(content, j, b)
+		if (!same(str(b, "type"), "tool_result"))
+			text_of(b, &a->question);
+	if (!json_is_array(content))
+		text_of(content, &a->question);
+	a->turns = 0;
+}
+
+/* The question, the tool-result turns after it and the last one's text; the words
+ * of every message into all. */
+static void
+conversation_read(struct ask *a, const json_t *msgs, struct sb_buf *all)
+{
+	const json_t	*m;
+	const char	*role;
+	size_t		 i;
+	int		 tools = 0;	/* the message before was an OpenAI tool message */
+
+	buf_append(&a->question, "", 0);
+	buf_append(&a->results, "", 0);
+	json_array_foreach(msgs, i, m) {
+		role = str(m, "role");
+		message_words(m, all);
+		if (same(role, "tool")) {
+			if (tools++ == 0) {
+				a->results.len = 0;
+				a->turns++;
+			}
+			text_of(json_object_get(m, "content"), &a->results);
+			continue;
+		}
+		tools = 0;
+		if (same(role, "user"))
+			user_read(a, json_object_get(m, "content"));
+	}
+}
+
 /* Reads the body's fields into a.  0, or 400 with why. */
 static int
 ask_read(struct ask *a, json_t *body, char *why, size_t whylen)
 {
-	struct sb_buf	 all = { 0 }, subj = { 0 };
+	struct sb_buf	 all = { 0 };
 	json_t		*msgs = json_object_get(body, "messages"), *v;
-	const json_t	*m, *last = NULL, *e;
-	const char	*role;
-	size_t		 i, j;
+	const json_t	*m;
+	size_t		 i;
 	int		 rc = 400;
 
 	if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
 		snprintf(why, whylen, "messages: a non-empty array is required");
 		goto out;
 	}
-	json_array_foreach(msgs, i, m) {
-		if ((role = json_string_value(json_object_get(m, "role"))) == NULL) {
+	json_array_foreach(msgs, i, m)
+		if (str(m, "role") == NULL) {
 			snprintf(why, whylen, "messages.%zu.role: a string is required", i);
 			goto out;
 		}
-		text_of(json_object_get(m, "content"), &all);
-		a->after_tool = 0;
-		if (strcmp(role, "user") == 0 || (a->api == API_OPENAI && strcmp(role, "tool") == 0)) {
-			last = m;
-			a->after_tool = strcmp(role, "tool") == 0;
-			json_array_foreach(json_object_get(m, "content"), j, e)
-				if (json_is_string(json_object_get(e, "type")) &&
-				    strcmp(json_string_value(json_object_get(e, "type")),
-				    "tool_result") == 0)
-					a->after_tool = 1;
-		}
-	}
+	if ((a->api == API_OPENAI ? oa_check(msgs, why, whylen) :
+	    an_check(msgs, why, whylen)) != 0)
+		goto out;
+	buf_append(&all, "", 0);
+	conversation_read(a, msgs, &all);
 	text_of(json_object_get(body, "system"), &all);
-	a->prompt = words(all.data != NULL ? all.data : "", all.len);
-	if (last != NULL)
-		text_of(json_object_get(last, "content"), &subj);
-	subject_set(a, subj.data != NULL ? subj.data : "", subj.len);
+	a->prompt = words(all.data, all.len);
 	if ((v = json_object_get(body, "stream")) != NULL && !json_is_boolean(v)) {
 		snprintf(why, whylen, "stream: a boolean is required");
 		goto out;
@@ -910,9 +1326,10 @@ ask_read(struct ask *a, json_t *body, char *why, size_t whylen)
 	rc = 0;
 out:
 	buf_free(&all);
-	buf_free(&subj);
 	return rc;
 }
+
+/* ------------------------------------------------------------ the answer */
 
 /* Checks the credentials the API wants.  0, or the status with why. */
 static int
@@ -960,7 +1377,12 @@ answer(struct conn *c, struct ask *a)
 		answer_error(c, a, (int)a->sc.status, msg);
 		return;
 	}
-	a->tool_call = a->sc.tool[0] != '\0' && !a->after_tool;
+	/* A tool-calling turn is about the question; the text after results, about them. */
+	a->tool_call = a->sc.tool[0] != '\0' && a->turns < a->sc.steps;
+	if (a->tool_call || a->turns == 0)
+		subject_set(a, a->question.data, a->question.len);
+	else
+		subject_set(a, a->results.data, a->results.len);
 	ntok = a->sc.tokens >= 0 ? a->sc.tokens : (long)a->nword + 1;
 	fin = a->tool_call ? (a->api == API_OPENAI ? "tool_calls" : "tool_use") :
 	    a->api == API_OPENAI ? "stop" : "end_turn";
@@ -1009,20 +1431,18 @@ request_answer(struct conn *c, const struct mock_req *q, int st, int64_t now)
 	struct ask	 a;
 	json_t		*body = NULL;
 	json_error_t	 jerr;
-	char		 why[256], model[128];
+	char		 why[512], model[128];
 	int		 status;
 
 	memset(&a, 0, sizeof(a));
 	a.n = ++nrequests;
 	a.created = (long long)time(NULL);
-	a.sc.retry_after = a.sc.disconnect = a.sc.tokens = -1;
+	script_init(&a.sc);
 	a.max_tokens = a.left = -1;
 	a.api = q->path != NULL && strcmp(q->path, "/v1/messages") == 0 ? API_ANTHROPIC :
 	    API_OPENAI;
 	snprintf(a.id, sizeof(a.id), "%s%lu", a.api == API_OPENAI ? "chatcmpl-mock" : "msg_mock",
 	    a.n);
-	snprintf(a.call_id, sizeof(a.call_id), "%s%lu", a.api == API_OPENAI ? "call_mock" :
-	    "toolu_mock", a.n);
 	why[0] = '\0';
 	if (st != 200)
 		snprintf(why, sizeof(why), "%s", st == 431 ? "request headers too large" :
@@ -1059,8 +1479,7 @@ request_answer(struct conn *c, const struct mock_req *q, int st, int64_t now)
 	}
 	if (st != 0) {
 		/* Refused before the script was read: no directive applies. */
-		memset(&a.sc, 0, sizeof(a.sc));
-		a.sc.retry_after = a.sc.disconnect = a.sc.tokens = -1;
+		script_init(&a.sc);
 		answer_error(c, &a, st, why);
 		status = st;
 	} else {
@@ -1077,6 +1496,8 @@ request_answer(struct conn *c, const struct mock_req *q, int st, int64_t now)
 	fprintf(stderr, "sb-mock-llm: %s %s %s%s -> %d\n", q->method != NULL ? q->method : "-",
 	    q->path != NULL ? q->path : "-", model, a.stream ? " stream" : "", status);
 	json_decref(body);
+	buf_free(&a.question);
+	buf_free(&a.results);
 	buf_free(&a.subject);
 	free(a.woff);
 	free(a.wlen);
