@@ -1189,7 +1189,7 @@ json_sq(const char *s)
 	for (p = t; *p != '\0'; p++)
 		if (*p == '\'')
 			*p = '"';
-	if ((v = json_loads(t, 0, &e)) == NULL)
+	if ((v = json_loads(t, JSON_ALLOW_NUL, &e)) == NULL)
 		fprintf(stderr, "json_sq: %s: %s\n", e.text, t);
 	free(t);
 	return v;
@@ -1220,7 +1220,7 @@ check_messages(enum llm_kind k, const char *msgs, const char *want)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	body = messages_body(k, m);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
-	got = json_loads(body, 0, NULL);
+	got = json_loads(body, JSON_ALLOW_NUL, NULL);
 	CU_ASSERT(json_equal(got, w));
 	if (!json_equal(got, w)) {
 		a = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1295,6 +1295,16 @@ test_openai_tool_turns(void)
 	    "{'role':'tool','tool_call_id':'c3','content':'12:01'},"
 	    "{'role':'assistant','content':'It is noon.'},"
 	    "{'role':'user','content':'a'},{'role':'user','content':'b'}]}");
+	/* A U+0000 in a text does not end it. */
+	check_messages(LLM_OPENAI,
+	    "[{'role':'user','content':'a\\u0000b'},"
+	    "{'role':'assistant','content':'c\\u0000','tool_calls':[{'id':'c1','name':'now'}]},"
+	    "{'role':'tool','tool_call_id':'c1','content':'\\u0000d'}]",
+	    "{'model':'m','stream':true,'stream_options':{'include_usage':true},'messages':["
+	    "{'role':'system','content':'Be brief.'},{'role':'user','content':'a\\u0000b'},"
+	    "{'role':'assistant','content':'c\\u0000','tool_calls':["
+	    "{'id':'c1','type':'function','function':{'name':'now','arguments':'{}'}}]},"
+	    "{'role':'tool','tool_call_id':'c1','content':'\\u0000d'}]}");
 }
 
 static void
@@ -1336,6 +1346,17 @@ test_anthropic_tool_turns(void)
 	    "{'type':'tool_result','tool_use_id':'c2','content':'12:00'}]},"
 	    "{'role':'assistant','content':'It is noon.'},"
 	    "{'role':'user','content':[{'type':'text','text':'a'},{'type':'text','text':'b'}]}]}");
+	/* A U+0000 in a text does not end it. */
+	check_messages(LLM_ANTHROPIC,
+	    "[{'role':'user','content':'a\\u0000b'},"
+	    "{'role':'assistant','content':'c\\u0000','tool_calls':[{'id':'c1','name':'now'}]},"
+	    "{'role':'tool','tool_call_id':'c1','content':'\\u0000d'}]",
+	    "{'model':'m','max_tokens':1024,'stream':true,'system':'Be brief.','messages':["
+	    "{'role':'user','content':'a\\u0000b'},"
+	    "{'role':'assistant','content':[{'type':'text','text':'c\\u0000'},"
+	    "{'type':'tool_use','id':'c1','name':'now','input':{}}]},"
+	    "{'role':'user','content':[{'type':'tool_result','tool_use_id':'c1',"
+	    "'content':'\\u0000d'}]}]}");
 }
 
 /* Messages that break the neutral shape: no body in either format. */

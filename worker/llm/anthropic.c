@@ -79,14 +79,15 @@ anthropic_blocks(const struct wire_msg *m)
 	if ((out = json_array()) == NULL)
 		sb_oom(0);
 	if (m->role == WIRE_TOOL) {
-		append_new(out, v = json_pack("{s:s, s:s, s:s}", "type", "tool_result",
-		    "tool_use_id", m->call_id, "content", m->text));
+		append_new(out, v = json_pack("{s:s, s:s, s:s%}", "type", "tool_result",
+		    "tool_use_id", m->call_id, "content", m->text, m->textlen));
 		if (m->is_error)
 			json_object_set_new(v, "is_error", json_true());
 		return out;
 	}
-	if (*m->text != '\0')
-		append_new(out, json_pack("{s:s, s:s}", "type", "text", "text", m->text));
+	if (m->textlen > 0)
+		append_new(out, json_pack("{s:s, s:s%}", "type", "text", "text", m->text,
+		    m->textlen));
 	for (i = 0; i < m->ncalls; i++) {
 		wire_call(m, i, &c);
 		append_new(out, json_pack("{s:s, s:s, s:s, s:o}", "type", "tool_use", "id", c.id,
@@ -132,7 +133,8 @@ anthropic_message(void *arg, const struct wire_msg *m)
 		json_array_extend(content_blocks(last), blocks);
 		json_decref(blocks);
 	} else if (m->role != WIRE_TOOL && m->ncalls == 0)
-		append_new(out, json_pack("{s:s, s:s}", "role", role, "content", m->text));
+		append_new(out, json_pack("{s:s, s:s%}", "role", role, "content", m->text,
+		    m->textlen));
 	else
 		append_new(out, json_pack("{s:s, s:o}", "role", role, "content",
 		    anthropic_blocks(m)));

@@ -70,14 +70,14 @@ openai_message(void *arg, const struct wire_msg *m)
 	json_t *v;
 
 	if (m->role == WIRE_TOOL)
-		v = json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id", m->call_id,
-		    "content", m->text);
+		v = json_pack("{s:s, s:s, s:s%}", "role", "tool", "tool_call_id", m->call_id,
+		    "content", m->text, m->textlen);
 	else if (m->ncalls > 0)
-		v = json_pack("{s:s, s:s?, s:o}", "role", "assistant",
-		    "content", *m->text != '\0' ? m->text : NULL, "tool_calls", openai_calls(m));
+		v = json_pack("{s:s, s:o, s:o}", "role", "assistant", "content", m->textlen > 0 ?
+		    json_stringn(m->text, m->textlen) : json_null(), "tool_calls", openai_calls(m));
 	else
-		v = json_pack("{s:s, s:s}", "role", m->role == WIRE_USER ? "user" : "assistant",
-		    "content", m->text);
+		v = json_pack("{s:s, s:s%}", "role", m->role == WIRE_USER ? "user" : "assistant",
+		    "content", m->text, m->textlen);
 	if (v == NULL)
 		sb_oom(0);
 	json_array_append_new(arg, v);

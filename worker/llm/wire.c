@@ -266,9 +266,10 @@ message_read(const json_t *m, const struct wire_msg *prev, struct wire_msg *out)
 	}
 	if (rc < 0)
 		return -1;
-	if (json_is_string(content))
+	if (json_is_string(content)) {
 		out->text = json_string_value(content);
-	else if (out->ncalls > 0 && (content == NULL || json_is_null(content)))
+		out->textlen = json_string_length(content);
+	} else if (out->ncalls > 0 && (content == NULL || json_is_null(content)))
 		out->text = "";
 	else
 		return -1;

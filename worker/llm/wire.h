@@ -107,6 +107,7 @@ enum wire_role { WIRE_USER, WIRE_ASSISTANT, WIRE_TOOL };
 struct wire_msg {
 	enum wire_role	 role;
 	const char	*text;		/* the content; "" for none */
+	size_t		 textlen;	/* its bytes (a U+0000 does not end it) */
 	const json_t	*calls;		/* assistant: its tool calls; NULL for none */
 	size_t		 ncalls;
 	const char	*call_id;	/* tool: the call it answers */
