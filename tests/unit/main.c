@@ -80,6 +80,7 @@ main(void)
 	suite_arena();
 	suite_buf();
 	suite_fetch();
+	suite_netguard();
 	suite_daemon();
 	suite_config();
 	suite_json();
