@@ -81,6 +81,7 @@ main(void)
 	suite_buf();
 	suite_fetch();
 	suite_netguard();
+	suite_htmltext();
 	suite_daemon();
 	suite_config();
 	suite_json();
