@@ -82,6 +82,7 @@ main(void)
 	suite_fetch();
 	suite_netguard();
 	suite_htmltext();
+	suite_schema();
 	suite_daemon();
 	suite_config();
 	suite_json();
