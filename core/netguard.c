@@ -45,11 +45,11 @@ static const struct {
 	struct block	 b;
 	unsigned	 off;
 } v6_embedding[] = {
-	{ { { [10] = 0xff, [11] = 0xff }, 96 }, 12 },		/* ::ffff:a.b.c.d mapped */
-	{ { { 0 }, 96 }, 12 },					/* ::a.b.c.d compatible, :: and ::1 */
-	{ { { [8] = 0xff, [9] = 0xff }, 96 }, 12 },		/* ::ffff:0:a.b.c.d translated */
-	{ { { 0x00, 0x64, 0xff, 0x9b }, 96 }, 12 },		/* 64:ff9b::a.b.c.d NAT64 */
-	{ { { 0x20, 0x02 }, 16 }, 2 },				/* 2002:aabb:ccdd:: 6to4 */
+	{ { { [10] = 0xff, [11] = 0xff }, 96 }, 12 },	/* ::ffff:a.b.c.d mapped */
+	{ { { 0 }, 96 }, 12 },				/* ::a.b.c.d compatible, :: and ::1 */
+	{ { { [8] = 0xff, [9] = 0xff }, 96 }, 12 },	/* ::ffff:0:a.b.c.d translated */
+	{ { { 0x00, 0x64, 0xff, 0x9b }, 96 }, 12 },	/* 64:ff9b::a.b.c.d NAT64 */
+	{ { { 0x20, 0x02 }, 16 }, 2 },			/* 2002:aabb:ccdd:: 6to4 */
 };
 
 /* Inside 2000::/3, the global unicast space, the blocks that are not public. */

@@ -142,7 +142,8 @@ serve(int lfd, int lfd6)
 static int
 listen_v6(int port)
 {
-	struct sockaddr_in6	 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+	struct sockaddr_in6	 sa = { .sin6_family = AF_INET6,
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT,
 				    .sin6_port = htons((uint16_t)port) };
 	int			 fd, on = 1;
 

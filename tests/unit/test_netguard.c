@@ -62,7 +62,8 @@ static const struct verdict v6[] = {
 	{ "2002:808:808::1", 1 },
 	/* 2000::/3 and the blocks inside it that are not public. */
 	{ "1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0 }, { "2000::", 1 },
-	{ "2001::", 0 }, { "2001:0:4136:e378::1", 0 }, { "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+	{ "2001::", 0 }, { "2001:0:4136:e378::1", 0 },
+	{ "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
 	{ "2001:200::", 1 },
 	{ "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 1 }, { "2001:db8::", 0 },
 	{ "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 0 }, { "2001:db9::", 1 },
