@@ -183,6 +183,12 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t
+utf8_char(const char *s, size_t n)
+{
+	return utf8_seq((const unsigned char *)s, n);
+}
+
 int
 utf8_valid(const char *s, size_t n)
 {

@@ -40,6 +40,10 @@ json_t	*json_text(const char *s, size_t n);
 /* The length of s[0..n) without a last UTF-8 sequence that is cut short, so that a
  * text split anywhere is split between characters. */
 size_t	 utf8_prefix(const char *s, size_t n);
+/* The length in bytes of the UTF-8 character at s (n > 0 bytes there), or 0 if s does
+ * not start with a whole, valid one (a stray byte, an overlong form, a surrogate, past
+ * U+10FFFF, or cut short).  U+0000 is a character here (1). */
+size_t	 utf8_char(const char *s, size_t n);
 /* 1 if s[0..n) is UTF-8 without U+0000, else 0. */
 int	 utf8_valid(const char *s, size_t n);
 /* Replaces U+0000 in every string of v (in place), so that PostgreSQL can store it. */

@@ -80,6 +80,9 @@ main(void)
 	suite_arena();
 	suite_buf();
 	suite_fetch();
+	suite_netguard();
+	suite_htmltext();
+	suite_schema();
 	suite_daemon();
 	suite_config();
 	suite_json();

@@ -8,6 +8,9 @@
 void	suite_arena(void);
 void	suite_buf(void);
 void	suite_fetch(void);
+void	suite_netguard(void);
+void	suite_htmltext(void);
+void	suite_schema(void);
 void	suite_daemon(void);
 void	suite_config(void);
 void	suite_json(void);
