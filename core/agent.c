@@ -13,21 +13,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/provider.h"
-
-/* The tools an agent may name.  None exists yet: an agent naming one is refused
- * rather than accepted and left to fail at run time. */
-static const char *const tools[] = { NULL };
-
-static int
-in_list(const char *const *list, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n && list[i] != NULL; i++)
-		if (strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
-}
+#include "core/tools.h"
 
 static int
 slug_valid(const char *s, size_t max)
@@ -67,7 +53,7 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 	const char	*prompt = "", *in_slug = NULL, *key, *t;
 	json_t		*params = NULL, *tl = NULL, *v, *out;
 	int		 enabled = 1;
-	size_t		 i;
+	size_t		 i, j;
 
 	memset(e, 0, sizeof(*e));
 	if (json_unpack(in, "{s?s, s:s, s?s, s?s, s:s, s:s, s?s, s?o, s?o, s?b !}",
@@ -116,18 +102,27 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 			if (strcmp(key, "context_tokens") == 0 && json_is_integer(v) && x >= 256 &&
 			    x <= 1000000)
 				continue;
+			if (strcmp(key, "max_steps") == 0 && json_is_integer(v) && x >= 1 &&
+			    x <= AGENT_MAX_STEPS_MAX)
+				continue;
+			if (strcmp(key, "fetch_post") == 0 && json_is_boolean(v))
+				continue;
 			return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameter",
 			    "parameter \"%.40s\" is unknown or out of range (temperature 0-2, top_p "
-			    "0-1, max_tokens 1-200000, context_tokens 256-1000000)", key);
+			    "0-1, max_tokens 1-200000, context_tokens 256-1000000, max_steps 1-50, "
+			    "fetch_post true or false)", key);
 		}
 	}
 	if (tl != NULL && !json_is_array(tl))
 		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-tools", "%s", "tools is an array");
 	json_array_foreach(tl, i, v) {
-		if ((t = json_string_value(v)) == NULL ||
-		    !in_list(tools, sizeof(tools) / sizeof(tools[0]), t))
+		if ((t = json_string_value(v)) == NULL || tool_decl_find(t) == NULL)
 			return fail(e, SB_ERR_UNPROCESSABLE, "unknown-tool", "unknown tool \"%.40s\"",
 			    t != NULL ? t : "(not a string)");
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(tl, j)), t) == 0)
+				return fail(e, SB_ERR_UNPROCESSABLE, "invalid-tools",
+				    "tool \"%.40s\" is named twice", t);
 	}
 	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}",
 	    "slug", slug, "name", name, "description", desc, "category", cat, "provider", prov,

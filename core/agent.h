@@ -5,6 +5,11 @@
 #include <jansson.h>
 #include "core/err.h"
 
+/* An agent's parameter max_steps: the model turns of one run, at most; and its
+ * default when the agent names none. */
+#define AGENT_MAX_STEPS_MAX	50
+#define AGENT_MAX_STEPS_DEFAULT	10
+
 struct agent_error {
 	enum sb_err	 err;		/* SB_ERR_INVALID or SB_ERR_UNPROCESSABLE */
 	const char	*slug;		/* problem type */

@@ -302,6 +302,9 @@ test_agent_parameters(void)
 		"{\"top_p\": 1}", "{\"top_p\": 0.01}",
 		"{\"max_tokens\": 1}", "{\"max_tokens\": 200000}",
 		"{\"context_tokens\": 256}", "{\"context_tokens\": 1000000}",
+		"{\"max_steps\": 1}", "{\"max_steps\": 50}",
+		"{\"fetch_post\": true}",
+		"{\"fetch_post\": false}",
 		"{\"temperature\": 0.7, \"top_p\": 0.9, \"max_tokens\": 100}",
 	};
 	static const struct {
@@ -320,6 +323,11 @@ test_agent_parameters(void)
 		{ "{\"context_tokens\": 255}", "context_tokens" },
 		{ "{\"context_tokens\": 1000001}", "context_tokens" },
 		{ "{\"context_tokens\": 8000.5}", "context_tokens" },
+		{ "{\"max_steps\": 0}", "max_steps" },
+		{ "{\"max_steps\": 51}", "max_steps" },
+		{ "{\"max_steps\": 2.5}", "max_steps" },
+		{ "{\"fetch_post\": 1}", "fetch_post" },
+		{ "{\"fetch_post\": \"yes\"}", "fetch_post" },
 		{ "{\"seed\": 1}", "seed" },
 		{ "{\"top_p\": 0.5, \"Temperature\": 1}", "Temperature" },
 	};
@@ -342,11 +350,16 @@ test_agent_parameters(void)
 	    "invalid-parameters", "");
 }
 
-/* No tool exists yet: any tool is refused as unknown-tool (docs/api.md). */
+/* Only the tools of core/tools.c, each once (docs/api.md). */
 static void
 test_agent_tools(void)
 {
 	ACCEPTED(NULL, ", \"tools\": []");
+	ACCEPTED(NULL, ", \"tools\": [\"http_fetch\"]");
+	REFUSED(NULL, "{" BASE ", \"tools\": [\"http_fetch\", \"http_fetch\"]}",
+	    SB_ERR_UNPROCESSABLE, "invalid-tools", "tool \"http_fetch\" is named twice");
+	REFUSED(NULL, "{" BASE ", \"tools\": [\"HTTP_FETCH\"]}", SB_ERR_UNPROCESSABLE,
+	    "unknown-tool", "unknown tool \"HTTP_FETCH\"");
 	REFUSED(NULL, "{" BASE ", \"tools\": [\"search\"]}", SB_ERR_UNPROCESSABLE,
 	    "unknown-tool", "unknown tool \"search\"");
 	REFUSED(NULL, "{" BASE ", \"tools\": [\"\"]}", SB_ERR_UNPROCESSABLE, "unknown-tool",

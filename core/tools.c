@@ -1,0 +1,70 @@
+/* tools.c: the declarations of the tools an agent may name (tools.h). */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/tools.h"
+
+const struct tool_decl tool_decls[] = {
+	{ "http_fetch",
+	  "Fetch a web page or an HTTP API over http or https and return its text (HTML is "
+	  "reduced to the readable text; the answer is cut at a size limit). Use it to read "
+	  "a URL the user gave or one you know.",
+	  "{\"type\": \"object\", \"properties\": {"
+	  "\"url\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 2048, "
+	  "\"description\": \"The http or https URL to fetch\"}, "
+	  "\"method\": {\"type\": \"string\", \"enum\": [\"GET\", \"POST\"], "
+	  "\"description\": \"GET (the default); POST only if the agent allows it\"}, "
+	  "\"body\": {\"type\": \"string\", \"maxLength\": 65536, "
+	  "\"description\": \"The body of a POST, sent as application/json if it parses "
+	  "as JSON, else as text/plain\"}}, "
+	  "\"required\": [\"url\"], \"additionalProperties\": false}",
+	  /* A GET is: a POST is refused unless the agent allows it, and then it is run
+	   * again only if the agent says so too (worker/tools/http_fetch.c). */
+	  1, 0 },
+};
+
+const size_t ntool_decls = sizeof(tool_decls) / sizeof(tool_decls[0]);
+
+/* Parsed schemas, by index: read-only once made; the programs are single-threaded. */
+static json_t *schemas[sizeof(tool_decls) / sizeof(tool_decls[0])];
+
+const struct tool_decl *
+tool_decl_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ntool_decls; i++)
+		if (strcmp(tool_decls[i].name, name) == 0)
+			return &tool_decls[i];
+	return NULL;
+}
+
+json_t *
+tool_decl_schema(const struct tool_decl *d)
+{
+	size_t i = (size_t)(d - tool_decls);
+
+	if (schemas[i] == NULL && (schemas[i] = json_loads(d->schema, 0, NULL)) == NULL)
+		sb_oom(0);	/* the schemas are ours and well formed (tests/unit/test_tools.c) */
+	return schemas[i];
+}
+
+json_t *
+tool_decls_offer(const json_t *names)
+{
+	const struct tool_decl	*d;
+	json_t			*out = NULL, *v;
+	size_t			 i;
+
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v) || (d = tool_decl_find(json_string_value(v))) == NULL)
+			continue;
+		if (out == NULL)
+			out = json_array();
+		json_array_append_new(out, json_pack("{s:s, s:s, s:O}", "name", d->name,
+		    "description", d->description, "parameters", tool_decl_schema(d)));
+	}
+	return out;
+}
