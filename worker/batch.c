@@ -19,12 +19,14 @@ run_of(json_t *item)
 }
 
 const char *
-batch_next_run(json_t *events, json_t *finishes)
+batch_next_run(json_t *events, json_t *finishes, json_t *steps)
 {
 	if (json_array_size(events) > 0)
 		return run_of(json_array_get(events, 0));
 	if (json_array_size(finishes) > 0)
 		return run_of(json_array_get(finishes, 0));
+	if (json_array_size(steps) > 0)
+		return run_of(json_array_get(steps, 0));
 	return NULL;
 }
 

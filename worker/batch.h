@@ -9,9 +9,9 @@
 struct run_list;
 
 /* The run whose items a split writes next: the run of the first pending event, or
- * of the first pending end when no event is left; NULL when both are empty.  The
- * string belongs to the item. */
-const char	*batch_next_run(json_t *events, json_t *finishes);
+ * of the first pending end when no event is left, or of the first step when neither
+ * is; NULL when all are empty.  The string belongs to the item. */
+const char	*batch_next_run(json_t *events, json_t *finishes, json_t *steps);
 /* Takes the items of run id out of from (an array of {"id", ...}), in their order,
  * into a new array (the caller decrefs); from keeps the others, in their order. */
 json_t		*batch_take_run(json_t *from, const char *id);

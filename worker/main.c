@@ -156,6 +156,21 @@ want_flush(struct worker *w, int64_t now, int64_t next_flush_try)
 	    nfin >= (size_t)w->cfg.worker.claim_batch;
 }
 
+void
+transfers_finished(struct worker *w)
+{
+	CURLMsg		*m;
+	struct transfer	*t;
+	int		 left;
+
+	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		t->done(t, m->data.result);
+	}
+}
+
 static int
 worker_loop(struct worker *w, int sigfd)
 {
@@ -202,7 +217,7 @@ worker_loop(struct worker *w, int sigfd)
 		}
 
 		curl_multi_perform(w->multi, &running);
-		llm_calls_finished(w);
+		transfers_finished(w);
 		if (now >= w->next_tick_us)
 			tick_runs(w, now);
 
@@ -315,6 +330,7 @@ main(int argc, char *argv[])
 	pricing_free(w.pricing);
 	json_decref(w.pending.events);
 	json_decref(w.pending.finishes);
+	json_decref(w.pending.steps);
 	if (w.metrics_fd >= 0)
 		close(w.metrics_fd);
 	config_free(&w.cfg);

@@ -67,6 +67,17 @@ wmetrics_render(void *arg, size_t *len)
 	    m->cache_hits);
 	metrics_counter(f, "switchboard_llm_cache_misses_total", "Cacheable requests not in the cache.",
 	    m->cache_misses);
+	metrics_counter(f, "switchboard_agent_steps_total",
+	    "Model turns that called tools, recorded.", m->steps);
+	metrics_counter(f, "switchboard_tool_calls_total", "Tool calls started.", m->tool_calls);
+	metrics_counter(f, "switchboard_tool_errors_total",
+	    "Tool calls that ended in an error (given to the model).", m->tool_errors);
+	metrics_counter(f, "switchboard_tool_reruns_total",
+	    "Tool calls in flight when a worker died, run again by a later attempt.",
+	    m->tool_reruns);
+	metrics_counter(f, "switchboard_tool_unknown_total",
+	    "Tool calls in flight when a worker died, not safe to run again (outcome unknown).",
+	    m->tool_unknown);
 	fprintf(f, "# HELP switchboard_llm_tokens_total Tokens used, by kind.\n"
 	    "# TYPE switchboard_llm_tokens_total counter\n"
 	    "switchboard_llm_tokens_total{kind=\"prompt\"} %llu\n"

@@ -28,6 +28,7 @@ pending_init(struct pending *p)
 {
 	p->events = json_array();
 	p->finishes = json_array();
+	p->steps = json_array();
 	p->since_us = 0;
 }
 
@@ -36,6 +37,7 @@ pending_clear(struct pending *p)
 {
 	json_array_clear(p->events);
 	json_array_clear(p->finishes);
+	json_array_clear(p->steps);
 	p->since_us = 0;
 	p->thread_ends = 0;
 }
@@ -112,7 +114,8 @@ queue_claim(struct worker *w, int limit)
 {
 	static struct db_stmt	 st = { "queue_claim",
 	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text, "
-	    "context::text, thread_id FROM queue_claim($1, $2, $3, $4)", 4, 0 };
+	    "context::text, thread_id, steps::text, allow_hosts::text "
+	    "FROM queue_claim($1, $2, $3, $4)", 4, 0 };
 	char			 lim[16], lease[16], cap[16];
 	const char		*p[4] = { w->name, lim, lease, cap };
 	PGresult		*res;
@@ -153,29 +156,30 @@ queue_claim(struct worker *w, int limit)
 /* ------------------------------------------------------------ flush */
 
 /*
- * Writes events and finishes in one statement.  0, or -1 with *err set (the items are
- * then untouched).  Runs whose write was refused (lease lost) are lost.
+ * Writes events, finishes and steps in one statement.  0, or -1 with *err set (the
+ * items are then untouched).  Runs whose write was refused (lease lost) are lost.
  */
 static int
-flush_exec(struct worker *w, json_t *events, json_t *finishes, enum sb_err *err)
+flush_exec(struct worker *w, json_t *events, json_t *finishes, json_t *steps,
+    enum sb_err *err)
 {
 	static struct db_stmt	 st = { "queue_flush",
-	    "SELECT refused FROM queue_flush($1::jsonb, $2::jsonb)", 2, 0 };
-	char			*ev, *fin;
-	const char		*p[2];
+	    "SELECT refused FROM queue_flush($1::jsonb, $2::jsonb, $3::jsonb)", 3, 0 };
+	char			*text[3];
+	const char		*p[3];
 	PGresult		*res;
 	struct run		*r;
 	int			 j;
 
-	ev = json_dumps(events, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	fin = json_dumps(finishes, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	if (ev == NULL || fin == NULL)
-		sb_oom(0);
-	p[0] = ev;
-	p[1] = fin;
+	text[0] = json_dumps(events, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	text[1] = json_dumps(finishes, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	text[2] = json_dumps(steps, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	for (j = 0; j < 3; j++)
+		if ((p[j] = text[j]) == NULL)
+			sb_oom(0);
 	res = db_exec_stmt(&w->db, &st, p, err);
-	free(ev);
-	free(fin);
+	for (j = 0; j < 3; j++)
+		free(text[j]);
 	if (res == NULL)
 		return -1;
 	for (j = 0; j < PQntuples(res); j++) {
@@ -189,17 +193,31 @@ flush_exec(struct worker *w, json_t *events, json_t *finishes, enum sb_err *err)
 	return 0;
 }
 
-/* Is an end of this run still waiting to be written? */
+/* Does items (pending) hold one of this run's? */
 static int
-run_pending(struct worker *w, const char *id)
+names_run(json_t *items, const char *id)
 {
 	json_t	*v;
 	size_t	 i;
 
-	json_array_foreach(w->pending.finishes, i, v)
+	json_array_foreach(items, i, v)
 		if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
 			return 1;
 	return 0;
+}
+
+/* Is an end of this run still waiting to be written? */
+static int
+run_pending(struct worker *w, const char *id)
+{
+	return names_run(w->pending.finishes, id);
+}
+
+/* Is a step of this run still waiting to be written? */
+static int
+steps_pending(struct worker *w, const char *id)
+{
+	return names_run(w->pending.steps, id);
 }
 
 /*
@@ -214,38 +232,42 @@ static void
 flush_split(struct worker *w, json_t *written)
 {
 	struct pending	*pd = &w->pending;
-	json_t		*ev, *fin;
+	json_t		*ev, *fin, *st;
 	struct run	*r;
 	enum sb_err	 err;
 	const char	*next;
 	char		*rid;
 	int		 seq;
 
-	while ((next = batch_next_run(pd->events, pd->finishes)) != NULL) {
+	while ((next = batch_next_run(pd->events, pd->finishes, pd->steps)) != NULL) {
 		rid = sb_strdup(next);
 		ev = batch_take_run(pd->events, rid);
 		fin = batch_take_run(pd->finishes, rid);
-		if (flush_exec(w, ev, fin, &err) == 0) {
+		st = batch_take_run(pd->steps, rid);
+		if (flush_exec(w, ev, fin, st, &err) == 0) {
 			w->m.events += json_array_size(ev);
 			json_array_append_new(written, json_string(rid));
 		} else if (err == SB_ERR_UNAVAILABLE) {
 			json_array_extend(pd->events, ev);	/* kept for the next flush */
 			json_array_extend(pd->finishes, fin);
+			json_array_extend(pd->steps, st);
 			json_decref(ev);
 			json_decref(fin);
+			json_decref(st);
 			free(rid);
 			return;
 		} else {
 			r = run_find(w, rid);
 			log_error("run failed: the database refused its events", "{s:s, s:s}",
 			    "run", rid, "error", w->db.last_error);
+			json_array_clear(st);		/* the run fails: nothing goes on */
 			seq = batch_failed(rid, ev, fin, r != NULL ? r->next_seq : 0);
 			if (r != NULL) {
 				if (r->phase != RUN_ENDED)
 					run_abandon(r);
 				r->next_seq = seq + 1;
 			}
-			if (flush_exec(w, ev, fin, &err) == 0) {
+			if (flush_exec(w, ev, fin, st, &err) == 0) {
 				w->m.failed++;
 				json_array_append_new(written, json_string(rid));
 			}
@@ -253,6 +275,7 @@ flush_split(struct worker *w, json_t *written)
 		}
 		json_decref(ev);
 		json_decref(fin);
+		json_decref(st);
 		free(rid);
 	}
 }
@@ -267,13 +290,13 @@ queue_flush(struct worker *w)
 	json_t			*list;
 	struct run		*r, *next;
 
-	if (nev == 0 && json_array_size(pd->finishes) == 0)
+	if (nev == 0 && json_array_size(pd->finishes) == 0 && json_array_size(pd->steps) == 0)
 		return 0;
 	if (db_ensure(&w->db) != SB_OK) {
 		w->m.flush_errors++;
 		return -1;
 	}
-	if (flush_exec(w, pd->events, pd->finishes, &err) == 0) {
+	if (flush_exec(w, pd->events, pd->finishes, pd->steps, &err) == 0) {
 		hist_observe(&w->m.flush_latency, clock_mono_us() - t0);
 		w->m.flushes++;
 		w->m.events += nev;
@@ -291,18 +314,26 @@ queue_flush(struct worker *w)
 		 * running (refused).  Refused as data: run by run. */
 		if (err != SB_ERR_UNAVAILABLE)
 			flush_split(w, list);
-		if (json_array_size(pd->events) + json_array_size(pd->finishes) == 0)
+		if (json_array_size(pd->events) + json_array_size(pd->finishes) +
+		    json_array_size(pd->steps) == 0)
 			pd->since_us = 0;
 	}
 	notify_events(w, list);
 	json_decref(list);
+	/* Runs whose steps are now recorded go on (their next records wait again). */
+	for (r = LIST_FIRST(&w->runs); r != NULL; r = next) {
+		next = LIST_NEXT(r, link);
+		if (r->saving && !steps_pending(w, r->id))
+			step_saved(r);
+	}
 	/* Runs whose end is now written leave. */
 	for (r = LIST_FIRST(&w->runs); r != NULL; r = next) {
 		next = LIST_NEXT(r, link);
 		if (r->phase == RUN_ENDED && !run_pending(w, r->id))
 			run_free(r);
 	}
-	return json_array_size(pd->events) + json_array_size(pd->finishes) == 0 ? 0 : -1;
+	return json_array_size(pd->events) + json_array_size(pd->finishes) +
+	    json_array_size(pd->steps) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ heartbeat and cancels */

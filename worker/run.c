@@ -1,4 +1,5 @@
-/* run.c: the agent loop of one run: call the model, write its progress as events, end it. */
+/* run.c: one run: call the model, write its progress as events, end it.  The turns in
+ * which the model calls tools are step.c's. */
 #include "config.h"
 
 #include <math.h>
@@ -14,6 +15,8 @@
 
 #include "worker/worker.h"
 #include "worker/context.h"
+#include "worker/tools/tools.h"
+#include "core/agent.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/cache.h"
@@ -22,8 +25,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
-
-static void	run_call(struct run *, int64_t now);
+#include "core/tools.h"
 
 static void
 w_due(struct worker *w, int64_t t)
@@ -55,6 +57,18 @@ run_new(struct worker *w, PGresult *res, int row)
 	if (!PQgetisnull(res, row, 8))
 		r->context = json_loads(PQgetvalue(res, row, 8), 0, NULL);
 	snprintf(r->thread_id, sizeof(r->thread_id), "%s", PQgetvalue(res, row, 9));
+	if (!PQgetisnull(res, row, 10))
+		r->journal = json_loads(PQgetvalue(res, row, 10), 0, NULL);
+	r->allow_hosts = json_loads(PQgetvalue(res, row, 11), 0, NULL);
+	if (!json_is_array(r->allow_hosts)) {
+		json_decref(r->allow_hosts);
+		r->allow_hosts = json_array();
+	}
+	r->turns = json_array();
+	r->max_steps = (int)json_integer_value(json_object_get(json_object_get(r->agent,
+	    "parameters"), "max_steps"));
+	if (r->max_steps <= 0)
+		r->max_steps = AGENT_MAX_STEPS_DEFAULT;
 	prov = json_string_value(json_object_get(r->agent, "provider"));
 	kind = llm_kind_parse(prov != NULL ? prov : "");
 	r->kind = kind < 0 ? LLM_BUILTIN : (enum llm_kind)kind;
@@ -84,6 +98,7 @@ run_free(struct run *r)
 		llm_call_cancel(r->call);
 	if (r->builtin != NULL)
 		builtin_free(r->builtin);
+	step_stop(r);
 	LIST_REMOVE(r, link);
 	w->nruns--;
 	if (r->phase != RUN_ENDED)
@@ -91,6 +106,9 @@ run_free(struct run *r)
 	json_decref(r->agent);
 	json_decref(r->input);
 	json_decref(r->context);
+	json_decref(r->journal);
+	json_decref(r->turns);
+	json_decref(r->allow_hosts);
 	free(r->cache_key);
 	buf_free(&r->text);
 	free(r);
@@ -151,14 +169,25 @@ emit_delta(struct run *r, int all)
 	r->delta_due_us = 0;
 }
 
-static json_t *
-usage_json(struct run *r)
+json_t *
+run_usage(struct run *r, const struct llm_usage *u)
 {
-	double cost = pricing_cost(r->w->pricing, r->model, &r->usage);
+	double cost = pricing_cost(r->w->pricing, r->model, u);
 
 	return json_pack("{s:s, s:s, s:I, s:I, s:f}", "provider", llm_kind_name(r->kind),
-	    "model", r->model, "prompt_tokens", (json_int_t)r->usage.prompt_tokens,
-	    "completion_tokens", (json_int_t)r->usage.completion_tokens, "cost_usd", cost);
+	    "model", r->model, "prompt_tokens", (json_int_t)u->prompt_tokens,
+	    "completion_tokens", (json_int_t)u->completion_tokens, "cost_usd", cost);
+}
+
+/* The whole run's usage, the recorded steps' included: what its events report. */
+static json_t *
+usage_total(struct run *r)
+{
+	struct llm_usage u = r->usage;
+
+	u.prompt_tokens += r->recorded.prompt_tokens;
+	u.completion_tokens += r->recorded.completion_tokens;
+	return run_usage(r, &u);
 }
 
 /* The run's end, written by the next flush: kind as queue_flush takes it.  output
@@ -173,7 +202,7 @@ run_end(struct run *r, const char *kind, json_t *output, json_t *error, int dela
 		json_storable(output);
 	f = json_pack("{s:s, s:i, s:s, s:o, s:O, s:o, s:i}", "id", r->id, "attempt", r->attempt,
 	    "kind", kind, "output", output != NULL ? output : json_null(),
-	    "error", error != NULL ? error : json_null(), "usage", usage_json(r),
+	    "error", error != NULL ? error : json_null(), "usage", run_usage(r, &r->usage),
 	    "delay_ms", delay_ms);
 	json_array_append_new(w->pending.finishes, f);
 	if (r->context != NULL)
@@ -196,21 +225,22 @@ run_abandon(struct run *r)
 		builtin_free(r->builtin);
 		r->builtin = NULL;
 	}
+	step_stop(r);
 	r->phase = RUN_ENDED;
 	r->w->nactive--;
 }
 
 static void
-run_succeed(struct run *r, const char *finish_reason, json_t *tool_calls)
+run_succeed(struct run *r, const char *finish_reason)
 {
 	json_t *out, *usage;
 
 	emit_delta(r, 1);
 	out = json_pack("{s:o, s:s}", "text", json_text(answer(r), r->text.len),
 	    "finish_reason", finish_reason);
-	if (tool_calls != NULL && json_array_size(tool_calls) > 0)
-		json_object_set(out, "tool_calls", tool_calls);
-	usage = usage_json(r);		/* priced once: the same object in both events */
+	if (r->step > 0)
+		json_object_set_new(out, "steps", json_integer(r->step + 1));
+	usage = usage_total(r);		/* priced once: the same object in both events */
 	run_emit(r, "message.completed", json_pack("{s:O, s:O}", "message", out,
 	    "usage", usage));
 	/* The answer is in message.completed and on the run: not a third time here. */
@@ -221,7 +251,7 @@ run_succeed(struct run *r, const char *finish_reason, json_t *tool_calls)
 }
 
 /* The attempt failed: another one later if the error allows and attempts remain. */
-static void
+void
 run_fail(struct run *r, json_t *error, int retry_after_s)
 {
 	struct worker	*w = r->w;
@@ -324,7 +354,7 @@ cache_answer(struct run *r)
 	w->m.cache_hits++;
 	on_text(r, text, strlen(text));
 	run_emit(r, "agent.cache_hit", json_pack("{s:s}", "key", r->cache_key));
-	run_succeed(r, fin, NULL);
+	run_succeed(r, fin);
 	json_decref(j);
 	return 1;
 }
@@ -346,6 +376,31 @@ cache_store(struct run *r, const char *finish_reason)
 	json_decref(j);
 }
 
+/* The model's turn called tools: the loop goes on, unless that was its last turn. */
+static void
+model_called_tools(struct run *r, json_t *calls)
+{
+	json_t	*err;
+	char	 msg[160];
+
+	emit_delta(r, 1);
+	if (r->step + 1 >= r->max_steps) {
+		snprintf(msg, sizeof(msg), "the agent called tools in its last turn (max_steps %d) "
+		    "instead of answering", r->max_steps);
+		err = run_error(r, "max-steps", msg, 0, 0);
+		run_fail(r, err, 0);
+		json_decref(err);
+		return;
+	}
+	step_turn(r, answer(r), r->text.len, calls);
+	/* The next turn's text starts afresh; this one's is in the turn's record. */
+	buf_free(&r->text);
+	r->delta_from = 0;
+	r->tries = 0;
+	free(r->cache_key);
+	r->cache_key = NULL;
+}
+
 static void
 on_done(void *arg, const struct llm_outcome *o)
 {
@@ -359,9 +414,13 @@ on_done(void *arg, const struct llm_outcome *o)
 		r->usage.prompt_tokens += o->result->usage.prompt_tokens;
 		r->usage.completion_tokens += o->result->usage.completion_tokens;
 	}
+	if (o->ok && json_array_size(o->result->tool_calls) > 0) {
+		model_called_tools(r, o->result->tool_calls);
+		return;
+	}
 	if (o->ok) {
 		cache_store(r, o->result->finish_reason);
-		run_succeed(r, o->result->finish_reason, o->result->tool_calls);
+		run_succeed(r, o->result->finish_reason);
 		return;
 	}
 	w->m.llm_errors++;
@@ -417,11 +476,14 @@ request_from_agent(struct run *r, struct llm_request *q, char *text)
 	q->model = r->model;
 	q->system = sys != NULL ? sys : "";
 	/* A thread's earlier turns first, within the agent's budget (worker/context.c). */
+	q->tools = tool_decls_offer(json_object_get(r->agent, "tools"));
 	q->messages = context_messages(r->context, text, json_is_integer(b) ?
-	    (size_t)json_integer_value(b) : CONTEXT_TOKENS_DEFAULT);
+	    (size_t)json_integer_value(b) : CONTEXT_TOKENS_DEFAULT, q->tools != NULL);
 	q->temperature = json_is_number(t) ? json_number_value(t) : -1;
 	q->top_p = json_is_number(p) ? json_number_value(p) : 0;
 	q->max_tokens = json_is_integer(m) ? (int)json_integer_value(m) : 0;
+	/* Then this run's own tool turns. */
+	json_array_extend(q->messages, r->turns);
 }
 
 /* Deterministic requests (temperature 0) are cached under a hash of the org and of
@@ -445,7 +507,7 @@ cache_key_for(struct run *r, const struct llm_request *q)
 	free(body);
 }
 
-static void
+void
 run_call(struct run *r, int64_t now)
 {
 	static const struct llm_call_ops ops = { on_text, on_done };
@@ -455,6 +517,8 @@ run_call(struct run *r, int64_t now)
 	char			*text = input_text(r->input);
 
 	request_from_agent(r, &q, text);
+	if (r->tries == 0)	/* once a turn, not again for a retried call */
+		run_emit(r, "agent.thinking", json_pack("{s:i}", "step", r->step + 1));
 	r->phase = RUN_ACTIVE;
 	r->tries++;
 	r->call_started_us = now;
@@ -477,6 +541,7 @@ run_call(struct run *r, int64_t now)
 		}
 	}
 	json_decref(q.messages);
+	json_decref(q.tools);
 	free(text);
 }
 
@@ -496,11 +561,12 @@ run_start(struct run *r)
 	}
 	if (r->kind == LLM_BUILTIN && strcmp(r->model, "noop") == 0) {
 		/* Does nothing, at once: for measuring the queue itself. */
-		run_succeed(r, "stop", NULL);
+		run_succeed(r, "stop");
 		return;
 	}
-	run_emit(r, "agent.thinking", NULL);
-	run_call(r, clock_mono_us());
+	/* A later attempt goes on from the steps recorded before; else the first turn. */
+	if (!step_resume(r))
+		run_call(r, clock_mono_us());
 	w_due(r->w, clock_mono_us());	/* its timers are set by its first tick */
 }
 
@@ -527,11 +593,18 @@ run_tick(struct run *r, int64_t now)
 	if (r->builtin != NULL && now >= r->wake_us) {
 		done = builtin_step(r->builtin, now, on_text, r, &r->wake_us);
 		if (done) {
+			json_t *calls = json_incref(builtin_calls(r->builtin));
+
 			builtin_usage(r->builtin, &r->usage);
 			builtin_free(r->builtin);
 			r->builtin = NULL;
-			run_succeed(r, "stop", NULL);
-			return;
+			if (calls != NULL)
+				model_called_tools(r, calls);
+			else
+				run_succeed(r, "stop");
+			json_decref(calls);
+			if (r->phase == RUN_ENDED)
+				return;
 		}
 	}
 	if (r->phase == RUN_ENDED)

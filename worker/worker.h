@@ -21,10 +21,26 @@
 struct pending {
 	json_t		*events;	/* [{"id", "attempt", "seq", "type", "data"}] */
 	json_t		*finishes;	/* [{"id", "attempt", "kind", "output", "error", "usage", "delay_ms"}] */
+	json_t		*steps;		/* [{"id", "attempt", "step", "call_id", "data"}]: the
+					 * journal of the agent loop (sql/014_steps.sql) */
 	int64_t		 since_us;	/* when the oldest unwritten item arrived; 0: none */
 	int		 thread_ends;	/* ends of thread runs among finishes: the flush that
 					 * writes them may release the thread's next run */
 };
+
+/* ---------------------------------------------------------------- transfers */
+
+struct worker;
+
+/* A transfer on the worker's curl multi handle (a provider call, a tool's fetch): the
+ * easy handle's CURLINFO_PRIVATE points here, and done() is called once curl says the
+ * transfer ended; the owner removes the handle from the multi and frees it. */
+struct transfer {
+	void	(*done)(struct transfer *, int curlcode);
+};
+
+/* Calls done() of every transfer that ended (main.c). */
+void	 transfers_finished(struct worker *);
 
 /* ---------------------------------------------------------------- metrics */
 
@@ -41,6 +57,7 @@ struct worker_metrics {
 	uint64_t	 llm_calls, llm_errors, llm_retries;
 	uint64_t	 cache_hits, cache_misses;
 	uint64_t	 prompt_tokens, completion_tokens;
+	uint64_t	 steps, tool_calls, tool_errors, tool_reruns, tool_unknown;
 	struct sb_hist	 flush_latency;
 	struct sb_hist	 claim_latency;
 };
@@ -50,9 +67,10 @@ struct worker_metrics {
 struct worker;
 struct llm_call;
 struct builtin;
+struct tool_call;
 
 enum run_phase {
-	RUN_ACTIVE,		/* executing */
+	RUN_ACTIVE,		/* executing: a model call, its tools, or a flush it waits for */
 	RUN_WAITING,		/* a call failed; the next try starts at wake_us */
 	RUN_ENDED		/* its end is pending; freed once the flush is written */
 };
@@ -71,6 +89,7 @@ struct run {
 	json_t		*input;
 	json_t		*context;	/* its thread's messages, oldest first; NULL: none */
 	char		 thread_id[40];	/* its thread; "": none */
+	json_t		*allow_hosts;	/* its org's fetch allowlist: [host, ...] */
 	enum llm_kind	 kind;
 	const char	*model;		/* points into agent */
 
@@ -81,10 +100,21 @@ struct run {
 	int64_t		 wake_us;	/* RUN_WAITING: when to call again; builtin: next token */
 	char		*cache_key;	/* response cache key, or NULL */
 
-	struct sb_buf	 text;		/* the answer so far */
+	struct sb_buf	 text;		/* the model turn's text so far */
 	size_t		 delta_from;	/* start of text not yet in a message.delta */
 	int64_t		 delta_due_us;	/* when that text must be written; 0: none */
-	struct llm_usage usage;
+	struct llm_usage usage;		/* this attempt's, not yet in a recorded step */
+	struct llm_usage recorded;	/* of the recorded steps (billed with them) */
+
+	/* The agent loop (worker/step.c). */
+	json_t		*journal;	/* the steps recorded before this attempt, as claimed
+					 * (NULL: none); consumed by run_start */
+	json_t		*turns;		/* this run's tool turns so far, as messages (llm.h) */
+	int		 step;		/* model turns recorded: each one called tools */
+	int		 max_steps;
+	struct tool_call **calls;	/* the calls of the last recorded turn */
+	size_t		 ncalls, calls_left;
+	int		 saving;	/* records wait for a flush: then step_saved() */
 	int64_t		 lease_end_us;	/* our lease ends here unless renewed */
 	int		 bad_agent;	/* its snapshot names no known provider */
 };
@@ -101,6 +131,26 @@ void		 run_abandon(struct run *);
 void		 run_free(struct run *);
 /* Queues an event of the run (seq assigned here); data is stolen. */
 void		 run_emit(struct run *, const char *type, json_t *data);
+/* Calls the model for the next turn. */
+void		 run_call(struct run *, int64_t now);
+/* Fails the attempt (retrying it if error allows); error is borrowed. */
+void		 run_fail(struct run *, json_t *error, int retry_after_s);
+/* The usage of this attempt's model calls not yet recorded, priced (a new reference). */
+json_t		*run_usage(struct run *, const struct llm_usage *);
+
+/* step.c: the agent loop's tool steps and their journal (sql/014_steps.sql). */
+/* A model turn that called tools: record it, then (once it is written) run the calls.
+ * text is what the model said with them; calls is [{"id", "name", "arguments"}]. */
+void		 step_turn(struct run *, const char *text, size_t len, json_t *calls);
+/* Rebuilds the loop from the claimed journal: 0 when the model is to be called, 1
+ * when the journal's last turn has calls left to finish (they are under way). */
+int		 step_resume(struct run *);
+/* Everything the run recorded is written: go on. */
+void		 step_saved(struct run *);
+/* Stops the calls in flight (no result after this) and frees them all. */
+void		 step_stop(struct run *);
+/* Queues a journal record of the run; data is stolen. */
+void		 step_record(struct run *, int step, const char *call_id, json_t *data);
 /* An error object for events and the run's error history (a new reference). */
 json_t		*run_error(struct run *, const char *type, const char *message, int status,
 		    int retryable);
@@ -174,9 +224,10 @@ struct llm_call_ops {
 struct llm_call	*llm_call_start(struct worker *, enum llm_kind, const struct llm_request *,
 		    const struct llm_call_ops *, void *arg);
 void		 llm_call_cancel(struct llm_call *);	/* no callback after this */
-void		 llm_calls_finished(struct worker *);	/* dispatches ended transfers */
 
-/* llm/builtin.c: the offline provider: a deterministic, labelled demo answer. */
+/* llm/builtin.c: the offline provider: a deterministic, labelled demo answer, or the
+ * tool calls a model would plan from the input (an agent with http_fetch fetches the
+ * message's first URL). */
 struct builtin	*builtin_new(const char *agent_name, const struct llm_request *,
 		    int tokens_per_s, int64_t now);
 /* The tokens due by now (appended to the callback), and when the next one is:
@@ -184,6 +235,9 @@ struct builtin	*builtin_new(const char *agent_name, const struct llm_request *,
 int		 builtin_step(struct builtin *, int64_t now, llm_text_fn *, void *arg,
 		    int64_t *next_us);
 void		 builtin_usage(const struct builtin *, struct llm_usage *);
+/* The tool calls planned with the text ([{"id", "name", "arguments"}], the builtin's
+ * own reference), or NULL: the text is the answer. */
+json_t		*builtin_calls(const struct builtin *);
 void		 builtin_free(struct builtin *);
 
 #endif /* SB_WORKER_H */

@@ -228,6 +228,11 @@ else
 		"$(ml_args "$ML/oa-arg.sse" arguments)"
 	http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an mock,tool=search,arg=url "$ML_Q")"
 	expect_match "mock-llm: anthropic arg=url: the question goes in url" '"input":\{"url":"find two docs"\}' "$H_BODY"
+	http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an mock,tool=search,arg=url,calls=2 "$ML_Q")"
+	expect_match "mock-llm: arg=url with calls=2: two calls, the url alone in each (no n)" \
+		'"input":\{"url":"find two docs"\}.*"input":\{"url":"find two docs"\}' "$H_BODY"
+	http POST "$LLM/v1/messages" "${ML_AN[@]}" -d "$(ml_an 'mock,tool=search,arg=*' '{"role":"user","content":"{\"url\": \"u\", \"n\": 2}"}')"
+	expect_match "mock-llm: arg=*: the question is the arguments" '"input":\{"url":"u","n":2\}' "$H_BODY"
 	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa mock,tool=search,arg=URL "$ML_Q")"
 	expect_match "mock-llm: arg= takes [a-z_] only" '^400 .*unknown mock directive' "$H_STATUS $H_BODY"
 	http POST "$LLM/v1/chat/completions" "${ML_OA[@]}" -d "$(ml_oa mock,tool=search,calls=17 "$ML_Q")"

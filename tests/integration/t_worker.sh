@@ -181,7 +181,7 @@ expect_eq "the rescue is in the log (lease-expired), with one terminal event" "l
 expect_eq "its log has no gap" t "$(wk_gapless "$RK")"
 # The dead worker's attempt (fence token 1) writing late: refused, nothing changes.
 stale=$(sb_as_pg "$(sb_pg_bindir)/psql" -h "$STATE/pg/run" -p "$PG_PORT" -U switchboard_app -d switchboard -qAtX -c \
-	"SELECT refused FROM queue_flush('[{\"id\":\"$RK\",\"attempt\":1,\"seq\":999,\"type\":\"message.delta\",\"data\":{\"text\":\"late\"}}]', '[{\"id\":\"$RK\",\"attempt\":1,\"kind\":\"failed\",\"error\":{\"message\":\"late\"}}]')")
+	"SELECT refused FROM queue_flush('[{\"id\":\"$RK\",\"attempt\":1,\"seq\":999,\"type\":\"message.delta\",\"data\":{\"text\":\"late\"}}]', '[{\"id\":\"$RK\",\"attempt\":1,\"kind\":\"failed\",\"error\":{\"message\":\"late\"}}]', '[]')")
 expect_eq "a stale attempt's late flush is refused" "$RK" "$stale"
 expect_eq "and wrote nothing" "succeeded|0" \
 	"$(pgq "SELECT state, (SELECT count(*) FROM run_events WHERE run_id = r.id AND seq = 999) FROM runs r WHERE id = '$RK'")"

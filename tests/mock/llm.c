@@ -57,13 +57,16 @@
  *			request offers a tool of that name and fewer than steps= tool-result
  *			turns came after the question; otherwise the usual text
  *   calls=N		with tool=, call it N times at once (1 to 16, default 1), each with
- *			its own id and "n": i (0 to N-1) in its arguments when N > 1: OpenAI's
- *			tool_calls indexes 0 to N-1, Anthropic's N tool_use blocks
+ *			its own id and "n": i (0 to N-1) in its arguments when N > 1 and
+ *			no arg= names the argument (a real tool's schema may allow no other
+ *			member): OpenAI's tool_calls indexes 0 to N-1, Anthropic's N
+ *			tool_use blocks
  *   steps=K		with tool=, go on calling until K tool-result turns came after the
  *			question (1 to 50, default 1: call unless the last message is a
  *			tool result)
  *   arg=KEY		with tool=, the question goes in argument KEY ([a-z_]{1,32})
- *			instead of q
+ *			instead of q; arg=* makes the question itself the arguments (a
+ *			JSON object; other text gives {})
  *   times=K		delay, status, retry_after, hang, malformed and disconnect apply to
  *			the first K attempts only.  An attempt is counted under a hash of the
  *			path, the model and the messages (and system prompt), in this
@@ -421,14 +424,24 @@ pieces(const char *s)
 	return n;
 }
 
-/* Call i's arguments: {"q": question} (or arg='s key), and "n": i when there are
- * several calls.  A new reference. */
+/* Call i's arguments: {"q": question} and "n": i when there are several calls, or
+ * {KEY: question} with arg=KEY.  A new reference. */
 static json_t *
 tool_input(const struct ask *a, long i)
 {
-	json_t *v = json_pack("{s:s}", a->sc.arg, a->subject.data != NULL ? a->subject.data : "");
+	json_t *v;
 
-	if (a->sc.calls > 1)
+	if (strcmp(a->sc.arg, "*") == 0) {
+		v = json_loads(a->subject.data != NULL ? a->subject.data : "", 0, NULL);
+		if (!json_is_object(v)) {
+			json_decref(v);
+			v = json_object();
+		}
+		return v;
+	}
+	v = json_pack("{s:s}", a->sc.arg, a->subject.data != NULL ? a->subject.data : "");
+
+	if (a->sc.calls > 1 && strcmp(a->sc.arg, "q") == 0)
 		json_object_set_new(v, "n", json_integer(i));
 	return v;
 }
@@ -837,8 +850,9 @@ script_parse(const char *model, struct script *sc, char *why, size_t whylen)
 			continue;
 		}
 		if (strcmp(item, "arg") == 0) {
-			if (strlen(eq) < 1 || strlen(eq) >= sizeof(sc->arg) ||
-			    strspn(eq, "abcdefghijklmnopqrstuvwxyz_") != strlen(eq))
+			if ((strlen(eq) < 1 || strlen(eq) >= sizeof(sc->arg) ||
+			    strspn(eq, "abcdefghijklmnopqrstuvwxyz_") != strlen(eq)) &&
+			    strcmp(eq, "*") != 0)
 				goto bad;
 			snprintf(sc->arg, sizeof(sc->arg), "%s", eq);
 			continue;

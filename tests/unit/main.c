@@ -105,6 +105,7 @@ main(void)
 	suite_batch();
 	suite_provider();
 	suite_context();
+	suite_tools();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -52,25 +52,37 @@ describe(char *buf, size_t cap, const char *id, json_t *ev, json_t *fin)
 }
 
 /* Splits events and finishes as flush_split does, into "part; part; ...". */
+/* Splits the items run by run as queue.c does; each run: its events, its end, and
+ * the number of its steps (" s:N", when it has any). */
 static void
-split(json_t *events, json_t *finishes, char *out, size_t cap)
+split3(json_t *events, json_t *finishes, json_t *steps, char *out, size_t cap)
 {
 	const char	*next;
 	char		*id, part[200];
-	json_t		*ev, *fin;
+	json_t		*ev, *fin, *st;
 	size_t		 n = 0;
 
 	out[0] = '\0';
-	while ((next = batch_next_run(events, finishes)) != NULL) {
+	while ((next = batch_next_run(events, finishes, steps)) != NULL) {
 		id = sb_strdup(next);
 		ev = batch_take_run(events, id);
 		fin = batch_take_run(finishes, id);
+		st = batch_take_run(steps, id);
 		describe(part, sizeof(part), id, ev, fin);
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? "; " : "", part);
+		if (json_array_size(st) > 0)
+			n += (size_t)snprintf(out + n, cap - n, " s:%zu", json_array_size(st));
 		json_decref(ev);
 		json_decref(fin);
+		json_decref(st);
 		free(id);
 	}
+}
+
+static void
+split(json_t *events, json_t *finishes, char *out, size_t cap)
+{
+	split3(events, finishes, NULL, out, cap);
 }
 
 static void
@@ -97,20 +109,42 @@ test_batch_split(void)
 	json_decref(finishes);
 }
 
+/* Steps (the agent loop's journal) go with their run's other items; a run with only
+ * steps pending comes last, and is not forgotten. */
+static void
+test_batch_split_steps(void)
+{
+	json_t	*events = json_array(), *finishes = json_array(), *steps = json_array();
+	char	 out[400];
+
+	json_array_append_new(steps, json_pack("{s:s, s:i}", "id", RC, "step", 1));
+	json_array_append_new(steps, json_pack("{s:s, s:i}", "id", RA, "step", 1));
+	json_array_append_new(steps, json_pack("{s:s, s:i}", "id", RA, "step", 2));
+	json_array_append_new(events, event(RA, 1, 5));
+	json_array_append_new(finishes, end(RB, 1, "succeeded"));
+	UNIT_ASSERT_STR(batch_next_run(NULL, NULL, steps), RC);
+	split3(events, finishes, steps, out, sizeof(out));
+	UNIT_ASSERT_STR(out, "a e:5 f: s:2; b e: f:succeeded; c e: f: s:1");
+	UNIT_ASSERT_INT(json_array_size(steps), 0);
+	json_decref(events);
+	json_decref(finishes);
+	json_decref(steps);
+}
+
 static void
 test_batch_split_empty(void)
 {
 	json_t	*events = json_array(), *finishes = json_array(), *got;
 	char	 out[400];
 
-	CU_ASSERT_PTR_NULL(batch_next_run(events, finishes));
-	CU_ASSERT_PTR_NULL(batch_next_run(NULL, NULL));
+	CU_ASSERT_PTR_NULL(batch_next_run(events, finishes, NULL));
+	CU_ASSERT_PTR_NULL(batch_next_run(NULL, NULL, NULL));
 	split(events, finishes, out, sizeof(out));
 	UNIT_ASSERT_STR(out, "");
 	/* Ends alone. */
 	json_array_append_new(finishes, end(RB, 1, "cancelled"));
 	json_array_append_new(finishes, end(RA, 1, "succeeded"));
-	UNIT_ASSERT_STR(batch_next_run(events, finishes), RB);
+	UNIT_ASSERT_STR(batch_next_run(events, finishes, NULL), RB);
 	split(events, finishes, out, sizeof(out));
 	UNIT_ASSERT_STR(out, "b e: f:cancelled; a e: f:succeeded");
 	/* Taking a run that has no items takes nothing and leaves the rest as it was. */
@@ -250,6 +284,8 @@ suite_batch(void)
 	unit_test(s, "empty sets, ends alone, a run with no items", test_batch_split_empty);
 	unit_test(s, "a refused run's items become run.failed and a failed end",
 	    test_batch_failed);
+	unit_test(s, "steps go with their run's items, a run with only steps last",
+	    test_batch_split_steps);
 	unit_test(s, "a flush names each run with events once", test_batch_event_runs);
 	unit_test(s, "a heartbeat's ids and attempts, in the same order", test_batch_heartbeat);
 }

@@ -33,6 +33,7 @@ void	suite_sseframe(void);
 void	suite_batch(void);
 void	suite_provider(void);
 void	suite_context(void);
+void	suite_tools(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);

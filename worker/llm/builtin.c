@@ -1,4 +1,7 @@
-/* builtin.c: the offline provider: a deterministic, clearly labelled demo answer at a steady pace. */
+/* builtin.c: the offline provider: a deterministic, clearly labelled demo answer at a
+ * steady pace.  With tools it plans calls as a model would, from the input alone: an
+ * agent with http_fetch fetches the first URL of the message, then answers with what
+ * the page said, so the offline stack shows the whole agent loop. */
 #include "config.h"
 
 #include <ctype.h>
@@ -23,6 +26,7 @@ struct builtin {
 	int64_t		 step_us;	/* between two tokens */
 	int64_t		 tokens;	/* handed out so far */
 	int64_t		 prompt_tokens;
+	json_t		*calls;		/* the tool calls planned with the text, or NULL */
 };
 
 static int64_t
@@ -58,13 +62,82 @@ first_sentence(const char *s, size_t max)
 	return out;
 }
 
+static int
+role_is(json_t *m, const char *role)
+{
+	const char *r = json_string_value(json_object_get(m, "role"));
+
+	return r != NULL && strcmp(r, role) == 0;
+}
+
+static int
+offered(const struct llm_request *q, const char *tool)
+{
+	json_t	*t;
+	size_t	 i;
+
+	json_array_foreach(q->tools, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")), tool) == 0)
+			return 1;
+	return 0;
+}
+
+/* The first http(s) URL of s (up to a space or a quote), malloc'd, or NULL. */
+static char *
+first_url(const char *s)
+{
+	const char	*p = strstr(s, "http://"), *q = strstr(s, "https://");
+	size_t		 n = 0;
+	char		*out;
+
+	if (p == NULL || (q != NULL && q < p))
+		p = q;
+	if (p == NULL)
+		return NULL;
+	while (p[n] != '\0' && !isspace((unsigned char)p[n]) && p[n] != '"' && p[n] != '\'' &&
+	    p[n] != '<' && p[n] != '>' && n < 2048)
+		n++;
+	out = sb_malloc(n + 1);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* The plan of a turn with tools, when there is one: the text said with the calls
+ * (malloc'd) and the calls.  The model's call ids: "builtin_" and the message count,
+ * which differs from one turn of a conversation to the next. */
+static char *
+plan_calls(const struct llm_request *q, const char *input, json_t **calls)
+{
+	json_t	*last = json_array_get(q->messages, json_array_size(q->messages) - 1);
+	char	*url, *text, *args, id[32];
+	size_t	 n;
+
+	*calls = NULL;
+	if (!offered(q, "http_fetch") || !role_is(last, "user") ||
+	    (url = first_url(input)) == NULL)
+		return NULL;
+	snprintf(id, sizeof(id), "builtin_%zu", json_array_size(q->messages));
+	*calls = json_pack("{s:s}", "url", url);
+	args = json_dumps(*calls, JSON_COMPACT);
+	json_decref(*calls);
+	*calls = json_pack("[{s:s, s:s, s:s}]", "id", id, "name", "http_fetch",
+	    "arguments", args);
+	n = strlen(url) + 64;
+	text = sb_malloc(n);
+	snprintf(text, n, "Let me fetch %s first.", url);
+	free(args);
+	free(url);
+	return text;
+}
+
 struct builtin *
 builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_s, int64_t now)
 {
 	struct builtin	*b = sb_calloc(1, sizeof(*b));
 	const char	*input = "";
 	json_t		*last;
-	char		*quote, *role, earlier[96] = "";
+	char		*quote, *role, *planned, earlier[96] = "";
 	size_t		 qn = 0, i, cap, before = json_array_size(q->messages);
 	int		 words = 0, in = 0;
 	int64_t		 nwords, seen = 0;
@@ -107,17 +180,30 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 			seen += count_words(json_string_value(json_object_get(m, "content")));
 	cap = strlen(agent_name) + qn + strlen(role) + 1024;
 	b->text = sb_malloc(cap);
-	b->len = (size_t)snprintf(b->text, cap,
-	    "[Offline demo answer from the builtin model: no language model was called.] "
-	    "%s received %lld word%s: \"%s\". %s%s%s%s"
-	    "Connected to a real provider, this agent would now answer in full. To connect "
-	    "one, give the agent the provider openai or anthropic and a model, and put the "
-	    "provider's key in the [llm] section of switchboard.conf.",
-	    agent_name, (long long)nwords, nwords == 1 ? "" : "s", quote,
-	    role[0] != '\0' ? "Its instructions begin: \"" : "", role,
-	    role[0] != '\0' ? ".\" " : "", earlier);
+	if (role_is(last, "tool"))
+		b->len = (size_t)snprintf(b->text, cap,
+		    "[Offline demo answer from the builtin model: no language model was called.] "
+		    "%s called %s, which answered with %lld word%s, beginning: \"%s\". "
+		    "Connected to a real provider, this agent would now answer from it.",
+		    agent_name, json_string_value(json_object_get(last, "name")),
+		    (long long)nwords, nwords == 1 ? "" : "s", quote);
+	else
+		b->len = (size_t)snprintf(b->text, cap,
+		    "[Offline demo answer from the builtin model: no language model was called.] "
+		    "%s received %lld word%s: \"%s\". %s%s%s%s"
+		    "Connected to a real provider, this agent would now answer in full. To "
+		    "connect one, give the agent the provider openai or anthropic and a model, "
+		    "and put the provider's key in the [llm] section of switchboard.conf.",
+		    agent_name, (long long)nwords, nwords == 1 ? "" : "s", quote,
+		    role[0] != '\0' ? "Its instructions begin: \"" : "", role,
+		    role[0] != '\0' ? ".\" " : "", earlier);
 	if (b->len >= cap)
 		b->len = cap - 1;
+	if ((planned = plan_calls(q, input, &b->calls)) != NULL) {
+		free(b->text);		/* calls planned: what is said with them instead */
+		b->text = planned;
+		b->len = strlen(planned);
+	}
 	b->prompt_tokens = seen + count_words(q->system);
 	b->start_us = now;
 	b->step_us = 1000000 / (tokens_per_s > 0 ? tokens_per_s : 1);
@@ -164,9 +250,16 @@ builtin_usage(const struct builtin *b, struct llm_usage *u)
 	u->completion_tokens += b->tokens;
 }
 
+json_t *
+builtin_calls(const struct builtin *b)
+{
+	return b->calls;
+}
+
 void
 builtin_free(struct builtin *b)
 {
+	json_decref(b->calls);
 	free(b->text);
 	free(b);
 }

@@ -16,6 +16,7 @@
 #define ERROR_BODY_MAX	16384	/* of a non-2xx answer, kept for its message */
 
 struct llm_call {
+	struct transfer		 xfer;		/* the multi handle's way back to it */
 	struct worker		*w;
 	CURL			*easy;
 	struct curl_slist	*headers;
@@ -85,6 +86,8 @@ on_body(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
+static void	call_ended(struct transfer *, int);
+
 struct llm_call *
 llm_call_start(struct worker *w, enum llm_kind kind, const struct llm_request *q,
     const struct llm_call_ops *ops, void *arg)
@@ -126,7 +129,8 @@ llm_call_start(struct worker *w, enum llm_kind kind, const struct llm_request *q
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+	c->xfer.done = call_ended;
+	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, &c->xfer);
 	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->llm.connect_timeout_ms);
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)cfg->llm.total_timeout * 1000L);
@@ -201,20 +205,13 @@ call_done(struct llm_call *c, CURLcode rc)
 	c->ops.done(c->arg, &o);
 }
 
-void
-llm_calls_finished(struct worker *w)
+/* The transfer ended.  The callback may start another call on the same multi handle;
+ * this one is freed after it, its result having been copied by then. */
+static void
+call_ended(struct transfer *t, int rc)
 {
-	CURLMsg		*m;
-	int		 left;
-	struct llm_call	*c;
+	struct llm_call *c = (struct llm_call *)t;
 
-	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-		/* The callback may start another call on the same multi handle; this one is
-		 * freed after it, its result having been copied by then. */
-		call_done(c, m->data.result);
-		call_free(c);
-	}
+	call_done(c, (CURLcode)rc);
+	call_free(c);
 }

@@ -1,0 +1,113 @@
+/* test_tools.c: the tool declarations (core/tools.c) and the registry of their code
+ * (worker/tools/registry.c) agree, and what a model is offered. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "core/schema.h"
+#include "core/tools.h"
+#include "worker/tools/tools.h"
+#include "tests/unit/unit.h"
+
+/* Every declared tool has a schema this validator understands, and code. */
+static void
+test_tools_declared(void)
+{
+	char	 err[200];
+	json_t	*s;
+	size_t	 i;
+
+	CU_ASSERT(ntool_decls > 0);
+	for (i = 0; i < ntool_decls; i++) {
+		s = json_loads(tool_decls[i].schema, 0, NULL);
+		CU_ASSERT_PTR_NOT_NULL(s);
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(schema_valid(s, err, sizeof(err)), 0);
+		if (err[0] != '\0')
+			fprintf(stderr, "%s: %s\n", tool_decls[i].name, err);
+		CU_ASSERT(json_equal(s, tool_decl_schema(&tool_decls[i])));
+		CU_ASSERT_PTR_NOT_NULL(tool_impl_find(tool_decls[i].name));
+		CU_ASSERT_PTR_EQUAL(tool_decl_find(tool_decls[i].name), &tool_decls[i]);
+		json_decref(s);
+	}
+	CU_ASSERT_PTR_NULL(tool_decl_find("no_such_tool"));
+	CU_ASSERT_PTR_NULL(tool_impl_find("no_such_tool"));
+}
+
+static void
+test_tools_offer(void)
+{
+	json_t *names = json_pack("[s, s, i]", "no_such_tool", "http_fetch", 7), *o, *t;
+
+	o = tool_decls_offer(names);
+	UNIT_ASSERT_INT(json_array_size(o), 1);
+	t = json_array_get(o, 0);
+	UNIT_ASSERT_STR(json_string_value(json_object_get(t, "name")), "http_fetch");
+	CU_ASSERT(json_string_length(json_object_get(t, "description")) > 20);
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_object_get(t, "parameters"),
+	    "type")), "object");
+	json_decref(o);
+	json_decref(names);
+	/* None: no tools array at all (OpenAI refuses an empty one). */
+	names = json_pack("[s]", "no_such_tool");
+	CU_ASSERT_PTR_NULL(tool_decls_offer(names));
+	CU_ASSERT_PTR_NULL(tool_decls_offer(NULL));
+	json_decref(names);
+}
+
+/* The arguments the schema takes and refuses, before any call is made. */
+static void
+test_tools_http_fetch_schema(void)
+{
+	static const struct {
+		const char	*args;
+		int		 ok;
+	} cases[] = {
+		{ "{\"url\": \"http://example.com/\"}", 0 },
+		{ "{\"url\": \"http://example.com/\", \"method\": \"POST\", \"body\": \"{}\"}", 0 },
+		{ "{}", -1 },
+		{ "{\"url\": \"\"}", -1 },
+		{ "{\"url\": 7}", -1 },
+		{ "{\"url\": \"http://x/\", \"method\": \"DELETE\"}", -1 },
+		{ "{\"url\": \"http://x/\", \"q\": 1}", -1 },
+	};
+	json_t	*schema = tool_decl_schema(tool_decl_find("http_fetch")), *a;
+	char	 err[200];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		a = json_loads(cases[i].args, 0, NULL);
+		CU_ASSERT_EQUAL(schema_check(schema, a, err, sizeof(err)), cases[i].ok);
+		json_decref(a);
+	}
+}
+
+/* Only a GET may run again after its worker died mid-call. */
+static void
+test_tools_http_fetch_rerun(void)
+{
+	json_t *get = json_pack("{s:s}", "url", "http://x/");
+	json_t *get2 = json_pack("{s:s, s:s}", "url", "http://x/", "method", "GET");
+	json_t *post = json_pack("{s:s, s:s}", "url", "http://x/", "method", "POST");
+
+	CU_ASSERT_TRUE(tool_http_fetch.rerun_safe(NULL, get));
+	CU_ASSERT_TRUE(tool_http_fetch.rerun_safe(NULL, get2));
+	CU_ASSERT_FALSE(tool_http_fetch.rerun_safe(NULL, post));
+	CU_ASSERT_TRUE(tool_decl_find("http_fetch")->idempotent);
+	json_decref(get);
+	json_decref(get2);
+	json_decref(post);
+}
+
+void
+suite_tools(void)
+{
+	CU_pSuite s = unit_suite("tools", NULL, NULL);
+
+	unit_test(s, "every declared tool has a valid schema and code", test_tools_declared);
+	unit_test(s, "a model is offered the agent's known tools", test_tools_offer);
+	unit_test(s, "http_fetch's schema takes and refuses arguments", test_tools_http_fetch_schema);
+	unit_test(s, "only a GET runs again after a worker died", test_tools_http_fetch_rerun);
+}

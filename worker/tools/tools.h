@@ -1,0 +1,67 @@
+/* tools.h: the worker's side of the tools: what a call is, how a tool runs one, and the
+ * registry that finds a tool's code by name (worker/tools/registry.c).  What a tool is
+ * for the model and the API (name, description, schema) is core/tools.c. */
+#ifndef SB_WORKER_TOOLS_H
+#define SB_WORKER_TOOLS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/tools.h"
+
+struct run;
+struct tool_call;
+
+/* A tool's code.  start() begins a call whose arguments passed the schema; the tool
+ * ends it with tool_done(), at once or later (from the end of a transfer on the
+ * worker's curl multi handle: no blocking, no thread).  cancel() gives up a call in
+ * flight: no tool_done() after it.  rerun_safe() says whether a call that was in
+ * flight when its worker died may run again (NULL: the declaration's idempotent). */
+struct tool_impl {
+	const char	*name;
+	void		(*start)(struct tool_call *);
+	void		(*cancel)(struct tool_call *);
+	int		(*rerun_safe)(const struct run *, const json_t *args);
+};
+
+/* One call of a tool, owned by its run (worker/step.c). */
+struct tool_call {
+	struct run		*run;
+	const struct tool_decl	*decl;		/* NULL: the model named no tool it has */
+	const struct tool_impl	*impl;
+	char			 id[201];	/* the model's id of the call */
+	char			 name[65];	/* as the model named it */
+	int			 index;		/* in its turn */
+	int			 step;
+	json_t			*args;		/* an object once checked; NULL before */
+	char			*args_text;	/* as the model sent them */
+	int64_t			 started_us;
+	void			*state;		/* the tool's, while it runs */
+	int			 running;	/* started, not yet done */
+	int			 done;
+	int			 ok;
+	char			*result;	/* what the model is told (NUL-terminated) */
+};
+
+/* How much of a result the model gets, and how much an event shows. */
+#define TOOL_RESULT_MAX		(16 * 1024)
+#define TOOL_EVENT_RESULT_MAX	1024
+
+/* Ends a call: ok or an error, and the text the model gets (cut at TOOL_RESULT_MAX
+ * bytes, on a character).  The call's run goes on from here (worker/step.c). */
+void			 tool_done(struct tool_call *, int ok, const char *text, size_t len);
+/* Ends a call in error, with the formatted text (at most 600 bytes). */
+void			 tool_fail(struct tool_call *, const char *fmt, ...)
+			    __attribute__((format(printf, 2, 3)));
+void			 tool_vfail(struct tool_call *, const char *fmt, va_list)
+			    __attribute__((format(printf, 2, 0)));
+/* The registry: the code of the tool of that name, or NULL. */
+const struct tool_impl	*tool_impl_find(const char *name);
+
+/* The tools (one file each). */
+extern const struct tool_impl tool_http_fetch;
+
+#endif /* SB_WORKER_TOOLS_H */
