@@ -324,7 +324,6 @@ element_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct element *)elem)->name);
 }
 
-
 /* Where the body's text goes now: nowhere while a hiding element is open. */
 static struct sink *
 visible(struct scan *sc)
