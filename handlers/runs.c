@@ -258,8 +258,8 @@ h_runs_list(struct sb_req *req)
 	    "SELECT " RUN_COLUMNS " FROM runs WHERE ($1 = 0 OR n < $1) "
 	    "AND ($3 = '' OR state = $3) AND ($4 = '' OR agent_slug = $4) "
 	    "AND ($5 = '' OR created_at >= $5::timestamptz) ORDER BY n DESC LIMIT $2", 5, 0 };
-	static const char *const states[] = { "queued", "running", "succeeded", "failed",
-	    "cancelled" };
+	static const char *const states[] = { "queued", "running", "waiting", "succeeded",
+	    "failed", "cancelled" };
 	const char		*state, *since, *filter[3];
 	struct page_query	 page = { &q, run_json, filter, 3 };
 	size_t			 i;
@@ -270,7 +270,7 @@ h_runs_list(struct sb_req *req)
 				break;
 		if (i == sizeof(states) / sizeof(states[0]))
 			return req_fail(req, SB_ERR_INVALID, "bad-state",
-			    "state is queued, running, succeeded, failed or cancelled");
+			    "state is queued, running, waiting, succeeded, failed or cancelled");
 	}
 	/* A timestamp PostgreSQL cannot read would be a 400 from the database: check it here. */
 	if ((since = req_query(req, "since")) != NULL && !iso8601_valid(since))

@@ -11,6 +11,11 @@
 -- ledger and the run's totals with its row, so an attempt that dies after it loses
 -- none and the next one does not count it twice.
 --
+-- A run can also wait for a person (ask_human, or a call that needs approval): its
+-- attempt ends with the state 'waiting' and an inbox item per question, and it holds
+-- no worker and no lease until the answer queues it again (sql/015_inbox.sql).  The
+-- flush writes both, so they are here.
+--
 -- The turn a thread's run adds (013's runs_thread_end, made again here) now holds the
 -- recorded steps too: the user's message, then each model turn that called tools
 -- (role assistant, its calls in data) and each call's result (role tool), then the
@@ -35,6 +40,45 @@ ALTER TABLE run_steps ENABLE ROW LEVEL SECURITY;
 CREATE POLICY run_steps_tenant ON run_steps
     USING (org_id = current_org_id()) WITH CHECK (org_id = current_org_id());
 
+ALTER TABLE runs DROP CONSTRAINT runs_state_check;
+ALTER TABLE runs ADD CONSTRAINT runs_state_check
+    CHECK (state IN ('queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'));
+
+-- What a run waits for: a question for a person (ask_human) or a call that needs a
+-- person's approval.  Made by the flush that ends the attempt in 'waiting'; answered
+-- through the API (inbox_answer) or expired by the rescuer (inbox_expire), 015.  The
+-- id is the worker's: its human.requested event names it before the row exists.
+CREATE TABLE inbox_items (
+    id              uuid PRIMARY KEY,
+    n               bigint GENERATED ALWAYS AS IDENTITY UNIQUE,    -- order and cursor
+    org_id          bigint NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    run_id          uuid NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    thread_id       uuid REFERENCES threads (id) ON DELETE SET NULL,
+    step            integer NOT NULL,
+    call_id         text NOT NULL,
+    kind            text NOT NULL CHECK (kind IN ('question', 'approval')),
+    question        text NOT NULL DEFAULT '' CHECK (length(question) <= 8000),
+    call            jsonb,                      -- an approval's {"name", "arguments"}
+    state           text NOT NULL DEFAULT 'open'
+                    CHECK (state IN ('open', 'answered', 'expired', 'cancelled')),
+    answer          text CHECK (length(answer) <= 65536),
+    approved        boolean,
+    note            text CHECK (length(note) <= 8000),
+    on_timeout      text NOT NULL DEFAULT 'continue' CHECK (on_timeout IN ('continue', 'fail')),
+    answered_by_kind text,
+    answered_by     bigint,
+    answered_attempt integer,                   -- the run's attempt when it was answered
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    expires_at      timestamptz NOT NULL,
+    answered_at     timestamptz,
+    UNIQUE (run_id, step, call_id)
+);
+CREATE INDEX inbox_items_org_n ON inbox_items (org_id, n DESC);
+CREATE INDEX inbox_items_open ON inbox_items (expires_at) WHERE state = 'open';
+ALTER TABLE inbox_items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY inbox_items_tenant ON inbox_items
+    USING (org_id = current_org_id()) WITH CHECK (org_id = current_org_id());
+
 -- The hosts an org's agents may fetch although they resolve to addresses a fetch is
 -- otherwise refused (loopback, private, link-local): an intranet wiki, a test server.
 -- Set with `switchboardctl org allow-host`; read by the worker with each claim.
@@ -42,8 +86,10 @@ ALTER TABLE orgs ADD COLUMN fetch_allow_hosts text[] NOT NULL DEFAULT '{}'
     CHECK (cardinality(fetch_allow_hosts) <= 100);
 
 -- queue_flush, as in 008, also writes p_steps: [{"id", "attempt", "step", "call_id",
--- "data"}], fenced like the events, and bills the usage a step carries.  Its
--- parameters change: the old one is dropped, with 008's grants made again.
+-- "data"}], fenced like the events, and bills the usage a step carries; and an end
+-- may be 'waiting' (the attempt is not counted, like a release) with its "inbox":
+-- [{"id", "step", "call_id", "kind", "question", "call", "expires_s", "on_timeout"}].
+-- Its parameters change: the old one is dropped, with 008's grants made again.
 DROP FUNCTION queue_flush(jsonb, jsonb);
 CREATE FUNCTION queue_flush(p_events jsonb, p_finishes jsonb, p_steps jsonb)
     RETURNS TABLE (refused uuid)
@@ -55,7 +101,7 @@ CREATE FUNCTION queue_flush(p_events jsonb, p_finishes jsonb, p_steps jsonb)
     ), f AS (
         SELECT * FROM jsonb_to_recordset(p_finishes)
                  AS f(id uuid, attempt integer, kind text, output jsonb, error jsonb,
-                      usage jsonb, delay_ms integer)
+                      usage jsonb, delay_ms integer, inbox jsonb)
     ), s AS (
         SELECT * FROM jsonb_to_recordset(p_steps)
                  AS s(id uuid, attempt integer, step integer, call_id text, data jsonb)
@@ -82,6 +128,19 @@ CREATE FUNCTION queue_flush(p_events jsonb, p_finishes jsonb, p_steps jsonb)
         ON CONFLICT (run_id, step, call_id) DO NOTHING
     ), fl AS (
         SELECT f.*, l.org_id FROM f JOIN live l ON l.id = f.id AND l.attempt = f.attempt
+    ), asked AS (
+        INSERT INTO inbox_items (id, org_id, run_id, thread_id, step, call_id, kind, question,
+                                 call, on_timeout, expires_at)
+        SELECT i.id, f.org_id, f.id, r.thread_id, i.step, i.call_id, i.kind,
+               coalesce(i.question, ''), i.call, coalesce(i.on_timeout, 'continue'),
+               now() + coalesce(i.expires_s, 86400) * interval '1 second'
+          FROM fl f JOIN runs r ON r.id = f.id,
+               jsonb_to_recordset(f.inbox) AS i(id uuid, step integer, call_id text, kind text,
+                                                question text, call jsonb, expires_s integer,
+                                                on_timeout text)
+         WHERE f.kind = 'waiting'
+        ON CONFLICT (run_id, step, call_id) DO UPDATE SET state = 'open',
+            expires_at = excluded.expires_at, answered_at = NULL
     ), billed AS (      -- every usage this flush bills: the ends' and the steps'
         SELECT f.id, f.org_id, f.attempt, f.usage FROM fl f
          WHERE f.usage ? 'provider'
@@ -117,7 +176,7 @@ CREATE FUNCTION queue_flush(p_events jsonb, p_finishes jsonb, p_steps jsonb)
                             coalesce((r.usage->>'completion_tokens')::bigint, 0) + t.ct,
                         'cost_usd', coalesce((r.usage->>'cost_usd')::numeric, 0) + t.cost)
                     END,
-            released = r.released + CASE f.kind WHEN 'released' THEN 1 ELSE 0 END,
+            released = r.released + CASE WHEN f.kind IN ('released', 'waiting') THEN 1 ELSE 0 END,
             run_at = CASE f.kind
                      WHEN 'retry' THEN now() + coalesce(f.delay_ms, 0) * interval '1 millisecond'
                      WHEN 'released' THEN now() ELSE r.run_at END,
@@ -142,13 +201,16 @@ GRANT EXECUTE ON FUNCTION queue_flush(jsonb, jsonb, jsonb) TO switchboard_app;
 
 -- queue_claim, as in 013, also returns the run's recorded steps (in order: each model
 -- turn, then its calls' results; NULL when there are none), the org's fetch allowlist,
--- and each thread message's data (a tool call's id and name, a model turn's calls).
+-- each thread message's data (a tool call's id and name, a model turn's calls), and
+-- the calls a person approved ({"STEP CALL_ID": true when this is the first attempt
+-- since, so the call cannot have started; false otherwise}; NULL when none).
 DROP FUNCTION queue_claim(text, integer, integer, integer);
 CREATE FUNCTION queue_claim(p_worker text, p_limit integer, p_lease_ms integer,
                             p_org_cap integer)
     RETURNS TABLE (id uuid, org_id bigint, attempt integer, counted integer,
                    max_attempts integer, seq integer, agent jsonb, input jsonb,
-                   context jsonb, thread_id uuid, steps jsonb, allow_hosts jsonb)
+                   context jsonb, thread_id uuid, steps jsonb, allow_hosts jsonb,
+                   approvals jsonb)
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     SET plan_cache_mode = force_custom_plan
     AS $$
@@ -210,14 +272,19 @@ BEGIN
            (SELECT jsonb_agg(jsonb_build_object('step', s.step, 'call_id', s.call_id,
                                                 'data', s.data) ORDER BY s.step, s.call_id)
               FROM run_steps s WHERE s.run_id = u.id),
-           (SELECT to_jsonb(o.fetch_allow_hosts) FROM orgs o WHERE o.id = u.org_id)
+           (SELECT to_jsonb(o.fetch_allow_hosts) FROM orgs o WHERE o.id = u.org_id),
+           (SELECT jsonb_object_agg(i.step || ' ' || i.call_id,
+                                    i.answered_attempt = u.attempt - 1)
+              FROM inbox_items i WHERE i.run_id = u.id AND i.kind = 'approval'
+               AND i.state = 'answered' AND i.approved)
       FROM upd u JOIN ev ON ev.run_id = u.id;
 END
 $$;
 REVOKE ALL ON FUNCTION queue_claim(text, integer, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION queue_claim(text, integer, integer, integer) TO switchboard_app;
 
--- 013's runs_thread_end, with the recorded steps in the turn.
+-- 013's runs_thread_end, with the recorded steps in the turn, and a run waiting for a
+-- person (a thread is 'waiting' while one does) holding the thread's next run back.
 CREATE OR REPLACE FUNCTION runs_thread_end() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
@@ -267,7 +334,8 @@ BEGIN
        AND r.run_at = 'infinity'
        AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.thread_id = NEW.thread_id
                          AND o.id <> NEW.id AND o.n < r.n
-                         AND (o.state = 'running' OR (o.state = 'queued' AND o.run_at <> 'infinity')))
+                         AND (o.state IN ('running', 'waiting')
+                              OR (o.state = 'queued' AND o.run_at <> 'infinity')))
      ORDER BY r.n LIMIT 1 FOR UPDATE;
     IF nxt.id IS NOT NULL AND nxt.cancel_requested THEN
         INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
@@ -279,6 +347,8 @@ BEGIN
     END IF;
     UPDATE threads SET updated_at = now(),
            state = CASE WHEN EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = NEW.thread_id
+                                       AND r.state = 'waiting') THEN 'waiting'
+                        WHEN EXISTS (SELECT 1 FROM runs r WHERE r.thread_id = NEW.thread_id
                                        AND r.state IN ('queued', 'running')) THEN 'busy'
                         WHEN NEW.state = 'failed' THEN 'error'
                         WHEN state = 'error' AND NEW.state = 'cancelled' THEN 'error'
@@ -287,3 +357,12 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- It also fires for a waiting run that ends (cancelled, or failed when no one
+-- answered).
+DROP TRIGGER runs_thread_end ON runs;
+CREATE TRIGGER runs_thread_end AFTER UPDATE OF state ON runs
+    FOR EACH ROW
+    WHEN (NEW.thread_id IS NOT NULL AND OLD.state IN ('queued', 'running', 'waiting')
+          AND NEW.state IN ('succeeded', 'failed', 'cancelled'))
+    EXECUTE FUNCTION runs_thread_end();

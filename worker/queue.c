@@ -114,7 +114,7 @@ queue_claim(struct worker *w, int limit)
 {
 	static struct db_stmt	 st = { "queue_claim",
 	    "SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, input::text, "
-	    "context::text, thread_id, steps::text, allow_hosts::text "
+	    "context::text, thread_id, steps::text, allow_hosts::text, approvals::text "
 	    "FROM queue_claim($1, $2, $3, $4)", 4, 0 };
 	char			 lim[16], lease[16], cap[16];
 	const char		*p[4] = { w->name, lim, lease, cap };

@@ -64,6 +64,8 @@ run_new(struct worker *w, PGresult *res, int row)
 		json_decref(r->allow_hosts);
 		r->allow_hosts = json_array();
 	}
+	if (!PQgetisnull(res, row, 12))
+		r->approvals = json_loads(PQgetvalue(res, row, 12), 0, NULL);
 	r->turns = json_array();
 	r->max_steps = (int)json_integer_value(json_object_get(json_object_get(r->agent,
 	    "parameters"), "max_steps"));
@@ -109,6 +111,7 @@ run_free(struct run *r)
 	json_decref(r->journal);
 	json_decref(r->turns);
 	json_decref(r->allow_hosts);
+	json_decref(r->approvals);
 	free(r->cache_key);
 	buf_free(&r->text);
 	free(r);

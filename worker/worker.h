@@ -90,6 +90,8 @@ struct run {
 	json_t		*context;	/* its thread's messages, oldest first; NULL: none */
 	char		 thread_id[40];	/* its thread; "": none */
 	json_t		*allow_hosts;	/* its org's fetch allowlist: [host, ...] */
+	json_t		*approvals;	/* calls a person approved: {"STEP CALL_ID": fresh}
+					 * (sql/014_steps.sql), or NULL */
 	enum llm_kind	 kind;
 	const char	*model;		/* points into agent */
 
