@@ -46,6 +46,49 @@ fail(struct agent_error *e, enum sb_err err, const char *slug, const char *fmt, 
 	return NULL;
 }
 
+/* An array of 1 to max agent slugs, each once. */
+static int
+slugs_valid(const json_t *a, size_t max)
+{
+	const char	*s;
+	size_t		 i, j;
+
+	if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > max)
+		return 0;
+	for (i = 0; i < json_array_size(a); i++) {
+		if ((s = json_string_value(json_array_get(a, i))) == NULL || !slug_valid(s, 63))
+			return 0;
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(a, j)), s) == 0)
+				return 0;
+	}
+	return 1;
+}
+
+/* How a list of tool names is wrong: TOOLS_OK, or which rule it breaks (*bad: the
+ * name at fault, or NULL when it is not a string). */
+enum tools_check { TOOLS_OK, TOOLS_NOT_ARRAY, TOOLS_UNKNOWN, TOOLS_TWICE };
+
+static enum tools_check
+tools_check(const json_t *a, const char **bad)
+{
+	const char	*t;
+	size_t		 i, j;
+
+	*bad = NULL;
+	if (!json_is_array(a))
+		return TOOLS_NOT_ARRAY;
+	for (i = 0; i < json_array_size(a); i++) {
+		if ((*bad = t = json_string_value(json_array_get(a, i))) == NULL ||
+		    tool_decl_find(t) == NULL)
+			return TOOLS_UNKNOWN;
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(a, j)), t) == 0)
+				return TOOLS_TWICE;
+	}
+	return TOOLS_OK;
+}
+
 json_t *
 agent_validate(json_t *in, const char *slug, struct agent_error *e)
 {
@@ -53,7 +96,6 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 	const char	*prompt = "", *in_slug = NULL, *key, *t;
 	json_t		*params = NULL, *tl = NULL, *v, *out;
 	int		 enabled = 1;
-	size_t		 i, j;
 
 	memset(e, 0, sizeof(*e));
 	if (json_unpack(in, "{s?s, s:s, s?s, s?s, s:s, s:s, s?s, s?o, s?o, s?b !}",
@@ -107,22 +149,36 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 				continue;
 			if (strcmp(key, "fetch_post") == 0 && json_is_boolean(v))
 				continue;
+			if (strcmp(key, "human_deadline_s") == 0 && json_is_integer(v) && x >= 60 &&
+			    x <= 2592000)
+				continue;
+			if (strcmp(key, "on_human_timeout") == 0 && json_is_string(v) &&
+			    (strcmp(json_string_value(v), "continue") == 0 ||
+			    strcmp(json_string_value(v), "fail") == 0))
+				continue;
+			if (strcmp(key, "approve_tools") == 0 && tools_check(v, &t) == TOOLS_OK)
+				continue;
+			if (strcmp(key, "handoff_to") == 0 && slugs_valid(v, AGENT_HANDOFF_MAX))
+				continue;
 			return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameter",
 			    "parameter \"%.40s\" is unknown or out of range (temperature 0-2, top_p "
 			    "0-1, max_tokens 1-200000, context_tokens 256-1000000, max_steps 1-50, "
-			    "fetch_post true or false)", key);
+			    "fetch_post true or false, human_deadline_s 60-2592000, on_human_timeout "
+			    "continue or fail, approve_tools an array of tool names, handoff_to "
+			    "1-20 agent slugs)", key);
 		}
 	}
-	if (tl != NULL && !json_is_array(tl))
+	switch (tl != NULL ? tools_check(tl, &t) : TOOLS_OK) {
+	case TOOLS_OK:
+		break;
+	case TOOLS_NOT_ARRAY:
 		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-tools", "%s", "tools is an array");
-	json_array_foreach(tl, i, v) {
-		if ((t = json_string_value(v)) == NULL || tool_decl_find(t) == NULL)
-			return fail(e, SB_ERR_UNPROCESSABLE, "unknown-tool", "unknown tool \"%.40s\"",
-			    t != NULL ? t : "(not a string)");
-		for (j = 0; j < i; j++)
-			if (strcmp(json_string_value(json_array_get(tl, j)), t) == 0)
-				return fail(e, SB_ERR_UNPROCESSABLE, "invalid-tools",
-				    "tool \"%.40s\" is named twice", t);
+	case TOOLS_UNKNOWN:
+		return fail(e, SB_ERR_UNPROCESSABLE, "unknown-tool", "unknown tool \"%.40s\"",
+		    t != NULL ? t : "(not a string)");
+	case TOOLS_TWICE:
+		return fail(e, SB_ERR_UNPROCESSABLE, "invalid-tools",
+		    "tool \"%.40s\" is named twice", t);
 	}
 	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b}",
 	    "slug", slug, "name", name, "description", desc, "category", cat, "provider", prov,

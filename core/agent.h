@@ -9,6 +9,10 @@
  * default when the agent names none. */
 #define AGENT_MAX_STEPS_MAX	50
 #define AGENT_MAX_STEPS_DEFAULT	10
+/* The agents a handoff_to parameter may name, at most. */
+#define AGENT_HANDOFF_MAX	20
+/* human_deadline_s when the agent names none: how long an inbox item waits. */
+#define AGENT_HUMAN_DEADLINE_DEFAULT	86400
 
 struct agent_error {
 	enum sb_err	 err;		/* SB_ERR_INVALID or SB_ERR_UNPROCESSABLE */

@@ -29,12 +29,17 @@ clock_real_ms(void)
 void
 clock_iso8601(char buf[32])
 {
-	struct timespec	 ts;
+	clock_iso8601_ms(clock_real_ms(), buf);
+}
+
+void
+clock_iso8601_ms(int64_t ms, char buf[32])
+{
+	time_t		 s = (time_t)(ms / 1000);
 	struct tm	 tm;
 	size_t		 n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&s, &tm);
 	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }

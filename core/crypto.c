@@ -1,6 +1,7 @@
 /* crypto.c: tokens, their hashes, API key format and password hashing (libsodium). */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -126,4 +127,22 @@ password_needs_rehash(const char *hash, int opslimit, int memlimit_kib)
 {
 	return crypto_pwhash_str_needs_rehash(hash, (unsigned long long)opslimit,
 	    (size_t)memlimit_kib * 1024) != 0;
+}
+
+void
+uuid_v4(char out[37])
+{
+	unsigned char	 b[16];
+	size_t		 i, n = 0;
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);	/* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);	/* the RFC 4122 variant */
+	for (i = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		snprintf(out + n, 3, "%02x", b[i]);
+		n += 2;
+	}
+	out[n] = '\0';
 }

@@ -20,6 +20,8 @@ void	 token_hash(const char *token, char out[HASH_HEX_LEN + 1]);
 char	*b64url_encode(const void *p, size_t len);
 /* Has t the shape token_new makes (TOKEN_LEN base64url characters)? */
 int	 token_valid(const char *t);
+/* A random (version 4) UUID in its text form, for ids made outside the database. */
+void	 uuid_v4(char out[37]);
 /* Constant-time comparison of two NUL-terminated strings of public length. */
 int	 secret_equal(const char *a, const char *b);
 /* API keys read "sb_<key id>_<secret>": the prefix makes leaked keys greppable. */

@@ -23,6 +23,29 @@ const struct tool_decl tool_decls[] = {
 	  /* A GET is: a POST is refused unless the agent allows it, and then it is run
 	   * again only if the agent says so too (worker/tools/http_fetch.c). */
 	  1, 0 },
+	{ "ask_human",
+	  "Ask a person a question and wait for the answer: the run pauses (for minutes or "
+	  "hours, without holding anything) until someone answers in the inbox. Use it when "
+	  "the user asks for a person, when a decision is not yours to make, or when you need "
+	  "facts only a person has. The answer comes back as this call's result.",
+	  "{\"type\": \"object\", \"properties\": {"
+	  "\"question\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 4000, "
+	  "\"description\": \"The question, complete enough to answer without reading the "
+	  "conversation\"}}, \"required\": [\"question\"], \"additionalProperties\": false}",
+	  /* Asking again, when the worker died before the question was written, is
+	   * harmless. */
+	  1, 0 },
+	{ "handoff",
+	  "Hand the conversation over to another agent, better suited to it: the run goes on "
+	  "as that agent, with its instructions and tools, and it answers the user. Say why "
+	  "in reason.",
+	  "{\"type\": \"object\", \"properties\": {"
+	  "\"agent\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 63, "
+	  "\"description\": \"The agent to hand over to\"}, "
+	  "\"reason\": {\"type\": \"string\", \"maxLength\": 1000, "
+	  "\"description\": \"Why that agent, in a sentence\"}}, "
+	  "\"required\": [\"agent\"], \"additionalProperties\": false}",
+	  1, 0 },
 };
 
 const size_t ntool_decls = sizeof(tool_decls) / sizeof(tool_decls[0]);
@@ -63,8 +86,10 @@ tool_decls_offer(const json_t *names)
 			continue;
 		if (out == NULL)
 			out = json_array();
-		json_array_append_new(out, json_pack("{s:s, s:s, s:O}", "name", d->name,
-		    "description", d->description, "parameters", tool_decl_schema(d)));
+		/* A copy: the caller may fit it to an agent (worker/tools/). */
+		json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "name", d->name,
+		    "description", d->description, "parameters",
+		    json_deep_copy(tool_decl_schema(d))));
 	}
 	return out;
 }

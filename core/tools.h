@@ -27,7 +27,8 @@ const struct tool_decl	*tool_decl_find(const char *name);
 json_t			*tool_decl_schema(const struct tool_decl *);
 /* What a request to a model offers for the tool names in names (a JSON array of
  * strings; unknown names are skipped): [{"name", "description", "parameters"}], or
- * NULL when there are none.  A new reference. */
+ * NULL when there are none.  A new reference, which shares nothing with the
+ * declarations. */
 json_t			*tool_decls_offer(const json_t *names);
 
 #endif /* SB_CORE_TOOLS_H */

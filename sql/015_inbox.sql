@@ -1,10 +1,11 @@
--- 015_inbox.sql: people in the loop.  A run that asks a person (ask_human) or proposes
--- a call that needs approval ends its attempt 'waiting' with an inbox item (014's
--- flush).  It holds no worker and no lease while it waits.  The answer, given through
--- the API, becomes the call's recorded result (an approval: the call may run, or a
--- refusal as its result), and the run is queued again: the next attempt goes on from
--- its steps.  An item no one answers in time expires (the rescuer): the result says
--- so, or the run fails, as the agent chose.
+-- 015_inbox.sql: people in the loop, and the agent a run is handed over to.  A run
+-- that asks a person (ask_human) or proposes a call that needs approval ends its
+-- attempt 'waiting' with an inbox item (014's flush).  It holds no worker and no
+-- lease while it waits.  The answer, given through the API, becomes the call's
+-- recorded result (an approval: the call may run, or a refusal as its result), and the
+-- run is queued again: the next attempt goes on from its steps.  An item no one
+-- answers in time expires (the rescuer): the result says so, or the run fails, as the
+-- agent chose.
 
 -- A thread whose run waits for a person is 'waiting'; busy again when it is queued.
 CREATE FUNCTION runs_thread_wait() RETURNS trigger
@@ -194,8 +195,9 @@ BEGIN
         PERFORM 1 FROM runs r WHERE r.id = i.run_id FOR UPDATE;
         UPDATE inbox_items x SET state = 'expired', answered_at = now() WHERE x.id = i.id;
         IF i.on_timeout = 'fail' THEN
-            err := jsonb_build_object('attempt', (SELECT r.attempt - r.released FROM runs r
-                                                   WHERE r.id = i.run_id),
+            -- Its waiting attempt was not counted: the one that asked is named.
+            err := jsonb_build_object('attempt', (SELECT greatest(r.attempt - r.released, 1)
+                                                    FROM runs r WHERE r.id = i.run_id),
                        'type', 'human-timeout', 'message',
                        'no one answered the inbox item before its deadline',
                        'retryable', false, 'at', to_char(now() AT TIME ZONE 'UTC',
@@ -226,3 +228,20 @@ REVOKE ALL ON FUNCTION inbox_record(inbox_items, boolean, text),
 GRANT EXECUTE ON FUNCTION inbox_record(inbox_items, boolean, text),
     inbox_resume(inbox_items, text, jsonb), inbox_answer(uuid, text, boolean, text, text, bigint),
     inbox_expire(integer) TO switchboard_app;
+
+-- The agent of org p_org called p_slug, as a run keeps it (agent_snapshot's shape, 013):
+-- the org's own first, else the global one; NULL when none is enabled.  For the
+-- worker's handoff tool, which acts for a run's org without a request's org context.
+CREATE FUNCTION agent_snapshot_org(p_org bigint, p_slug text) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+    SELECT jsonb_build_object('slug', a.slug, 'name', a.name, 'provider', a.provider,
+               'model', a.model, 'system_prompt', a.system_prompt,
+               'parameters', a.parameters, 'tools', to_jsonb(a.tools), 'version', a.version)
+      FROM (SELECT * FROM agents WHERE agents.slug = p_slug
+               AND (agents.org_id = p_org OR agents.org_id IS NULL)
+             ORDER BY org_id NULLS LAST LIMIT 1) a
+     WHERE a.enabled
+    $$;
+REVOKE ALL ON FUNCTION agent_snapshot_org(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agent_snapshot_org(bigint, text) TO switchboard_app;

@@ -75,6 +75,10 @@ wmetrics_render(void *arg, size_t *len)
 	metrics_counter(f, "switchboard_tool_reruns_total",
 	    "Tool calls in flight when a worker died, run again by a later attempt.",
 	    m->tool_reruns);
+	metrics_counter(f, "switchboard_agent_waits_total",
+	    "Attempts that ended waiting for a person (an inbox item).", m->waiting);
+	metrics_counter(f, "switchboard_inbox_expired_total",
+	    "Inbox items this worker expired (no one answered before the deadline).", m->expired);
 	metrics_counter(f, "switchboard_tool_unknown_total",
 	    "Tool calls in flight when a worker died, not safe to run again (outcome unknown).",
 	    m->tool_unknown);

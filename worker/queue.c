@@ -414,6 +414,38 @@ queue_check_cancels(struct worker *w)
 
 /* ------------------------------------------------------------ rescue and prune */
 
+/* Inbox items past their deadline expire (sql/015_inbox.sql): their runs go on, or
+ * fail, as their agents chose; a run that goes on is claimable now. */
+static void
+inbox_sweep(struct worker *w)
+{
+	static struct db_stmt	 st = { "inbox_expire",
+	    "SELECT run_id FROM inbox_expire($1)", 1, 0 };
+	char			 a[16];
+	const char		*p[1] = { a };
+	PGresult		*res;
+	enum sb_err		 err;
+	json_t			*ids;
+	int			 i, n;
+
+	snprintf(a, sizeof(a), "%d", RESCUE_BATCH);
+	if ((res = db_exec_stmt(&w->db, &st, p, &err)) == NULL)
+		return;
+	n = PQntuples(res);
+	ids = json_array();
+	for (i = 0; i < n; i++) {
+		log_info("inbox item expired: no one answered before its deadline", "{s:s}",
+		    "run", PQgetvalue(res, i, 0));
+		json_array_append_new(ids, json_string(PQgetvalue(res, i, 0)));
+	}
+	PQclear(res);
+	w->m.expired += (uint64_t)n;
+	if (n > 0)
+		w->woken = 1;
+	notify_events(w, ids);		/* their human.expired or run.failed */
+	json_decref(ids);
+}
+
 void
 queue_rescue(struct worker *w, int64_t now)
 {
@@ -455,6 +487,7 @@ queue_rescue(struct worker *w, int64_t now)
 		w->m.rescued += (uint64_t)n;
 		PQclear(res);
 	} while (n == RESCUE_BATCH);
+	inbox_sweep(w);
 
 	if (w->cfg.worker.retention_days == 0 || now < w->next_prune_us)
 		return;

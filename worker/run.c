@@ -38,8 +38,6 @@ struct run *
 run_new(struct worker *w, PGresult *res, int row)
 {
 	struct run	*r = sb_calloc(1, sizeof(*r));
-	const char	*prov;
-	int		 kind;
 
 	r->w = w;
 	snprintf(r->id, sizeof(r->id), "%s", PQgetvalue(res, row, 0));
@@ -67,28 +65,40 @@ run_new(struct worker *w, PGresult *res, int row)
 	if (!PQgetisnull(res, row, 12))
 		r->approvals = json_loads(PQgetvalue(res, row, 12), 0, NULL);
 	r->turns = json_array();
-	r->max_steps = (int)json_integer_value(json_object_get(json_object_get(r->agent,
-	    "parameters"), "max_steps"));
-	if (r->max_steps <= 0)
-		r->max_steps = AGENT_MAX_STEPS_DEFAULT;
-	prov = json_string_value(json_object_get(r->agent, "provider"));
-	kind = llm_kind_parse(prov != NULL ? prov : "");
-	r->kind = kind < 0 ? LLM_BUILTIN : (enum llm_kind)kind;
-	r->model = json_string_value(json_object_get(r->agent, "model"));
-	if (r->model == NULL)
-		r->model = "";
+	run_agent(r, r->agent);
 	r->phase = RUN_ACTIVE;
 	LIST_INSERT_HEAD(&w->runs, r, link);
 	w->nruns++;
 	w->nactive++;
-	if (kind < 0) {
-		/* A snapshot the API validated cannot name another provider; a row
-		 * written by hand can.  It fails for good, with a clear message. */
-		r->kind = LLM_BUILTIN;
-		r->model = "";
-		r->bad_agent = 1;
-	}
 	return r;
+}
+
+void
+run_agent(struct run *r, json_t *agent)
+{
+	const char	*prov;
+	int		 kind;
+
+	json_incref(agent);		/* before the old one goes: it may be the same */
+	json_decref(r->agent);
+	r->agent = agent;
+	prov = json_string_value(json_object_get(agent, "provider"));
+	kind = llm_kind_parse(prov != NULL ? prov : "");
+	r->kind = kind < 0 ? LLM_BUILTIN : (enum llm_kind)kind;
+	r->model = json_string_value(json_object_get(agent, "model"));
+	if (r->model == NULL)
+		r->model = "";
+	/* A snapshot the API validated cannot name another provider; a row written by
+	 * hand can.  It fails for good, with a clear message. */
+	r->bad_agent = kind < 0;
+	if (kind < 0)
+		r->model = "";
+	r->max_steps = (int)json_integer_value(json_object_get(json_object_get(agent,
+	    "parameters"), "max_steps"));
+	if (r->max_steps <= 0)
+		r->max_steps = AGENT_MAX_STEPS_DEFAULT;
+	free(r->cache_key);
+	r->cache_key = NULL;
 }
 
 void
@@ -112,6 +122,7 @@ run_free(struct run *r)
 	json_decref(r->turns);
 	json_decref(r->allow_hosts);
 	json_decref(r->approvals);
+	json_decref(r->inbox);
 	free(r->cache_key);
 	buf_free(&r->text);
 	free(r);
@@ -207,6 +218,8 @@ run_end(struct run *r, const char *kind, json_t *output, json_t *error, int dela
 	    "kind", kind, "output", output != NULL ? output : json_null(),
 	    "error", error != NULL ? error : json_null(), "usage", run_usage(r, &r->usage),
 	    "delay_ms", delay_ms);
+	if (r->inbox != NULL)
+		json_object_set(f, "inbox", r->inbox);
 	json_array_append_new(w->pending.finishes, f);
 	if (r->context != NULL)
 		w->pending.thread_ends++;
@@ -294,6 +307,16 @@ run_cancel(struct run *r)
 	    "text", json_text(answer(r), r->text.len), "finish_reason", "cancelled") : NULL,
 	    NULL, 0);
 	r->w->m.cancelled++;
+}
+
+void
+run_wait(struct run *r)
+{
+	if (r->phase == RUN_ENDED)
+		return;
+	emit_delta(r, 1);
+	run_end(r, "waiting", NULL, NULL, 0);
+	r->w->m.waiting++;
 }
 
 void
@@ -473,13 +496,19 @@ request_from_agent(struct run *r, struct llm_request *q, char *text)
 	json_t		*t = json_object_get(params, "temperature");
 	json_t		*p = json_object_get(params, "top_p");
 	json_t		*m = json_object_get(params, "max_tokens");
-	json_t		*b = json_object_get(params, "context_tokens");
+	json_t		*b = json_object_get(params, "context_tokens"), *tool;
+	const struct tool_impl *impl;
+	size_t		 i;
 
 	memset(q, 0, sizeof(*q));
 	q->model = r->model;
 	q->system = sys != NULL ? sys : "";
 	/* A thread's earlier turns first, within the agent's budget (worker/context.c). */
 	q->tools = tool_decls_offer(json_object_get(r->agent, "tools"));
+	json_array_foreach(q->tools, i, tool)
+		if ((impl = tool_impl_find(json_string_value(json_object_get(tool, "name")))) !=
+		    NULL && impl->offer != NULL)
+			impl->offer(r, tool);
 	q->messages = context_messages(r->context, text, json_is_integer(b) ?
 	    (size_t)json_integer_value(b) : CONTEXT_TOKENS_DEFAULT, q->tools != NULL);
 	q->temperature = json_is_number(t) ? json_number_value(t) : -1;

@@ -13,8 +13,10 @@
 
 #include "worker/worker.h"
 #include "worker/tools/tools.h"
+#include "core/agent.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/schema.h"
 
@@ -38,6 +40,47 @@ step_record(struct run *r, int step, const char *call_id, json_t *data)
 
 /* ------------------------------------------------------------ calls */
 
+/* What a person said of a call that needs approval. */
+enum approval {
+	APPROVAL_NONE,		/* not approved (yet) */
+	APPROVAL_FRESH,		/* approved, and this is the first attempt since */
+	APPROVAL_EARLIER	/* approved before an attempt that may have run it */
+};
+
+static json_t *
+parameter(const struct run *r, const char *name)
+{
+	return json_object_get(json_object_get(r->agent, "parameters"), name);
+}
+
+static int
+needs_approval(const struct tool_call *c)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (c->decl == NULL)
+		return 0;
+	if (c->decl->needs_approval)
+		return 1;
+	json_array_foreach(parameter(c->run, "approve_tools"), i, v)
+		if (strcmp(json_string_value(v), c->name) == 0)
+			return 1;
+	return 0;
+}
+
+static enum approval
+approval(const struct tool_call *c)
+{
+	char	 key[240];
+	json_t	*v;
+
+	snprintf(key, sizeof(key), "%d %s", c->step, c->id);
+	if ((v = json_object_get(c->run->approvals, key)) == NULL)
+		return APPROVAL_NONE;
+	return json_is_true(v) ? APPROVAL_FRESH : APPROVAL_EARLIER;
+}
+
 static int
 agent_has(const struct run *r, const char *name)
 {
@@ -54,6 +97,7 @@ static void
 call_free(struct tool_call *c)
 {
 	json_decref(c->args);
+	json_decref(c->record);
 	free(c->args_text);
 	free(c->result);
 	free(c);
@@ -104,7 +148,7 @@ void
 tool_done(struct tool_call *c, int ok, const char *text, size_t len)
 {
 	struct run	*r = c->run;
-	json_t		*result, *shown;
+	json_t		*result, *shown, *rec;
 	int64_t		 ms;
 
 	if (c->done)
@@ -125,8 +169,11 @@ tool_done(struct tool_call *c, int ok, const char *text, size_t len)
 	run_emit(r, "tool.completed", json_pack("{s:s, s:s, s:b, s:o, s:b, s:I}",
 	    "call_id", c->id, "name", c->name, "ok", ok, "result", shown,
 	    "truncated", len > TOOL_EVENT_RESULT_MAX, "duration_ms", (json_int_t)ms));
-	step_record(r, c->step, c->id, json_pack("{s:i, s:s, s:b, s:o, s:I}", "index", c->index,
-	    "name", c->name, "ok", ok, "content", result, "duration_ms", (json_int_t)ms));
+	rec = json_pack("{s:i, s:s, s:b, s:o, s:I}", "index", c->index, "name", c->name,
+	    "ok", ok, "content", result, "duration_ms", (json_int_t)ms);
+	if (c->record != NULL)
+		json_object_update(rec, c->record);
+	step_record(r, c->step, c->id, rec);
 	if (!ok)
 		r->w->m.tool_errors++;
 	r->calls_left--;
@@ -184,6 +231,10 @@ call_start(struct tool_call *c)
 		tool_fail(c, "The arguments do not fit the tool's schema: %s", err);
 		return;
 	}
+	if (needs_approval(c) && approval(c) == APPROVAL_NONE) {
+		tool_wait(c, NULL);
+		return;
+	}
 	c->impl->start(c);
 }
 
@@ -207,6 +258,44 @@ assistant_turn(struct run *r, json_t *content, json_t *calls)
 {
 	json_array_append_new(r->turns, json_pack("{s:s, s:o, s:O}", "role", "assistant",
 	    "content", content, "tool_calls", calls));
+}
+
+void
+tool_wait(struct tool_call *c, const char *question)
+{
+	struct run	*r = c->run;
+	json_t		*deadline = parameter(r, "human_deadline_s");
+	json_t		*timeout = parameter(r, "on_human_timeout"), *item, *ev;
+	int64_t		 secs = json_is_integer(deadline) ? json_integer_value(deadline) :
+			    AGENT_HUMAN_DEADLINE_DEFAULT;
+	char		 expires[32];
+
+	uuid_v4(c->item);
+	c->waiting = 1;
+	c->running = 0;
+	clock_iso8601_ms(clock_real_ms() + secs * 1000, expires);
+	item = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s}", "id", c->item, "step", c->step,
+	    "call_id", c->id, "kind", question != NULL ? "question" : "approval",
+	    "expires_s", (json_int_t)secs, "on_timeout",
+	    json_is_string(timeout) ? json_string_value(timeout) : "continue");
+	ev = json_pack("{s:s, s:s, s:s, s:s}", "item", c->item, "kind",
+	    question != NULL ? "question" : "approval", "call_id", c->id, "expires_at", expires);
+	if (question != NULL) {
+		json_object_set_new(item, "question", json_string(question));
+		json_object_set_new(ev, "question", json_string(question));
+	} else {
+		json_object_set_new(item, "call", json_pack("{s:s, s:s}", "name", c->name,
+		    "arguments", c->args_text));
+		json_object_set_new(ev, "call", json_pack("{s:s, s:o}", "name", c->name,
+		    "arguments", args_shown(c)));
+	}
+	run_emit(r, "human.requested", ev);
+	if (r->inbox == NULL)
+		r->inbox = json_array();
+	json_array_append_new(r->inbox, item);
+	/* Set aside: the turn goes on without it, and then the run waits. */
+	if (--r->calls_left == 0 && !r->saving)
+		run_wait(r);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -237,6 +326,10 @@ step_saved(struct run *r)
 	r->saving = 0;
 	if (r->phase == RUN_ENDED || r->ncalls == 0)
 		return;
+	if (r->calls_left == 0 && r->inbox != NULL) {
+		run_wait(r);		/* every call that could run has: a person next */
+		return;
+	}
 	if (r->calls_left == 0) {
 		results_to_turns(r);
 		calls_free(r);
@@ -310,20 +403,28 @@ rerun_safe(const struct tool_call *c)
 	return safe;
 }
 
+/* A call's recorded result (res; NULL: none, which only a turn before the last cannot
+ * have, and reads as unknown) as the call's, and what it changed: a handoff's agent. */
+static void
+replay_one(struct tool_call *c, json_t *res)
+{
+	json_t *agent = json_object_get(res, "agent");
+
+	c->done = 1;
+	c->ok = json_is_true(json_object_get(res, "ok"));
+	c->result = sb_strdup(res != NULL ? text_of(res) : UNKNOWN_OUTCOME);
+	if (c->ok && json_is_object(agent))
+		run_agent(c->run, agent);
+}
+
 /* The results of an earlier turn's calls, from the journal. */
 static void
 replay_results(struct run *r)
 {
-	struct tool_call	*c;
-	json_t			*res;
-	size_t			 i;
+	size_t i;
 
-	for (i = 0; i < r->ncalls; i++) {
-		c = r->calls[i];
-		res = recorded(r->journal, c->step, c->id);
-		c->ok = json_is_true(json_object_get(res, "ok"));
-		c->result = sb_strdup(res != NULL ? text_of(res) : UNKNOWN_OUTCOME);
-	}
+	for (i = 0; i < r->ncalls; i++)
+		replay_one(r->calls[i], recorded(r->journal, r->calls[i]->step, r->calls[i]->id));
 	results_to_turns(r);
 }
 
@@ -354,10 +455,10 @@ step_resume(struct run *r)
 	for (i = 0; i < r->ncalls; i++) {
 		c = r->calls[i];
 		if ((res = recorded(r->journal, c->step, c->id)) != NULL) {
-			c->done = 1;
-			c->ok = json_is_true(json_object_get(res, "ok"));
-			c->result = sb_strdup(text_of(res));
+			replay_one(c, res);
 			r->calls_left--;
+		} else if (needs_approval(c) && approval(c) != APPROVAL_EARLIER) {
+			;	/* never ran: it asks (again), or runs now that it may */
 		} else if (rerun_safe(c)) {
 			rerun++;
 		} else {

@@ -58,6 +58,8 @@ struct worker_metrics {
 	uint64_t	 cache_hits, cache_misses;
 	uint64_t	 prompt_tokens, completion_tokens;
 	uint64_t	 steps, tool_calls, tool_errors, tool_reruns, tool_unknown;
+	uint64_t	 waiting;		/* attempts ended waiting for a person */
+	uint64_t	 expired;		/* inbox items expired by this rescuer */
 	struct sb_hist	 flush_latency;
 	struct sb_hist	 claim_latency;
 };
@@ -117,6 +119,8 @@ struct run {
 	struct tool_call **calls;	/* the calls of the last recorded turn */
 	size_t		 ncalls, calls_left;
 	int		 saving;	/* records wait for a flush: then step_saved() */
+	json_t		*inbox;		/* the calls set aside for a person in this attempt:
+					 * the items its 'waiting' end writes, or NULL */
 	int64_t		 lease_end_us;	/* our lease ends here unless renewed */
 	int		 bad_agent;	/* its snapshot names no known provider */
 };
@@ -135,6 +139,11 @@ void		 run_free(struct run *);
 void		 run_emit(struct run *, const char *type, json_t *data);
 /* Calls the model for the next turn. */
 void		 run_call(struct run *, int64_t now);
+/* The run goes on as this agent (a snapshot; borrowed): its prompt, model and tools
+ * from the next model turn (a handoff). */
+void		 run_agent(struct run *, json_t *agent);
+/* Ends the attempt 'waiting' for a person, with its inbox items. */
+void		 run_wait(struct run *);
 /* Fails the attempt (retrying it if error allows); error is borrowed. */
 void		 run_fail(struct run *, json_t *error, int retry_after_s);
 /* The usage of this attempt's model calls not yet recorded, priced (a new reference). */

@@ -19,6 +19,7 @@ sb_wait_for "exec 3<>/dev/tcp/127.0.0.1/$TL_PAGES" 5 || fail "tools: the page se
 worker_conf "$TL" "$TL_LLM" tlw1 "$TL_M1"
 worker_start "$TL" tlw1 "$TL_M1" || fail "tools: the worker starts" "see $TL/tlw1.log"
 
+$CTL agents import "$SB_ROOT/conf/agents" >/dev/null
 $CTL org add tlco >/dev/null
 $CTL org add tlco2 >/dev/null
 TLK=$($CTL key create --org tlco --scopes runs:write,runs:read,agents:admin,agents:read)
@@ -201,6 +202,117 @@ check "the run with a POST in flight is rescued and succeeds" tl_wait "$R" succe
 expect_eq "the POST was not sent again (0 rerun, 1 unknown; the server saw it once)" "0|1|1" \
 	"$(tl_pg "SELECT (data->>'calls_rerun') || '|' || (data->>'calls_unknown') FROM run_events WHERE run_id = '$R' AND type = 'agent.resumed'")|$(curl -s "$PAGES/hits/p1")"
 expect_match "and the model was told its outcome is unknown" "^Echo: The outcome of this call is unknown" "$(tl_output "$R")"
+
+# ---- handoff: the run goes on as another agent of the registry
+tl_json "$TLK" PUT /api/v1/agents/tl-target '{"name":"Target","provider":"anthropic","model":"mock","system_prompt":"Target speaking."}'
+tl_json "$TLK" PUT /api/v1/agents/tl-router '{"name":"Router","provider":"openai","model":"mock,tool=handoff,arg=*","tools":["handoff"],"parameters":{"handoff_to":["tl-target","tl-ask"]}}'
+for k in "$TLK" "$TLK2"; do
+	tl_json "$k" PUT /api/v1/agents/tl-router-any '{"name":"Router","provider":"openai","model":"mock,tool=handoff,arg=*","tools":["handoff"]}'
+done
+tl_run "$TLK" tl-router '{\"agent\":\"tl-target\",\"reason\":\"it knows\"}'
+R=$TL_RID
+check "a run that hands over succeeds" tl_wait "$R" succeeded 20
+expect_eq "agent.handoff says from whom to whom, and why" "tl-router|tl-target|Target|it knows" \
+	"$(tl_pg "SELECT (data->>'from') || '|' || (data->>'to') || '|' || (data->>'name') || '|' || (data->>'reason') FROM run_events WHERE run_id = '$R' AND type = 'agent.handoff'")"
+expect_eq "the answer is the new agent's: its model (the other wire format) was told of the handover" \
+	"Echo: The conversation is now with Target (tl-target), because: it knows. Answer the user's last message." "$(tl_output "$R")"
+expect_eq "each turn billed to the agent that took it" "openai|anthropic" \
+	"$(tl_pg "SELECT string_agg(provider, '|' ORDER BY id) FROM usage_ledger WHERE run_id = '$R'")"
+expect_eq "the record keeps the new agent, for a later attempt" tl-target \
+	"$(tl_pg "SELECT data->'agent'->>'slug' FROM run_steps WHERE run_id = '$R' AND call_id <> ''")"
+tl_run "$TLK" tl-router '{\"agent\":\"tl-fetch-openai\"}'
+tl_wait "$TL_RID" succeeded 20
+expect_eq "an agent not in handoff_to is refused, and the model told" 'Echo: This agent may not hand over to "tl-fetch-openai".' "$(tl_output "$TL_RID")"
+tl_run "$TLK" tl-router-any '{\"agent\":\"no-such-agent\"}'
+tl_wait "$TL_RID" succeeded 20
+expect_eq "without handoff_to any agent may be named, but it must exist" 'Echo: There is no agent "no-such-agent" to hand over to.' "$(tl_output "$TL_RID")"
+tl_run "$TLK2" tl-router-any '{\"agent\":\"tl-target\"}'
+tl_wait "$TL_RID" succeeded 20
+expect_eq "another org's agent is not there" 'Echo: There is no agent "tl-target" to hand over to.' "$(tl_output "$TL_RID")"
+tl_run "$TLK" router "What does $PAGES/text say?"
+R=$TL_RID
+check "offline, the catalog's router hands a URL to web-reader, which fetches it" tl_wait "$R" succeeded 30
+expect_eq "(its steps)" "router>web-reader|http_fetch" \
+	"$(tl_pg "SELECT (SELECT (data->>'from') || '>' || (data->>'to') FROM run_events WHERE run_id = '$R' AND type = 'agent.handoff') || '|' || (SELECT data->>'name' FROM run_events WHERE run_id = '$R' AND type = 'tool.completed' AND data->>'name' = 'http_fetch')")"
+expect_match "(its answer)" "Web reader called http_fetch, which answered with [0-9]+ words, beginning: \"HTTP 200 from $PAGES/text plain words here\"" "$(tl_output "$R")"
+
+# ---- people in the loop: ask_human and calls that need approval.  A waiting run holds
+# no worker and no lease; the answer (POST /api/v1/inbox/{id}/answer) is the call's
+# result, and the run goes on from its steps in a new attempt that is not counted.
+TLI=$($CTL key create --org tlco --scopes runs:write,runs:read,inbox:read,inbox:write)
+tl_json "$TLK" PUT /api/v1/agents/tl-ask '{"name":"Asker","provider":"openai","model":"mock,tool=ask_human,arg=question","tools":["ask_human"]}'
+tl_json "$TLK" POST /api/v1/threads '{"agent":"tl-ask"}'
+TA=$(tl_id)
+tl_json "$TLK" POST "/api/v1/threads/$TA/runs" '{"input":{"message":"Which colour should the logo be?"}}'
+R=$(tl_id)
+check "a run that asks a person waits" tl_wait "$R" waiting 20
+expect_eq "holding no worker and no lease, its attempt not counted (like a release), its thread waiting" "||0|waiting" \
+	"$(tl_pg "SELECT coalesce(worker, '') || '|' || coalesce(lease_until::text, '') || '|' || (attempt - released) || '|' || (SELECT state FROM threads WHERE id = '$TA') FROM runs WHERE id = '$R'")"
+ITEM=$(tl_pg "SELECT data->>'item' FROM run_events WHERE run_id = '$R' AND type = 'human.requested'")
+expect_eq "human.requested names the item, a question, the call and a deadline" "question|Which colour should the logo be?|t" \
+	"$(tl_pg "SELECT (data->>'kind') || '|' || (data->>'question') || '|' || ((data->>'expires_at')::timestamptz > now() + interval '23 hours')::text FROM run_events WHERE run_id = '$R' AND type = 'human.requested'" | sed 's/|true$/|t/')"
+tl_as "$TLI" GET "/api/v1/inbox?state=open"
+expect_match "the item is in the org's inbox" "\"id\":\"$ITEM\"" "$H_BODY"
+tl_json "$TLI" POST "/api/v1/inbox/$ITEM/answer" '{"answer":"Teal, like the old one"}'
+expect_eq "answering is 200" 200 "$H_STATUS"
+check "the run goes on and succeeds with the answer" tl_wait "$R" succeeded 20
+expect_eq "the model got the person's answer as the call's result" "Echo: Teal, like the old one" "$(tl_output "$R")"
+expect_eq "its events: asked, answered, then a new attempt that goes on from step 1" \
+	"run.started agent.started agent.thinking tool.executing human.requested human.answered run.started agent.started agent.resumed agent.thinking message.completed run.succeeded" \
+	"$(tl_events "$R")"
+expect_eq "one counted attempt" 1 "$(tl_pg "SELECT attempt - released FROM runs WHERE id = '$R'")"
+expect_eq "the thread holds the question and the answer as a call and its result" \
+	"user|assistant:ask_human|tool:Teal, like the old one|assistant" \
+	"$(tl_pg "SELECT string_agg(role || coalesce(':' || (data->'tool_calls'->0->>'name'), '') || CASE WHEN role = 'tool' THEN ':' || content ELSE '' END, '|' ORDER BY seq) FROM thread_messages WHERE thread_id = '$TA'")"
+tl_json "$TLI" POST "/api/v1/inbox/$ITEM/answer" '{"answer":"again"}'
+expect_eq "answering twice is 409" 409 "$H_STATUS"
+
+# Approval: the agent's approve_tools make http_fetch wait for a person's yes.
+tl_json "$TLK" PUT /api/v1/agents/tl-approve '{"name":"Careful","provider":"anthropic","model":"mock,tool=http_fetch,arg=url","tools":["http_fetch"],"parameters":{"approve_tools":["http_fetch"]}}'
+tl_run "$TLK" tl-approve "$PAGES/count/a1"
+R=$TL_RID
+check "a call that needs approval makes the run wait" tl_wait "$R" waiting 20
+expect_eq "and was not made" 0 "$(curl -s "$PAGES/hits/a1")"
+ITEM=$(tl_pg "SELECT data->>'item' FROM run_events WHERE run_id = '$R' AND type = 'human.requested'")
+expect_eq "the item proposes the call" "approval|http_fetch|$PAGES/count/a1" \
+	"$(tl_pg "SELECT kind || '|' || (call->>'name') || '|' || ((call->>'arguments')::jsonb->>'url') FROM inbox_items WHERE id = '$ITEM'")"
+tl_json "$TLI" POST "/api/v1/inbox/$ITEM/answer" '{"answer":"yes"}'
+expect_eq "an approval is not answered with text (422)" 422 "$H_STATUS"
+tl_json "$TLI" POST "/api/v1/inbox/$ITEM/answer" '{"approve":true}'
+check "approved, the call runs and the run succeeds" tl_wait "$R" succeeded 20
+expect_eq "the page was fetched once, after the approval" 1 "$(curl -s "$PAGES/hits/a1")"
+expect_match "and the model got the page" "^Echo: HTTP 200 from $PAGES/count/a1 counted a1 GET\$" "$(tl_output "$R")"
+tl_run "$TLK" tl-approve "$PAGES/count/a2"
+R=$TL_RID
+tl_wait "$R" waiting 20
+ITEM=$(tl_pg "SELECT data->>'item' FROM run_events WHERE run_id = '$R' AND type = 'human.requested'")
+tl_json "$TLI" POST "/api/v1/inbox/$ITEM/answer" '{"approve":false,"note":"not that site"}'
+check "refused, the run goes on without the call" tl_wait "$R" succeeded 20
+expect_eq "the page was never fetched" 0 "$(curl -s "$PAGES/hits/a2")"
+expect_eq "and the model was told why" "Echo: A person refused this call. Their note: not that site" "$(tl_output "$R")"
+
+# No one answers: the deadline (the rescuer's sweep) ends the wait as the agent chose.
+tl_json "$TLK" PUT /api/v1/agents/tl-ask-fail '{"name":"Asker","provider":"openai","model":"mock,tool=ask_human,arg=question","tools":["ask_human"],"parameters":{"on_human_timeout":"fail","human_deadline_s":60}}'
+for a in tl-ask tl-ask-fail; do
+	tl_run "$TLK" "$a" "anyone there"
+	tl_wait "$TL_RID" waiting 20
+	tl_pg "UPDATE inbox_items SET expires_at = now() WHERE run_id = '$TL_RID'" >/dev/null
+	eval "EXP_$(printf '%s' "$a" | tr -c 'a-z\n' '_')=$TL_RID"
+done
+check "continue: the run goes on, told no one answered" tl_wait "$EXP_tl_ask" succeeded 20
+expect_eq "(its answer)" "Echo: No one answered before the deadline." "$(tl_output "$EXP_tl_ask")"
+check "fail: the run fails" tl_wait "$EXP_tl_ask_fail" failed 20
+expect_eq "with human-timeout, and its item expired" "human-timeout|expired" \
+	"$(tl_pg "SELECT (error->>'type') || '|' || (SELECT state FROM inbox_items WHERE run_id = r.id) FROM runs r WHERE id = '$EXP_tl_ask_fail'")"
+
+# A waiting run is cancelled at once; its item closes.
+tl_run "$TLK" tl-ask "cancel me"
+R=$TL_RID
+tl_wait "$R" waiting 20
+tl_as "$TLK" POST "/api/v1/runs/$R/cancel"
+expect_eq "cancelling a waiting run ends it at once" "200 cancelled" "$H_STATUS $(json_get state)"
+expect_eq "its item is cancelled, and answering it is 409" "cancelled|409" \
+	"$(tl_pg "SELECT state FROM inbox_items WHERE run_id = '$R'")|$(tl_json "$TLI" POST "/api/v1/inbox/$(tl_pg "SELECT id FROM inbox_items WHERE run_id = '$R'")/answer" '{"answer":"late"}'; echo "$H_STATUS")"
 
 # ---- tool turns in a thread
 tl_json "$TLK" POST /api/v1/threads '{"agent":"tl-fetch-openai"}'

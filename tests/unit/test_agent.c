@@ -305,6 +305,9 @@ test_agent_parameters(void)
 		"{\"max_steps\": 1}", "{\"max_steps\": 50}",
 		"{\"fetch_post\": true}",
 		"{\"fetch_post\": false}",
+		"{\"human_deadline_s\": 60}", "{\"human_deadline_s\": 2592000}",
+		"{\"on_human_timeout\": \"fail\"}", "{\"on_human_timeout\": \"continue\"}",
+		"{\"approve_tools\": []}", "{\"approve_tools\": [\"http_fetch\", \"ask_human\"]}",
 		"{\"temperature\": 0.7, \"top_p\": 0.9, \"max_tokens\": 100}",
 	};
 	static const struct {
@@ -328,6 +331,13 @@ test_agent_parameters(void)
 		{ "{\"max_steps\": 2.5}", "max_steps" },
 		{ "{\"fetch_post\": 1}", "fetch_post" },
 		{ "{\"fetch_post\": \"yes\"}", "fetch_post" },
+		{ "{\"human_deadline_s\": 59}", "human_deadline_s" },
+		{ "{\"human_deadline_s\": 2592001}", "human_deadline_s" },
+		{ "{\"on_human_timeout\": \"retry\"}", "on_human_timeout" },
+		{ "{\"on_human_timeout\": true}", "on_human_timeout" },
+		{ "{\"approve_tools\": [\"nope\"]}", "approve_tools" },
+		{ "{\"approve_tools\": [\"ask_human\", \"ask_human\"]}", "approve_tools" },
+		{ "{\"approve_tools\": \"http_fetch\"}", "approve_tools" },
 		{ "{\"seed\": 1}", "seed" },
 		{ "{\"top_p\": 0.5, \"Temperature\": 1}", "Temperature" },
 	};

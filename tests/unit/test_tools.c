@@ -6,6 +6,8 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "core/clock.h"
+#include "core/crypto.h"
 #include "core/schema.h"
 #include "core/tools.h"
 #include "worker/tools/tools.h"
@@ -101,6 +103,28 @@ test_tools_http_fetch_rerun(void)
 	json_decref(post);
 }
 
+/* What an inbox item is made with: a random UUID for its id, a deadline in ISO 8601. */
+static void
+test_tools_item_ids(void)
+{
+	char	 a[37], b[37], t[32];
+	size_t	 i;
+
+	uuid_v4(a);
+	uuid_v4(b);
+	UNIT_ASSERT_INT(strlen(a), 36);
+	CU_ASSERT(strcmp(a, b) != 0);
+	for (i = 0; i < 36; i++)
+		CU_ASSERT(i == 8 || i == 13 || i == 18 || i == 23 ? a[i] == '-' :
+		    strchr("0123456789abcdef", a[i]) != NULL);
+	CU_ASSERT_EQUAL(a[14], '4');			/* version 4 */
+	CU_ASSERT(strchr("89ab", a[19]) != NULL);	/* the RFC 4122 variant */
+	clock_iso8601_ms(0, t);
+	UNIT_ASSERT_STR(t, "1970-01-01T00:00:00.000Z");
+	clock_iso8601_ms(1234567890123LL, t);
+	UNIT_ASSERT_STR(t, "2009-02-13T23:31:30.123Z");
+}
+
 void
 suite_tools(void)
 {
@@ -110,4 +134,5 @@ suite_tools(void)
 	unit_test(s, "a model is offered the agent's known tools", test_tools_offer);
 	unit_test(s, "http_fetch's schema takes and refuses arguments", test_tools_http_fetch_schema);
 	unit_test(s, "only a GET runs again after a worker died", test_tools_http_fetch_rerun);
+	unit_test(s, "inbox items get a v4 UUID and an ISO 8601 deadline", test_tools_item_ids);
 }

@@ -1,7 +1,8 @@
 /* builtin.c: the offline provider: a deterministic, clearly labelled demo answer at a
  * steady pace.  With tools it plans calls as a model would, from the input alone: an
- * agent with http_fetch fetches the first URL of the message, then answers with what
- * the page said, so the offline stack shows the whole agent loop. */
+ * agent with http_fetch fetches the first URL of the message, one with ask_human asks
+ * a person when the message asks for one, and then it answers with what the call
+ * gave, so the offline stack shows the whole agent loop. */
 #include "config.h"
 
 #include <ctype.h>
@@ -103,32 +104,108 @@ first_url(const char *s)
 	return out;
 }
 
-/* The plan of a turn with tools, when there is one: the text said with the calls
- * (malloc'd) and the calls.  The model's call ids: "builtin_" and the message count,
- * which differs from one turn of a conversation to the next. */
-static char *
-plan_calls(const struct llm_request *q, const char *input, json_t **calls)
+/* Does the text ask for a person?  A few words a user would say. */
+static int
+asks_for_person(const char *s)
 {
-	json_t	*last = json_array_get(q->messages, json_array_size(q->messages) - 1);
-	char	*url, *text, *args, id[32];
-	size_t	 n;
+	static const char *const words[] = { "a person", "a human", "someone", "a manager",
+	    "real agent", "speak to", "talk to" };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(s, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Where a router (an agent with handoff) sends the message, from the agents it may
+ * name: a URL to web-reader, a support matter or a request for a person to
+ * support-triage, anything else to kb-answerer, else the first it may name.  NULL: no
+ * handoff offered, or nowhere to send it. */
+static const char *
+route(const struct llm_request *q, const char *input)
+{
+	static const char *const support[] = { "refund", "invoice", "bill", "charge",
+	    "payment", "account", "password", "log in", "login", "bug", "error", "crash",
+	    "broken", "outage", "a person", "a human", "someone" };
+	const char	*to = NULL;
+	json_t		*t, *list = NULL;
+	size_t		 i;
+
+	json_array_foreach(q->tools, i, t)
+		if (strcmp(json_string_value(json_object_get(t, "name")), "handoff") == 0)
+			list = json_object_get(json_object_get(json_object_get(json_object_get(t,
+			    "parameters"), "properties"), "agent"), "enum");
+	if (json_array_size(list) == 0)
+		return NULL;
+	if (strstr(input, "http://") != NULL || strstr(input, "https://") != NULL)
+		to = "web-reader";
+	for (i = 0; to == NULL && i < sizeof(support) / sizeof(support[0]); i++)
+		if (strcasestr(input, support[i]) != NULL)
+			to = "support-triage";
+	if (to == NULL)
+		to = "kb-answerer";
+	json_array_foreach(list, i, t)
+		if (strcmp(json_string_value(t), to) == 0)
+			return json_string_value(t);
+	return json_string_value(json_array_get(list, 0));
+}
+
+/* One call of tool with these arguments (stolen), as the model's turn has it. */
+static json_t *
+one_call(const struct llm_request *q, const char *tool, json_t *args)
+{
+	char	 id[32], *text = json_dumps(args, JSON_COMPACT);
+	json_t	*calls;
+
+	/* The model's call ids: "builtin_" and the message count, which differs from
+	 * one turn of a conversation to the next. */
+	snprintf(id, sizeof(id), "builtin_%zu", json_array_size(q->messages));
+	calls = json_pack("[{s:s, s:s, s:s}]", "id", id, "name", tool, "arguments", text);
+	free(text);
+	json_decref(args);
+	return calls;
+}
+
+/* The plan of a turn with tools, when there is one: the text said with the calls
+ * (malloc'd) and the calls.  A router hands over (route); an agent with http_fetch
+ * fetches the message's first URL; one with ask_human asks a person when the
+ * message asks for one. */
+static char *
+plan_calls(const struct llm_request *q, json_t *last, const char *input, json_t **calls)
+{
+	char		*url, *text;
+	const char	*to;
+	size_t		 n;
 
 	*calls = NULL;
-	if (!offered(q, "http_fetch") || !role_is(last, "user") ||
-	    (url = first_url(input)) == NULL)
+	if (!role_is(last, "user"))
 		return NULL;
-	snprintf(id, sizeof(id), "builtin_%zu", json_array_size(q->messages));
-	*calls = json_pack("{s:s}", "url", url);
-	args = json_dumps(*calls, JSON_COMPACT);
-	json_decref(*calls);
-	*calls = json_pack("[{s:s, s:s, s:s}]", "id", id, "name", "http_fetch",
-	    "arguments", args);
-	n = strlen(url) + 64;
-	text = sb_malloc(n);
-	snprintf(text, n, "Let me fetch %s first.", url);
-	free(args);
-	free(url);
-	return text;
+	if ((to = route(q, input)) != NULL) {
+		*calls = one_call(q, "handoff", json_pack("{s:s, s:s}", "agent", to, "reason",
+		    "the offline router sends it by the words of the message"));
+		n = strlen(to) + 64;
+		text = sb_malloc(n);
+		snprintf(text, n, "This is one for %s: handing it over.", to);
+		return text;
+	}
+	if (offered(q, "http_fetch") && (url = first_url(input)) != NULL) {
+		*calls = one_call(q, "http_fetch", json_pack("{s:s}", "url", url));
+		n = strlen(url) + 64;
+		text = sb_malloc(n);
+		snprintf(text, n, "Let me fetch %s first.", url);
+		free(url);
+		return text;
+	}
+	if (offered(q, "ask_human") && asks_for_person(input)) {
+		n = strlen(input) + 64;
+		text = sb_malloc(n);
+		snprintf(text, n, "The user asks for a person: %s", input);
+		*calls = one_call(q, "ask_human", json_pack("{s:s}", "question", text));
+		free(text);
+		return sb_strdup("I am asking a person for you; the answer will follow here.");
+	}
+	return NULL;
 }
 
 struct builtin *
@@ -144,6 +221,14 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 	json_t		*m;
 
 	last = json_array_get(q->messages, json_array_size(q->messages) - 1);
+	/* Handed over: the new agent answers the user's message, not the handover. */
+	if (role_is(last, "tool") && strcmp(json_string_value(json_object_get(last, "name")),
+	    "handoff") == 0)
+		for (i = json_array_size(q->messages); i > 0; i--)
+			if (role_is(json_array_get(q->messages, i - 1), "user")) {
+				last = json_array_get(q->messages, i - 1);
+				break;
+			}
 	if (json_is_string(json_object_get(last, "content")))
 		input = json_string_value(json_object_get(last, "content"));
 	nwords = count_words(input);
@@ -199,7 +284,7 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 		    role[0] != '\0' ? ".\" " : "", earlier);
 	if (b->len >= cap)
 		b->len = cap - 1;
-	if ((planned = plan_calls(q, input, &b->calls)) != NULL) {
+	if ((planned = plan_calls(q, last, input, &b->calls)) != NULL) {
 		free(b->text);		/* calls planned: what is said with them instead */
 		b->text = planned;
 		b->len = strlen(planned);

@@ -273,4 +273,6 @@ rerun_safe(const struct run *r, const json_t *args)
 	return method == NULL || strcmp(method, "GET") == 0;
 }
 
-const struct tool_impl tool_http_fetch = { "http_fetch", start, cancel, rerun_safe };
+const struct tool_impl tool_http_fetch = {
+	.name = "http_fetch", .start = start, .cancel = cancel, .rerun_safe = rerun_safe
+};

@@ -7,6 +7,8 @@
 
 static const struct tool_impl *const impls[] = {
 	&tool_http_fetch,
+	&tool_ask_human,
+	&tool_handoff,
 };
 
 const struct tool_impl *

@@ -25,6 +25,9 @@ struct tool_impl {
 	void		(*start)(struct tool_call *);
 	void		(*cancel)(struct tool_call *);
 	int		(*rerun_safe)(const struct run *, const json_t *args);
+	/* Fits what the model is offered (tool: {"name", "description", "parameters"},
+	 * a copy of the declaration's) to the run's agent; NULL: offered as declared. */
+	void		(*offer)(const struct run *, json_t *tool);
 };
 
 /* One call of a tool, owned by its run (worker/step.c). */
@@ -41,9 +44,13 @@ struct tool_call {
 	int64_t			 started_us;
 	void			*state;		/* the tool's, while it runs */
 	int			 running;	/* started, not yet done */
+	int			 waiting;	/* for a person: the run waits (inbox item) */
+	char			 item[37];	/* that inbox item's id */
 	int			 done;
 	int			 ok;
 	char			*result;	/* what the model is told (NUL-terminated) */
+	json_t			*record;	/* more for the call's record, or NULL: what a
+					 * later attempt must know of it (a handoff's agent) */
 };
 
 /* How much of a result the model gets, and how much an event shows. */
@@ -58,10 +65,17 @@ void			 tool_fail(struct tool_call *, const char *fmt, ...)
 			    __attribute__((format(printf, 2, 3)));
 void			 tool_vfail(struct tool_call *, const char *fmt, va_list)
 			    __attribute__((format(printf, 2, 0)));
+/* Sets a call aside for a person: a question (ask_human), or the call itself for
+ * approval (question NULL).  Once no call of the turn runs, the run's attempt ends
+ * 'waiting' with an inbox item per call set aside (human.requested says which); the
+ * answer, when it comes, is the call's result (or lets it run). */
+void			 tool_wait(struct tool_call *, const char *question);
 /* The registry: the code of the tool of that name, or NULL. */
 const struct tool_impl	*tool_impl_find(const char *name);
 
 /* The tools (one file each). */
 extern const struct tool_impl tool_http_fetch;
+extern const struct tool_impl tool_ask_human;
+extern const struct tool_impl tool_handoff;
 
 #endif /* SB_WORKER_TOOLS_H */
