@@ -300,10 +300,35 @@ tool_wait(struct tool_call *c, const char *question)
 
 /* ------------------------------------------------------------ the loop */
 
-void
-step_turn(struct run *r, const char *text, size_t len, json_t *calls)
+/* The turn's calls with an id each that is there, at most 200 bytes and its own in
+ * the turn (the journal's key: a model's empty or repeated id would lose a result),
+ * else one made from the step and the call's place.  A new reference. */
+json_t *
+step_call_ids(json_t *calls, int step)
 {
-	json_t *usage = run_usage(r, &r->usage);
+	json_t		*out = json_deep_copy(calls), *c;
+	const char	*id;
+	char		 made[48];
+	size_t		 i, j;
+
+	json_array_foreach(out, i, c) {
+		id = json_string_value(json_object_get(c, "id"));
+		for (j = 0; id != NULL && *id != '\0' && strlen(id) <= 200 && j < i; j++)
+			if (strcmp(json_string_value(json_object_get(json_array_get(out, j), "id")),
+			    id) == 0)
+				break;
+		if (id == NULL || *id == '\0' || strlen(id) > 200 || j < i) {
+			snprintf(made, sizeof(made), "call_%d_%zu", step, i);
+			json_object_set_new(c, "id", json_string(made));
+		}
+	}
+	return out;
+}
+
+void
+step_turn(struct run *r, const char *text, size_t len, json_t *given)
+{
+	json_t *usage = run_usage(r, &r->usage), *calls = step_call_ids(given, r->step + 1);
 
 	r->recorded.prompt_tokens += r->usage.prompt_tokens;
 	r->recorded.completion_tokens += r->usage.completion_tokens;
@@ -316,6 +341,7 @@ step_turn(struct run *r, const char *text, size_t len, json_t *calls)
 	    "tool_calls", calls, "usage", usage));
 	assistant_turn(r, json_text(text, len), calls);
 	calls_make(r, r->step, calls);
+	json_decref(calls);
 }
 
 void

@@ -153,6 +153,9 @@ json_t		*run_usage(struct run *, const struct llm_usage *);
 /* A model turn that called tools: record it, then (once it is written) run the calls.
  * text is what the model said with them; calls is [{"id", "name", "arguments"}]. */
 void		 step_turn(struct run *, const char *text, size_t len, json_t *calls);
+/* The calls with an id each that is there, at most 200 bytes and its own in the turn
+ * (the journal's key), else "call_STEP_INDEX".  A new reference. */
+json_t		*step_call_ids(json_t *calls, int step);
 /* Rebuilds the loop from the claimed journal: 0 when the model is to be called, 1
  * when the journal's last turn has calls left to finish (they are under way). */
 int		 step_resume(struct run *);

@@ -11,6 +11,7 @@
 #include "core/schema.h"
 #include "core/tools.h"
 #include "worker/tools/tools.h"
+#include "worker/worker.h"
 #include "tests/unit/unit.h"
 
 /* Every declared tool has a schema this validator understands, and code. */
@@ -125,6 +126,31 @@ test_tools_item_ids(void)
 	UNIT_ASSERT_STR(t, "2009-02-13T23:31:30.123Z");
 }
 
+/* A model's call ids are the journal's key: empty, repeated or too long ones are
+ * replaced, the rest kept. */
+static void
+test_tools_call_ids(void)
+{
+	char	 longid[260];
+	json_t	*in, *out;
+
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	in = json_pack("[{s:s}, {s:s}, {s:s}, {}, {s:s}, {s:s}]", "id", "a", "id", "a",
+	    "id", "", "id", longid, "id", "b");
+	out = step_call_ids(in, 3);
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(out, 0), "id")), "a");
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(out, 1), "id")), "call_3_1");
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(out, 2), "id")), "call_3_2");
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(out, 3), "id")), "call_3_3");
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(out, 4), "id")), "call_3_4");
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(out, 5), "id")), "b");
+	/* The model's own array is left as it was. */
+	UNIT_ASSERT_STR(json_string_value(json_object_get(json_array_get(in, 1), "id")), "a");
+	json_decref(in);
+	json_decref(out);
+}
+
 void
 suite_tools(void)
 {
@@ -135,4 +161,5 @@ suite_tools(void)
 	unit_test(s, "http_fetch's schema takes and refuses arguments", test_tools_http_fetch_schema);
 	unit_test(s, "only a GET runs again after a worker died", test_tools_http_fetch_rerun);
 	unit_test(s, "inbox items get a v4 UUID and an ISO 8601 deadline", test_tools_item_ids);
+	unit_test(s, "call ids are made unique, present and short", test_tools_call_ids);
 }
