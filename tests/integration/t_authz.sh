@@ -52,8 +52,9 @@ login_all() {
 role_has() {
 	case "$1:$2" in
 	*:-) return 0 ;;
-	viewer:runs:read|viewer:agents:read|viewer:usage:read) return 0 ;;
-	member:runs:read|member:agents:read|member:usage:read|member:runs:write) return 0 ;;
+	viewer:runs:read|viewer:agents:read|viewer:usage:read|viewer:inbox:read) return 0 ;;
+	member:runs:read|member:agents:read|member:usage:read|member:inbox:read) return 0 ;;
+	member:runs:write|member:inbox:write) return 0 ;;
 	admin:org:admin) return 1 ;;
 	admin:*|owner:*) return 0 ;;
 	esac
