@@ -85,6 +85,23 @@ enum sb_err	 h_threads_delete(struct sb_req *);
 enum sb_err	 h_threads_messages(struct sb_req *);
 enum sb_err	 h_threads_run(struct sb_req *);
 enum sb_err	 h_threads_stream(struct sb_req *);
+/* inbox.c */
+enum sb_err	 h_inbox_list(struct sb_req *);
+enum sb_err	 h_inbox_get(struct sb_req *);
+enum sb_err	 h_inbox_answer(struct sb_req *);
+/* An answer to an inbox item (POST /api/v1/inbox/{id}/answer): a question's answer, or
+ * an approval's decision and note; the strings are the body's. */
+struct inbox_reply {
+	const char	*answer;	/* NULL for an approval's decision */
+	int		 approve;	/* 1 approve, 0 refuse; -1 for a question's answer */
+	const char	*note;		/* may be NULL */
+};
+/* Reads the body into r: SB_OK; or SB_ERR_INVALID (*slug "invalid-body": not exactly
+ * one of answer and approve, a wrong type, an unknown member, a note beside an answer)
+ * or SB_ERR_UNPROCESSABLE ("invalid-answer": 0 or more than 65536 bytes;
+ * "invalid-note": more than 8000), with *detail saying what is wanted. */
+enum sb_err	 inbox_reply_read(json_t *body, struct inbox_reply *r, const char **slug,
+		    const char **detail);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */
