@@ -308,6 +308,21 @@ expect_eq "answered" 200 "$H_STATUS"
 ib_as "$IBK" GET "/api/v1/threads/$TH1"
 expect_eq "the thread is busy again, its run queued" "busy queued" "$(json_get state) $(ib_pg "SELECT state FROM runs WHERE id = '$RT'")"
 
+# Deleting a thread cancels its waiting run too (its unfinished runs), and the run's
+# open item with it: no answer can start the run again without its thread.
+ib_json "$IBK" POST /api/v1/threads '{"title":"Deleted while it asks","agent":"ib-asker"}'
+TH2=$(ib_id)
+ib_json "$IBK" POST "/api/v1/threads/$TH2/runs" '{"input":{"message":"Which one?"}}'
+RD=$(ib_id)
+QD=$(ib_uuid)
+expect_eq "a thread's run waits for a person" 0 "$(ib_wait "$RD" "[$(ib_question "$QD")]")"
+ib_as "$IBK" DELETE "/api/v1/threads/$TH2"
+expect_eq "the thread is deleted" 204 "$H_STATUS"
+expect_eq "its waiting run is cancelled, and its item" "cancelled cancelled" \
+	"$(ib_pg "SELECT r.state || ' ' || i.state FROM runs r JOIN inbox_items i ON i.run_id = r.id WHERE r.id = '$RD'")"
+ib_json "$IBK" POST "/api/v1/inbox/$QD/answer" '{"answer":"This one."}'
+expect_eq "answering then is 409" "409 /problems/inbox-closed" "$H_STATUS $(json_get type)"
+
 # Nothing of this is left for the workers of later tests: the runs queued again are
 # cancelled.
 for r in "$R1" "$R2" "$R3" "$R5" "$R7" "$RT"; do
