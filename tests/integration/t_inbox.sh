@@ -290,12 +290,17 @@ expect_eq "an expired item is 409 inbox-closed" "409 /problems/inbox-closed" "$H
 expect_match "(expired)" '"detail":"the item is expired, no longer open"' "$H_BODY"
 
 # ---- a thread waits with its run
-ib_json "$IBK" POST /api/v1/threads '{"title":"Asks","agent":"ib-asker"}'
-TH1=$(ib_id)
-ib_json "$IBK" POST "/api/v1/threads/$TH1/runs" '{"input":{"message":"What colour should it be?"}}'
-RT=$(ib_id)
-QT=$(ib_uuid)
-expect_eq "a thread's run waits for a person" 0 "$(ib_wait "$RT" "[$(ib_question "$QT")]")"
+# ib_thread_asks TITLE: a thread (IB_T) whose run (IB_R) waits with a question (IB_Q).
+ib_thread_asks() {
+	ib_json "$IBK" POST /api/v1/threads "{\"title\":\"$1\",\"agent\":\"ib-asker\"}"
+	IB_T=$(ib_id)
+	ib_json "$IBK" POST "/api/v1/threads/$IB_T/runs" '{"input":{"message":"Which colour?"}}'
+	IB_R=$(ib_id)
+	IB_Q=$(ib_uuid)
+	expect_eq "a thread's run waits for a person ($1)" 0 "$(ib_wait "$IB_R" "[$(ib_question "$IB_Q")]")"
+}
+ib_thread_asks "Asks"
+TH1=$IB_T RT=$IB_R QT=$IB_Q
 ib_as "$IBK" GET "/api/v1/threads/$TH1"
 expect_eq "the thread is waiting" "200 waiting" "$H_STATUS $(json_get state)"
 ib_json "$IBK" POST "/api/v1/threads/$TH1/runs" '{"input":{"message":"And another thing"}}'
@@ -310,12 +315,8 @@ expect_eq "the thread is busy again, its run queued" "busy queued" "$(json_get s
 
 # Deleting a thread cancels its waiting run too (its unfinished runs), and the run's
 # open item with it: no answer can start the run again without its thread.
-ib_json "$IBK" POST /api/v1/threads '{"title":"Deleted while it asks","agent":"ib-asker"}'
-TH2=$(ib_id)
-ib_json "$IBK" POST "/api/v1/threads/$TH2/runs" '{"input":{"message":"Which one?"}}'
-RD=$(ib_id)
-QD=$(ib_uuid)
-expect_eq "a thread's run waits for a person" 0 "$(ib_wait "$RD" "[$(ib_question "$QD")]")"
+ib_thread_asks "Deleted while it asks"
+TH2=$IB_T RD=$IB_R QD=$IB_Q
 ib_as "$IBK" DELETE "/api/v1/threads/$TH2"
 expect_eq "the thread is deleted" 204 "$H_STATUS"
 expect_eq "its waiting run is cancelled, and its item" "cancelled cancelled" \
