@@ -17,6 +17,8 @@ enum sb_role { ROLE_VIEWER, ROLE_MEMBER, ROLE_ADMIN, ROLE_OWNER };
 #define SCOPE_USAGE_READ	0x0040u
 #define SCOPE_AUDIT_READ	0x0080u
 #define SCOPE_ORG_ADMIN		0x0100u
+#define SCOPE_INBOX_READ	0x0200u
+#define SCOPE_INBOX_WRITE	0x0400u
 
 int		 role_parse(const char *);		/* -1 if unknown */
 const char	*role_name(enum sb_role);

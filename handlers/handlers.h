@@ -2,6 +2,7 @@
 #ifndef SB_HANDLERS_H
 #define SB_HANDLERS_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -42,6 +43,10 @@ enum sb_err	 h_agents_create(struct sb_req *);
 enum sb_err	 h_agents_put(struct sb_req *);
 enum sb_err	 h_agents_delete(struct sb_req *);
 /* runs.c */
+/* A column of a row as JSON, null when it is NULL (new references): its value parsed
+ * as JSON (col_json), or its text as a string (col_str). */
+json_t		*col_json(PGresult *, int row, int col);
+json_t		*col_str(PGresult *, int row, int col);
 /* The columns run_json() reads, in its order; n (the cursor) first. */
 #define RUN_COLUMNS "n, id, agent_slug, state, attempt - released, max_attempts, priority, " \
 	"input::text, metadata::text, output::text, error::text, usage::text, " \
@@ -52,6 +57,8 @@ json_t		*run_json(PGresult *, int row);
 /* Is s a UUID's text?  Anything else names no run or thread: 404, never an error
  * from the database. */
 int		 uuid_shaped(const char *s);
+/* Is s one of words[0..n)?  (A query parameter's allowed values.) */
+int		 word_in(const char *s, const char *const *words, size_t n);
 /* Runs fn(req, arg) in the caller's org on the resource whose id is the path's {id}
  * (set in *id): an id that is not a UUID, another org's or none (fn's
  * SB_ERR_NOT_FOUND) is 404 about:blank with the detail what ("no such run"). */
@@ -78,6 +85,23 @@ enum sb_err	 h_threads_delete(struct sb_req *);
 enum sb_err	 h_threads_messages(struct sb_req *);
 enum sb_err	 h_threads_run(struct sb_req *);
 enum sb_err	 h_threads_stream(struct sb_req *);
+/* inbox.c */
+enum sb_err	 h_inbox_list(struct sb_req *);
+enum sb_err	 h_inbox_get(struct sb_req *);
+enum sb_err	 h_inbox_answer(struct sb_req *);
+/* An answer to an inbox item (POST /api/v1/inbox/{id}/answer): a question's answer, or
+ * an approval's decision and note; the strings are the body's. */
+struct inbox_reply {
+	const char	*answer;	/* NULL for an approval's decision */
+	int		 approve;	/* 1 approve, 0 refuse; -1 for a question's answer */
+	const char	*note;		/* may be NULL */
+};
+/* Reads the body into r: SB_OK; or SB_ERR_INVALID (*slug "invalid-body": not exactly
+ * one of answer and approve, a wrong type, an unknown member, a note beside an answer)
+ * or SB_ERR_UNPROCESSABLE ("invalid-answer": 0 or more than 65536 bytes;
+ * "invalid-note": more than 8000), with *detail saying what is wanted. */
+enum sb_err	 inbox_reply_read(json_t *body, struct inbox_reply *r, const char **slug,
+		    const char **detail);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

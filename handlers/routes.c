@@ -50,6 +50,10 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/threads/{id}/runs", h_threads_run, SCOPE_RUNS_WRITE, ROUTE_DB },
 	{ "GET", "/api/v1/threads/{id}/stream", h_threads_stream, SCOPE_RUNS_READ,
 	    ROUTE_DB | ROUTE_STREAM },
+	/* The inbox: what runs ask people, and their answers. */
+	{ "GET", "/api/v1/inbox", h_inbox_list, SCOPE_INBOX_READ, ROUTE_DB },
+	{ "GET", "/api/v1/inbox/{id}", h_inbox_get, SCOPE_INBOX_READ, ROUTE_DB },
+	{ "POST", "/api/v1/inbox/{id}/answer", h_inbox_answer, SCOPE_INBOX_WRITE, ROUTE_DB },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

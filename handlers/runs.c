@@ -22,14 +22,14 @@
 #include "fcgi-app/response.h"
 #include "fcgi-app/wake.h"
 
-static json_t *
+json_t *
 col_json(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? json_null() :
 	    json_loads(PQgetvalue(res, row, col), JSON_DECODE_ANY, NULL);
 }
 
-static json_t *
+json_t *
 col_str(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
@@ -68,6 +68,17 @@ uuid_shaped(const char *s)
 			return 0;
 	}
 	return s[36] == '\0';
+}
+
+int
+word_in(const char *s, const char *const *words, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, words[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* ------------------------------------------------------------ create */
@@ -262,16 +273,11 @@ h_runs_list(struct sb_req *req)
 	    "failed", "cancelled" };
 	const char		*state, *since, *filter[3];
 	struct page_query	 page = { &q, run_json, filter, 3 };
-	size_t			 i;
 
-	if ((state = req_query(req, "state")) != NULL) {
-		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-			if (strcmp(state, states[i]) == 0)
-				break;
-		if (i == sizeof(states) / sizeof(states[0]))
-			return req_fail(req, SB_ERR_INVALID, "bad-state",
-			    "state is queued, running, waiting, succeeded, failed or cancelled");
-	}
+	state = req_query(req, "state");
+	if (state != NULL && !word_in(state, states, sizeof(states) / sizeof(states[0])))
+		return req_fail(req, SB_ERR_INVALID, "bad-state",
+		    "state is queued, running, waiting, succeeded, failed or cancelled");
 	/* A timestamp PostgreSQL cannot read would be a 400 from the database: check it here. */
 	if ((since = req_query(req, "since")) != NULL && !iso8601_valid(since))
 		return req_fail(req, SB_ERR_INVALID, "bad-since",

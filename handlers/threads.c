@@ -248,10 +248,11 @@ static enum sb_err
 thread_delete(struct sb_req *req, void *arg)
 {
 	/* Its runs go on existing (thread_id becomes NULL) with their own logs; those not
-	 * finished are cancelled first, as POST /api/v1/runs/{id}/cancel would. */
+	 * finished are cancelled first, as POST /api/v1/runs/{id}/cancel would (one that
+	 * waits for a person too: an answer would start it again without its thread). */
 	static struct db_stmt	 cancel = { "thread_cancel_runs",
 	    "SELECT count(*) FROM runs r, LATERAL run_cancel(r.id) c "
-	    "WHERE r.thread_id = $1::uuid AND r.state IN ('queued', 'running')", 1, 0 };
+	    "WHERE r.thread_id = $1::uuid AND r.state IN ('queued', 'running', 'waiting')", 1, 0 };
 	static struct db_stmt	 del = { "thread_delete",
 	    "DELETE FROM threads WHERE id = $1::uuid", 1, 0 };
 	struct one		*o = arg;

@@ -76,3 +76,17 @@ worker_start() {
 	sb_spawn "worker $2" "$1/$2.pid" "$1/$2.log" "curl -fsS 127.0.0.1:$3/metrics" 10 \
 		"$SB_BUILD/switchboard-worker" -c "$1/$2.conf"
 }
+
+# inbox_fixture RUN ITEM: RUN (a run no worker holds) waits for a person, with ITEM an
+# open question (step 1, call c1) as a worker's flush would leave it; again each time
+# (the item opened again, its recorded answer forgotten).  For tests that aim at an
+# item; t_inbox.sh makes its items the worker's way.
+inbox_fixture() {
+	psql_su -c "UPDATE runs SET state = 'waiting', run_at = now() WHERE id = '$1';
+		DELETE FROM run_steps WHERE run_id = '$1';
+		INSERT INTO inbox_items (id, org_id, run_id, step, call_id, kind, question, expires_at)
+		SELECT '$2', org_id, id, 1, 'c1', 'question', 'Go on?', now() + interval '1 day'
+		  FROM runs WHERE id = '$1'
+		ON CONFLICT (id) DO UPDATE SET state = 'open', answer = NULL, answered_by_kind = NULL,
+			answered_by = NULL, answered_at = NULL, answered_attempt = NULL" >/dev/null
+}

@@ -16,7 +16,7 @@ mkdir -p "$BI"
 BI_PW='badinput password 0123'
 $CTL org add badin >/dev/null
 printf '%s\n' "$BI_PW" | $CTL user add --org badin --email owner@badin.test --role owner >/dev/null
-BI_SCOPES=runs:read,runs:write,agents:read,agents:admin,keys:admin,users:admin,usage:read,audit:read,org:admin
+BI_SCOPES=runs:read,runs:write,agents:read,agents:admin,keys:admin,users:admin,usage:read,audit:read,org:admin,inbox:read,inbox:write
 $CTL agents import "$SB_ROOT/conf/agents" >/dev/null
 printf '{"slug":"badin-target","name":"Target","provider":"builtin","model":"builtin"}\n' >"$BI/agent.json"
 $CTL agents import --org badin "$BI/agent.json" >/dev/null
@@ -34,6 +34,13 @@ BI_THREAD=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: applica
 BI_THREAD_DEL=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: application/json' \
 	--data '{}' "$CADDY_URL/api/v1/threads" | sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
 check "badinput: threads to aim at" test -n "$BI_THREAD" -a -n "$BI_THREAD_DEL"
+# An inbox item, on a run that waits for it: the first good answer takes it, the rest
+# are 409.
+BI_ITEM=9b1d0a7e-3c52-4e8f-a6d4-0badd1e5e1f0
+BI_ITEM_RUN=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: application/json' \
+	--data '{"agent":"summarizer","input":"bad input, inbox"}' "$CADDY_URL/api/v1/runs" | sed -n 's/.*"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+check "badinput: an inbox item to aim at" test -n "$BI_ITEM_RUN"
+inbox_fixture "$BI_ITEM_RUN" "$BI_ITEM"
 
 # The documented problem types (docs/api.md, "### Problem types").
 BI_TYPES=" $(sed -n '/^### Problem types/,/^## /p' "$SB_ROOT/docs/api.md" | grep -oE '`/problems/[a-z0-9-]+`' |
@@ -51,6 +58,7 @@ declare -A BI_QUERY=(
 	["GET /api/v1/threads"]="limit cursor"
 	["GET /api/v1/threads/{id}/messages"]="limit cursor"
 	["GET /api/v1/threads/{id}/stream"]="after"
+	["GET /api/v1/inbox"]="limit cursor state"
 )
 # Members of a valid body that take any JSON value.
 BI_FREE=" POST /api/v1/runs input "
@@ -79,6 +87,7 @@ bi_norm() {
 	elif [ "$m" = DELETE ] && [[ $p == *"{slug}"* ]]; then echo "204:- 404:blank"	# then it is gone
 	elif [ "$m" = DELETE ] && [[ $p == /api/v1/threads/* ]]; then echo "204:- 404:blank"
 	elif [ "$m" = PUT ] && [[ $p == *"{slug}"* ]]; then echo "200:- 201:-"
+	elif [[ $p == */answer ]]; then echo "200:- 409:inbox-closed"	# then it is answered
 	elif [ "$st" = 404 ]; then echo "404:blank"
 	elif [ "$st" = 401 ]; then echo "401:invalid-credentials"
 	elif [[ $p == */runs/\{id\}/stream ]]; then echo "200:- 204:-"
@@ -137,6 +146,7 @@ bi_route() {
 	/api/v1/threads/*)
 		# DELETE has a thread of its own: the other routes' goes on existing.
 		if [ "$m" = DELETE ]; then path=${path//\{id\}/$BI_THREAD_DEL}; else path=${path//\{id\}/$BI_THREAD}; fi ;;
+	/api/v1/inbox/*) path=${path//\{id\}/$BI_ITEM} ;;
 	*) path=${path//\{id\}/$BI_TARGET_KEY} ;;
 	esac
 	[[ $p =~ ^/api/v1/(stream|runs/[^/]+/stream|threads/[^/]+/stream)$ || $qbase == *wait=* ]] && stream=1
@@ -479,4 +489,6 @@ expect_eq "badinput: no 5xx logged by switchboard-stream" "" \
 	"$(tail -n +"$((bi_stream_lines + 1))" "$STATE/stream.log" | grep '"status":5[0-9][0-9]' | head -n 3)"
 expect_eq "badinput: no sanitizer report" "" \
 	"$(grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$STATE"/*.log 2>/dev/null)"
+# The answer queued the item's run again: nothing is left for a later test's worker.
+psql_su -c "SELECT count(*) FROM run_cancel('$BI_ITEM_RUN')" >/dev/null
 echo "# badinput: $BI_N requests, $BI_SWEEP_CHECKS groups, $(( $(date +%s) - BI_T0 )) s"

@@ -106,6 +106,7 @@ main(void)
 	suite_provider();
 	suite_context();
 	suite_tools();
+	suite_inbox();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)
