@@ -140,7 +140,9 @@ CREATE FUNCTION queue_flush(p_events jsonb, p_finishes jsonb, p_steps jsonb)
                                                 on_timeout text)
          WHERE f.kind = 'waiting'
         ON CONFLICT (run_id, step, call_id) DO UPDATE SET state = 'open',
-            expires_at = excluded.expires_at, answered_at = NULL
+            expires_at = excluded.expires_at, answered_at = NULL, answer = NULL,
+            approved = NULL, note = NULL, answered_by_kind = NULL, answered_by = NULL,
+            answered_attempt = NULL
     ), billed AS (      -- every usage this flush bills: the ends' and the steps'
         SELECT f.id, f.org_id, f.attempt, f.usage FROM fl f
          WHERE f.usage ? 'provider'

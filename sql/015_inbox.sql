@@ -126,7 +126,7 @@ CREATE FUNCTION inbox_resume(i inbox_items, p_type text, p_data jsonb) RETURNS v
     AS $$
     INSERT INTO run_events (run_id, seq, org_id, attempt, type, data)
     SELECT r.id, run_last_seq(r.id) + 1, r.org_id, r.attempt, p_type, p_data
-      FROM runs r WHERE r.id = i.run_id;
+      FROM runs r WHERE r.id = i.run_id AND r.state = 'waiting';
     UPDATE runs SET state = 'queued', run_at = now()
      WHERE runs.id = i.run_id AND runs.state = 'waiting'
        AND NOT EXISTS (SELECT 1 FROM inbox_items o WHERE o.run_id = i.run_id
