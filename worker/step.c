@@ -497,8 +497,10 @@ step_resume(struct run *r)
 	r->w->m.tool_unknown += (uint64_t)unknown;
 	json_decref(r->journal);
 	r->journal = NULL;
-	run_emit(r, "agent.resumed", json_pack("{s:i, s:i, s:i}", "step", r->step,
-	    "calls_rerun", rerun, "calls_unknown", unknown));
+	/* As the agent it goes on as: another than agent.started's after a handoff. */
+	run_emit(r, "agent.resumed", json_pack("{s:i, s:i, s:i, s:O?}", "step", r->step,
+	    "calls_rerun", rerun, "calls_unknown", unknown, "agent",
+	    json_object_get(r->agent, "slug")));
 	if (!r->saving)
 		step_saved(r);
 	return 1;

@@ -305,6 +305,17 @@ check "fail: the run fails" tl_wait "$EXP_tl_ask_fail" failed 20
 expect_eq "with human-timeout, and its item expired" "human-timeout|expired" \
 	"$(tl_pg "SELECT (error->>'type') || '|' || (SELECT state FROM inbox_items WHERE run_id = r.id) FROM runs r WHERE id = '$EXP_tl_ask_fail'")"
 
+# Handed over, then waiting: the next attempt goes on as the agent it was handed to.
+tl_run "$TLK" router "I was charged twice and want to talk to a person"
+R=$TL_RID
+check "offline, the router hands a request for a person to support-triage, which asks one" tl_wait "$R" waiting 30
+ITEM=$(tl_pg "SELECT data->>'item' FROM run_events WHERE run_id = '$R' AND type = 'human.requested'")
+tl_json "$TLI" POST "/api/v1/inbox/$ITEM/answer" '{"answer":"Refunded the second charge."}'
+check "answered, it succeeds" tl_wait "$R" succeeded 30
+expect_eq "the new attempt went on as support-triage, not as the run's router" "router|support-triage" \
+	"$(tl_pg "SELECT (SELECT data->>'agent' FROM run_events WHERE run_id = '$R' AND type = 'agent.started' ORDER BY seq DESC LIMIT 1) || '|' || (SELECT data->>'agent' FROM run_events WHERE run_id = '$R' AND type = 'agent.resumed')")"
+expect_match "and answered with the person's words" "Support triage called ask_human, which answered with 4 words, beginning: \"Refunded the second charge.\"" "$(tl_output "$R")"
+
 # A waiting run is cancelled at once; its item closes.
 tl_run "$TLK" tl-ask "cancel me"
 R=$TL_RID
