@@ -88,13 +88,17 @@ live_conf() { cat >>"$CONF"; }
 
 pgq() { sb_as_pg "$PSQL" -h "$STATE/pg/run" -p "$PG_PORT" -U postgres -d switchboard -qAtX -v ON_ERROR_STOP=1 "$@"; }
 
-# live_stack_start: PostgreSQL (track_commit_timestamp on, WAL warmed), memcached on a
+# live_stack_start: PostgreSQL (track_commit_timestamp on, WAL warmed, the libraries of
+# PG_PRELOAD if the caller sets it), memcached on a
 # unix socket, the schema, org "bench" and an API key for it (KEY), switchboard-fcgi,
 # switchboard-stream and Caddy on HTTP_PORT (URL).  No worker: live_worker_start.
 live_stack_start() {
 	# Commit timestamps: when each event's transaction committed, on the machine's clock.
 	sb_pg_start "$STATE" "$PG_PORT" || die "PostgreSQL did not start"
 	pgq -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null
+	if [ -n "${PG_PRELOAD:-}" ]; then
+		pgq -c "ALTER SYSTEM SET shared_preload_libraries = '$PG_PRELOAD'" >/dev/null
+	fi
 	sb_pg_stop "$STATE"
 	sb_pg_start "$STATE" "$PG_PORT" || die "PostgreSQL did not restart"
 	sb_pg_warm_wal "$STATE" "$PG_PORT"
@@ -224,9 +228,11 @@ live_clients_stop() {
 	SUMMARY=$(grep '^summary ' "$1/client.out" || true)
 }
 
-# live_lag DIR: the join, in the bench's database, of every event committed in [T0, T1)
-# to a run of DIR/runs whose stream was open (its 200 head read) by then, with when it
-# arrived (the first time, DIR/arrivals); a missing event is infinitely late.  Sets
+# live_lag DIR [SQLFILE]: the join, in the bench's database, of every event committed in
+# [T0, T1) to a run of DIR/runs whose stream was open (its 200 head read) by then, with
+# when it arrived (the first time, DIR/arrivals); a missing event is infinitely late.
+# SQLFILE, when given, runs after it in the same session (temporary tables lr: the
+# clients' runs, ev: their events, lag: those counted), its rows in LAG_MORE.  Sets
 # L_EXP L_N L_P50 L_P99 L_P999 L_MAX, D_N D_P99 (message.delta), O_N O_P99 (others),
 # EV_S (events received a second), OPEN_AVG CREATED ENDED, BACKLOG TWICE, FIRST_P50
 # FIRST_P99 OPEN_P50 OPEN_P99, FL_N FL_P50 FL_MAX (flush commits), STATES, BYTYPE; the
@@ -296,6 +302,7 @@ live_lag() {
 		               coalesce(round(max(ms)::numeric, 1)::text, '-') AS mx
 		          FROM lag GROUP BY type) t;
 	SQL
+	if [ -n "${2:-}" ]; then printf '\\i %s\n' "$2" >>"$dir/lag.sql"; fi
 	mapfile -t out < <(pgq -F ' ' -f "$dir/lag.sql")
 	printf '%s\n' "${out[@]}" >"$dir/lag.txt"
 	read -r L_EXP L_N L_P50 L_P99 L_P999 L_MAX <<<"${out[0]:-0 0 - - - -}"
@@ -308,6 +315,7 @@ live_lag() {
 	read -r FL_N FL_P50 FL_MAX <<<"${out[7]:-0 - -}"
 	STATES=${out[8]:-none}
 	BYTYPE=${out[9]:-none}
+	LAG_MORE=("${out[@]:10}")
 }
 
 # live_lag_summary: live_lag's figures, as both summaries print them (with P50_TARGET,
