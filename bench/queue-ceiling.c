@@ -32,7 +32,7 @@
 
 #define CLAIM_SQL	"SELECT id, org_id, attempt, counted, max_attempts, seq, agent::text, " \
 			"input::text FROM queue_claim($1, $2, $3, $4)"
-#define FLUSH_SQL	"SELECT refused FROM queue_flush($1::jsonb, $2::jsonb)"
+#define FLUSH_SQL	"SELECT refused FROM queue_flush($1::jsonb, $2::jsonb, '[]'::jsonb)"
 #define NOTIFY_SQL	"SELECT pg_notify('switchboard_events', x) FROM unnest($1::text[]) AS x"
 
 #define OUT_JSON	"{\"text\":\"\",\"finish_reason\":\"stop\"}"
