@@ -73,6 +73,12 @@ run_new(struct worker *w, PGresult *res, int row)
 	return r;
 }
 
+json_t *
+run_param(const struct run *r, const char *name)
+{
+	return json_object_get(json_object_get(r->agent, "parameters"), name);
+}
+
 void
 run_agent(struct run *r, json_t *agent)
 {
@@ -93,8 +99,7 @@ run_agent(struct run *r, json_t *agent)
 	r->bad_agent = kind < 0;
 	if (kind < 0)
 		r->model = "";
-	r->max_steps = (int)json_integer_value(json_object_get(json_object_get(agent,
-	    "parameters"), "max_steps"));
+	r->max_steps = (int)json_integer_value(run_param(r, "max_steps"));
 	if (r->max_steps <= 0)
 		r->max_steps = AGENT_MAX_STEPS_DEFAULT;
 	free(r->cache_key);

@@ -47,12 +47,6 @@ enum approval {
 	APPROVAL_EARLIER	/* approved before an attempt that may have run it */
 };
 
-static json_t *
-parameter(const struct run *r, const char *name)
-{
-	return json_object_get(json_object_get(r->agent, "parameters"), name);
-}
-
 static int
 needs_approval(const struct tool_call *c)
 {
@@ -63,7 +57,7 @@ needs_approval(const struct tool_call *c)
 		return 0;
 	if (c->decl->needs_approval)
 		return 1;
-	json_array_foreach(parameter(c->run, "approve_tools"), i, v)
+	json_array_foreach(run_param(c->run, "approve_tools"), i, v)
 		if (strcmp(json_string_value(v), c->name) == 0)
 			return 1;
 	return 0;
@@ -264,8 +258,8 @@ void
 tool_wait(struct tool_call *c, const char *question)
 {
 	struct run	*r = c->run;
-	json_t		*deadline = parameter(r, "human_deadline_s");
-	json_t		*timeout = parameter(r, "on_human_timeout"), *item, *ev;
+	json_t		*deadline = run_param(r, "human_deadline_s");
+	json_t		*timeout = run_param(r, "on_human_timeout"), *item, *ev;
 	int64_t		 secs = json_is_integer(deadline) ? json_integer_value(deadline) :
 			    AGENT_HUMAN_DEADLINE_DEFAULT;
 	char		 expires[32];

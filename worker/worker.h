@@ -139,6 +139,8 @@ void		 run_free(struct run *);
 void		 run_emit(struct run *, const char *type, json_t *data);
 /* Calls the model for the next turn. */
 void		 run_call(struct run *, int64_t now);
+/* The agent's parameter of that name (the agent it runs as now), or NULL. */
+json_t		*run_param(const struct run *, const char *name);
 /* The run goes on as this agent (a snapshot; borrowed): its prompt, model and tools
  * from the next model turn (a handoff). */
 void		 run_agent(struct run *, json_t *agent);

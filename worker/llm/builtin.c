@@ -71,7 +71,9 @@ role_is(json_t *m, const char *role)
 	return r != NULL && strcmp(r, role) == 0;
 }
 
-static int
+/* The tool of that name the request offers ({"name", "description", "parameters"}),
+ * or NULL. */
+static json_t *
 offered(const struct llm_request *q, const char *tool)
 {
 	json_t	*t;
@@ -79,8 +81,8 @@ offered(const struct llm_request *q, const char *tool)
 
 	json_array_foreach(q->tools, i, t)
 		if (strcmp(json_string_value(json_object_get(t, "name")), tool) == 0)
-			return 1;
-	return 0;
+			return t;
+	return NULL;
 }
 
 /* The first http(s) URL of s (up to a space or a quote), malloc'd, or NULL. */
@@ -129,13 +131,11 @@ route(const struct llm_request *q, const char *input)
 	    "payment", "account", "password", "log in", "login", "bug", "error", "crash",
 	    "broken", "outage", "a person", "a human", "someone" };
 	const char	*to = NULL;
-	json_t		*t, *list = NULL;
+	json_t		*t, *list;
 	size_t		 i;
 
-	json_array_foreach(q->tools, i, t)
-		if (strcmp(json_string_value(json_object_get(t, "name")), "handoff") == 0)
-			list = json_object_get(json_object_get(json_object_get(json_object_get(t,
-			    "parameters"), "properties"), "agent"), "enum");
+	list = json_object_get(json_object_get(json_object_get(json_object_get(offered(q,
+	    "handoff"), "parameters"), "properties"), "agent"), "enum");
 	if (json_array_size(list) == 0)
 		return NULL;
 	if (strstr(input, "http://") != NULL || strstr(input, "https://") != NULL)

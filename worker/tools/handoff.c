@@ -22,7 +22,7 @@
 static json_t *
 targets(const struct run *r)
 {
-	return json_object_get(json_object_get(r->agent, "parameters"), "handoff_to");
+	return run_param(r, "handoff_to");
 }
 
 static int

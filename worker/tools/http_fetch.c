@@ -222,8 +222,7 @@ hop(struct fetch_state *st)
 static int
 post_allowed(const struct run *r)
 {
-	return json_is_true(json_object_get(json_object_get(r->agent, "parameters"),
-	    "fetch_post"));
+	return json_is_true(run_param(r, "fetch_post"));
 }
 
 static void
