@@ -160,12 +160,16 @@ agent_validate(json_t *in, const char *slug, struct agent_error *e)
 				continue;
 			if (strcmp(key, "handoff_to") == 0 && slugs_valid(v, AGENT_HANDOFF_MAX))
 				continue;
+			if (strcmp(key, "memory_scope") == 0 && json_is_string(v) &&
+			    (strcmp(json_string_value(v), "user") == 0 ||
+			    strcmp(json_string_value(v), "thread") == 0))
+				continue;
 			return fail(e, SB_ERR_UNPROCESSABLE, "invalid-parameter",
 			    "parameter \"%.40s\" is unknown or out of range (temperature 0-2, top_p "
 			    "0-1, max_tokens 1-200000, context_tokens 256-1000000, max_steps 1-50, "
 			    "fetch_post true or false, human_deadline_s 60-2592000, on_human_timeout "
 			    "continue or fail, approve_tools an array of tool names, handoff_to "
-			    "1-20 agent slugs)", key);
+			    "1-20 agent slugs, memory_scope user or thread)", key);
 		}
 	}
 	switch (tl != NULL ? tools_check(tl, &t) : TOOLS_OK) {

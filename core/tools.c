@@ -46,6 +46,39 @@ const struct tool_decl tool_decls[] = {
 	  "\"description\": \"Why that agent, in a sentence\"}}, "
 	  "\"required\": [\"agent\"], \"additionalProperties\": false}",
 	  1, 0 },
+	{ "kb_search",
+	  "Search the organisation's knowledge base (its documents) and return the passages "
+	  "that best match, best first, each with its document's id and title. Search before "
+	  "answering a question the documents may cover, answer from the passages, and cite "
+	  "each one you use as [doc:DOCUMENT_ID]. Use the words the documents would use.",
+	  "{\"type\": \"object\", \"properties\": {"
+	  "\"query\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 500, "
+	  "\"description\": \"What to look for, in a few key words\"}, "
+	  "\"limit\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 10, "
+	  "\"description\": \"How many passages at most (default 5)\"}}, "
+	  "\"required\": [\"query\"], \"additionalProperties\": false}",
+	  1, 0 },
+	{ "memory_save",
+	  "Remember a fact for later conversations with this user (or in this thread, as the "
+	  "agent is set up): a preference, a name, a decision. One short, self-contained "
+	  "sentence per fact; saving the same fact again is harmless.",
+	  "{\"type\": \"object\", \"properties\": {"
+	  "\"content\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 2000, "
+	  "\"description\": \"The fact, in a sentence that makes sense on its own\"}}, "
+	  "\"required\": [\"content\"], \"additionalProperties\": false}",
+	  /* The same fact saved twice is one memory (sql/020_memory.sql). */
+	  1, 0 },
+	{ "memory_search",
+	  "Recall facts saved earlier with memory_save for this user (or thread): the ones "
+	  "sharing a word with the query, best first; with an empty query, the newest. Look "
+	  "before answering anything that may depend on what the user told you before.",
+	  "{\"type\": \"object\", \"properties\": {"
+	  "\"query\": {\"type\": \"string\", \"maxLength\": 500, "
+	  "\"description\": \"Words of what to recall; empty for the newest facts\"}, "
+	  "\"limit\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 20, "
+	  "\"description\": \"How many facts at most (default 5)\"}}, "
+	  "\"required\": [\"query\"], \"additionalProperties\": false}",
+	  1, 0 },
 };
 
 const size_t ntool_decls = sizeof(tool_decls) / sizeof(tool_decls[0]);

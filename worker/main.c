@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "worker/worker.h"
+#include "worker/dbq.h"
 #include "core/arena.h"
 #include "core/cache.h"
 #include "core/clock.h"
@@ -95,6 +96,9 @@ worker_init(struct worker *w, const struct daemon *d)
 	    w->cfg.database.statement_timeout_ms);
 	listener_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout,
 	    QUEUE_CHANNEL);
+	/* Connected at the first tool statement: most workers' agents have none. */
+	w->tooldb = dbq_new(w->cfg.database.url, w->cfg.database.connect_timeout,
+	    w->cfg.database.statement_timeout_ms);
 	w->db.loud = w->listen.db.loud = true;
 	pending_init(&w->pending);
 	w->metrics_fd = metrics_http_listen(w->cfg.worker.metrics_listen);
@@ -174,10 +178,11 @@ transfers_finished(struct worker *w)
 static int
 worker_loop(struct worker *w, int sigfd)
 {
-	struct curl_waitfd	 fds[3];
+	struct curl_waitfd	 fds[4];
 	int64_t			 now, wake, next_flush_try = 0, watchdog_us, next_watchdog = 0;
 	int64_t			 next_status = 0;
-	int			 nfds, running, free_slots, limit, n, lfd;
+	int			 nfds, running, free_slots, limit, n, lfd, qfd, qi = -1;
+	short			 qev = 0;
 
 	watchdog_us = daemon_watchdog_us();
 	daemon_ready("starting");
@@ -287,6 +292,13 @@ worker_loop(struct worker *w, int sigfd)
 			fds[nfds].events = CURL_WAIT_POLLIN;
 			fds[nfds++].revents = 0;
 		}
+		if ((qfd = dbq_fd(w->tooldb, &qev)) >= 0) {
+			qi = nfds;
+			fds[nfds].fd = qfd;
+			fds[nfds].events = (short)(((qev & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+			    ((qev & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+			fds[nfds++].revents = 0;
+		}
 		if (wake > now)
 			curl_multi_poll(w->multi, fds, (unsigned)nfds,
 			    (int)((wake - now + 999) / 1000), NULL);
@@ -296,6 +308,8 @@ worker_loop(struct worker *w, int sigfd)
 			queue_listen_read(w);
 		if (w->metrics_fd >= 0)
 			metrics_http_accept(w->metrics_fd, wmetrics_render, w);
+		if (qfd >= 0 && fds[qi].revents != 0)
+			dbq_io(w->tooldb);	/* its results end tool calls */
 	}
 	log_info("stopped", "{s:I, s:I}", "claimed", (json_int_t)w->m.claimed,
 	    "released", (json_int_t)w->m.released);
@@ -324,6 +338,7 @@ main(int argc, char *argv[])
 	rc = worker_loop(&w, sigfd);
 	curl_multi_cleanup(w.multi);
 	db_close(&w.db);
+	dbq_free(w.tooldb);
 	listener_close(&w.listen);
 	if (w.cache != NULL)
 		cache_close(w.cache);

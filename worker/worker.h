@@ -173,10 +173,13 @@ json_t		*run_error(struct run *, const char *type, const char *message, int stat
 
 /* ---------------------------------------------------------------- the worker */
 
+struct dbq;
+
 struct worker {
 	struct sb_config	 cfg;
 	char			 name[128];
 	struct sb_db		 db;		/* claims, flushes, heartbeats */
+	struct dbq		*tooldb;	/* tools' statements, never waited for (dbq.h) */
 	struct sb_listener	 listen;	/* LISTEN, and the rescuer's advisory lock */
 	int			 leader;	/* holds the rescuer lock */
 	CURLM			*multi;

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,14 +168,42 @@ one_call(const struct llm_request *q, const char *tool, json_t *args)
 	return calls;
 }
 
+/* The message as a search's query: its first 480 bytes (a whole character). */
+static json_t *
+query_text(const char *s)
+{
+	size_t n = strlen(s);
+
+	return json_text(s, n > 480 ? utf8_prefix(s, 480) : n);
+}
+
+/* What the user asks to be remembered: the words after "remember" (and a "that" or
+ * a colon), malloc'd, or NULL when the message asks for nothing to be remembered. */
+static char *
+to_remember(const char *s)
+{
+	const char *p = strcasestr(s, "remember");
+
+	if (p == NULL)
+		return NULL;
+	p += strlen("remember");
+	while (*p == ' ' || *p == ':' || *p == ',')
+		p++;
+	if (strncasecmp(p, "that ", 5) == 0)
+		p += 5;
+	return *p != '\0' ? first_sentence(p, 1000) : NULL;
+}
+
 /* The plan of a turn with tools, when there is one: the text said with the calls
  * (malloc'd) and the calls.  A router hands over (route); an agent with http_fetch
  * fetches the message's first URL; one with ask_human asks a person when the
- * message asks for one. */
+ * message asks for one; one with memory_save keeps what it is asked to remember, one
+ * with memory_search looks first for what it was told before; one with kb_search
+ * searches the knowledge base with the message. */
 static char *
 plan_calls(const struct llm_request *q, json_t *last, const char *input, json_t **calls)
 {
-	char		*url, *text;
+	char		*url, *text, *fact;
 	const char	*to;
 	size_t		 n;
 
@@ -197,6 +226,21 @@ plan_calls(const struct llm_request *q, json_t *last, const char *input, json_t 
 		free(url);
 		return text;
 	}
+	if (offered(q, "memory_save") && (fact = to_remember(input)) != NULL) {
+		*calls = one_call(q, "memory_save", json_pack("{s:s}", "content", fact));
+		free(fact);
+		return sb_strdup("I will keep that in mind.");
+	}
+	if (offered(q, "memory_search")) {
+		*calls = one_call(q, "memory_search", json_pack("{s:o}", "query",
+		    query_text(input)));
+		return sb_strdup("Let me recall what you told me before.");
+	}
+	if (offered(q, "kb_search")) {
+		*calls = one_call(q, "kb_search", json_pack("{s:o}", "query",
+		    query_text(input)));
+		return sb_strdup("Let me search the knowledge base.");
+	}
 	if (offered(q, "ask_human") && asks_for_person(input)) {
 		n = strlen(input) + 64;
 		text = sb_malloc(n);
@@ -206,6 +250,75 @@ plan_calls(const struct llm_request *q, json_t *last, const char *input, json_t 
 		return sb_strdup("I am asking a person for you; the answer will follow here.");
 	}
 	return NULL;
+}
+
+#define OFFLINE	"[Offline demo answer from the builtin model: no language model was called.] "
+
+/* The answer from a search's result (the tool message last): the knowledge base's
+ * best passage quoted and cited as [doc:ID], the others' titles named; what memory
+ * recalled; what it kept.  malloc'd, or NULL for the general answer. */
+/* The string member key of o, or "" when it is none. */
+static const char *
+sval(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
+static char *
+answer_from(json_t *last)
+{
+	const char	*name = json_string_value(json_object_get(last, "name"));
+	json_t		*res, *list, *m;
+	struct sb_buf	 b = { 0 };
+	char		*quote;
+	size_t		 i;
+
+	if (name == NULL || (strcmp(name, "kb_search") != 0 && strcmp(name, "memory_search") != 0 &&
+	    strcmp(name, "memory_save") != 0))
+		return NULL;
+	res = json_loads(sval(last, "content"), 0, NULL);
+	if (res == NULL)
+		return NULL;	/* an error result: the general answer says so */
+	buf_puts(&b, OFFLINE);
+	if (strcmp(name, "memory_save") == 0)
+		buf_puts(&b, "Noted: I will remember that in our later conversations.");
+	else if (strcmp(name, "memory_search") == 0) {
+		list = json_object_get(res, "memories");
+		if (json_array_size(list) == 0)
+			buf_puts(&b, "I have nothing saved about that yet; tell me and I will "
+			    "remember it.");
+		else
+			buf_puts(&b, "You told me before:");
+		json_array_foreach(list, i, m)
+			buf_printf(&b, "%s \"%s\"", i > 0 ? ";" : "",
+			    sval(m, "content"));
+		if (json_array_size(list) > 0)
+			buf_puts(&b, ".");
+	} else {
+		list = json_object_get(res, "results");
+		if (json_array_size(list) == 0)
+			buf_printf(&b, "The knowledge base has no document about \"%s\"; I will "
+			    "not guess. A document on it would let me answer.",
+			    sval(res, "query"));
+		json_array_foreach(list, i, m) {
+			if (i == 0) {
+				quote = first_sentence(sval(m, "passage"), 400);
+				buf_printf(&b, "From \"%s\": \"%s.\" [doc:%s]",
+				    sval(m, "title"), quote,
+				    sval(m, "document_id"));
+				free(quote);
+			} else
+				buf_printf(&b, "%s \"%s\" [doc:%s]", i == 1 ? " See also" : ",",
+				    sval(m, "title"),
+				    sval(m, "document_id"));
+		}
+		if (json_array_size(list) > 1)
+			buf_puts(&b, ".");
+	}
+	json_decref(res);
+	return buf_steal(&b, NULL);
 }
 
 struct builtin *
@@ -267,14 +380,14 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 	b->text = sb_malloc(cap);
 	if (role_is(last, "tool"))
 		b->len = (size_t)snprintf(b->text, cap,
-		    "[Offline demo answer from the builtin model: no language model was called.] "
+		    OFFLINE
 		    "%s called %s, which answered with %lld word%s, beginning: \"%s\". "
 		    "Connected to a real provider, this agent would now answer from it.",
 		    agent_name, json_string_value(json_object_get(last, "name")),
 		    (long long)nwords, nwords == 1 ? "" : "s", quote);
 	else
 		b->len = (size_t)snprintf(b->text, cap,
-		    "[Offline demo answer from the builtin model: no language model was called.] "
+		    OFFLINE
 		    "%s received %lld word%s: \"%s\". %s%s%s%s"
 		    "Connected to a real provider, this agent would now answer in full. To "
 		    "connect one, give the agent the provider openai or anthropic and a model, "
@@ -284,6 +397,11 @@ builtin_new(const char *agent_name, const struct llm_request *q, int tokens_per_
 		    role[0] != '\0' ? ".\" " : "", earlier);
 	if (b->len >= cap)
 		b->len = cap - 1;
+	if (role_is(last, "tool") && (planned = answer_from(last)) != NULL) {
+		free(b->text);
+		b->text = planned;
+		b->len = strlen(planned);
+	}
 	if ((planned = plan_calls(q, last, input, &b->calls)) != NULL) {
 		free(b->text);		/* calls planned: what is said with them instead */
 		b->text = planned;

@@ -9,6 +9,9 @@ static const struct tool_impl *const impls[] = {
 	&tool_http_fetch,
 	&tool_ask_human,
 	&tool_handoff,
+	&tool_kb_search,
+	&tool_memory_save,
+	&tool_memory_search,
 };
 
 const struct tool_impl *

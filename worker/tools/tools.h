@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "core/tools.h"
 
@@ -70,6 +71,22 @@ void			 tool_vfail(struct tool_call *, const char *fmt, va_list)
  * 'waiting' with an inbox item per call set aside (human.requested says which); the
  * answer, when it comes, is the call's result (or lets it run). */
 void			 tool_wait(struct tool_call *, const char *question);
+/* Runs a tool's statement on the worker's tool connection (worker/dbq.h), without
+ * waiting: rows() ends the call from its result (tool_done or tool_fail); a failed
+ * statement or a lost connection ends it in error, said plainly to the model and
+ * logged in full.  Until then the call's state is the statement's (tool_sql_cancel). */
+void			 tool_sql(struct tool_call *, const char *sql, int nparams,
+			    const char *const *params,
+			    void (*rows)(struct tool_call *, const PGresult *));
+void			 tool_sql_cancel(struct tool_call *);
+/* The parameters a tool's statement starts from, as text: the run's org, and the
+ * call's argument "limit" (or dflt when it has none). */
+struct tool_sql_params {
+	char	 org[24];
+	char	 limit[16];
+};
+void			 tool_sql_params(const struct tool_call *, int dflt,
+			    struct tool_sql_params *);
 /* The registry: the code of the tool of that name, or NULL. */
 const struct tool_impl	*tool_impl_find(const char *name);
 
@@ -77,5 +94,8 @@ const struct tool_impl	*tool_impl_find(const char *name);
 extern const struct tool_impl tool_http_fetch;
 extern const struct tool_impl tool_ask_human;
 extern const struct tool_impl tool_handoff;
+extern const struct tool_impl tool_kb_search;
+extern const struct tool_impl tool_memory_save;
+extern const struct tool_impl tool_memory_search;
 
 #endif /* SB_WORKER_TOOLS_H */

@@ -1,0 +1,44 @@
+/* dbq.h: the worker's second database connection, for the statements of tools
+ * (kb_search, memory_save, memory_search).  The first connection (claims, flushes,
+ * heartbeats) blocks the loop for each statement, which is fine for the worker's own
+ * few statements a second; a tool's statement is one of many runs' and must not hold
+ * the others up.  Here statements are sent at once in libpq's pipeline mode and their
+ * results read when the socket is readable in the worker's loop (worker/main.c). */
+#ifndef SB_WORKER_DBQ_H
+#define SB_WORKER_DBQ_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+struct dbq;
+struct dbq_req;
+
+/* The end of a statement: res is its result (PGRES_TUPLES_OK, or an error of the
+ * statement), or NULL when the connection failed (err says why).  res is dbq's: it is
+ * cleared after the call. */
+typedef void	 dbq_done_fn(void *arg, const PGresult *res, const char *err);
+
+struct dbq	*dbq_new(const char *url, int connect_timeout, int statement_timeout_ms);
+/* Ends every statement in flight (no callbacks) and closes the connection. */
+void		 dbq_free(struct dbq *);
+/* Sends a statement (parameters as text, copied by libpq); done is called once,
+ * later, from dbq_io().  NULL when it cannot be sent (no connection): no callback
+ * then, and err says why. */
+struct dbq_req	*dbq_send(struct dbq *, const char *sql, int nparams, const char *const *params,
+		    dbq_done_fn *done, void *arg, char *err, size_t errlen);
+/* The caller no longer wants the result: no callback for it. */
+void		 dbq_cancel(struct dbq_req *);
+/* The socket to poll and for what (POLLIN, POLLOUT), or -1 when there is none. */
+int		 dbq_fd(const struct dbq *, short *events);
+/* After a poll: sends what waits, reads what arrived, ends what is complete. */
+void		 dbq_io(struct dbq *);
+
+/* For /metrics. */
+struct dbq_stats {
+	uint64_t	 sent, failed;		/* statements; failed: no result (connection) */
+	int		 in_flight;
+};
+void		 dbq_stats(const struct dbq *, struct dbq_stats *);
+
+#endif /* SB_WORKER_DBQ_H */
