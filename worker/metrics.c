@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "worker/worker.h"
+#include "worker/dbq.h"
 #include "core/arena.h"
 #include "core/cache.h"
 #include "core/metrics.h"
@@ -15,6 +16,7 @@ wmetrics_render(void *arg, size_t *len)
 {
 	struct worker			*w = arg;
 	const struct worker_metrics	*m = &w->m;
+	struct dbq_stats		 q;
 	char				*buf = NULL;
 	FILE				*f = open_memstream(&buf, len);
 
@@ -82,6 +84,13 @@ wmetrics_render(void *arg, size_t *len)
 	metrics_counter(f, "switchboard_tool_unknown_total",
 	    "Tool calls in flight when a worker died, not safe to run again (outcome unknown).",
 	    m->tool_unknown);
+	dbq_stats(w->tooldb, &q);
+	metrics_counter(f, "switchboard_tool_statements_total",
+	    "Database statements of tools sent on the tool connection.", q.sent);
+	metrics_counter(f, "switchboard_tool_statement_failures_total",
+	    "Tool statements that got no result (the connection was lost).", q.failed);
+	metrics_gauge(f, "switchboard_tool_statements_inflight",
+	    "Tool statements sent and not yet answered.", q.in_flight);
 	fprintf(f, "# HELP switchboard_llm_tokens_total Tokens used, by kind.\n"
 	    "# TYPE switchboard_llm_tokens_total counter\n"
 	    "switchboard_llm_tokens_total{kind=\"prompt\"} %llu\n"

@@ -1,9 +1,10 @@
-# t_memory.sh: what agents remember (memory_save, memory_search), through Caddy and the
-# real worker: a fact kept in one run is recalled in a later one for the same person,
-# and by no one else (another key, another org, another end user named in metadata,
-# another thread when the agent keeps thread memories); the same fact kept twice is one
-# memory; a scope keeps at most memory_scope_cap() facts; both wire formats; and the
-# worker's tool connection lost and found again.
+# t_knowledge.sh: what agents know, through Caddy and the real worker: the knowledge
+# base (kb_search finds the org's documents and the answer cites them) and what they
+# remember (memory_save, memory_search): a fact kept in one run is recalled in a later
+# one for the same person, and by no one else (another key, another org, another end
+# user named in metadata, another thread when the agent keeps thread memories); the same
+# fact kept twice is one memory; a scope keeps at most memory_scope_cap() facts; both
+# wire formats; and the worker's tool connection lost and found again.
 
 TM=$STATE/memory
 mkdir -p "$TM"
@@ -134,6 +135,7 @@ sleep 0.5
 check "a run after the loss succeeds" tm_ask "$TMK" personal-assistant "What is fact number 1004?"
 expect_match "and its tool worked" 'You told me before: "fact number 1004"' "$(tm_output "$TM_R")"
 expect_match "the worker logged the loss" "tool database connection lost" "$(cat "$TM/tmw1.log")"
+expect_match "and counted the statements (metrics)" "switchboard_tool_statement_failures_total [0-9]" "$(curl -fsS "127.0.0.1:$TM_M1/metrics")"
 
 sb_stop_pidfile "$TM/tmw1.pid" 5
 sb_stop_pidfile "$TM/tm-mock.pid" 5
