@@ -39,6 +39,36 @@ tm_ask() {
 	tm_wait "$TM_R" succeeded 20
 }
 
+# ---- the knowledge base: the catalog's kb-answerer searches the org's documents and
+# cites them; another org's documents are not found
+TMKB=$($CTL key create --org tmco --scopes kb:write,kb:read,runs:write,runs:read)
+TMKB2=$($CTL key create --org tmco2 --scopes kb:write,kb:read,runs:write,runs:read)
+tm_json "$TMKB" POST /api/v1/kb/documents '{"title":"Rotating API keys","format":"markdown","content":"# Rotating API keys\n\nTo rotate a key, create a new key, move your programs to it, then revoke the old key. A revoked key stops working at once."}'
+expect_eq "a document is added to the org's knowledge base" 201 "$H_STATUS"
+KD1=$(tm_id)
+tm_json "$TMKB" POST /api/v1/kb/documents '{"title":"Rate limits","content":"Each key may create 20 runs a second; past that the API answers 429 with Retry-After."}'
+KD2=$(tm_id)
+tm_json "$TMKB2" POST /api/v1/kb/documents '{"title":"Secret plans","content":"The other org rotates its keys every full moon."}'
+check "a question to kb-answerer succeeds" tm_ask "$TMKB" kb-answerer "How do I rotate an API key?"
+expect_eq "it searched, then answered" \
+	"run.started agent.started agent.thinking tool.executing tool.completed agent.thinking message.completed run.succeeded" \
+	"$(tm_events "$TM_R")"
+expect_eq "the search was the message" '{"query": "How do I rotate an API key?"}' \
+	"$(tm_pg "SELECT data->'arguments' FROM run_events WHERE run_id = '$TM_R' AND type = 'tool.executing'")"
+expect_match "the answer quotes the best passage and cites its document" \
+	"From \"Rotating API keys\": \".*To rotate a key, create a new key.*\" \\[doc:$KD1\\]" "$(tm_output "$TM_R")"
+expect_eq "the other org's document was not among the results" 0 \
+	"$(tm_pg "SELECT count(*) FROM run_events WHERE run_id = '$TM_R' AND type = 'tool.completed' AND data->>'result' LIKE '%full moon%'")"
+check "a question the documents do not answer" tm_ask "$TMKB" kb-answerer "Who painted the Mona Lisa?"
+expect_match "is answered with no guess" "The knowledge base has no document about" "$(tm_output "$TM_R")"
+for p in openai anthropic; do
+	tm_json "$TMK" PUT "/api/v1/agents/tm-kb-$p" "{\"name\":\"Searcher\",\"provider\":\"$p\",\"model\":\"mock,tool=kb_search,arg=query\",\"tools\":[\"kb_search\"]}"
+	check "$p: a model's kb_search runs" tm_ask "$TMKB" "tm-kb-$p" "rate limits"
+	expect_match "$p: the model gets the passage with its document's id and title" \
+		"^Echo: \\{\"query\":\"rate limits\",\"results\":\\[\\{\"document_id\":\"$KD2\",\"title\":\"Rate limits\",\"chunk\":0,\"passage\":\"Each key may create 20 runs a second" \
+		"$(tm_output "$TM_R")"
+done
+
 # ---- the catalog's personal assistant keeps a fact and recalls it later
 check "a run asked to remember succeeds" tm_ask "$TMK" personal-assistant "Remember that my favourite colour is blue."
 expect_eq "it called memory_save" \

@@ -254,6 +254,21 @@ plan_calls(const struct llm_request *q, json_t *last, const char *input, json_t 
 
 #define OFFLINE	"[Offline demo answer from the builtin model: no language model was called.] "
 
+/* A passage without the headings it starts with (a Markdown chunk carries its
+ * section's). */
+static const char *
+body_of(const char *p)
+{
+	while (*p == '#' || *p == '\n' || *p == ' ') {
+		if (*p == '#')
+			while (*p != '\0' && *p != '\n')
+				p++;
+		else
+			p++;
+	}
+	return p;
+}
+
 /* The answer from a search's result (the tool message last): the knowledge base's
  * best passage quoted and cited as [doc:ID], the others' titles named; what memory
  * recalled; what it kept.  malloc'd, or NULL for the general answer. */
@@ -273,7 +288,7 @@ answer_from(json_t *last)
 	json_t		*res, *list, *m;
 	struct sb_buf	 b = { 0 };
 	char		*quote;
-	size_t		 i;
+	size_t		 i, j;
 
 	if (name == NULL || (strcmp(name, "kb_search") != 0 && strcmp(name, "memory_search") != 0 &&
 	    strcmp(name, "memory_save") != 0))
@@ -304,7 +319,10 @@ answer_from(json_t *last)
 			    sval(res, "query"));
 		json_array_foreach(list, i, m) {
 			if (i == 0) {
-				quote = first_sentence(sval(m, "passage"), 400);
+				quote = first_sentence(body_of(sval(m, "passage")), 400);
+				for (j = 0; quote[j] != '\0'; j++)
+					if (quote[j] == '\n' || quote[j] == '\r' || quote[j] == '\t')
+						quote[j] = ' ';
 				buf_printf(&b, "From \"%s\": \"%s.\" [doc:%s]",
 				    sval(m, "title"), quote,
 				    sval(m, "document_id"));
