@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "core/arena.h"
 #include "core/chunk.h"
+#include "core/json.h"
 
 struct chunks {
 	struct chunk	*v;
@@ -157,31 +160,71 @@ heading_len(const char *t, size_t hoff, size_t e)
 	return n;
 }
 
+/* The next heading line outside a fence at or after *p: 1 with the line at [*p, *e)
+ * (*p moved to its start), or 0 at the end of the text.  *fence is the open fence's
+ * character (0: none), kept from call to call. */
+static int
+next_heading(const char *text, size_t len, size_t *p, size_t *e, char *fence)
+{
+	const char	*nl;
+	char		 f;
+
+	for (; *p < len; *p = *e + 1) {
+		nl = memchr(text + *p, '\n', len - *p);
+		*e = nl != NULL ? (size_t)(nl - text) : len;
+		if ((f = fence_of(text, *p, *e)) != 0 && (*fence == 0 || *fence == f))
+			*fence = *fence == 0 ? f : 0;
+		else if (*fence == 0 && is_heading(text, *p, *e))
+			return 1;
+	}
+	return 0;
+}
+
 size_t
 chunk_split(const char *text, size_t len, int markdown, struct chunk **out)
 {
 	struct chunks	 o = { NULL, 0, 0 };
-	const char	*nl;
-	size_t		 a = 0, p, e, hoff = 0, hlen = 0;
-	char		 fence = 0, f;
+	size_t		 a = 0, p = 0, e, hoff = 0, hlen = 0;
+	char		 fence = 0;
 
-	if (markdown) {
-		for (p = 0; p < len; p = e + 1) {
-			nl = memchr(text + p, '\n', len - p);
-			e = nl != NULL ? (size_t)(nl - text) : len;
-			if ((f = fence_of(text, p, e)) != 0 && (fence == 0 || fence == f))
-				fence = fence == 0 ? f : 0;
-			else if (fence == 0 && is_heading(text, p, e)) {
-				split_section(text, a, p, hoff, hlen, &o);
-				a = p;
-				hoff = skip_indent(text, p, e);
-				hlen = heading_len(text, hoff, e);
-			}
-		}
+	while (markdown && next_heading(text, len, &p, &e, &fence)) {
+		split_section(text, a, p, hoff, hlen, &o);
+		a = p;
+		hoff = skip_indent(text, p, e);
+		hlen = heading_len(text, hoff, e);
+		p = e + 1;
 	}
 	split_section(text, a, len, hoff, hlen, &o);
 	*out = o.v;
 	return o.n;
+}
+
+int
+chunk_title(const char *text, size_t len, size_t *off, size_t *tlen)
+{
+	size_t	 p = 0, e, s, c;
+	char	 fence = 0;
+
+	for (; next_heading(text, len, &p, &e, &fence); p = e + 1) {
+		for (s = skip_indent(text, p, e); s < e && text[s] == '#'; s++)
+			;
+		while (s < e && is_space((unsigned char)text[s]))
+			s++;
+		while (e > s && is_space((unsigned char)text[e - 1]))
+			e--;
+		/* A closing run of '#' after a space ("## Title ##"), not "C#". */
+		for (c = e; c > s && text[c - 1] == '#'; c--)
+			;
+		if (c == s || is_space((unsigned char)text[c - 1]))
+			for (e = c; e > s && is_space((unsigned char)text[e - 1]); e--)
+				;
+		if (e > s) {
+			*off = s;
+			*tlen = e - s;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 char *
@@ -198,4 +241,22 @@ chunk_text(const char *text, const struct chunk *c, size_t *outlen)
 	s[n + c->len] = '\0';
 	*outlen = n + c->len;
 	return s;
+}
+
+json_t *
+chunk_json(const char *text, size_t len, int markdown)
+{
+	struct chunk	*v;
+	json_t		*a = json_array();
+	size_t		 i, n, tlen;
+	char		*t;
+
+	n = chunk_split(text, len, markdown, &v);
+	for (i = 0; i < n; i++) {
+		t = chunk_text(text, &v[i], &tlen);
+		json_array_append_new(a, json_text(t, tlen));
+		free(t);
+	}
+	free(v);
+	return a;
 }

@@ -5,6 +5,7 @@
 #define SB_CORE_CHUNK_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 #define CHUNK_TARGET	1200	/* the most bytes of a chunk's body */
 #define CHUNK_MIN	600	/* a chunk is cut shorter only at a heading or the end */
@@ -36,5 +37,16 @@ size_t	 chunk_split(const char *text, size_t len, int markdown, struct chunk **o
 /* The text a chunk is stored and searched with: its head, a blank line and its body,
  * or its body alone.  malloc'd and NUL-terminated; *outlen its length. */
 char	*chunk_text(const char *text, const struct chunk *c, size_t *outlen);
+
+/* The first Markdown heading of text outside a fence: the words of its line, without
+ * the '#'s and the white space around them, at text + *off, *tlen bytes (a title for a
+ * document).  1 if there is one with words, else 0. */
+int	 chunk_title(const char *text, size_t len, size_t *off, size_t *tlen);
+
+/* The texts of all chunks of text (chunk_split, chunk_text), in order, as a JSON array
+ * of strings: what sql/016_kb.sql's kb_document_add takes.  A new reference; an empty
+ * array for a text of white space alone.  text must be UTF-8 (the strings are built
+ * with json_text: a stray byte would become U+FFFD). */
+json_t	*chunk_json(const char *text, size_t len, int markdown);
 
 #endif /* SB_CORE_CHUNK_H */

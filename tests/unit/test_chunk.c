@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "core/arena.h"
 #include "core/chunk.h"
@@ -253,6 +254,54 @@ test_chunk_long_heading(void)
 	free(t.s);
 }
 
+/* The title switchboardctl kb import gives a file: its first heading's words. */
+static void
+test_chunk_title(void)
+{
+	static const struct {
+		const char	*text, *want;	/* want NULL: no title */
+	} cases[] = {
+		{ "# API keys\nbody", "API keys" },
+		{ "intro\n\n  ##   Rate limits ##  \r\nbody", "Rate limits" },
+		{ "## C#\n", "C#" },
+		{ "```\n# in a fence\n```\n### After ###", "After" },
+		{ "#\n# \n## ##\n#### Fourth", "Fourth" },
+		{ "#hashtag\nno heading", NULL },
+		{ "", NULL },
+	};
+	size_t	 i, off, len;
+	char	 got[64];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!chunk_title(cases[i].text, strlen(cases[i].text), &off, &len)) {
+			CU_ASSERT(cases[i].want == NULL);
+			continue;
+		}
+		snprintf(got, sizeof(got), "%.*s", (int)len, cases[i].text + off);
+		UNIT_ASSERT_STR(got, cases[i].want);
+	}
+}
+
+/* What kb_document_add gets: each chunk's text, heading first where carried. */
+static void
+test_chunk_json(void)
+{
+	struct text	 t = { NULL, 0 };
+	json_t		*a;
+
+	add(&t, "# Streams\n");
+	add_until(&t, "Resume with Last-Event-ID. ", 1300);
+	a = chunk_json(t.s, t.len, 1);
+	UNIT_ASSERT_INT(json_array_size(a), 2);
+	CU_ASSERT(strncmp(json_string_value(json_array_get(a, 0)), "# Streams\nResume", 16) == 0);
+	CU_ASSERT(strncmp(json_string_value(json_array_get(a, 1)), "# Streams\n\nResume", 17) == 0);
+	json_decref(a);
+	a = chunk_json("  \n ", 4, 1);
+	UNIT_ASSERT_INT(json_array_size(a), 0);
+	json_decref(a);
+	free(t.s);
+}
+
 void
 suite_chunk(void)
 {
@@ -264,4 +313,6 @@ suite_chunk(void)
 	unit_test(s, "never inside a UTF-8 character", test_chunk_utf8);
 	unit_test(s, "Markdown headings start chunks and are carried", test_chunk_markdown);
 	unit_test(s, "a long heading carried cut between characters", test_chunk_long_heading);
+	unit_test(s, "a document's title is its first heading's words", test_chunk_title);
+	unit_test(s, "the chunks' texts as kb_document_add takes them", test_chunk_json);
 }
