@@ -77,12 +77,6 @@ import_file(struct sb_db *db, const char *org, const char *path, int counts[3])
 	return 0;
 }
 
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 int
 cmd_agents(const struct sb_config *cfg, int argc, char *argv[])
 {
@@ -120,7 +114,7 @@ cmd_agents(const struct sb_config *cfg, int argc, char *argv[])
 	/* Files are read in name order; a directory means its *.json files. */
 	for (i = 0; i < npaths; i++) {
 		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if ((n = scandir(paths[i], &ents, NULL, by_name)) < 0) {
+			if ((n = scandir(paths[i], &ents, NULL, ctl_by_name)) < 0) {
 				fprintf(stderr, "switchboardctl: cannot read %s\n", paths[i]);
 				failed++;
 				continue;

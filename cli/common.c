@@ -1,6 +1,7 @@
 /* common.c: what the identity commands share: the owner's connection, lookups, audit. */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -75,4 +76,10 @@ ctl_forget(const struct sb_config *cfg, const char *ns, const char *id)
 		fprintf(stderr, "switchboardctl: note: could not reach memcached; the change takes "
 		    "effect within the cache TTL\n");
 	cache_close(c);
+}
+
+int
+ctl_by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
 }

@@ -24,6 +24,7 @@ static const struct {
 	{ "user", cmd_user, "user add|role|disable|enable|password: accounts (passwords on standard input)" },
 	{ "key", cmd_key, "key create|revoke: API keys (a new key is printed alone)" },
 	{ "agents", cmd_agents, "agents import [--org SLUG] [FILES|DIRS]: load agent definitions" },
+	{ "kb", cmd_kb, "kb import --org SLUG DIR: load an org's knowledge base (*.md, *.txt)" },
 };
 
 static void

@@ -19,6 +19,8 @@ enum sb_role { ROLE_VIEWER, ROLE_MEMBER, ROLE_ADMIN, ROLE_OWNER };
 #define SCOPE_ORG_ADMIN		0x0100u
 #define SCOPE_INBOX_READ	0x0200u
 #define SCOPE_INBOX_WRITE	0x0400u
+#define SCOPE_KB_READ		0x0800u
+#define SCOPE_KB_WRITE		0x1000u
 
 int		 role_parse(const char *);		/* -1 if unknown */
 const char	*role_name(enum sb_role);

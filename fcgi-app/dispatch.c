@@ -105,6 +105,21 @@ run_route(struct sb_req *req)
 	return r->handler(req);
 }
 
+/* Matches the route, then reads and checks the body (req_read_body) with the route's
+ * bounds: ROUTE_TEXT lets a string be as long as the body.  The route is looked up
+ * first only for that: a bad body is still refused before any answer about the path. */
+static enum sb_err
+read_body_routed(struct sb_req *req, enum route_result *rr)
+{
+	struct app	*app = req->app;
+
+	*rr = router_match(app->routes, app->nroutes, req->method, req->path, req->arena,
+	    &req->match);
+	req->long_strings = *rr == ROUTE_FOUND &&
+	    (app->routes[req->match.index].flags & ROUTE_TEXT) != 0;
+	return req_read_body(req);
+}
+
 void
 dispatch(struct sb_req *req)
 {
@@ -126,9 +141,7 @@ dispatch(struct sb_req *req)
 		resp_error(req, 431, "headers-too-large", "the request's headers are over 32768 "
 		    "bytes (all FastCGI params together)");
 		err = SB_OK;
-	} else if ((err = req_read_body(req)) == SB_OK) {
-		rr = router_match(app->routes, app->nroutes, req->method, req->path, req->arena,
-		    &req->match);
+	} else if ((err = read_body_routed(req, &rr)) == SB_OK) {
 		if (rr == ROUTE_FOUND) {
 			req->route_index = req->match.index;
 			req->route = &app->routes[req->match.index];

@@ -297,7 +297,8 @@ req_read_body(struct sb_req *req)
 
 	lim.max_bytes = (size_t)cfg->http.max_body;
 	lim.max_depth = cfg->http.max_json_depth;
-	lim.max_string = (size_t)cfg->http.max_json_string;
+	lim.max_string = req->long_strings ? (size_t)cfg->http.max_body :
+	    (size_t)cfg->http.max_json_string;
 	lim.from_provider = 0;
 	if ((req->json = json_parse_limited(buf, (size_t)len, &lim, &jerr)) == NULL) {
 		if (jerr.line > 0)

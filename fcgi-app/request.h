@@ -79,6 +79,8 @@ struct sb_req {
 	int			 answered;
 	int			 deferred;	/* switchboard-stream answers it later */
 	int			 client_gone;
+	int			 long_strings;	/* the route is ROUTE_TEXT: strings of the body
+						 * are bounded by http.max_body alone */
 
 	/* the query string, split on first use */
 	struct header		*qparams;

@@ -23,6 +23,8 @@ typedef enum sb_err (*handler_fn)(struct sb_req *);
 #define ROUTE_LOGIN	0x10	/* the login rate class */
 #define ROUTE_NOLIMIT	0x20	/* with ROUTE_PUBLIC: no rate limit (health checks, metrics) */
 #define ROUTE_STREAM	0x40	/* held open: served by switchboard-stream (stream/) */
+#define ROUTE_TEXT	0x80	/* its body carries a document: a string may be as long
+				 * as http.max_body, not http.max_json_string */
 
 
 struct route {

@@ -102,6 +102,11 @@ struct inbox_reply {
  * "invalid-note": more than 8000), with *detail saying what is wanted. */
 enum sb_err	 inbox_reply_read(json_t *body, struct inbox_reply *r, const char **slug,
 		    const char **detail);
+/* kb.c */
+enum sb_err	 h_kb_create(struct sb_req *);
+enum sb_err	 h_kb_list(struct sb_req *);
+enum sb_err	 h_kb_get(struct sb_req *);
+enum sb_err	 h_kb_delete(struct sb_req *);
 /* audit.c */
 enum sb_err	 h_audit_list(struct sb_req *);
 /* version.c */

@@ -54,6 +54,11 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/inbox", h_inbox_list, SCOPE_INBOX_READ, ROUTE_DB },
 	{ "GET", "/api/v1/inbox/{id}", h_inbox_get, SCOPE_INBOX_READ, ROUTE_DB },
 	{ "POST", "/api/v1/inbox/{id}/answer", h_inbox_answer, SCOPE_INBOX_WRITE, ROUTE_DB },
+	/* The knowledge base: documents, and the search the kb_search tool makes. */
+	{ "POST", "/api/v1/kb/documents", h_kb_create, SCOPE_KB_WRITE, ROUTE_DB | ROUTE_TEXT },
+	{ "GET", "/api/v1/kb/documents", h_kb_list, SCOPE_KB_READ, ROUTE_DB },
+	{ "GET", "/api/v1/kb/documents/{id}", h_kb_get, SCOPE_KB_READ, ROUTE_DB },
+	{ "DELETE", "/api/v1/kb/documents/{id}", h_kb_delete, SCOPE_KB_WRITE, ROUTE_DB },
 	/* The audit log. */
 	{ "GET", "/api/v1/audit", h_audit_list, SCOPE_AUDIT_READ, ROUTE_DB },
 };

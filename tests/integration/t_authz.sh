@@ -39,6 +39,15 @@ ITEM_RUN=$(curl -s -H "Authorization: Bearer $RUNKEY" -H 'Content-Type: applicat
 	--data '{"agent":"summarizer","input":"matrix inbox"}' "$CADDY_URL/api/v1/runs" | sed -n 's/.*"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
 check "a run waiting with an item to aim the matrix at" test -n "$ITEM_RUN"
 inbox_fixture "$ITEM_RUN" "$ITEM_TARGET"
+# A document of this org for /api/v1/kb/documents/{id} (re-made before each DELETE).
+DOC_TARGET=4d0c5e7a-1b2f-4a8e-9c63-0dec0ffee0a1
+remake_doc() {
+	psql_su -c "WITH d AS (INSERT INTO kb_documents (id, org_id, title, format, content, chunks, created_by_kind)
+		SELECT '$DOC_TARGET', id, 'Matrix target', 'text', 'The matrix aims here.', 1, 'system' FROM orgs WHERE slug = 'authz'
+		ON CONFLICT (id) DO NOTHING RETURNING id, org_id, title, content)
+		INSERT INTO kb_chunks (document_id, chunk, org_id, title, content) SELECT id, 0, org_id, title, content FROM d" >/dev/null
+}
+remake_doc
 
 declare -A SESS CSRFS
 az_login() {
@@ -59,9 +68,9 @@ login_all() {
 role_has() {
 	case "$1:$2" in
 	*:-) return 0 ;;
-	viewer:runs:read|viewer:agents:read|viewer:usage:read|viewer:inbox:read) return 0 ;;
-	member:runs:read|member:agents:read|member:usage:read|member:inbox:read) return 0 ;;
-	member:runs:write|member:inbox:write) return 0 ;;
+	viewer:runs:read|viewer:agents:read|viewer:usage:read|viewer:inbox:read|viewer:kb:read) return 0 ;;
+	member:runs:read|member:agents:read|member:usage:read|member:inbox:read|member:kb:read) return 0 ;;
+	member:runs:write|member:inbox:write|member:kb:write) return 0 ;;
 	admin:org:admin) return 1 ;;
 	admin:*|owner:*) return 0 ;;
 	esac
@@ -112,6 +121,7 @@ for pass in other session; do
 		/api/v1/runs/*) path=${p//\{id\}/$RUN_TARGET} ;;
 		/api/v1/threads/*) path=${p//\{id\}/$THREAD_TARGET} ;;
 		/api/v1/inbox/*) path=${p//\{id\}/$ITEM_TARGET} ;;
+		/api/v1/kb/documents/*) path=${p//\{id\}/$DOC_TARGET} ;;
 		*) path=${p//\{id\}/$TARGET} ;;
 		esac
 		path=${path//\{slug\}/authz-target}
@@ -143,6 +153,7 @@ for pass in other session; do
 				az_login "$([ "$who" = other ] && echo admin@authz2.test || echo "$who@authz.test")" "$who"
 			[ "$m" = DELETE ] && [[ $p == *"{slug}"* ]] && remake_target
 			[ "$m" = DELETE ] && [[ $p == /api/v1/threads/* ]] && remake_thread
+			[ "$m" = DELETE ] && [[ $p == /api/v1/kb/documents/* ]] && remake_doc
 			[ "$m" = POST ] && [[ $p == */answer ]] && inbox_fixture "$ITEM_RUN" "$ITEM_TARGET"
 			call "$who" "$m" "$path" "${body//\{n\}/$cells}"
 			cells=$((cells + 1))

@@ -16,7 +16,7 @@ mkdir -p "$BI"
 BI_PW='badinput password 0123'
 $CTL org add badin >/dev/null
 printf '%s\n' "$BI_PW" | $CTL user add --org badin --email owner@badin.test --role owner >/dev/null
-BI_SCOPES=runs:read,runs:write,agents:read,agents:admin,keys:admin,users:admin,usage:read,audit:read,org:admin,inbox:read,inbox:write
+BI_SCOPES=runs:read,runs:write,agents:read,agents:admin,keys:admin,users:admin,usage:read,audit:read,org:admin,inbox:read,inbox:write,kb:read,kb:write
 $CTL agents import "$SB_ROOT/conf/agents" >/dev/null
 printf '{"slug":"badin-target","name":"Target","provider":"builtin","model":"builtin"}\n' >"$BI/agent.json"
 $CTL agents import --org badin "$BI/agent.json" >/dev/null
@@ -41,6 +41,12 @@ BI_ITEM_RUN=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: appli
 	--data '{"agent":"summarizer","input":"bad input, inbox"}' "$CADDY_URL/api/v1/runs" | sed -n 's/.*"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
 check "badinput: an inbox item to aim at" test -n "$BI_ITEM_RUN"
 inbox_fixture "$BI_ITEM_RUN" "$BI_ITEM"
+# Knowledge-base documents: one read, one for DELETE (the last of its routes).
+BI_DOC=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: application/json' \
+	--data '{"title":"bad input","content":"A document to aim at."}' "$CADDY_URL/api/v1/kb/documents" | sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+BI_DOC_DEL=$(curl -s -H "Authorization: Bearer $BI_KEY" -H 'Content-Type: application/json' \
+	--data '{"title":"bad input, deleted","content":"Gone soon."}' "$CADDY_URL/api/v1/kb/documents" | sed -n 's/^{"id":"\([0-9a-f-]\{36\}\)".*/\1/p')
+check "badinput: documents to aim at" test -n "$BI_DOC" -a -n "$BI_DOC_DEL"
 
 # The documented problem types (docs/api.md, "### Problem types").
 BI_TYPES=" $(sed -n '/^### Problem types/,/^## /p' "$SB_ROOT/docs/api.md" | grep -oE '`/problems/[a-z0-9-]+`' |
@@ -59,6 +65,7 @@ declare -A BI_QUERY=(
 	["GET /api/v1/threads/{id}/messages"]="limit cursor"
 	["GET /api/v1/threads/{id}/stream"]="after"
 	["GET /api/v1/inbox"]="limit cursor state"
+	["GET /api/v1/kb/documents"]="limit cursor"
 )
 # Members of a valid body that take any JSON value.
 BI_FREE=" POST /api/v1/runs input "
@@ -85,7 +92,7 @@ bi_norm() {
 	local m=$1 p=$2 access=$3 st=$4
 	if [ "$access" = session ]; then echo "204:- 401:unauthenticated"	# the first one ends it
 	elif [ "$m" = DELETE ] && [[ $p == *"{slug}"* ]]; then echo "204:- 404:blank"	# then it is gone
-	elif [ "$m" = DELETE ] && [[ $p == /api/v1/threads/* ]]; then echo "204:- 404:blank"
+	elif [ "$m" = DELETE ] && [[ $p == /api/v1/threads/* || $p == /api/v1/kb/documents/* ]]; then echo "204:- 404:blank"
 	elif [ "$m" = PUT ] && [[ $p == *"{slug}"* ]]; then echo "200:- 201:-"
 	elif [[ $p == */answer ]]; then echo "200:- 409:inbox-closed"	# then it is answered
 	elif [ "$st" = 404 ]; then echo "404:blank"
@@ -147,6 +154,8 @@ bi_route() {
 		# DELETE has a thread of its own: the other routes' goes on existing.
 		if [ "$m" = DELETE ]; then path=${path//\{id\}/$BI_THREAD_DEL}; else path=${path//\{id\}/$BI_THREAD}; fi ;;
 	/api/v1/inbox/*) path=${path//\{id\}/$BI_ITEM} ;;
+	/api/v1/kb/documents/*)
+		if [ "$m" = DELETE ]; then path=${path//\{id\}/$BI_DOC_DEL}; else path=${path//\{id\}/$BI_DOC}; fi ;;
 	*) path=${path//\{id\}/$BI_TARGET_KEY} ;;
 	esac
 	[[ $p =~ ^/api/v1/(stream|runs/[^/]+/stream|threads/[^/]+/stream)$ || $qbase == *wait=* ]] && stream=1
