@@ -42,6 +42,11 @@ printf '{"title":"Largest","content":"%s"}' "$D3_BODY" >"$STATE/kb-largest.json"
 kb_post "$KBW" "@$STATE/kb-largest.json"
 expect_eq "a document of 262144 bytes is taken (over http.max_json_string)" "201 262144" "$H_STATUS $(json_get bytes)"
 D3=$(kb_id)
+# Only this route takes strings over http.max_json_string (65536): a thread's is refused.
+printf '{"title":"%s"}' "$(head -c 70000 /dev/zero | tr '\0' 't')" >"$STATE/kb-thread.json"
+KBT=$($CTL key create --org kbco --scopes runs:write)
+kb_as "$KBT" POST /api/v1/threads -H 'Content-Type: application/json' --data-binary "@$STATE/kb-thread.json"
+expect_eq "a long string elsewhere is still 400 invalid-json" "400 /problems/invalid-json" "$H_STATUS $(json_get type)"
 
 # ---- limits and their problem types
 kb_refused() { kb_post "$KBW" "$2"; expect_eq "$1" "$3" "$H_STATUS $(json_get type)"; }
