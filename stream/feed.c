@@ -19,14 +19,14 @@
 #include "fcgi-app/request.h"
 
 static int
-feed_read(const char **orgs, const struct sb_cursor *after, size_t n, int limit,
+feed_read(const char **feeds, const struct sb_cursor *after, size_t n, int limit,
     hub_event_fn fn, void *arg)
 {
 	static struct db_stmt	 st = { "stream_feed",
 	    "SELECT feed, xid, n, type, data "
 	    "FROM stream_feed($1::text[], $2::xid8[], $3::bigint[], $4)", 4, 0 };
 
-	return hub_read_positions(&st, orgs, after, n, limit, fn, arg);
+	return hub_read_positions(&st, feeds, after, n, limit, fn, arg);
 }
 
 /* The feed never ends; nothing notifies its changes by org, so it is polled.  Its
