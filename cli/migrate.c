@@ -124,33 +124,47 @@ run(struct sb_db *db, const char *sql)
 	return err == SB_OK ? 0 : -1;
 }
 
-/* Runs whose feed position (sql/011_feed.sql) names a transaction this cluster has not
- * reached came from another one: a dump restored into a new cluster starts its
- * transaction ids over.  Left there, every change made from now on would sort before
- * them, behind the position of every client that has seen them.  They move to the start
- * of the feed (they are old news); the feed restarts clients whose position is from the
- * other cluster (handlers/feed.c).  Nothing to do in a cluster that made its own rows. */
+/* Rows whose feed position (sql/011_feed.sql, sql/017_inbox_feed.sql: runs and inbox
+ * items) names a transaction this cluster has not reached came from another one: a
+ * dump restored into a new cluster starts its transaction ids over.  Left there, every
+ * change made from now on would sort before them, behind the position of every client
+ * that has seen them.  They move to the start of the feed (they are old news); the feed
+ * restarts clients whose position is from the other cluster (handlers/feed.c).  Nothing
+ * to do in a cluster that made its own rows. */
 static int
 feed_repair(struct sb_db *db)
 {
+	/* Each check reads the top of each org's feed index; the update runs only after a
+	 * restore. */
+	static const struct {
+		const char	*what, *sql;
+	} moves[] = {
+		{ "runs", "UPDATE runs SET changed_xid = '1' "
+		    "WHERE changed_xid >= pg_snapshot_xmax(pg_current_snapshot()) "
+		    "AND EXISTS (SELECT 1 FROM orgs o2, LATERAL (SELECT 1 FROM runs x "
+		    "WHERE x.org_id = o2.id AND x.changed_xid >= pg_snapshot_xmax(pg_current_snapshot()) "
+		    "LIMIT 1) f)" },
+		{ "inbox items", "UPDATE inbox_items SET changed_xid = '1' "
+		    "WHERE changed_xid >= pg_snapshot_xmax(pg_current_snapshot()) "
+		    "AND EXISTS (SELECT 1 FROM orgs o2, LATERAL (SELECT 1 FROM inbox_items x "
+		    "WHERE x.org_id = o2.id AND x.changed_xid >= pg_snapshot_xmax(pg_current_snapshot()) "
+		    "LIMIT 1) f)" },
+	};
 	enum sb_err	 err;
 	PGresult	*res;
+	size_t		 i;
 
-	/* The check reads the top of each org's feed index; the update runs only after a
-	 * restore. */
-	res = db_exec(db, "UPDATE runs SET changed_xid = '1' "
-	    "WHERE changed_xid >= pg_snapshot_xmax(pg_current_snapshot()) "
-	    "AND EXISTS (SELECT 1 FROM orgs o2, LATERAL (SELECT 1 FROM runs x "
-	    "WHERE x.org_id = o2.id AND x.changed_xid >= pg_snapshot_xmax(pg_current_snapshot()) "
-	    "LIMIT 1) f)", 0, NULL, &err);
-	if (res == NULL) {
-		fprintf(stderr, "switchboardctl: %s", db->last_error);
-		return -1;
+	for (i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		if ((res = db_exec(db, moves[i].sql, 0, NULL, &err)) == NULL) {
+			fprintf(stderr, "switchboardctl: %s", db->last_error);
+			return -1;
+		}
+		if (atoi(PQcmdTuples(res)) > 0)
+			printf("%s %s had org-feed positions from another cluster (a restored "
+			    "dump?): moved to the start of the feed\n", PQcmdTuples(res),
+			    moves[i].what);
+		PQclear(res);
 	}
-	if (atoi(PQcmdTuples(res)) > 0)
-		printf("%s runs had org-feed positions from another cluster (a restored dump?): "
-		    "moved to the start of the feed\n", PQcmdTuples(res));
-	PQclear(res);
 	return 0;
 }
 

@@ -29,7 +29,7 @@ struct stream_ops {
 	/* A long poll of the run's events that found none yet: answered later. */
 	enum sb_err	(*run_wait)(struct sb_req *, const char *run_id, int64_t after, int wait_s,
 			    int limit);
-	/* GET /api/v1/stream: the org's run lifecycle feed after that position. */
+	/* GET /api/v1/stream: the org's feed (runs, inbox items) after that position. */
 	enum sb_err	(*feed_stream)(struct sb_req *, int64_t org_id,
 			    const struct sb_cursor *after);
 	/* GET /api/v1/threads/{id}/stream, once the caller may read the thread: its runs'

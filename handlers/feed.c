@@ -1,4 +1,4 @@
-/* feed.c: GET /api/v1/stream, the org's run lifecycle feed (served by switchboard-stream). */
+/* feed.c: GET /api/v1/stream, the org's live feed of runs and inbox items (switchboard-stream). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -66,7 +66,7 @@ h_feed_stream(struct sb_req *req)
 	enum sb_err		 err;
 
 	if ((err = stream_position(req, &pos, &given, "the feed's position is the id of its "
-	    "last event received (XID-N), or 0 for every run of the org")) != SB_OK ||
+	    "last event received (XID-N), or 0 for everything of the org")) != SB_OK ||
 	    (err = feed_start(req, &pos, given)) != SB_OK)
 		return err;
 	return req->app->stream->feed_stream(req, req->who.org_id, &pos);

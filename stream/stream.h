@@ -191,7 +191,7 @@ enum sb_err run_stream(struct sb_req *, const char *run_id, int64_t after, int f
 enum sb_err run_wait(struct sb_req *, const char *run_id, int64_t after, int wait_s,
 	    int limit);
 
-/* feed.c: the org's run lifecycle feed. */
+/* feed.c: the org's feed of runs and, for inbox:read, inbox items. */
 extern const struct topic_kind	feed_kind;
 enum sb_err feed_stream(struct sb_req *, int64_t org_id, const struct sb_cursor *after);
 

@@ -80,7 +80,7 @@ worker_start() {
 # inbox_fixture RUN ITEM: RUN (a run no worker holds) waits for a person, with ITEM an
 # open question (step 1, call c1) as a worker's flush would leave it; again each time
 # (the item opened again, its recorded answer forgotten).  For tests that aim at an
-# item; t_inbox.sh makes its items the worker's way.
+# item; inbox_wait makes items the worker's way.
 inbox_fixture() {
 	psql_su -c "UPDATE runs SET state = 'waiting', run_at = now() WHERE id = '$1';
 		DELETE FROM run_steps WHERE run_id = '$1';
@@ -89,4 +89,48 @@ inbox_fixture() {
 		  FROM runs WHERE id = '$1'
 		ON CONFLICT (id) DO UPDATE SET state = 'open', answer = NULL, answered_by_kind = NULL,
 			answered_by = NULL, answered_at = NULL, answered_attempt = NULL" >/dev/null
+}
+
+# inbox_claim RUN [COLUMN [END]]: claims RUN as a worker does (queue_claim), and only it:
+# runs that other tests left queued are held back for the claim's transaction.  Prints
+# the claim's COLUMN (attempt); END ROLLBACK only looks.
+inbox_claim() {
+	psql_su -v "run=$1" -v "col=${2:-attempt}" -v "end=${3:-COMMIT}" <<-'SQL'
+	BEGIN;
+	CREATE TEMP TABLE ib_held ON COMMIT DROP AS
+	    SELECT id, run_at FROM runs WHERE state = 'queued' AND run_at <= now() AND id <> :'run';
+	UPDATE runs r SET run_at = 'infinity' FROM ib_held h WHERE r.id = h.id;
+	SELECT :"col" FROM queue_claim('tests', 10, 30000, 0) WHERE id = :'run';
+	UPDATE runs r SET run_at = h.run_at FROM ib_held h WHERE r.id = h.id;
+	:end;
+	SQL
+}
+
+INBOX_ASK='[{"id":"c1","name":"ask_human","arguments":"{}"}]'
+INBOX_FETCH='[{"id":"c1","name":"http_fetch","arguments":"{}"}]'
+# inbox_wait RUN ITEMS [CALLS]: claims RUN and ends the attempt 'waiting' with the inbox
+# items ITEMS (a JSON array), after a model turn (step 1) that made the tool calls
+# CALLS: what the worker writes when the model asks a person.  Prints what the flush
+# refused (0).
+inbox_wait() {
+	local attempt
+	attempt=$(inbox_claim "$1")
+	[ -n "$attempt" ] || { echo "not claimed"; return; }
+	psql_su -v "run=$1" -v "att=$attempt" -v "items=$2" -v "calls=${3:-$INBOX_ASK}" <<-'SQL'
+	SELECT count(*) FROM queue_flush('[]',
+	    jsonb_build_array(jsonb_build_object('id', :'run', 'attempt', :att, 'kind', 'waiting',
+	        'output', NULL, 'error', NULL, 'usage', '{}'::jsonb, 'inbox', :'items'::jsonb)),
+	    jsonb_build_array(jsonb_build_object('id', :'run', 'attempt', :att, 'step', 1,
+	        'call_id', '', 'data', jsonb_build_object('content', '', 'tool_calls', :'calls'::jsonb))));
+	SQL
+}
+# inbox_question ID [EXPIRES_S [ON_TIMEOUT [CALL_ID [QUESTION]]]] and inbox_approval ID
+# CALL_ID: one item (QUESTION is put in JSON as it is).
+inbox_question() {
+	printf '{"id":"%s","step":1,"call_id":"%s","kind":"question","question":"%s","expires_s":%s,"on_timeout":"%s"}' \
+		"$1" "${4:-c1}" "${5:-Which colour?}" "${2:-3600}" "${3:-continue}"
+}
+inbox_approval() {
+	printf '{"id":"%s","step":1,"call_id":"%s","kind":"approval","call":{"name":"http_fetch","arguments":{"url":"https://example.com/%s"}},"expires_s":3600}' \
+		"$1" "$2" "$2"
 }

@@ -18,49 +18,6 @@ ib_uuid() { cat /proc/sys/kernel/random/uuid; }
 ib_pg() { psql_su -c "$1"; }
 ib_run() { ib_json "$IBK" POST /api/v1/runs "{\"agent\":\"ib-asker\",\"input\":\"$1\"}"; ib_id; }
 
-# ib_claim RUN [COLUMN [END]]: claims RUN as a worker does (queue_claim), and only it:
-# runs that other tests left queued are held back for the claim's transaction.  Prints
-# the claim's COLUMN (attempt); END ROLLBACK only looks.
-ib_claim() {
-	psql_su -v "run=$1" -v "col=${2:-attempt}" -v "end=${3:-COMMIT}" <<-'SQL'
-	BEGIN;
-	CREATE TEMP TABLE ib_held ON COMMIT DROP AS
-	    SELECT id, run_at FROM runs WHERE state = 'queued' AND run_at <= now() AND id <> :'run';
-	UPDATE runs r SET run_at = 'infinity' FROM ib_held h WHERE r.id = h.id;
-	SELECT :"col" FROM queue_claim('t_inbox', 10, 30000, 0) WHERE id = :'run';
-	UPDATE runs r SET run_at = h.run_at FROM ib_held h WHERE r.id = h.id;
-	:end;
-	SQL
-}
-
-IB_ASK='[{"id":"c1","name":"ask_human","arguments":"{}"}]'
-IB_FETCH='[{"id":"c1","name":"http_fetch","arguments":"{}"}]'
-# ib_wait RUN ITEMS [CALLS]: claims RUN and ends the attempt 'waiting' with the inbox
-# items ITEMS (a JSON array), after a model turn (step 1) that made the tool calls
-# CALLS: what the worker writes when the model asks a person.  Prints what the flush
-# refused (0).
-ib_wait() {
-	local attempt
-	attempt=$(ib_claim "$1")
-	[ -n "$attempt" ] || { echo "not claimed"; return; }
-	psql_su -v "run=$1" -v "att=$attempt" -v "items=$2" -v "calls=${3:-$IB_ASK}" <<-'SQL'
-	SELECT count(*) FROM queue_flush('[]',
-	    jsonb_build_array(jsonb_build_object('id', :'run', 'attempt', :att, 'kind', 'waiting',
-	        'output', NULL, 'error', NULL, 'usage', '{}'::jsonb, 'inbox', :'items'::jsonb)),
-	    jsonb_build_array(jsonb_build_object('id', :'run', 'attempt', :att, 'step', 1,
-	        'call_id', '', 'data', jsonb_build_object('content', '', 'tool_calls', :'calls'::jsonb))));
-	SQL
-}
-# ib_question ID [EXPIRES_S [ON_TIMEOUT [CALL_ID]]] and ib_approval ID CALL_ID: one item.
-ib_question() {
-	printf '{"id":"%s","step":1,"call_id":"%s","kind":"question","question":"Which colour?","expires_s":%s,"on_timeout":"%s"}' \
-		"$1" "${4:-c1}" "${2:-3600}" "${3:-continue}"
-}
-ib_approval() {
-	printf '{"id":"%s","step":1,"call_id":"%s","kind":"approval","call":{"name":"http_fetch","arguments":{"url":"https://example.com/%s"}},"expires_s":3600}' \
-		"$1" "$2" "$2"
-}
-
 ib_json "$IBK" PUT /api/v1/agents/ib-asker '{"name":"Asker","provider":"builtin","model":"builtin"}'
 check "inbox: an agent to run" test "$H_STATUS" = 201
 
@@ -68,17 +25,17 @@ check "inbox: an agent to run" test "$H_STATUS" = 201
 R1=$(ib_run "colour")
 Q1=$(ib_uuid)
 expect_eq "a run whose attempt ends waiting with a question (as the worker ends it)" 0 \
-	"$(ib_wait "$R1" "[$(ib_question "$Q1")]")"
+	"$(inbox_wait "$R1" "[$(inbox_question "$Q1")]")"
 ib_as "$IBK" GET "/api/v1/runs/$R1"
 expect_eq "the run is waiting" "200 waiting" "$H_STATUS $(json_get state)"
 expect_eq "and holds no worker and no lease" t \
 	"$(ib_pg "SELECT worker IS NULL AND lease_until IS NULL FROM runs WHERE id = '$R1'")"
 R2=$(ib_run "approve")
 A1=$(ib_uuid)
-expect_eq "one waiting for an approval" 0 "$(ib_wait "$R2" "[$(ib_approval "$A1" c1)]" "$IB_FETCH")"
+expect_eq "one waiting for an approval" 0 "$(inbox_wait "$R2" "[$(inbox_approval "$A1" c1)]" "$INBOX_FETCH")"
 R3=$(ib_run "refuse")
 A2=$(ib_uuid)
-expect_eq "and one more" 0 "$(ib_wait "$R3" "[$(ib_approval "$A2" c1)]" "$IB_FETCH")"
+expect_eq "and one more" 0 "$(inbox_wait "$R3" "[$(inbox_approval "$A2" c1)]" "$INBOX_FETCH")"
 
 ib_as "$IBK" GET "/api/v1/inbox/$Q1"
 expect_match "GET an item: a question as the API shows it" \
@@ -207,7 +164,7 @@ expect_match "approving is 200, the item approved" \
 expect_eq "an approved call has no result: it runs when the run goes on" "queued 0" \
 	"$(ib_pg "SELECT r.state || ' ' || (SELECT count(*) FROM run_steps s WHERE s.run_id = r.id AND s.call_id = 'c1') FROM runs r WHERE r.id = '$R2'")"
 expect_eq "the next claim carries the approval (first attempt since: the call has not started)" '{"1 c1": true}' \
-	"$(ib_claim "$R2" approvals ROLLBACK)"
+	"$(inbox_claim "$R2" approvals ROLLBACK)"
 ib_json "$IBK" POST "/api/v1/inbox/$A2/answer" '{"approve":false,"note":"Not that host."}'
 expect_match "refusing is 200, with the note" \
 	"^\\{\"id\":\"$A2\",\"kind\":\"approval\",\"state\":\"answered\",.*\"answer\":null,\"approved\":false,\"note\":\"Not that host.\"," "$H_BODY"
@@ -226,7 +183,7 @@ R4=$(ib_run "two")
 Q4=$(ib_uuid)
 A4=$(ib_uuid)
 expect_eq "a run that asks two things at once" 0 \
-	"$(ib_wait "$R4" "[$(ib_question "$Q4"), $(ib_approval "$A4" c2)]" \
+	"$(inbox_wait "$R4" "[$(inbox_question "$Q4"), $(inbox_approval "$A4" c2)]" \
 		'[{"id":"c1","name":"ask_human","arguments":"{}"},{"id":"c2","name":"http_fetch","arguments":"{}"}]')"
 ib_json "$IBK" POST "/api/v1/inbox/$Q4/answer" '{"answer":"Green."}'
 expect_eq "one answered: 200, and the run still waits for the other" "200 waiting" \
@@ -235,7 +192,7 @@ expect_eq "one answered: 200, and the run still waits for the other" "200 waitin
 # ---- two answers at once: one is taken, the other is 409
 R7=$(ib_run "race")
 Q7=$(ib_uuid)
-expect_eq "a question to answer twice at once" 0 "$(ib_wait "$R7" "[$(ib_question "$Q7")]")"
+expect_eq "a question to answer twice at once" 0 "$(inbox_wait "$R7" "[$(inbox_question "$Q7")]")"
 ib_pids=()
 for who in first second; do
 	curl -s -o /dev/null -w '%{http_code}\n' --max-time 20 -H "Authorization: Bearer $IBK" \
@@ -266,10 +223,10 @@ expect_match "?state=cancelled lists it" "^\\{\"items\":\\[\\{\"id\":\"$A4\"[^]]
 # ---- expiry: the result says no one answered, or the run fails
 R5=$(ib_run "late")
 E5=$(ib_uuid)
-expect_eq "an item that expires at once, the run to go on" 0 "$(ib_wait "$R5" "[$(ib_question "$E5" 0 continue)]")"
+expect_eq "an item that expires at once, the run to go on" 0 "$(inbox_wait "$R5" "[$(inbox_question "$E5" 0 continue)]")"
 R6=$(ib_run "late, fail")
 E6=$(ib_uuid)
-expect_eq "one whose run fails when no one answers" 0 "$(ib_wait "$R6" "[$(ib_question "$E6" 0 fail)]")"
+expect_eq "one whose run fails when no one answers" 0 "$(inbox_wait "$R6" "[$(inbox_question "$E6" 0 fail)]")"
 sleep 0.1
 expect_eq "the rescuer's sweep expires both" 2 \
 	"$(ib_pg "SELECT count(*) FROM inbox_expire(10) e WHERE e.run_id IN ('$R5', '$R6')")"
@@ -297,7 +254,7 @@ ib_thread_asks() {
 	ib_json "$IBK" POST "/api/v1/threads/$IB_T/runs" '{"input":{"message":"Which colour?"}}'
 	IB_R=$(ib_id)
 	IB_Q=$(ib_uuid)
-	expect_eq "a thread's run waits for a person ($1)" 0 "$(ib_wait "$IB_R" "[$(ib_question "$IB_Q")]")"
+	expect_eq "a thread's run waits for a person ($1)" 0 "$(inbox_wait "$IB_R" "[$(inbox_question "$IB_Q")]")"
 }
 ib_thread_asks "Asks"
 TH1=$IB_T RT=$IB_R QT=$IB_Q
