@@ -77,5 +77,6 @@ const struct tool_impl	*tool_impl_find(const char *name);
 extern const struct tool_impl tool_http_fetch;
 extern const struct tool_impl tool_ask_human;
 extern const struct tool_impl tool_handoff;
+extern const struct tool_impl tool_http_tool;	/* every configured tool (core/tooldef.h) */
 
 #endif /* SB_WORKER_TOOLS_H */
