@@ -198,8 +198,8 @@ header_add(struct tooldef *d, const char *name, const char *value, const char *s
 		}
 		if (*e == '\0')
 			break;
-		n = strcspn(e + 8, "}");
-		if (strncmp(e, "{secret:", 8) != 0 || e[8 + n] != '}' || n == 0 ||
+		n = strncmp(e, "{secret:", 8) == 0 ? strcspn(e + 8, "}") : 0;
+		if (n == 0 || e[8 + n] != '}' ||
 		    n > SECRET_NAME_MAX || strspn(e + 8, "abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") < n || e[8] == '.') {
 			rc = fail(err, errlen, "headers.%s: a \"{\" starts {secret:NAME} (NAME "
