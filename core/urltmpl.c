@@ -367,6 +367,10 @@ urltmpl_expand(const char *t, const json_t *args, char *err, size_t errlen)
 {
 	struct sb_buf	 out;
 
+	if (!json_is_object(args)) {	/* NULL would be expand()'s probe */
+		snprintf(err, errlen, "the arguments are not an object");
+		return NULL;
+	}
 	buf_init(&out, 0);
 	if (expand(t, args, &out, err, errlen) < 0 ||
 	    same_origin(t, out.data, err, errlen) < 0) {

@@ -124,6 +124,24 @@ test_tooldef_good(void)
 	tooldef_free(d);
 }
 
+/* The example shipped in conf/tools.d is a good definition. */
+static void
+test_tooldef_example(void)
+{
+	struct tooldef	*d;
+	FILE		*f = fopen(SB_SRCDIR "/conf/tools.d/example.json.example", "r");
+	char		 text[8192], err[400] = "";
+	size_t		 n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	d = tooldef_parse("example", text, n, NULL, 0, err, sizeof(err));
+	UNIT_ASSERT_STR(err, "");
+	CU_ASSERT_PTR_NOT_NULL(d);
+	tooldef_free(d);
+}
+
 /* $CREDENTIALS_DIRECTORY comes first; CR LF of a secret file's end is cut. */
 static void
 test_tooldef_credentials(void)
@@ -416,6 +434,7 @@ suite_tooldef(void)
 	CU_pSuite s = unit_suite("tooldef", setup, teardown);
 
 	unit_test(s, "a good definition, its defaults and its secret", test_tooldef_good);
+	unit_test(s, "the example definition is a good one", test_tooldef_example);
 	unit_test(s, "secrets from $CREDENTIALS_DIRECTORY first", test_tooldef_credentials);
 	unit_test(s, "bad definitions say what is wrong", test_tooldef_bad);
 	unit_test(s, "bad secrets say what is wrong, never the secret", test_tooldef_bad_secrets);

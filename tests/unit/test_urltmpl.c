@@ -164,6 +164,12 @@ test_urltmpl_expand(void)
 	EXPANDS(T, "{\"id\": [1], \"k\": 1}", "ERR: argument id is not a string, a number or a boolean");
 	EXPANDS(T, "{\"id\": null, \"k\": 1}", "ERR: argument id is not a string, a number or a boolean");
 	EXPANDS(T, "{\"k\": 1}", "ERR: argument id is missing, and it is part of the path");
+	{
+		char err[100];
+
+		CU_ASSERT_PTR_NULL(urltmpl_expand(T, NULL, err, sizeof(err)));
+		UNIT_ASSERT_STR(err, "the arguments are not an object");
+	}
 }
 
 /* Very long values: refused whole beyond the bound, never cut. */
