@@ -33,7 +33,7 @@ ht_run() {
 	ht_wait "$HT_RID" succeeded 20 || fail "httptools: the run of $1 succeeds" "$(ht_pg "SELECT state || ' ' || coalesce(error::text, '') FROM runs WHERE id = '$HT_RID'")"
 }
 for t in crm_lookup crm_note crm_guarded crm_hop; do
-	ht_json PUT "/api/v1/agents/ht-$t" "{\"name\":\"CRM\",\"provider\":\"openai\",\"model\":\"mock,tool=$t,arg=*\",\"tools\":[\"$t\"]}"
+	ht_json PUT "/api/v1/agents/ht-${t//_/-}" "{\"name\":\"CRM\",\"provider\":\"openai\",\"model\":\"mock,tool=$t,arg=*\",\"tools\":[\"$t\"]}"
 done
 expect_eq "an agent naming a configured tool is accepted by the API" 201 "$H_STATUS"
 ht_json PUT /api/v1/agents/ht-none '{"name":"CRM","provider":"openai","model":"mock","tools":["crm_delete"]}'
@@ -42,7 +42,7 @@ ht_json PUT /api/v1/agents/ht-approve '{"name":"CRM","provider":"openai","model"
 expect_eq "and approve_tools may name one" 201 "$H_STATUS"
 
 # ---- the call: secret header, arguments encoded in the path and the query
-ht_run ht-crm_lookup '{\"customer_id\":\"../ada?x=1#f@evil.example\",\"query\":\"a&b=c d\"}'
+ht_run ht-crm-lookup '{\"customer_id\":\"../ada?x=1#f@evil.example\",\"query\":\"a&b=c d\"}'
 R=$HT_RID
 expect_eq "the service saw the path and the query with every argument encoded in its place" \
 	'/crm/customers/..%2Fada%3Fx%3D1%23f%40evil.example?q=a%26b%3Dc%20d' \
@@ -53,37 +53,37 @@ expect_eq "the model got the answer's body as it is" 'Echo: {"name": "Ada Lovela
 expect_eq "tool.completed: ok, the body" 'true|{"name": "Ada Lovelace", "plan": "gold"}' "$(ht_result "$R")"
 expect_eq "the secret is in no event, step or output" 0 \
 	"$(ht_pg "SELECT (SELECT count(*) FROM run_events WHERE data::text LIKE '%it-crm-token%') + (SELECT count(*) FROM run_steps WHERE data::text LIKE '%it-crm-token%') + (SELECT count(*) FROM runs WHERE output::text LIKE '%it-crm-token%')")"
-ht_run ht-crm_lookup '{\"customer_id\":\"c7\"}'
+ht_run ht-crm-lookup '{\"customer_id\":\"c7\"}'
 expect_eq "a missing optional argument drops its query parameter" '/crm/customers/c7' \
 	"$(ht_seen customers | sed -n 's/.*"url":"\([^"]*\)".*/\1/p')"
-ht_run ht-crm_lookup '{\"customer_id\":\"..\"}'
+ht_run ht-crm-lookup '{\"customer_id\":\"..\"}'
 expect_match "a value that would move up the path is refused, and the model told" \
 	'^false\|Refused: the path would have a "." or ".." segment' "$(ht_result "$HT_RID")"
 expect_eq "and nothing was sent" 2 "$(ht_seen customers | sed -n 's/.*"n":\([0-9]*\).*/\1/p')"
-ht_run ht-crm_lookup '{\"customer_id\":\"x\",\"status\":404}'
+ht_run ht-crm-lookup '{\"customer_id\":\"x\",\"status\":404}'
 expect_eq "an HTTP error is a failed call with its status and body" \
 	'false|HTTP 404
 
 {"error": "no such customer"}' "$(ht_result "$HT_RID")"
-ht_run ht-crm_lookup '{\"customer_id\":\"x\",\"extra\":1}'
+ht_run ht-crm-lookup '{\"customer_id\":\"x\",\"extra\":1}'
 expect_match "arguments outside the schema are refused before any request" \
 	"^false\\|The arguments do not fit the tool's schema" "$(ht_result "$HT_RID")"
 
 # ---- POST: the body template filled from the arguments
-ht_run ht-crm_note '{\"customer_id\":\"c1\",\"text\":\"called back \\\\\\\"today\\\\\\\"\"}'
+ht_run ht-crm-note '{\"customer_id\":\"c1\",\"text\":\"called back & {text}\"}'
 expect_eq "a POST tool sends its body template, filled, as JSON, with the secret header" \
-	'POST|application/json|Bearer it-crm-token-5f1e|{"customer":"c1","note":{"text":"called back \"today\""},"source":"agent"}' \
+	'POST|application/json|Bearer it-crm-token-5f1e|{"customer":"c1","note":{"text":"called back & {text}"},"source":"agent"}' \
 	"$(ht_seen notes | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log([j.method,j.type,j.authorization,j.body].join("|"))})')"
 
 # ---- the guard: on by default; allow_private exempts the template's own host only
-ht_run ht-crm_guarded '{\"customer_id\":\"c1\"}'
+ht_run ht-crm-guarded '{\"customer_id\":\"c1\"}'
 expect_match "a tool without allow_private may not reach a private address" \
 	'^false\|Refused: crm_guarded leads to an address this agent may not fetch' "$(ht_result "$HT_RID")"
 expect_eq "and the service never saw it" '{}' "$(ht_seen guarded)"
-ht_run ht-crm_hop "{\\\"to\\\":\\\"http://localhost:$TOOLS_PORT/crm/customers/hop\\\"}"
+ht_run ht-crm-hop "{\\\"to\\\":\\\"http://localhost:$TOOLS_PORT/crm/customers/hop\\\"}"
 expect_eq "a redirect to another host is not followed" \
 	'false|Refused: crm_hop was redirected to another host, which this tool does not follow.' "$(ht_result "$HT_RID")"
-ht_run ht-crm_hop '{\"to\":\"/crm/customers/hop\"}'
+ht_run ht-crm-hop '{\"to\":\"/crm/customers/hop\"}'
 expect_eq "a redirect within the template's origin is" 'true|{"name": "Ada Lovelace", "plan": "gold"}' "$(ht_result "$HT_RID")"
 
 check "the secret is in no log line of the worker" sh -c "! grep -q it-crm-token '$HT/htw1.log'"
