@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/tooldef.h"
 
 static const struct {
 	const char	*name;
@@ -72,6 +73,13 @@ main(int argc, char *argv[])
 		config_free(&cfg);
 		return 1;
 	}
+	/* Agents may name the configured tools (agents import); their secrets are the
+	 * worker's alone. */
+	if (tools_configure(&cfg, 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "switchboardctl: configuration invalid: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
 	log_init("switchboardctl", cfg.log.level > SB_LOG_WARN ? cfg.log.level : SB_LOG_WARN);
 	if (crypto_init() < 0) {
 		fprintf(stderr, "switchboardctl: libsodium failed to initialise\n");
@@ -83,5 +91,6 @@ main(int argc, char *argv[])
 	optind = 0;
 	rc = commands[i].fn(&cfg, argc, argv);
 	config_free(&cfg);
+	tool_decls_configure(NULL);
 	return rc;
 }

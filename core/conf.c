@@ -248,6 +248,12 @@ static const struct key keys[] = {
 	  "seconds a cached answer is kept" },
 	{ "llm", "pricing", K_STR, OFF(llm.pricing), "", 0, 0,
 	  "USD per million tokens: model=input/output, comma-separated" },
+	{ "tools", "dir", K_STR, OFF(tools.dir), "", 0, 0,
+	  "directory of HTTP tool definitions, one NAME.json each (docs/operations.md); "
+	  "read at start by every program; empty: none" },
+	{ "tools", "secrets_dir", K_STR, OFF(tools.secrets_dir), "", 0, 0,
+	  "directory of the secrets tool headers name ({secret:NAME}), one file each, when "
+	  "$CREDENTIALS_DIRECTORY (systemd LoadCredential=) does not hold them; empty: none" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

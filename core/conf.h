@@ -142,6 +142,10 @@ struct sb_config {
 		int	 cache_ttl;
 		char	*pricing;
 	} llm;
+	struct {
+		char	*dir;
+		char	*secrets_dir;
+	} tools;
 };
 
 /* Fills cfg with defaults, then the file at path (NULL: none), then the

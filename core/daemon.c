@@ -20,6 +20,7 @@
 #include "core/crypto.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/tooldef.h"
 #include "core/version.h"
 
 static void	notify_status(bool, const char *, va_list) __attribute__((format(printf, 2, 0)));
@@ -92,8 +93,13 @@ daemon_config(const struct daemon *d, struct sb_config *cfg)
 {
 	char	 err[512];
 
-	if (config_load(cfg, d->config, err, sizeof(err)) == 0)
+	if (config_load(cfg, d->config, err, sizeof(err)) < 0)
+		goto bad;
+	/* The tools are configuration too: a malformed one stops the program now. */
+	if (tools_configure(cfg, d->flags & DAEMON_TOOL_SECRETS ? TOOLDEF_SECRETS : 0, err,
+	    sizeof(err)) == 0)
 		return 0;
+bad:
 	if (d->flags & DAEMON_LOG_CONFIG)
 		log_error("configuration invalid", "{s:s}", "error", err);
 	if (!(d->flags & DAEMON_LOG_CONFIG) || d->test)

@@ -20,6 +20,8 @@ struct sb_config;
 #define DAEMON_OPERANDS_OK	0x2	/* operands are left to the caller (else a usage error) */
 #define DAEMON_LOG_CONFIG	0x4	/* a bad configuration is logged (JSON) rather than
 					 * said on stderr, and said on stderr as well with -t */
+#define DAEMON_TOOL_SECRETS	0x8	/* the configured tools' secrets are read (the
+					 * worker, which sends them; core/tooldef.h) */
 
 struct daemon {
 	/* Set by the program. */
@@ -42,8 +44,9 @@ struct daemon {
  * -V or (with DAEMON_HELP_OK) -h, 2 after a usage error (the usage is on stderr), or
  * what d->own returned. */
 int	 daemon_args(struct daemon *d, int argc, char *argv[]);
-/* Loads d->config into cfg.  0, or -1 with the reason said (see DAEMON_LOG_CONFIG)
- * and cfg freed. */
+/* Loads d->config into cfg, and the HTTP tools of its tools.dir into the tool
+ * declarations (core/tooldef.h: tool_decls_configure(NULL) frees them).  0, or -1
+ * with the reason said (see DAEMON_LOG_CONFIG) and cfg freed. */
 int	 daemon_config(const struct daemon *d, struct sb_config *cfg);
 /* libsodium and libcurl, once per process and before any fork.  0, or -1 (logged). */
 int	 daemon_libs_init(void);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/tooldef.h"
 #include "core/tools.h"
 
 const struct tool_decl tool_decls[] = {
@@ -86,22 +87,45 @@ const size_t ntool_decls = sizeof(tool_decls) / sizeof(tool_decls[0]);
 /* Parsed schemas, by index: read-only once made; the programs are single-threaded. */
 static json_t *schemas[sizeof(tool_decls) / sizeof(tool_decls[0])];
 
+/* The operator's tools (core/tooldef.c), or NULL. */
+static struct tooldefs *configured;
+
+void
+tool_decls_configure(struct tooldefs *set)
+{
+	tooldefs_free(configured);
+	configured = set;
+}
+
 const struct tool_decl *
 tool_decl_find(const char *name)
 {
-	size_t i;
+	const struct tooldef	*def;
+	size_t			 i;
 
 	for (i = 0; i < ntool_decls; i++)
 		if (strcmp(tool_decls[i].name, name) == 0)
 			return &tool_decls[i];
-	return NULL;
+	return (def = tooldefs_find(configured, name)) != NULL ? &def->decl : NULL;
+}
+
+const struct tooldef *
+tool_decl_def(const struct tool_decl *d)
+{
+	const struct tooldef *def = tooldefs_find(configured, d->name);
+
+	return def != NULL && &def->decl == d ? def : NULL;
 }
 
 json_t *
 tool_decl_schema(const struct tool_decl *d)
 {
-	size_t i = (size_t)(d - tool_decls);
+	const struct tooldef	*def;
+	size_t			 i;
 
+	if ((def = tool_decl_def(d)) != NULL)
+		return def->schema;	/* parsed when it was loaded */
+	i = (size_t)(d - tool_decls);
 	if (schemas[i] == NULL && (schemas[i] = json_loads(d->schema, 0, NULL)) == NULL)
 		sb_oom(0);	/* the schemas are ours and well formed (tests/unit/test_tools.c) */
 	return schemas[i];

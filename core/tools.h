@@ -1,11 +1,16 @@
 /* tools.h: the tools an agent may name: what the API validates agents against and what
- * the worker offers a model.  Each tool's code is worker/tools/NAME.c. */
+ * the worker offers a model.  Each built-in tool's code is worker/tools/NAME.c; the
+ * HTTP tools an operator defines in configuration (core/tooldef.h) join them at start
+ * and all run as worker/tools/http_tool.c. */
 #ifndef SB_CORE_TOOLS_H
 #define SB_CORE_TOOLS_H
 
 #include <stddef.h>
 
 #include <jansson.h>
+
+struct tooldef;
+struct tooldefs;
 
 /* What a model is told of a tool, and what the loop must know of it. */
 struct tool_decl {
@@ -21,8 +26,14 @@ struct tool_decl {
 extern const struct tool_decl	 tool_decls[];
 extern const size_t		 ntool_decls;
 
-/* The tool of that name, or NULL. */
+/* The configured tools join the built-in ones: core/tools.c owns set from here on and
+ * frees it at the next call (NULL: none again, the programs' last call).  Their
+ * declarations stay valid until then. */
+void			 tool_decls_configure(struct tooldefs *set);
+/* The tool of that name, built in or configured, or NULL. */
 const struct tool_decl	*tool_decl_find(const char *name);
+/* The definition of a configured tool's declaration; NULL for a built-in one. */
+const struct tooldef	*tool_decl_def(const struct tool_decl *);
 /* Its schema as JSON (the tool's own reference: do not decref).  Parsed once. */
 json_t			*tool_decl_schema(const struct tool_decl *);
 /* What a request to a model offers for the tool names in names (a JSON array of

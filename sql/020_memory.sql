@@ -1,4 +1,6 @@
--- 020_memory.sql: what agents remember (the memory_save and memory_search tools).
+-- 020_memory.sql: what agents remember (the memory_save and memory_search tools), and
+-- kb_search (016) finding passages that share some words of a question when none has
+-- them all.
 --
 -- A memory is a short fact an agent chose to keep, in a scope: the person a run is
 -- for, or the run's thread.  The worker never names a scope itself: it passes the run
@@ -98,6 +100,7 @@ CREATE FUNCTION memory_search(p_org bigint, p_run uuid, p_kind text, p_query tex
                               p_limit integer)
     RETURNS TABLE (id uuid, content text, created_at timestamptz, rank real)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    SET client_min_messages = warning
     AS $$
 #variable_conflict use_column
 DECLARE
@@ -120,6 +123,43 @@ BEGIN
         FROM memories m
         WHERE m.org_id = p_org AND m.scope = v_scope AND m.tsv @@ v_query
         ORDER BY r DESC, m.n DESC LIMIT v_limit;
+END
+$$;
+
+-- kb_search as 016 made it, and then, when no passage has every word of the query, the
+-- passages that have any (ranked the same way: those with more of the words, closer
+-- together, first).  A model's or a person's question ("what happens when I hit the
+-- rate limit?") rarely shares every word with the passage that answers it.
+CREATE OR REPLACE FUNCTION kb_search(p_org bigint, p_query text, p_limit integer)
+    RETURNS TABLE (document_id uuid, title text, chunk integer, content text, rank real)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    SET client_min_messages = warning
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_limit integer := least(greatest(coalesce(p_limit, 1), 1), 20);
+    v_all tsquery := websearch_to_tsquery('english'::regconfig, coalesce(p_query, ''));
+    v_any tsquery;
+BEGIN
+    RETURN QUERY
+        SELECT c.document_id, c.title, c.chunk, c.content, ts_rank_cd(c.tsv, v_all, 32)
+          FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+         WHERE c.org_id = p_org AND c.tsv @@ v_all
+         ORDER BY 5 DESC, d.n, c.chunk
+         LIMIT v_limit;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    v_any := any_word_tsquery(p_query);
+    IF v_any IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT c.document_id, c.title, c.chunk, c.content, ts_rank_cd(c.tsv, v_any, 32)
+          FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+         WHERE c.org_id = p_org AND c.tsv @@ v_any
+         ORDER BY 5 DESC, d.n, c.chunk
+         LIMIT v_limit;
 END
 $$;
 

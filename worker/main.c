@@ -25,6 +25,7 @@
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/tools.h"
 #include "core/version.h"
 
 #define TICK_MAX_US	1000000		/* the loop looks around at least once a second */
@@ -48,6 +49,7 @@ config_check(const struct daemon *d)
 		return 1;
 	pr = pricing_parse(cfg.llm.pricing, err, sizeof(err));
 	config_free(&cfg);
+	tool_decls_configure(NULL);
 	if (pr == NULL) {
 		fprintf(stderr, "switchboard-worker: %s\n", err);
 		return 1;
@@ -319,7 +321,8 @@ worker_loop(struct worker *w, int sigfd)
 int
 main(int argc, char *argv[])
 {
-	struct daemon	 d = { .name = "switchboard-worker", .opts = "c:tVh" };
+	struct daemon	 d = { .name = "switchboard-worker", .opts = "c:tVh",
+			    .flags = DAEMON_TOOL_SECRETS };
 	struct worker	 w;
 	int		 sigfd, rc;
 
@@ -333,6 +336,7 @@ main(int argc, char *argv[])
 	}
 	if (worker_init(&w, &d) < 0) {
 		config_free(&w.cfg);
+		tool_decls_configure(NULL);
 		return 1;
 	}
 	rc = worker_loop(&w, sigfd);
@@ -349,6 +353,7 @@ main(int argc, char *argv[])
 	if (w.metrics_fd >= 0)
 		close(w.metrics_fd);
 	config_free(&w.cfg);
+	tool_decls_configure(NULL);	/* the secrets in the tools' headers are wiped */
 	curl_global_cleanup();
 	return rc;
 }

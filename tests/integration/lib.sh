@@ -134,3 +134,42 @@ inbox_approval() {
 	printf '{"id":"%s","step":1,"call_id":"%s","kind":"approval","call":{"name":"http_fetch","arguments":{"url":"https://example.com/%s"}},"expires_s":3600}' \
 		"$1" "$2" "$2"
 }
+
+# sb_tools_fixture DIR PORT: the HTTP tools of the stack (DIR/tools.d), which call
+# tests/node/pages.mjs on 127.0.0.1:PORT, and their secret (DIR/tools-secrets).
+sb_tools_fixture() {
+	local d=$1/tools.d p=$2
+	mkdir -p "$d" "$1/tools-secrets"
+	(umask 077; printf 'it-crm-token-5f1e\n' >"$1/tools-secrets/crm_token")
+	cat >"$d/crm_lookup.json" <<-JSON
+		{"name": "crm_lookup", "description": "Look a customer up in the CRM.",
+		 "parameters": {"type": "object", "properties": {
+		   "customer_id": {"type": "string", "minLength": 1, "maxLength": 200},
+		   "query": {"type": "string"}, "status": {"type": "integer"}},
+		   "required": ["customer_id"], "additionalProperties": false},
+		 "url": "http://127.0.0.1:$p/crm/customers/{customer_id}?q={query}&status={status}",
+		 "headers": {"Authorization": "Bearer {secret:crm_token}", "X-Client": "switchboard"},
+		 "allow_private": true, "timeout_s": 5}
+	JSON
+	cat >"$d/crm_note.json" <<-JSON
+		{"name": "crm_note", "description": "Add a note to a customer.",
+		 "parameters": {"type": "object", "properties": {
+		   "customer_id": {"type": "string"}, "text": {"type": "string"}},
+		   "required": ["customer_id", "text"]},
+		 "method": "POST", "url": "http://127.0.0.1:$p/crm/notes/{customer_id}",
+		 "body": {"customer": "{customer_id}", "note": {"text": "{text}"}, "source": "agent"},
+		 "headers": {"Authorization": "Bearer {secret:crm_token}"}, "allow_private": true}
+	JSON
+	cat >"$d/crm_guarded.json" <<-JSON
+		{"name": "crm_guarded", "description": "The CRM, without allow_private.",
+		 "parameters": {"type": "object", "properties": {"customer_id": {"type": "string"}},
+		   "required": ["customer_id"]},
+		 "url": "http://127.0.0.1:$p/crm/guarded/{customer_id}"}
+	JSON
+	cat >"$d/crm_hop.json" <<-JSON
+		{"name": "crm_hop", "description": "A CRM link that redirects.",
+		 "parameters": {"type": "object", "properties": {"to": {"type": "string"}},
+		   "required": ["to"]},
+		 "url": "http://127.0.0.1:$p/redirect?to={to}", "allow_private": true}
+	JSON
+}

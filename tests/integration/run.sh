@@ -51,6 +51,11 @@ trap stop_all EXIT
 setup_failed() { fail "setup" "$1"; echo "$T_PASSED passed, $T_FAILED failed"; exit 1; }
 
 SB_WORKERS=4 sb_write_config "$SB_CONF" "$STATE" "$PG_PORT" "$MC_PORT"
+# The HTTP tools every program loads at start (t_httptools.sh): their service is
+# tests/node/pages.mjs on TOOLS_PORT, their secret a file in tools-secrets.
+sb_free_port TOOLS_PORT
+export TOOLS_PORT
+sb_tools_fixture "$STATE" "$TOOLS_PORT"
 # The load tests send thousands of anonymous requests from one address; logins
 # come from many loopback addresses (tests pick 127.0.0.N per case).
 cat >>"$SB_CONF" <<-CONF
@@ -69,6 +74,10 @@ cat >>"$SB_CONF" <<-CONF
 	retry_ms = 500
 	max_per_user = 25
 	metrics_listen = 127.0.0.1:$STREAM_METRICS_PORT
+
+	[tools]
+	dir = $STATE/tools.d
+	secrets_dir = $STATE/tools-secrets
 
 	[jwt]
 	# A test-only secret: bearer JWTs minted by t_auth.sh.

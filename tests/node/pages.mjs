@@ -13,6 +13,10 @@
 //   GET  /hits/NAME         how many requests /count/NAME had: "N"
 //   GET  /redirect?to=URL   302 to URL;  /redirect307?to=URL: 307
 //   POST /echo              the request body back, with its content type
+//   ANY  /crm/KIND/...      a configured tool's service (t_httptools.sh): the request is
+//                           kept under KIND; a JSON answer, or ?status=N's status
+//   GET  /seen/KIND         the last /crm/KIND request: {n, method, url (as sent),
+//                           authorization, client, type, body}, or {} if none
 //   other                   404
 // SIGTERM or SIGINT: exit 0.
 
@@ -20,6 +24,7 @@ import http from 'node:http';
 
 const port = Number(process.argv[2]);
 const hits = new Map();
+const seen = new Map();
 
 const page = `<!DOCTYPE html>
 <html><head><title>Opening hours</title>
@@ -65,6 +70,18 @@ const server = http.createServer((req, res) => {
 		if (url.pathname === '/redirect' || url.pathname === '/redirect307')
 			return send(res, url.pathname === '/redirect' ? 302 : 307, 'text/plain', 'moved',
 				{ Location: url.searchParams.get('to') || '/' });
+		if (parts[1] === 'crm' && parts[2]) {
+			const n = (seen.get(parts[2])?.n || 0) + 1;
+			seen.set(parts[2], { n, method: req.method, url: req.url,
+				authorization: req.headers.authorization || null,
+				client: req.headers['x-client'] || null,
+				type: req.headers['content-type'] || null, body });
+			const status = Number(url.searchParams.get('status') || 200);
+			return send(res, status, 'application/json', status < 400 ?
+				'{"name": "Ada Lovelace", "plan": "gold"}' : '{"error": "no such customer"}');
+		}
+		if (parts[1] === 'seen' && parts[2])
+			return send(res, 200, 'application/json', JSON.stringify(seen.get(parts[2]) || {}));
 		if (url.pathname === '/echo' && req.method === 'POST')
 			return send(res, 200, 'text/plain', `echo (${req.headers['content-type']}): ${body}`);
 		send(res, 404, 'text/plain', 'not found');

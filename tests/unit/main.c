@@ -108,6 +108,8 @@ main(void)
 	suite_tools();
 	suite_inbox();
 	suite_chunk();
+	suite_urltmpl();
+	suite_tooldef();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

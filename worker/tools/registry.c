@@ -1,4 +1,5 @@
-/* registry.c: the code of each tool of core/tools.c, by name. */
+/* registry.c: the code of each tool of core/tools.c, by name: a built-in tool's own,
+ * or http_tool.c for every tool configured in tools.dir. */
 #include "config.h"
 
 #include <string.h>
@@ -17,10 +18,12 @@ static const struct tool_impl *const impls[] = {
 const struct tool_impl *
 tool_impl_find(const char *name)
 {
-	size_t i;
+	const struct tool_decl	*d;
+	size_t			 i;
 
 	for (i = 0; i < sizeof(impls) / sizeof(impls[0]); i++)
 		if (strcmp(impls[i]->name, name) == 0)
 			return impls[i];
-	return NULL;
+	d = tool_decl_find(name);
+	return d != NULL && tool_decl_def(d) != NULL ? &tool_http_tool : NULL;
 }

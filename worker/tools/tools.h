@@ -97,5 +97,6 @@ extern const struct tool_impl tool_handoff;
 extern const struct tool_impl tool_kb_search;
 extern const struct tool_impl tool_memory_save;
 extern const struct tool_impl tool_memory_search;
+extern const struct tool_impl tool_http_tool;	/* every configured tool (core/tooldef.h) */
 
 #endif /* SB_WORKER_TOOLS_H */
