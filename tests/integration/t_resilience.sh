@@ -131,6 +131,9 @@ check "no reload ever saw a half-written file" bash -c "! grep -q 'server.socket
 
 # PostgreSQL goes away: /readyz says 503 at once, nothing crashes; it comes back by itself.
 crash0=$(metric 'switchboard_worker_restarts_total{reason="crash"}')
+# The reload above is over only when its workers stop changing: four children can be a
+# moment's mix of new ones and an old one still draining (seen on a loaded machine).
+sb_wait_for '[ "$(nworkers)" = 4 ] && w1=$(workers) && sleep 0.5 && [ "$w1" = "$(workers)" ]' 15
 before=$(workers)
 sb_pg_stop "$STATE"
 t0=$(date +%s%N)
