@@ -126,6 +126,19 @@ BEGIN
 END
 $$;
 
+-- The chunks of org p_org that match p_query, best first, at most p_limit: 016's ranking
+-- and order, for either query kb_search tries.  NULL matches nothing.
+CREATE FUNCTION kb_match(p_org bigint, p_query tsquery, p_limit integer)
+    RETURNS TABLE (document_id uuid, title text, chunk integer, content text, rank real)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.document_id, c.title, c.chunk, c.content, ts_rank_cd(c.tsv, p_query, 32)
+      FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+     WHERE c.org_id = p_org AND c.tsv @@ p_query
+     ORDER BY 5 DESC, d.n, c.chunk
+     LIMIT p_limit
+$$;
+
 -- kb_search as 016 made it, and then, when no passage has every word of the query, the
 -- passages that have any (ranked the same way: those with more of the words, closer
 -- together, first).  A model's or a person's question ("what happens when I hit the
@@ -135,34 +148,18 @@ CREATE OR REPLACE FUNCTION kb_search(p_org bigint, p_query text, p_limit integer
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     SET client_min_messages = warning
     AS $$
-#variable_conflict use_column
 DECLARE
     v_limit integer := least(greatest(coalesce(p_limit, 1), 1), 20);
-    v_all tsquery := websearch_to_tsquery('english'::regconfig, coalesce(p_query, ''));
-    v_any tsquery;
 BEGIN
-    RETURN QUERY
-        SELECT c.document_id, c.title, c.chunk, c.content, ts_rank_cd(c.tsv, v_all, 32)
-          FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
-         WHERE c.org_id = p_org AND c.tsv @@ v_all
-         ORDER BY 5 DESC, d.n, c.chunk
-         LIMIT v_limit;
-    IF FOUND THEN
-        RETURN;
+    RETURN QUERY SELECT * FROM kb_match(p_org,
+        websearch_to_tsquery('english'::regconfig, coalesce(p_query, '')), v_limit);
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM kb_match(p_org, any_word_tsquery(p_query), v_limit);
     END IF;
-    v_any := any_word_tsquery(p_query);
-    IF v_any IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY
-        SELECT c.document_id, c.title, c.chunk, c.content, ts_rank_cd(c.tsv, v_any, 32)
-          FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
-         WHERE c.org_id = p_org AND c.tsv @@ v_any
-         ORDER BY 5 DESC, d.n, c.chunk
-         LIMIT v_limit;
 END
 $$;
 
+REVOKE ALL ON FUNCTION kb_match(bigint, tsquery, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION memory_save(bigint, uuid, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION memory_search(bigint, uuid, text, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION memory_save(bigint, uuid, text, text) TO switchboard_app;

@@ -68,6 +68,10 @@ for p in openai anthropic; do
 		"^Echo: \\{\"query\":\"rate limits\",\"results\":\\[\\{\"document_id\":\"$KD2\",\"title\":\"Rate limits\",\"chunk\":0,\"passage\":\"Each key may create 20 runs a second" \
 		"$(tm_output "$TM_R")"
 done
+check "a question with words no passage has" tm_ask "$TMKB" tm-kb-openai "what happens past the rate limits"
+expect_match "still finds the passages with some of them (any-word fallback)" \
+	"^Echo: \\{\"query\":\"what happens past the rate limits\",\"results\":\\[\\{\"document_id\":\"$KD2\"" \
+	"$(tm_output "$TM_R")"
 
 # ---- the catalog's personal assistant keeps a fact and recalls it later
 check "a run asked to remember succeeds" tm_ask "$TMK" personal-assistant "Remember that my favourite colour is blue."
