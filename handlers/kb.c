@@ -99,14 +99,12 @@ create_read(struct sb_req *req, struct create *c)
 	c->title = json_string_value(title);
 	c->content = json_string_value(content);
 	c->metadata = meta != NULL ? arena_json(req->arena, meta) : "{}";
-	chunks = chunk_json(c->content, n, strcmp(c->format, "markdown") == 0);
-	if (json_array_size(chunks) == 0) {
-		json_decref(chunks);
+	chunks = arena_adopt_json(req->arena,
+	    chunk_json(c->content, n, strcmp(c->format, "markdown") == 0));
+	if (json_array_size(chunks) == 0)
 		return req_fail(req, SB_ERR_UNPROCESSABLE, "invalid-content",
 		    "content holds nothing but white space");
-	}
 	c->chunks = arena_json(req->arena, chunks);
-	json_decref(chunks);
 	return SB_OK;
 }
 
