@@ -12,7 +12,7 @@
 #include "core/err.h"
 
 /* The schema version this build expects: the number of the last file in sql/. */
-#define SB_SCHEMA_VERSION 20
+#define SB_SCHEMA_VERSION 21
 
 
 /* One connection owned by one process.  Connection loss is noticed on the next

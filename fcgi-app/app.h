@@ -22,10 +22,10 @@ struct sb_req;
 /* What switchboard-stream adds to the handlers of ROUTE_STREAM routes and long polls;
  * switchboard-fcgi has none (struct app's stream is NULL). */
 struct stream_ops {
-	/* GET /api/v1/runs/{id}/stream, once the caller may read the run; finished: the
-	 * run has ended (the stream then closes after the replay). */
-	enum sb_err	(*run_stream)(struct sb_req *, const char *run_id, int64_t after,
-			    int finished);
+	/* GET /api/v1/runs/{id}/stream after that seq: finds the run in the caller's org
+	 * itself (404), 204 for an ended run the caller has all of, else the stream
+	 * (closed after the replay when the run has ended). */
+	enum sb_err	(*run_stream)(struct sb_req *, const char *run_id, int64_t after);
 	/* A long poll of the run's events that found none yet: answered later. */
 	enum sb_err	(*run_wait)(struct sb_req *, const char *run_id, int64_t after, int wait_s,
 			    int limit);

@@ -316,16 +316,13 @@ h_runs_cancel(struct sb_req *req)
 
 /* ------------------------------------------------------------ events */
 
-/*
- * Has the run ended (its terminal event is then written: the same transaction wrote
- * both)?  *last_seq, when asked, gets the seq of its last event if it has ended.
- * SB_ERR_NOT_FOUND when the caller cannot see it.
- */
+/* Has the run ended (its terminal event is then written: the same transaction wrote
+ * both)?  SB_ERR_NOT_FOUND when the caller cannot see it. */
 static enum sb_err
-run_finished(struct sb_req *req, const char *id, int *finished, long long *last_seq)
+run_finished(struct sb_req *req, const char *id, int *finished)
 {
 	static struct db_stmt	 q = { "run_finished",
-	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled'), run_last_seq(r.id) "
+	    "SELECT r.state IN ('succeeded', 'failed', 'cancelled') "
 	    "FROM runs r WHERE r.id = $1::uuid", 1, 0 };
 	const char		*p[1] = { id };
 	PGresult		*res;
@@ -336,8 +333,6 @@ run_finished(struct sb_req *req, const char *id, int *finished, long long *last_
 	if (PQntuples(res) == 0)
 		return SB_ERR_NOT_FOUND;
 	*finished = PQgetvalue(res, 0, 0)[0] == 't';
-	if (last_seq != NULL)
-		*last_seq = atoll(PQgetvalue(res, 0, 1));
 	return SB_OK;
 }
 
@@ -363,7 +358,7 @@ run_events(struct sb_req *req, void *arg)
 	PGresult		*res;
 	int			 i;
 
-	if ((err = run_finished(req, ev->id, &ev->finished, NULL)) != SB_OK)
+	if ((err = run_finished(req, ev->id, &ev->finished)) != SB_OK)
 		return err;
 	snprintf(after, sizeof(after), "%lld", ev->after);
 	snprintf(lim, sizeof(lim), "%d", ev->limit);
@@ -488,28 +483,12 @@ h_runs_events(struct sb_req *req)
 
 /* ------------------------------------------------------------ stream */
 
-struct visible {
-	const char	*id;
-	int		 finished;
-	long long	 last_seq;
-};
-
-static enum sb_err
-run_visible(struct sb_req *req, void *arg)
-{
-	struct visible *v = arg;
-
-	return run_finished(req, v->id, &v->finished, &v->last_seq);
-}
-
 enum sb_err
 h_runs_stream(struct sb_req *req)
 {
 	const char	*id = req_path_param(req, "id");
 	const char	*last = req_header(req, "Last-Event-ID"), *a = req_query(req, "after");
 	long long	 after = 0;
-	struct visible	 v;
-	enum sb_err	 err;
 
 	if (!uuid_shaped(id))
 		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
@@ -522,17 +501,5 @@ h_runs_stream(struct sb_req *req)
 	} else if (a != NULL && nonneg(a, INT32_MAX, &after) < 0)
 		return req_fail(req, SB_ERR_INVALID, "bad-after",
 		    "after is the seq of the last event seen (0 for all)");
-	v.id = id;
-	if ((err = org_tx(req, run_visible, &v)) == SB_ERR_NOT_FOUND)
-		return req_fail(req, err, NULL, "no such run");
-	if (err != SB_OK)
-		return err;
-	/* An ended run with nothing after the caller's position: 204 is the one answer
-	 * that stops an EventSource from reconnecting forever (a 200 that closes at once
-	 * is a dropped connection to it). */
-	if (v.finished && after >= v.last_seq) {
-		resp_send(req, 204, NULL, NULL, 0);
-		return SB_OK;
-	}
-	return req->app->stream->run_stream(req, id, after, v.finished);
+	return req->app->stream->run_stream(req, id, after);
 }

@@ -75,6 +75,7 @@ sconn_close(struct sconn *c)
 	hub_unsubscribe(c);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	LIST_REMOVE(c, link);
 	srv->nconns--;
 	fcgi_conn_free(&c->fc);
@@ -85,7 +86,19 @@ sconn_close(struct sconn *c)
 	json_decref(c->items);
 	if (c->counted)
 		user_release(c);
-	free(c);
+	/* Freed after the wake-up: its epoll events may still be in hand. */
+	LIST_INSERT_HEAD(&srv->closed, c, link);
+}
+
+void
+sconn_reap(void)
+{
+	struct sconn	*c;
+
+	while ((c = LIST_FIRST(&srv->closed)) != NULL) {
+		LIST_REMOVE(c, link);
+		free(c);
+	}
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include "stream/stream.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/cursor.h"
 #include "core/db.h"
 #include "core/err.h"
@@ -200,6 +201,7 @@ hub_fetch(void)
 	if (!srv->dirty)
 		return;
 	srv->dirty = 0;
+	srv->fetched_us = clock_mono_us();
 	/* The topics to read, in one pass: those marked, and every topic of a polled
 	 * kind when its poll is due. */
 	due = sb_malloc((srv->topics.n + 1) * sizeof(*due));
@@ -329,6 +331,16 @@ hub_notified(void)
 	/* Runs moved: the polled kinds are read too, sooner than their next poll. */
 	if (listener_read(&srv->listener, on_notify, NULL) > 0)
 		srv->poll_due = srv->dirty = 1;
+}
+
+void
+hub_catch_up(void)
+{
+	if (clock_mono_us() - srv->fetched_us < CATCH_UP_MS * 1000)
+		return;
+	srv->fetched_us = clock_mono_us();	/* at most once a gap, announced or not */
+	hub_notified();
+	hub_fetch();
 }
 
 void

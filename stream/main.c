@@ -189,15 +189,20 @@ serve(void)
 				metrics_http_accept(srv->metrics_fd, smetrics_render, NULL);
 			} else {
 				c = p;
+				if (c->fd < 0)
+					continue;	/* closed earlier in this wake-up */
 				if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 					sconn_readable(c);
 				else if (evs[i].events & EPOLLOUT)
 					sconn_flush(c);
+				hub_catch_up();
 			}
 		}
+		sconn_reap();
 	}
 	while (!LIST_EMPTY(&srv->conns))
 		sconn_close(LIST_FIRST(&srv->conns));
+	sconn_reap();
 	hub_free();
 	close(sigfd);
 	close(srv->epfd);
@@ -235,6 +240,7 @@ main(int argc, char *argv[])
 	}
 	srv = sb_calloc(1, sizeof(*srv));
 	LIST_INIT(&srv->conns);
+	LIST_INIT(&srv->closed);
 	srv->app.cfg = cfg;
 	srv->app.routes = routes;
 	srv->app.nroutes = nroutes;

@@ -14,9 +14,22 @@
 #include "core/cursor.h"
 #include "core/db.h"
 #include "core/err.h"
+#include "fcgi-app/access.h"
 #include "fcgi-app/cors.h"
 #include "fcgi-app/request.h"
 #include "fcgi-app/response.h"
+
+/* A run event from row r of res whose seq, type, data, attempt and created_at are
+ * the columns from col on. */
+static void
+row_event(PGresult *res, int r, int col, struct hub_event *ev)
+{
+	ev->pos.n = atoll(PQgetvalue(res, r, col));
+	ev->type = PQgetvalue(res, r, col + 1);
+	ev->data = PQgetvalue(res, r, col + 2);
+	ev->attempt = atoi(PQgetvalue(res, r, col + 3));
+	ev->created_at = PQgetvalue(res, r, col + 4);
+}
 
 static int
 run_read(const char **ids, const struct sb_cursor *after, size_t n, int limit,
@@ -34,11 +47,7 @@ run_read(const char **ids, const struct sb_cursor *after, size_t n, int limit,
 	memset(&ev, 0, sizeof(ev));
 	for (r = 0; r < PQntuples(res); r++) {
 		ev.key = PQgetvalue(res, r, 0);
-		ev.pos.n = atoll(PQgetvalue(res, r, 1));
-		ev.type = PQgetvalue(res, r, 2);
-		ev.data = PQgetvalue(res, r, 3);
-		ev.attempt = atoi(PQgetvalue(res, r, 4));
-		ev.created_at = PQgetvalue(res, r, 5);
+		row_event(res, r, 1, &ev);
 		fn(arg, &ev);
 	}
 	PQclear(res);
@@ -64,13 +73,56 @@ run_item(const struct hub_event *ev)
 
 const struct topic_kind run_kind = { "run", run_read, run_ends, run_item, 0 };
 
-/* GET /api/v1/runs/{id}/stream */
-enum sb_err
-run_stream(struct sb_req *req, const char *run_id, int64_t after, int finished)
+/* The open's rows (sql/021) as the replay's first page: a row without seq is none. */
+static int
+open_rows(void *arg, hub_event_fn fn, void *fnarg)
 {
-	struct sb_cursor from = { 0, after };
+	PGresult		*res = arg;
+	struct hub_event	 ev;
+	int			 r;
 
-	return stream_open(req, &run_kind, run_id, &from, NULL, finished);
+	memset(&ev, 0, sizeof(ev));
+	for (r = 0; r < PQntuples(res); r++) {
+		if (PQgetisnull(res, r, 2))
+			continue;
+		ev.key = "";
+		row_event(res, r, 2, &ev);
+		fn(fnarg, &ev);
+	}
+	return 0;
+}
+
+enum sb_err
+run_stream(struct sb_req *req, const char *run_id, int64_t after)
+{
+	static struct db_stmt	 st = { "stream_run_open",
+	    "SELECT finished, last_seq, seq, type, data, attempt, created_at "
+	    "FROM stream_run_open($1, $2::uuid, $3, $4)", 4, 0 };
+	struct sb_cursor	 from = { 0, after };
+	char			 org[24], a[24], lim[16];
+	const char		*p[4] = { org, run_id, a, lim };
+	PGresult		*res;
+	enum sb_err		 err;
+	int			 finished;
+
+	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
+	snprintf(a, sizeof(a), "%lld", (long long)after);
+	snprintf(lim, sizeof(lim), "%d", REPLAY_PAGE);
+	if (db_ensure(&req->app->db) != SB_OK)
+		return SB_ERR_UNAVAILABLE;
+	if ((res = req_exec(req, &st, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) == 0)
+		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
+	finished = PQgetvalue(res, 0, 0)[0] == 't';
+	/* An ended run with nothing after the caller's position: 204 is the one answer
+	 * that stops an EventSource from reconnecting forever (a 200 that closes at once
+	 * is a dropped connection to it). */
+	if (finished && after >= atoll(PQgetvalue(res, 0, 1))) {
+		resp_send(req, 204, NULL, NULL, 0);
+		return SB_OK;
+	}
+	return stream_open_read(req, &run_kind, run_id, &from, NULL, finished, open_rows, res);
 }
 
 /* ------------------------------------------------------------ the long poll */

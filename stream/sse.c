@@ -18,7 +18,6 @@
 #include "fcgi-app/request.h"
 #include "fcgi-app/response.h"
 
-#define REPLAY_PAGE	500
 
 /* An event's frame (stream/sseframe.c): its position is its id.  The caller frees it. */
 static char *
@@ -205,6 +204,14 @@ enum sb_err
 stream_open(struct sb_req *req, const struct topic_kind *kind, const char *key,
     const struct sb_cursor *after, const char *preamble, int finished)
 {
+	return stream_open_read(req, kind, key, after, preamble, finished, NULL, NULL);
+}
+
+enum sb_err
+stream_open_read(struct sb_req *req, const struct topic_kind *kind, const char *key,
+    const struct sb_cursor *after, const char *preamble, int finished,
+    int (*first)(void *, hub_event_fn, void *), void *first_arg)
+{
 	struct sconn	*c = srv->current;
 	struct replay	 r;
 	char		 retry[SSE_RETRY_MAX];
@@ -232,10 +239,13 @@ stream_open(struct sb_req *req, const struct topic_kind *kind, const char *key,
 	do {
 		r.rows = 0;
 		from[0] = r.last;
-		if (kind->read(keys, from, 1, REPLAY_PAGE, replay_event, &r) < 0) {
+		if (first != NULL)
+			first(first_arg, replay_event, &r);	/* read with the open */
+		else if (kind->read(keys, from, 1, REPLAY_PAGE, replay_event, &r) < 0) {
 			user_release(c);
 			return SB_ERR_UNAVAILABLE;
 		}
+		first = NULL;
 	} while (!r.ended && r.rows == REPLAY_PAGE &&
 	    r.bytes < (size_t)srv->app.cfg.stream.client_buffer);
 	srv->m.streams_opened++;

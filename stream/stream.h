@@ -64,11 +64,13 @@ struct stream_server {
 	int			 metrics_fd;		/* GET /metrics, or -1 */
 	int			 epfd;
 	LIST_HEAD(, sconn)	 conns;
+	LIST_HEAD(, sconn)	 closed;		/* closed in this wake-up, freed after */
 	int			 nconns;
 	int			 nstreams;		/* streaming or waiting */
 	struct sb_listener	 listener;		/* LISTEN switchboard_events */
 	struct topic_table	 topics;		/* by kind and key (topics.c) */
 	int			 dirty;			/* some topic has unread events */
+	int64_t			 fetched_us;		/* the last read of dirty topics */
 	int64_t			 next_sweep_us;
 	int64_t			 next_poll_us;		/* polled kinds (the feed) */
 	int64_t			 next_recheck_us;	/* credentials of held requests */
@@ -94,7 +96,10 @@ void	 sconn_readable(struct sconn *);
 void	 sconn_feed_rest(struct sconn *);
 /* Writes what it can: 0, or -1 once c is closed (and freed: the web server left). */
 int	 sconn_flush(struct sconn *);
+/* Closes c; its memory stays (fd -1) until sconn_reap(), after the wake-up whose
+ * events may still name it. */
 void	 sconn_close(struct sconn *);
+void	 sconn_reap(void);
 /* Appends body bytes of the current answer (FCGI_STDOUT); closes a client that
  * cannot keep up (over stream.client_buffer). 0, or -1 once closed. */
 int	 sconn_send(struct sconn *, const char *buf, size_t len);
@@ -155,6 +160,12 @@ void	 hub_listen(void);			/* (re)connects and LISTENs */
 int	 hub_listen_fd(void);
 void	 hub_notified(void);			/* reads notifications */
 void	 hub_fetch(void);			/* reads the dirty topics' events */
+/* Between the requests of one wake-up: what was announced goes out if the last read
+ * is over CATCH_UP_MS old.  An open waits on the database in this one loop, and a
+ * wake-up that opens a hundred streams must not hold back the events of the others
+ * until its end. */
+void	 hub_catch_up(void);
+#define CATCH_UP_MS	10
 void	 hub_tick(int64_t now);			/* sweeps and polls now and then */
 void	 hub_free(void);			/* at exit */
 /* A kind's read statement with its parameters: the keys, the positions after which to
@@ -182,12 +193,22 @@ void	 probe_tick(int64_t now);
  * to come (the stream closes after the replay). */
 enum sb_err stream_open(struct sb_req *, const struct topic_kind *, const char *key,
 	    const struct sb_cursor *after, const char *preamble, int finished);
+/* The same, its first page of events read by first(first_arg, fn, arg) (at most
+ * REPLAY_PAGE of them, read with what the open asked the database) instead of by the
+ * kind's read. */
+enum sb_err stream_open_read(struct sb_req *, const struct topic_kind *, const char *key,
+	    const struct sb_cursor *after, const char *preamble, int finished,
+	    int (*first)(void *, hub_event_fn, void *), void *first_arg);
+#define REPLAY_PAGE	500		/* events a replay reads at once */
 
 /* runs.c: a run's events, as a stream and as a long poll. */
 extern const struct topic_kind	run_kind;
 /* Answers a waiting long poll with these events ([{seq, type, data, ...}]), stolen. */
 void	 longpoll_answer(struct sconn *, json_t *items);
-enum sb_err run_stream(struct sb_req *, const char *run_id, int64_t after, int finished);
+/* GET /api/v1/runs/{id}/stream: the run in the caller's org, its state and the first
+ * page of its events in one statement (sql/021); 404, 204 when it has ended and the
+ * caller has all of it, else the stream. */
+enum sb_err run_stream(struct sb_req *, const char *run_id, int64_t after);
 enum sb_err run_wait(struct sb_req *, const char *run_id, int64_t after, int wait_s,
 	    int limit);
 
