@@ -65,11 +65,21 @@ sconn_accept(void)
 	}
 }
 
+/* Streams, long polls and opens hold a place in srv->nstreams. */
+static int
+holds(const struct sconn *c)
+{
+	return c->state == SC_STREAMING || c->state == SC_WAITING || c->state == SC_OPENING;
+}
+
 void
 sconn_close(struct sconn *c)
 {
-	if (c->state == SC_STREAMING || c->state == SC_WAITING)
+	if (holds(c))
 		srv->nstreams--;
+	if (c->opening != NULL)
+		dbq_cancel(c->opening);	/* its result has no one to go to */
+	c->opening = NULL;
 	if (c->probes > 0)
 		srv->nprobing--;
 	hub_unsubscribe(c);
@@ -173,7 +183,7 @@ sconn_send(struct sconn *c, const char *buf, size_t len)
 void
 sconn_end(struct sconn *c)
 {
-	if (c->state == SC_STREAMING || c->state == SC_WAITING)
+	if (holds(c))
 		srv->nstreams--;
 	if (c->probes > 0) {
 		c->probes = 0;		/* the connection may serve another request */
@@ -261,6 +271,12 @@ dispatch_request(struct sconn *c)
 		    "no body: at most 8192 bytes");
 	else
 		sconn_answer(c, dispatch_fill, c);
+	return sconn_answered(c);
+}
+
+int
+sconn_answered(struct sconn *c)
+{
 	if (c->state == SC_READING) {
 		fcgi_end(&c->out, c->fc.req.id, 0);
 		c->state = SC_CLOSING;

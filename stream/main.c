@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "core/conf.h"
 #include "core/daemon.h"
 #include "core/db.h"
+#include "core/dbq.h"
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -39,7 +41,36 @@
 struct stream_server	*srv;
 
 /* Markers for epoll's data.ptr that are not connections. */
-static char	 mark_listen, mark_signal, mark_pg, mark_metrics;
+static char	 mark_listen, mark_signal, mark_pg, mark_metrics, mark_opens;
+
+/* The opens' connection in epoll as it is now: its socket changes when it connects
+ * again, and it asks for writability while libpq holds bytes the socket did not take. */
+static void
+opens_watch(void)
+{
+	static int		 fd = -1;
+	static short		 was;
+	static uint64_t		 connects;
+	struct dbq_stats	 st;
+	struct epoll_event	 ev;
+	short			 want = 0;
+	int			 now;
+
+	now = dbq_fd(srv->opens, &want);
+	dbq_stats(srv->opens, &st);
+	if (now == fd && want == was && st.connects == connects)
+		return;
+	if (fd >= 0 && (now != fd || st.connects != connects))
+		(void)epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);	/* may be closed */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | ((want & POLLOUT) ? EPOLLOUT : 0);
+	ev.data.ptr = &mark_opens;
+	if (now >= 0 && epoll_ctl(srv->epfd, EPOLL_CTL_MOD, now, &ev) < 0)
+		(void)epoll_ctl(srv->epfd, EPOLL_CTL_ADD, now, &ev);
+	fd = now;
+	was = want;
+	connects = st.connects;
+}
 
 static void
 epoll_add(int fd, void *ptr)
@@ -162,6 +193,7 @@ serve(void)
 
 		if (srv->nrest > 0)
 			feed_rests();
+		opens_watch();
 		n = epoll_wait(srv->epfd, evs, EVENTS_MAX, srv->dirty ? 0 : wait_ms(now));
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
@@ -185,6 +217,8 @@ serve(void)
 				}
 			} else if (p == &mark_pg) {
 				hub_notified();
+			} else if (p == &mark_opens) {
+				dbq_io(srv->opens);	/* opens whose statement is done */
 			} else if (p == &mark_metrics) {
 				metrics_http_accept(srv->metrics_fd, smetrics_render, NULL);
 			} else {
@@ -256,8 +290,13 @@ main(int argc, char *argv[])
 	    cfg.memcached.secret);
 	listener_init(&srv->listener, cfg.database.url, cfg.database.connect_timeout,
 	    EVENTS_CHANNEL);
+	/* A second connection for stream opens: the loop sends their statements and
+	 * goes on serving while the database answers (runs.c). */
+	srv->opens = dbq_new("stream opens", cfg.database.url, cfg.database.connect_timeout,
+	    cfg.database.statement_timeout_ms);
 	srv->app.db.loud = srv->listener.db.loud = true;
 	rc = serve();
+	dbq_free(srv->opens);
 	listener_close(&srv->listener);
 	db_close(&srv->app.db);
 	if (srv->app.cache != NULL)

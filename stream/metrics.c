@@ -8,14 +8,16 @@
 #include "stream/stream.h"
 #include "core/arena.h"
 #include "core/cache.h"
+#include "core/dbq.h"
 #include "core/metrics.h"
 #include "fcgi-app/app.h"
 
 char *
 smetrics_render(void *arg, size_t *len)
 {
-	char	*buf = NULL;
-	FILE	*f = open_memstream(&buf, len);
+	char			*buf = NULL;
+	FILE			*f = open_memstream(&buf, len);
+	struct dbq_stats	 q;
 
 	(void)arg;
 	if (f == NULL)
@@ -24,6 +26,9 @@ smetrics_render(void *arg, size_t *len)
 	    srv->nstreams);
 	metrics_gauge(f, "switchboard_stream_connections", "FastCGI connections from the web server.",
 	    srv->nconns);
+	dbq_stats(srv->opens, &q);
+	metrics_gauge(f, "switchboard_stream_opens_waiting",
+	    "Stream opens whose statement the database has not answered yet.", q.in_flight);
 	metrics_gauge(f, "switchboard_stream_runs_watched", "Runs and org feeds with at least one watcher.",
 	    (long long)srv->topics.n);
 	metrics_counter(f, "switchboard_stream_streams_total", "Event streams opened.",
@@ -48,7 +53,7 @@ smetrics_render(void *arg, size_t *len)
 	    srv->m.revoked);
 	metrics_counter(f, "switchboard_stream_db_errors_total",
 	    "Database statements that failed (each is logged with its SQL state).",
-	    srv->app.db.failures + srv->listener.db.failures);
+	    srv->app.db.failures + srv->listener.db.failures + q.failed);
 	metrics_counter(f, "switchboard_cache_forged_total",
 	    "Values read from memcached that failed their seal (treated as absent).",
 	    cache_forged(srv->app.cache));

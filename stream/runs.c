@@ -14,6 +14,7 @@
 #include "core/cursor.h"
 #include "core/db.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "fcgi-app/access.h"
 #include "fcgi-app/cors.h"
 #include "fcgi-app/request.h"
@@ -22,7 +23,7 @@
 /* A run event from row r of res whose seq, type, data, attempt and created_at are
  * the columns from col on. */
 static void
-row_event(PGresult *res, int r, int col, struct hub_event *ev)
+row_event(const PGresult *res, int r, int col, struct hub_event *ev)
 {
 	ev->pos.n = atoll(PQgetvalue(res, r, col));
 	ev->type = PQgetvalue(res, r, col + 1);
@@ -73,11 +74,17 @@ run_item(const struct hub_event *ev)
 
 const struct topic_kind run_kind = { "run", run_read, run_ends, run_item, 0 };
 
+/* An open's connection and its statement's result. */
+struct opened {
+	struct sconn	*c;
+	const PGresult	*res;
+};
+
 /* The open's rows (sql/021) as the replay's first page: a row without seq is none. */
 static int
 open_rows(void *arg, hub_event_fn fn, void *fnarg)
 {
-	PGresult		*res = arg;
+	const PGresult		*res = ((struct opened *)arg)->res;
 	struct hub_event	 ev;
 	int			 r;
 
@@ -92,37 +99,99 @@ open_rows(void *arg, hub_event_fn fn, void *fnarg)
 	return 0;
 }
 
+static void	run_opened(void *, const PGresult *, const char *);
+
+#define OPEN_SQL "SELECT finished, last_seq, seq, type, data, attempt, created_at " \
+	"FROM stream_run_open($1, $2::uuid, $3, $4)"
+
 enum sb_err
 run_stream(struct sb_req *req, const char *run_id, int64_t after)
 {
-	static struct db_stmt	 st = { "stream_run_open",
-	    "SELECT finished, last_seq, seq, type, data, attempt, created_at "
-	    "FROM stream_run_open($1, $2::uuid, $3, $4)", 4, 0 };
-	struct sb_cursor	 from = { 0, after };
-	char			 org[24], a[24], lim[16];
-	const char		*p[4] = { org, run_id, a, lim };
-	PGresult		*res;
-	enum sb_err		 err;
-	int			 finished;
+	struct sconn	*c = srv->current;
+	char		 org[24], a[24], lim[16], err[256];
+	const char	*p[4] = { org, run_id, a, lim };
+	enum sb_err	 e;
 
+	if ((e = stream_hold(req, c)) != SB_OK)
+		return e;
 	snprintf(org, sizeof(org), "%lld", (long long)req->who.org_id);
 	snprintf(a, sizeof(a), "%lld", (long long)after);
 	snprintf(lim, sizeof(lim), "%d", REPLAY_PAGE);
-	if (db_ensure(&req->app->db) != SB_OK)
-		return SB_ERR_UNAVAILABLE;
-	if ((res = req_exec(req, &st, p, &err)) == NULL)
-		return err;
-	if (PQntuples(res) == 0)
-		return req_fail(req, SB_ERR_NOT_FOUND, NULL, "no such run");
-	finished = PQgetvalue(res, 0, 0)[0] == 't';
+	if ((c->opening = dbq_send(srv->opens, OPEN_SQL, 4, p, run_opened, c, err,
+	    sizeof(err))) == NULL) {
+		user_release(c);
+		log_warn("stream open not sent", "{s:s}", "error", err);
+		return req_fail(req, SB_ERR_UNAVAILABLE, NULL,
+		    "the database did not answer; try again shortly");
+	}
+	req->deferred = 1;
+	req->status = 200;
+	c->state = SC_OPENING;
+	srv->nstreams++;
+	c->kind = &run_kind;
+	c->cursor.xid = 0;
+	c->cursor.n = after;
+	snprintf(c->key, sizeof(c->key), "%s", run_id);
+	return SB_OK;
+}
+
+/* The answer to an open, once its statement is done: built as the dispatcher builds
+ * one (the request's CORS headers again), on the connection's own request. */
+static void
+opened_fill(struct sb_req *req, void *arg)
+{
+	struct opened	*o = arg;
+	struct sconn	*c = o->c;
+	const PGresult	*res = o->res;
+	struct sb_cursor from;
+	char		 key[sizeof(c->key)];
+	enum sb_err	 err;
+
+	(void)cors_apply(req);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		user_release(c);
+		resp_header(req, "Retry-After", "%d", srv->app.cfg.database.retry_after);
+		resp_error(req, 503, NULL, "the database did not answer; try again shortly");
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		user_release(c);
+		resp_error(req, 404, NULL, "no such run");
+		return;
+	}
 	/* An ended run with nothing after the caller's position: 204 is the one answer
 	 * that stops an EventSource from reconnecting forever (a 200 that closes at once
 	 * is a dropped connection to it). */
-	if (finished && after >= atoll(PQgetvalue(res, 0, 1))) {
+	if (PQgetvalue(res, 0, 0)[0] == 't' && c->cursor.n >= atoll(PQgetvalue(res, 0, 1))) {
+		user_release(c);
 		resp_send(req, 204, NULL, NULL, 0);
-		return SB_OK;
+		return;
 	}
-	return stream_open_read(req, &run_kind, run_id, &from, NULL, finished, open_rows, res);
+	snprintf(key, sizeof(key), "%s", c->key);	/* stream_begin sets c->key */
+	from = c->cursor;
+	err = stream_begin(req, &run_kind, key, &from, NULL,
+	    PQgetvalue(res, 0, 0)[0] == 't', open_rows, o);
+	if (err != SB_OK && !req->answered)
+		resp_error(req, sb_err_status(err), NULL, NULL);
+}
+
+static void
+run_opened(void *arg, const PGresult *res, const char *why)
+{
+	struct sconn	*c = arg;
+	struct opened	 o = { c, res };
+
+	c->opening = NULL;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		log_warn("stream open failed", "{s:s}", "error",
+		    res != NULL ? PQresultErrorMessage(res) : why);
+	c->state = SC_READING;		/* answered now: as if dispatched now */
+	srv->nstreams--;
+	srv->current = c;
+	sconn_answer(c, opened_fill, &o);
+	srv->current = NULL;
+	if (sconn_answered(c) == 0 && srv->stopping && c->state == SC_STREAMING)
+		sconn_retry_end(c);	/* opened while the process stops */
 }
 
 /* ------------------------------------------------------------ the long poll */

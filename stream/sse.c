@@ -204,11 +204,15 @@ enum sb_err
 stream_open(struct sb_req *req, const struct topic_kind *kind, const char *key,
     const struct sb_cursor *after, const char *preamble, int finished)
 {
-	return stream_open_read(req, kind, key, after, preamble, finished, NULL, NULL);
+	enum sb_err	 err;
+
+	if ((err = stream_hold(req, srv->current)) != SB_OK)
+		return err;
+	return stream_begin(req, kind, key, after, preamble, finished, NULL, NULL);
 }
 
 enum sb_err
-stream_open_read(struct sb_req *req, const struct topic_kind *kind, const char *key,
+stream_begin(struct sb_req *req, const struct topic_kind *kind, const char *key,
     const struct sb_cursor *after, const char *preamble, int finished,
     int (*first)(void *, hub_event_fn, void *), void *first_arg)
 {
@@ -217,10 +221,7 @@ stream_open_read(struct sb_req *req, const struct topic_kind *kind, const char *
 	char		 retry[SSE_RETRY_MAX];
 	const char	*keys[1] = { key };
 	struct sb_cursor from[1];
-	enum sb_err	 err;
 
-	if ((err = stream_hold(req, c)) != SB_OK)
-		return err;
 	resp_header(req, "Cache-Control", "no-cache");
 	resp_stream_begin(req, "text/event-stream");
 	if (strcmp(req->method, "HEAD") == 0) {

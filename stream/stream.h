@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/cursor.h"
 #include "core/db.h"
+#include "core/dbq.h"
 #include "core/err.h"
 #include "core/listener.h"
 #include "fcgi-app/app.h"
@@ -20,6 +21,7 @@ struct topic_kind;
 
 enum sconn_state {
 	SC_READING,		/* gathering the request */
+	SC_OPENING,		/* a stream's open waits for the database (runs.c) */
 	SC_STREAMING,		/* an open event stream: events as they come */
 	SC_WAITING,		/* a long poll: one answer when events come or time is up */
 	SC_CLOSING		/* the answer is complete: close once written */
@@ -55,6 +57,7 @@ struct sconn {
 	int			 probes;		/* probe comments still to write */
 	int64_t			 next_probe_us;
 	struct sb_buf		 rest;			/* bytes of the next request, read early */
+	struct dbq_req		*opening;		/* SC_OPENING: its statement */
 };
 
 /* The process: the FastCGI app machinery (auth, router, responses) plus the hub. */
@@ -68,6 +71,7 @@ struct stream_server {
 	int			 nconns;
 	int			 nstreams;		/* streaming or waiting */
 	struct sb_listener	 listener;		/* LISTEN switchboard_events */
+	struct dbq		*opens;			/* stream opens, not waited for */
 	struct topic_table	 topics;		/* by kind and key (topics.c) */
 	int			 dirty;			/* some topic has unread events */
 	int64_t			 fetched_us;		/* the last read of dirty topics */
@@ -104,6 +108,10 @@ void	 sconn_reap(void);
  * cannot keep up (over stream.client_buffer). 0, or -1 once closed. */
 int	 sconn_send(struct sconn *, const char *buf, size_t len);
 void	 sconn_end(struct sconn *);		/* the answer is complete */
+/* After an answer was built on c (a dispatch, an open's end): ends it unless c now
+ * holds a stream, a long poll or an open, subscribes a new stream, writes.  0, or -1
+ * once c is closed. */
+int	 sconn_answered(struct sconn *);
 /* Tells a stream's client when to come back (retry:), where it resumes with its
  * Last-Event-ID, and ends the stream. */
 void	 sconn_retry_end(struct sconn *);
@@ -193,10 +201,10 @@ void	 probe_tick(int64_t now);
  * to come (the stream closes after the replay). */
 enum sb_err stream_open(struct sb_req *, const struct topic_kind *, const char *key,
 	    const struct sb_cursor *after, const char *preamble, int finished);
-/* The same, its first page of events read by first(first_arg, fn, arg) (at most
- * REPLAY_PAGE of them, read with what the open asked the database) instead of by the
- * kind's read. */
-enum sb_err stream_open_read(struct sb_req *, const struct topic_kind *, const char *key,
+/* The same once the caller holds its place (stream_hold), the first page of events
+ * read by first(first_arg, fn, arg) (at most REPLAY_PAGE of them, read with what the
+ * open asked the database) instead of by the kind's read. */
+enum sb_err stream_begin(struct sb_req *, const struct topic_kind *, const char *key,
 	    const struct sb_cursor *after, const char *preamble, int finished,
 	    int (*first)(void *, hub_event_fn, void *), void *first_arg);
 #define REPLAY_PAGE	500		/* events a replay reads at once */
@@ -206,8 +214,9 @@ extern const struct topic_kind	run_kind;
 /* Answers a waiting long poll with these events ([{seq, type, data, ...}]), stolen. */
 void	 longpoll_answer(struct sconn *, json_t *items);
 /* GET /api/v1/runs/{id}/stream: the run in the caller's org, its state and the first
- * page of its events in one statement (sql/021); 404, 204 when it has ended and the
- * caller has all of it, else the stream. */
+ * page of its events in one statement (sql/021), sent on srv->opens and not waited
+ * for: the connection answers when its result comes (404; 204 when the run has ended
+ * and the caller has all of it; else the stream). */
 enum sb_err run_stream(struct sb_req *, const char *run_id, int64_t after);
 enum sb_err run_wait(struct sb_req *, const char *run_id, int64_t after, int wait_s,
 	    int limit);

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "worker/worker.h"
-#include "worker/dbq.h"
+#include "core/dbq.h"
 #include "core/arena.h"
 #include "core/cache.h"
 #include "core/clock.h"
@@ -99,7 +99,7 @@ worker_init(struct worker *w, const struct daemon *d)
 	listener_init(&w->listen, w->cfg.database.url, w->cfg.database.connect_timeout,
 	    QUEUE_CHANNEL);
 	/* Connected at the first tool statement: most workers' agents have none. */
-	w->tooldb = dbq_new(w->cfg.database.url, w->cfg.database.connect_timeout,
+	w->tooldb = dbq_new("tool statements", w->cfg.database.url, w->cfg.database.connect_timeout,
 	    w->cfg.database.statement_timeout_ms);
 	w->db.loud = w->listen.db.loud = true;
 	pending_init(&w->pending);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "worker/worker.h"
-#include "worker/dbq.h"
+#include "core/dbq.h"
 #include "core/arena.h"
 #include "core/cache.h"
 #include "core/metrics.h"

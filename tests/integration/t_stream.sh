@@ -181,6 +181,58 @@ check "an event is at the client within 300 ms of its write ($((t1 - t0)) ms)" t
 st_end "$R3" 2
 wait "$pts"
 
+# ---- an open that waits on the database holds back no other stream: the responder
+# sends an open's statement (stream_run_open) on a connection of its own and serves on
+# while it runs.  Here that statement is made to take 3 s.
+st_slow_opens() {
+	spg "ALTER FUNCTION stream_run_open(bigint, uuid, integer, integer) RENAME TO stream_run_open_t;
+	     CREATE FUNCTION stream_run_open(o bigint, r uuid, a integer, l integer)
+	         RETURNS TABLE (finished boolean, last_seq integer, seq integer, type text,
+	                        data text, attempt integer, created_at text)
+	         LANGUAGE plpgsql SECURITY DEFINER AS \$\$
+	         BEGIN PERFORM pg_sleep(3); RETURN QUERY SELECT * FROM stream_run_open_t(o, r, a, l); END
+	         \$\$;
+	     GRANT EXECUTE ON FUNCTION stream_run_open(bigint, uuid, integer, integer) TO switchboard_app" >/dev/null
+}
+st_fast_opens() {
+	spg "DROP FUNCTION stream_run_open(bigint, uuid, integer, integer);
+	     ALTER FUNCTION stream_run_open_t(bigint, uuid, integer, integer) RENAME TO stream_run_open" >/dev/null
+}
+st_run
+R3S=$ST_RID
+st_timed "$CADDY_URL/api/v1/runs/$R3S/stream" "$ST/ts-live"
+sb_wait_for "grep -q ' retry:' '$ST/ts-live'" 5
+st_slow_opens
+t0=$(date +%s%3N)
+curl "${SSE[@]}" -o "$ST/s-slow" "$CADDY_URL/api/v1/runs/$R1/stream" &
+pslow=$!
+sleep 0.5
+expect_eq "an open waiting on the database shows in /metrics" 1 "$(st_metric switchboard_stream_opens_waiting)"
+t1=$(date +%s%3N)
+st_add "$R3S" 1 1
+sb_wait_for "grep -q ' id: 1' '$ST/ts-live'" 5
+t2=$(awk '$2 == "id:" && $3 == "1" { print $1; exit }' "$ST/ts-live")
+check "meanwhile an open stream gets a new event at once ($((t2 - t1)) ms)" test -n "$t2" -a $((t2 - t1)) -lt 1000
+wait "$pslow"
+dt=$(( $(date +%s%3N) - t0 ))
+expect_eq "and the slow open replays its run's whole log (${dt} ms)" "1 2 3 4 5 6 7" "$(st_ids "$ST/s-slow")"
+check "after its statement's 3 s" test "$dt" -ge 2900
+# The opens' connection lost mid-statement: that open is answered 503, the next connects.
+curl -sS --max-time 20 -H "Authorization: Bearer $SK" -D "$ST/h-lost" -o "$ST/s-lost" \
+	"$CADDY_URL/api/v1/runs/$R1/stream" &
+plost=$!
+sleep 0.5
+expect_eq "the opens' connection is found and ended" t "$(psql_su -tA -c "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%FROM stream_run_open(%' AND state = 'active' AND pid <> pg_backend_pid()")"
+wait "$plost"
+expect_match "the open in flight is answered 503" '^HTTP/1.1 503' "$(tr -d '\r' <"$ST/h-lost")"
+expect_match "as problem+json saying to try again" '"status":503' "$(cat "$ST/s-lost")"
+st_fast_opens
+curl "${SSE[@]}" -o "$ST/s-again" "$CADDY_URL/api/v1/runs/$R1/stream"
+expect_eq "the next open connects again and replays" "1 2 3 4 5 6 7" "$(st_ids "$ST/s-again")"
+check "the responder logged the loss" grep -q 'database connection lost.*stream opens' "$STATE/stream.log"
+st_end "$R3S" 2
+wait "$pts"
+
 # ---- and through Apache (mod_proxy_fcgi, flushpackets=on)
 st_run
 R3A=$ST_RID

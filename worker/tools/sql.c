@@ -1,4 +1,4 @@
-/* sql.c: a tool's statement on the worker's tool connection (worker/dbq.c): sent at
+/* sql.c: a tool's statement on the worker's tool connection (core/dbq.c): sent at
  * once, its result handed to the tool when it comes, the loop never waiting for it. */
 #include "config.h"
 
@@ -9,7 +9,7 @@
 #include <libpq-fe.h>
 
 #include "worker/worker.h"
-#include "worker/dbq.h"
+#include "core/dbq.h"
 #include "worker/tools/tools.h"
 #include "core/arena.h"
 #include "core/log.h"

@@ -1,4 +1,4 @@
-/* dbq.c: statements of tools on the worker's second connection, pipelined: each is sent
+/* dbq.c: statements on a connection of their own, pipelined: each is sent
  * with its own sync point, so one that fails ends alone, and the results come back in
  * the order sent: its result(s), NULL, then PGRES_PIPELINE_SYNC. */
 #include "config.h"
@@ -15,7 +15,7 @@
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/log.h"
-#include "worker/dbq.h"
+#include "core/dbq.h"
 
 struct dbq_req {
 	TAILQ_ENTRY(dbq_req)	 link;
@@ -31,14 +31,16 @@ struct dbq {
 	struct dbq_reqs	 sent;		/* oldest first: results come in this order */
 	int		 nsent;
 	int		 want_write;	/* libpq holds bytes the socket did not take */
-	uint64_t	 total, failed;
+	uint64_t	 total, failed, connects;
+	const char	*name;
 };
 
 struct dbq *
-dbq_new(const char *url, int connect_timeout, int statement_timeout_ms)
+dbq_new(const char *name, const char *url, int connect_timeout, int statement_timeout_ms)
 {
 	struct dbq *q = sb_calloc(1, sizeof(*q));
 
+	q->name = name;
 	db_init(&q->db, url, connect_timeout, statement_timeout_ms);
 	TAILQ_INIT(&q->sent);
 	return q;
@@ -67,8 +69,8 @@ drop(struct dbq *q, const char *why)
 	snprintf(err, sizeof(err), "%s", why);
 	if ((nl = strchr(err, '\n')) != NULL)
 		*nl = '\0';
-	log_warn("tool database connection lost", "{s:s, s:i}", "error", err,
-	    "statements", q->nsent);
+	log_warn("database connection lost", "{s:s, s:s, s:i}", "for", q->name,
+	    "error", err, "statements", q->nsent);
 	PQfinish(q->db.conn);
 	q->db.conn = NULL;
 	q->want_write = 0;
@@ -107,6 +109,7 @@ connected(struct dbq *q, char *err, size_t errlen)
 		q->db.conn = NULL;
 		return 0;
 	}
+	q->connects++;
 	return 1;
 }
 
@@ -208,4 +211,5 @@ dbq_stats(const struct dbq *q, struct dbq_stats *s)
 	s->sent = q->total;
 	s->failed = q->failed;
 	s->in_flight = q->nsent;
+	s->connects = q->connects;
 }

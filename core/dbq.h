@@ -1,11 +1,11 @@
-/* dbq.h: the worker's second database connection, for the statements of tools
- * (kb_search, memory_save, memory_search).  The first connection (claims, flushes,
- * heartbeats) blocks the loop for each statement, which is fine for the worker's own
- * few statements a second; a tool's statement is one of many runs' and must not hold
- * the others up.  Here statements are sent at once in libpq's pipeline mode and their
- * results read when the socket is readable in the worker's loop (worker/main.c). */
-#ifndef SB_WORKER_DBQ_H
-#define SB_WORKER_DBQ_H
+/* dbq.h: a database connection whose statements do not block the loop that sends
+ * them.  struct sb_db (db.h) waits for each statement, which is fine for a program's
+ * own few statements a second; statements made for many clients at once (a worker's
+ * tool calls, switchboard-stream's stream opens) must not hold each other up.  Here
+ * they are sent at once in libpq's pipeline mode, each with its own sync point, and
+ * their results read when the socket is readable in the caller's loop. */
+#ifndef SB_CORE_DBQ_H
+#define SB_CORE_DBQ_H
 
 #include <stdint.h>
 
@@ -19,7 +19,9 @@ struct dbq_req;
  * cleared after the call. */
 typedef void	 dbq_done_fn(void *arg, const PGresult *res, const char *err);
 
-struct dbq	*dbq_new(const char *url, int connect_timeout, int statement_timeout_ms);
+/* name says in logs what the connection is for ("tool statements"). */
+struct dbq	*dbq_new(const char *name, const char *url, int connect_timeout,
+		    int statement_timeout_ms);
 /* Ends every statement in flight (no callbacks) and closes the connection. */
 void		 dbq_free(struct dbq *);
 /* Sends a statement (parameters as text, copied by libpq); done is called once,
@@ -37,8 +39,9 @@ void		 dbq_io(struct dbq *);
 /* For /metrics. */
 struct dbq_stats {
 	uint64_t	 sent, failed;		/* statements; failed: no result (connection) */
+	uint64_t	 connects;		/* connections made: the socket may be new */
 	int		 in_flight;
 };
 void		 dbq_stats(const struct dbq *, struct dbq_stats *);
 
-#endif /* SB_WORKER_DBQ_H */
+#endif /* SB_CORE_DBQ_H */
