@@ -59,6 +59,20 @@ expect_match "the answer quotes the best passage and cites its document" \
 	"From \"Rotating API keys\": \".*To rotate a key, create a new key.*\" \\[doc:$KD1\\]" "$(tm_output "$TM_R")"
 expect_eq "the other org's document was not among the results" 0 \
 	"$(tm_pg "SELECT count(*) FROM run_events WHERE run_id = '$TM_R' AND type = 'tool.completed' AND data->>'result' LIKE '%full moon%'")"
+# A document whose several chunks match is cited once, beside the other documents.
+para="Storage quotas are counted per org and shown on the usage page. "
+para="$para$para$para$para$para$para$para$para$para$para"
+tm_json "$TMKB" POST /api/v1/kb/documents "{\"title\":\"Storage quotas\",\"format\":\"markdown\",\"content\":\"# Storage quotas\n\n$para\n\n## Raising one\n\n$para\n\n## Lowering one\n\n$para\"}"
+KD3=$(tm_id)
+expect_eq "a long document is cut in several chunks" 3 \
+	"$(tm_pg "SELECT count(*) FROM kb_chunks WHERE document_id = '$KD3'")"
+tm_json "$TMKB" POST /api/v1/kb/documents '{"title":"Quota alerts","content":"Storage quotas send an alert at 90 percent."}'
+KD4=$(tm_id)
+check "a question several of its chunks answer" tm_ask "$TMKB" kb-answerer "storage quotas"
+out=$(tm_output "$TM_R")
+expect_eq "each document is cited once" "1 1" \
+	"$(grep -o "\[doc:$KD3\]" <<<"$out" | wc -l) $(grep -o "\[doc:$KD4\]" <<<"$out" | wc -l)"
+expect_match "the others named after the quote" 'See also "(Storage quotas|Quota alerts)" \[doc:[0-9a-f-]+\]\.$' "$out"
 check "a question the documents do not answer" tm_ask "$TMKB" kb-answerer "Who painted the Mona Lisa?"
 expect_match "is answered with no guess" "The knowledge base has no document about" "$(tm_output "$TM_R")"
 for p in openai anthropic; do

@@ -269,9 +269,6 @@ body_of(const char *p)
 	return p;
 }
 
-/* The answer from a search's result (the tool message last): the knowledge base's
- * best passage quoted and cited as [doc:ID], the others' titles named; what memory
- * recalled; what it kept.  malloc'd, or NULL for the general answer. */
 /* The string member key of o, or "" when it is none. */
 static const char *
 sval(const json_t *o, const char *key)
@@ -281,6 +278,24 @@ sval(const json_t *o, const char *key)
 	return v != NULL ? v : "";
 }
 
+/* Does a result before the n-th of list come from the same document? */
+static int
+cited_before(const json_t *list, size_t n)
+{
+	const char	*id = sval(json_array_get(list, n), "document_id");
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(sval(json_array_get(list, i), "document_id"), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The answer from a search's result (the tool message last): the knowledge base's
+ * best passage quoted and cited as [doc:ID], the other documents' titles named, each
+ * once; what memory recalled; what it kept.  malloc'd, or NULL for the general
+ * answer. */
+
 static char *
 answer_from(json_t *last)
 {
@@ -288,7 +303,7 @@ answer_from(json_t *last)
 	json_t		*res, *list, *m;
 	struct sb_buf	 b = { 0 };
 	char		*quote;
-	size_t		 i, j;
+	size_t		 i, j, others = 0;
 
 	if (name == NULL || (strcmp(name, "kb_search") != 0 && strcmp(name, "memory_search") != 0 &&
 	    strcmp(name, "memory_save") != 0))
@@ -327,12 +342,12 @@ answer_from(json_t *last)
 				    sval(m, "title"), quote,
 				    sval(m, "document_id"));
 				free(quote);
-			} else
-				buf_printf(&b, "%s \"%s\" [doc:%s]", i == 1 ? " See also" : ",",
+			} else if (!cited_before(list, i))
+				buf_printf(&b, "%s \"%s\" [doc:%s]", others++ == 0 ? " See also" : ",",
 				    sval(m, "title"),
 				    sval(m, "document_id"));
 		}
-		if (json_array_size(list) > 1)
+		if (others > 0)
 			buf_puts(&b, ".");
 	}
 	json_decref(res);
