@@ -19,6 +19,39 @@
 #include "fcgi-app/request.h"
 
 static struct app	 app;
+
+/* switchboard-stream's side, offline: a stream that gets past the handler's checks
+ * fails as one would without a database. */
+static enum sb_err
+no_run_stream(struct sb_req *req, const char *id, int64_t after)
+{
+	(void)req, (void)id, (void)after;
+	return SB_ERR_UNAVAILABLE;
+}
+
+static enum sb_err
+no_run_wait(struct sb_req *req, const char *id, int64_t after, int wait_s, int limit)
+{
+	(void)req, (void)id, (void)after, (void)wait_s, (void)limit;
+	return SB_ERR_UNAVAILABLE;
+}
+
+static enum sb_err
+no_feed_stream(struct sb_req *req, int64_t org, const struct sb_cursor *after)
+{
+	(void)req, (void)org, (void)after;
+	return SB_ERR_UNAVAILABLE;
+}
+
+static enum sb_err
+no_thread_stream(struct sb_req *req, const char *id, const struct sb_cursor *after)
+{
+	(void)req, (void)id, (void)after;
+	return SB_ERR_UNAVAILABLE;
+}
+
+static const struct stream_ops offline = { no_run_stream, no_run_wait, no_feed_stream,
+	no_thread_stream };
 static struct sb_arena	*arena;
 static struct fcgi_out	 fo;
 
@@ -48,6 +81,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	/* No database: a handler that gets past its checks fails at once, offline. */
 	app.db.next_attempt_us = INT64_MAX;
+	app.stream = &offline;	/* as in switchboard-stream, which serves these routes */
 	arena = arena_new(16 * 1024);
 	return 0;
 }
