@@ -108,7 +108,7 @@ sb_src() {
 SB_PACKAGES="build-essential autoconf automake libtool pkg-config curl ca-certificates \
 libfcgi-dev libfcgi-bin libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
 libcurl4-openssl-dev libjansson-dev libsodium-dev libsystemd-dev libcunit1-dev \
-libjwt-dev libssl-dev openssl caddy apache2 wrk systemd iproute2 procps \
+libjwt-dev libssl-dev openssl caddy apache2 wrk systemd iproute2 procps tzdata \
 clang libfuzzer-14-dev libclang-rt-14-dev"
 
 sb_log() { printf '%s\n' "$*" >&2; }
