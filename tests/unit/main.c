@@ -110,6 +110,9 @@ main(void)
 	suite_chunk();
 	suite_urltmpl();
 	suite_tooldef();
+	suite_webjson();
+	suite_vdom();
+	suite_webapp();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)
