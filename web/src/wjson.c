@@ -241,8 +241,8 @@ digits(struct parser *p)
 static int
 parse_number(struct parser *p, double *v)
 {
-	size_t	 start = p->pos;
-	char	 tmp[64];
+	size_t	 start = p->pos, n;
+	char	 tmp[64], *text;
 
 	if (p->s[p->pos] == '-')
 		p->pos++;
@@ -262,11 +262,12 @@ parse_number(struct parser *p, double *v)
 		if (digits(p) < 0)
 			return -1;
 	}
-	if (p->pos - start >= sizeof(tmp))
-		return fail(p, "number too long");
-	memcpy(tmp, p->s + start, p->pos - start);
-	tmp[p->pos - start] = '\0';
-	*v = strtod(tmp, NULL);
+	/* strtod reads a C string: a copy, on the stack unless it is long. */
+	n = p->pos - start;
+	text = n < sizeof(tmp) ? tmp : arena_alloc(p->a, n + 1);
+	memcpy(text, p->s + start, n);
+	text[n] = '\0';
+	*v = strtod(text, NULL);
 	return 0;
 }
 
