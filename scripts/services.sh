@@ -357,7 +357,9 @@ sb_caddy_start() {
 	local dir=$1 port=$2 sock=$3 ssock=${4:-$1/run/stream.sock}
 	sb_alive "$dir/caddy.pid" && return 0
 	mkdir -p "$dir/caddy"
-	sb_spawn Caddy "$dir/caddy.pid" "$dir/caddy.log" "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 \
+	# Up once it answers at all: a web root without the app (a build that made none)
+	# answers / with 404.
+	sb_spawn Caddy "$dir/caddy.pid" "$dir/caddy.log" "curl -sS -o /dev/null http://127.0.0.1:$port/" 15 \
 		env XDG_DATA_HOME="$dir/caddy" XDG_CONFIG_HOME="$dir/caddy" \
 		SWITCHBOARD_SITE="http://:$port" SWITCHBOARD_BIND=127.0.0.1 \
 		SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET="$sock" SWITCHBOARD_STREAM_SOCKET="$ssock" \
@@ -404,7 +406,7 @@ sb_apache_start() {
 	} >"$dir/apache/httpd.conf"
 	APACHE_RUN_DIR=$dir/apache /usr/sbin/apache2 -f "$dir/apache/httpd.conf" -k start \
 		>>"$dir/apache/start.log" 2>&1 || { sb_log "Apache did not start: see $dir/apache"; return 1; }
-	sb_wait_for "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 ||
+	sb_wait_for "curl -sS -o /dev/null http://127.0.0.1:$port/" 15 ||
 		{ sb_log "Apache did not answer: see $dir/apache/error.log"; return 1; }
 }
 
