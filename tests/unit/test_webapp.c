@@ -278,6 +278,8 @@ test_app_home_feed(void)
 	number(IN_SSE_STATE, 1, 1, 2);
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "timer 1 3000\n");
 	UNIT_ASSERT_CONTAINS(websim_html(sim), "Reconnecting");
+	CU_ASSERT(req_of("GET /api/v1/me") != 0);
+	fetched(req_of("GET /api/v1/me"), 200, me);
 	number(IN_TIMER, 1, 0, 0);
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "sse-open 1 /api/v1/stream?after=44-1000000000000000001 ");
 
@@ -295,6 +297,16 @@ test_app_home_feed(void)
 	route("#/");
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "sse-open 1 /api/v1/stream?after=44-1000000000000000001 ");
 	UNIT_ASSERT_INT(websim_count(sim, "data-test", "feed-item"), 3);
+
+	/* Refused again, and the session is gone: signed out, the stream not reopened. */
+	websim_log_reset(sim);
+	number(IN_SSE_STATE, 1, 1, 2);
+	fetched(req_of("GET /api/v1/me"), 401, "{\"type\":\"/problems/unauthenticated\",\"status\":401}");
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "untimer 1\n");
+	CU_ASSERT(websim_find(sim, "data-test", "login-email") != 0);
+	websim_log_reset(sim);
+	number(IN_TIMER, 1, 0, 0);
+	CU_ASSERT(strstr(websim_log(sim), "sse-open") == NULL);
 	close_app();
 }
 

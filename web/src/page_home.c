@@ -14,6 +14,7 @@
 
 #define FEED_STREAM	1
 #define REOPEN_TIMER	1
+#define TAG_SESSION	1	/* /api/v1/me, after the stream was refused */
 #define MAX_ITEMS	2000	/* the oldest changes are forgotten past this */
 #define FEED_SHOWN	25
 #define FAILURES_SHOWN	5
@@ -154,8 +155,11 @@ sse_state(struct app *app, unsigned stream, unsigned state)
 	(void)stream;
 	st.live = state == 1;
 	if (state == 2) {
-		/* Closed for good (an error status): open it again after the last position. */
+		/* Closed for good (an error status, which EventSource does not tell): open it
+		 * again after the last position, unless the session ended: /api/v1/me's 401
+		 * signs the person out (app.c), which leaves the page and stops the timer. */
 		st.open = 0;
+		app_fetch(app, &page_home, TAG_SESSION, "GET", "/api/v1/me", NULL, 0);
 		app_timer(app, &page_home, REOPEN_TIMER, 3000);
 	}
 }
@@ -222,12 +226,12 @@ view(struct app *app, struct view *v)
 	struct item	**order;
 	size_t		 i, shown;
 
-	(void)app;
 	v_open(v, "p");
-	v_attr(v, "class", st.live ? "live on" : "live");
+	v_attr(v, "class", st.live && app->online ? "live on" : "live");
 	v_attr(v, "role", "status");
 	v_attr(v, "data-test", "feed-status");
-	v_text(v, st.live ? "Live" : st.last_id != NULL ? "Reconnecting…" : "Connecting…");
+	v_text(v, !app->online ? "Waiting for the network" : st.live ? "Live" :
+	    st.last_id != NULL ? "Reconnecting…" : "Connecting…");
 	v_close(v);
 	counts(v);
 
