@@ -1,7 +1,8 @@
 // app.mjs: the browser app end to end, in Debian's Chromium driven by playwright-core,
 // against a real stack (tests/integration/t_web.sh starts it and reads the result).
 // usage: node app.mjs BASE_URL EMAIL PASSWORD SHOTS_DIR
-// Prints one line a check, "ok - NAME" or "FAIL - NAME: WHY", as lib.sh does, and keeps
+// Prints one line a check, "ok - NAME" or "FAIL - NAME: WHY", as lib.sh does (and "# "
+// lines with figures), and keeps
 // a screenshot of each page (1440 and 375 px wide) in SHOTS_DIR.
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -180,6 +181,13 @@ try {
 	});
 	await axe('home');
 	await shoot('home');
+	// How long a signed-in home takes to show, from the navigation's start (a figure
+	// for the log, not a check: the budget is bench/web's).
+	await page.reload();
+	await page.locator(t('feed-status')).waitFor();
+	const shown = await page.evaluate(() => Math.round(performance.now()));
+	console.log(`# first render of the signed-in home after a reload: ${shown} ms (until the test saw it)`);
+	await page.locator(`${t('feed-item')}:has-text("summarizer")`).first().waitFor();
 
 	// Offline and back: the banner, then the stream resumes (a run made meanwhile shows).
 	await context.setOffline(true);

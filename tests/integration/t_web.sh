@@ -54,6 +54,7 @@ while IFS= read -r line; do
 	case $line in
 	"ok - "*) pass "e2e: ${line#ok - }"; n=$((n + 1)) ;;
 	"FAIL - "*) rest=${line#FAIL - }; fail "e2e: ${rest%%: *}" "${rest#*: }"; n=$((n + 1)) ;;
+	"# "*) echo "$line" ;;
 	esac
 done <<<"$out"
 [ "$n" -gt 0 ] || fail "e2e: the browser checks ran" "$(tail -n 5 <<<"$out")"

@@ -367,6 +367,24 @@ parse_str(struct sb_arena *a, const char *s)
 	return wj_parse(a, s, strlen(s), NULL);
 }
 
+/* A reload of a signed-in page: /api/v1/me answers 200 at once, and the page the
+ * location names opens (the hash kept by the app is the one it goes to). */
+static void
+test_app_reload_signed_in(void)
+{
+	open_app();
+	start("#/agents?q=sum");
+	fetched(req_of("GET /api/v1/me"), 200, me);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "title Agents · Switchboard\n");
+	CU_ASSERT(req_of("GET /api/v1/agents") != 0);
+	UNIT_ASSERT_CONTAINS(websim_html(sim), "id=\"agents-q\" type=\"search\" data-input=\"agents-q\" "
+	    "data-test=\"agents-search\" .value=\"sum\"");
+	/* Signed out, to leave the pages' state as the next test expects it. */
+	event("click", "logout", "", NULL);
+	fetched(req_of("POST /api/v1/auth/logout"), 204, "");
+	close_app();
+}
+
 static void
 test_app_problem_words(void)
 {
@@ -411,5 +429,6 @@ suite_webapp(void)
 	unit_test(s, "home: the live feed, counts, failures, resume after the last position",
 	    test_app_home_feed);
 	unit_test(s, "agents: the catalog filtered by name, category and provider", test_app_agents);
+	unit_test(s, "a reload of a signed-in page opens that page", test_app_reload_signed_in);
 	unit_test(s, "problems in words; malformed messages are ignored", test_app_problem_words);
 }

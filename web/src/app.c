@@ -20,8 +20,10 @@
 void
 app_set(char **slot, const char *s)
 {
+	char	*copy = s != NULL ? sb_strdup(s) : NULL;	/* s may be *slot itself */
+
 	free(*slot);
-	*slot = s != NULL ? sb_strdup(s) : NULL;
+	*slot = copy;
 }
 
 struct app *
@@ -157,6 +159,7 @@ route_to(struct app *app, const char *hash)
 	const char		*query;
 
 	app_set(&app->hash, hash);
+	hash = app->hash;		/* the caller's may have been the old app->hash */
 	if (app->session == SESSION_UNKNOWN)
 		return;
 	page = route_find(hash, &query);

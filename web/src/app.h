@@ -132,7 +132,8 @@ void		 app_timer(struct app *, const struct page *, unsigned n, unsigned ms);
 void		 app_untimer(struct app *, unsigned n);
 /* Goes to another route (the glue then reports the hashchange). */
 void		 app_go(struct app *, const char *hash);
-/* Replaces a string owned by the app or a page: frees *slot, copies s (NULL stays NULL). */
+/* Replaces a string owned by the app or a page: copies s (NULL stays NULL; s may be
+ * *slot itself), then frees what *slot held. */
 void		 app_set(char **slot, const char *s);
 /* The session of /api/v1/me's answer (or the login's, the same) began: keep its
  * CSRF token and who it is, and go where the person was going. */
