@@ -10,9 +10,8 @@
 #include "tests/unit/websim.h"
 #include "web/src/wire.h"
 
-#define SIM_MAX_NODES	65536
+#define SIM_MAX_NODES	65536	/* ids past it are refused */
 #define SIM_MAX_ATTRS	32
-#define SIM_MAX_KIDS	4096
 
 struct simnode {
 	int		 live;
@@ -24,10 +23,12 @@ struct simnode {
 	uint32_t	 parent;
 	uint32_t	*kids;
 	size_t		 nkids;
+	size_t		 kidcap;
 };
 
 struct websim {
-	struct simnode	*nodes;
+	struct simnode	*nodes;		/* by id, grown as ids come */
+	size_t		 cap;
 	struct sb_buf	 html;
 	struct sb_buf	 log;
 };
@@ -37,10 +38,10 @@ websim_new(void)
 {
 	struct websim	*s = sb_calloc(1, sizeof(*s));
 
-	s->nodes = sb_calloc(SIM_MAX_NODES, sizeof(*s->nodes));
+	s->cap = 64;
+	s->nodes = sb_calloc(s->cap, sizeof(*s->nodes));
 	s->nodes[WIRE_MOUNT].live = 1;
 	s->nodes[WIRE_MOUNT].tag = sb_strdup("div");
-	s->nodes[WIRE_MOUNT].kids = sb_calloc(SIM_MAX_KIDS, sizeof(uint32_t));
 	return s;
 }
 
@@ -64,7 +65,7 @@ websim_free(struct websim *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < SIM_MAX_NODES; i++)
+	for (i = 0; i < s->cap; i++)
 		node_free(&s->nodes[i]);
 	free(s->nodes);
 	buf_free(&s->html);
@@ -75,7 +76,7 @@ websim_free(struct websim *s)
 static struct simnode *
 get(struct websim *s, uint32_t id)
 {
-	return id < SIM_MAX_NODES && s->nodes[id].live ? &s->nodes[id] : NULL;
+	return id < s->cap && s->nodes[id].live ? &s->nodes[id] : NULL;
 }
 
 static char *
@@ -156,8 +157,10 @@ insert(struct websim *s, uint32_t parent, uint32_t id, uint32_t before)
 		if (i == p->nkids)
 			return -1;
 	}
-	if (p->nkids == SIM_MAX_KIDS)
-		return -1;
+	if (p->nkids == p->kidcap) {
+		p->kidcap = p->kidcap > 0 ? 2 * p->kidcap : 8;
+		p->kids = sb_realloc(p->kids, p->kidcap * sizeof(uint32_t));
+	}
 	memmove(&p->kids[i + 1], &p->kids[i], (p->nkids - i) * sizeof(uint32_t));
 	p->kids[i] = id;
 	p->nkids++;
@@ -191,13 +194,23 @@ websim_apply(struct websim *s, const void *ops, size_t len)
 		case OP_TEXT:
 			id = wire_in_u32(&in);
 			x = str(&in);
-			if (id < 2 || id >= SIM_MAX_NODES || s->nodes[id].live) {
+			if (id < 2 || id >= SIM_MAX_NODES) {
+				free(x);
+				goto bad;
+			}
+			if (id >= s->cap) {
+				b = s->cap;
+				while (s->cap <= id)
+					s->cap *= 2;
+				s->nodes = sb_realloc(s->nodes, s->cap * sizeof(*s->nodes));
+				memset(&s->nodes[b], 0, (s->cap - b) * sizeof(*s->nodes));
+			}
+			if (s->nodes[id].live) {
 				free(x);
 				goto bad;
 			}
 			n = &s->nodes[id];
 			n->live = 1;
-			n->kids = sb_calloc(SIM_MAX_KIDS, sizeof(uint32_t));
 			if (kind == OP_ELEMENT)
 				n->tag = x;
 			else
