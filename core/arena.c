@@ -1,5 +1,7 @@
 /* arena.c: the out-of-memory policy and the per-request bump allocator, with the
- * cleanups a request registers (libpq results, JSON values) run when it is reset. */
+ * cleanups a request registers (libpq results, JSON values) run when it is reset.
+ * The browser app (web/) compiles it for wasm32 too, without the libpq and jansson
+ * cleanups. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -9,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#ifndef __wasm__
 #include <jansson.h>
 #include <libpq-fe.h>
+#endif
 
 #include "core/arena.h"
 
@@ -188,6 +192,7 @@ arena_defer(struct sb_arena *a, void (*fn)(void *), void *p)
 	a->deferred = d;
 }
 
+#ifndef __wasm__
 static void
 pq_clear(void *p)
 {
@@ -215,6 +220,7 @@ arena_adopt_json(struct sb_arena *a, json_t *v)
 		arena_defer(a, json_drop, v);
 	return v;
 }
+#endif /* __wasm__ */
 
 void
 arena_reset(struct sb_arena *a)

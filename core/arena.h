@@ -6,8 +6,10 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#ifndef __wasm__
 #include <jansson.h>
 #include <libpq-fe.h>
+#endif
 
 /* Out-of-memory policy: every allocation in Switchboard either succeeds or the
  * process logs one line and aborts (like Redis' zmalloc).  A prefork worker or
@@ -33,10 +35,13 @@ char		*arena_printf(struct sb_arena *, const char *, ...)
  * first, before any memory is released.  The record lives in the arena: a cleanup
  * per row of a bounded result is fine, one per event of an endless stream is not. */
 void		 arena_defer(struct sb_arena *, void (*fn)(void *), void *p);
+#ifndef __wasm__
 /* The arena owns res (PQclear at reset) or v (one reference: json_decref at reset)
- * from now on; returned as given, NULL included (nothing registered). */
+ * from now on; returned as given, NULL included (nothing registered).  (Not in the
+ * browser app's build, web/, which has neither library.) */
 PGresult	*arena_adopt_result(struct sb_arena *, PGresult *res);
 json_t		*arena_adopt_json(struct sb_arena *, json_t *v);
+#endif
 void		 arena_reset(struct sb_arena *);	/* runs the cleanups; frees all but the
 							 * first chunk */
 void		 arena_free(struct sb_arena *);

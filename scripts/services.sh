@@ -109,7 +109,7 @@ SB_PACKAGES="build-essential autoconf automake libtool pkg-config curl ca-certif
 libfcgi-dev libfcgi-bin libpq-dev postgresql postgresql-contrib libmemcached-dev memcached \
 libcurl4-openssl-dev libjansson-dev libsodium-dev libsystemd-dev libcunit1-dev \
 libjwt-dev libssl-dev openssl caddy apache2 wrk systemd iproute2 procps tzdata \
-clang libfuzzer-14-dev libclang-rt-14-dev"
+clang libfuzzer-14-dev libclang-rt-14-dev lld wasi-libc libclang-rt-14-dev-wasm32"
 
 sb_log() { printf '%s\n' "$*" >&2; }
 
@@ -123,7 +123,7 @@ sb_node_deps() {
 	fi
 	[ -x /usr/bin/chromium ] || SB_PACKAGES="chromium" sb_install_deps || return 1
 	[ -d "$dir/node_modules/eventsource" ] && [ -d "$dir/node_modules/playwright-core" ] &&
-		return 0
+		[ -d "$dir/node_modules/axe-core" ] && return 0
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
 }
 
@@ -338,16 +338,32 @@ sb_fcgi_start() {
 		env SWITCHBOARD_CONFIG="$conf" "$bindir/switchboard-fcgi" -c "$conf"
 }
 
-# sb_caddy_start DIR PORT SOCKET: the shipped conf/Caddyfile on 127.0.0.1:PORT.
+# sb_web_root: the web root to serve: $SB_WEB_ROOT, else the one the build in
+# $SB_BUILD made (web/root: the app with its hashed names, see web/mkroot.sh), else
+# the sources' web/ (its style sheet, no app).
+sb_web_root() {
+	if [ -n "${SB_WEB_ROOT:-}" ]; then
+		printf '%s\n' "$SB_WEB_ROOT"
+	elif [ -n "${SB_BUILD:-}" ] && [ -f "$SB_BUILD/web/root/index.html" ]; then
+		printf '%s\n' "$SB_BUILD/web/root"
+	else
+		printf '%s\n' "$SB_ROOT/web"
+	fi
+}
+
+# sb_caddy_start DIR PORT SOCKET: the shipped conf/Caddyfile on 127.0.0.1:PORT, serving
+# sb_web_root.
 sb_caddy_start() {
 	local dir=$1 port=$2 sock=$3 ssock=${4:-$1/run/stream.sock}
 	sb_alive "$dir/caddy.pid" && return 0
 	mkdir -p "$dir/caddy"
-	sb_spawn Caddy "$dir/caddy.pid" "$dir/caddy.log" "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 \
+	# Up once it answers at all: a web root without the app (a build that made none)
+	# answers / with 404.
+	sb_spawn Caddy "$dir/caddy.pid" "$dir/caddy.log" "curl -sS -o /dev/null http://127.0.0.1:$port/" 15 \
 		env XDG_DATA_HOME="$dir/caddy" XDG_CONFIG_HOME="$dir/caddy" \
 		SWITCHBOARD_SITE="http://:$port" SWITCHBOARD_BIND=127.0.0.1 \
 		SWITCHBOARD_CADDY_ADMIN=off SWITCHBOARD_FCGI_SOCKET="$sock" SWITCHBOARD_STREAM_SOCKET="$ssock" \
-		SWITCHBOARD_WEB_ROOT="$SB_ROOT/web" SWITCHBOARD_CADDY_LOG="file $dir/caddy/access.log" \
+		SWITCHBOARD_WEB_ROOT="$(sb_web_root)" SWITCHBOARD_CADDY_LOG="file $dir/caddy/access.log" \
 		caddy run --adapter caddyfile --config "$SB_ROOT/conf/Caddyfile"
 }
 
@@ -355,14 +371,14 @@ sb_caddy_start() {
 # event MPM's sizing for streams (conf/apache2/switchboard-mpm.conf, so that what is
 # tested is what ships), included from a minimal server config of our own on
 # 127.0.0.1:PORT.  Its children run as www-data, who may not enter the checkout (a 0700
-# home): they serve a copy of web/ in DIR/apache/web, and DIR and the sockets must be
+# home): they serve a copy of sb_web_root in DIR/apache/web, and DIR and the sockets must be
 # where www-data can reach them.
 sb_apache_start() {
 	local dir=$1 port=$2 sock=$3 mods=/usr/lib/apache2/modules m
 	sb_alive "$dir/apache/httpd.pid" && return 0
 	mkdir -p "$dir/apache"
 	rm -rf "$dir/apache/web"
-	cp -R "$SB_ROOT/web" "$dir/apache/web" && chmod -R a+rX "$dir/apache/web" || return 1
+	cp -R "$(sb_web_root)" "$dir/apache/web" && chmod -R a+rX "$dir/apache/web" || return 1
 	{
 		echo "ServerRoot /etc/apache2"
 		echo "ServerName 127.0.0.1"
@@ -390,7 +406,7 @@ sb_apache_start() {
 	} >"$dir/apache/httpd.conf"
 	APACHE_RUN_DIR=$dir/apache /usr/sbin/apache2 -f "$dir/apache/httpd.conf" -k start \
 		>>"$dir/apache/start.log" 2>&1 || { sb_log "Apache did not start: see $dir/apache"; return 1; }
-	sb_wait_for "curl -fsS -o /dev/null http://127.0.0.1:$port/" 15 ||
+	sb_wait_for "curl -sS -o /dev/null http://127.0.0.1:$port/" 15 ||
 		{ sb_log "Apache did not answer: see $dir/apache/error.log"; return 1; }
 }
 

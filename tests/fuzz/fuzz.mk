@@ -18,7 +18,8 @@ CPPFLAGS = -I$(B) -I$(ROOT) \
 LDLIBS = $(shell pkg-config --libs $(PKGS)) -lm
 
 # The same modules Makefile.am gives libsbcore.a, switchboard-stream's protocol,
-# the worker's wire formats and switchboard-fcgi's app library and handlers.
+# the worker's wire formats, switchboard-fcgi's app library and handlers, and the
+# browser app (but its wasm entry points) with the unit tests' stand-in document.
 SRCS = $(wildcard $(ROOT)/core/*.c) \
 	$(ROOT)/fcgi-app/fcgi.c \
 	$(ROOT)/worker/llm/eventparse.c $(ROOT)/worker/llm/wire.c \
@@ -26,7 +27,9 @@ SRCS = $(wildcard $(ROOT)/core/*.c) \
 	$(ROOT)/fcgi-app/access.c $(ROOT)/fcgi-app/cors.c $(ROOT)/fcgi-app/wake.c \
 	$(ROOT)/fcgi-app/dispatch.c $(ROOT)/fcgi-app/router.c $(ROOT)/fcgi-app/request.c \
 	$(ROOT)/fcgi-app/response.c $(ROOT)/fcgi-app/page.c \
-	$(wildcard $(ROOT)/handlers/*.c)
+	$(wildcard $(ROOT)/handlers/*.c) \
+	$(filter-out $(ROOT)/web/src/main.c,$(wildcard $(ROOT)/web/src/*.c)) \
+	$(ROOT)/tests/unit/websim.c
 OBJS = $(patsubst $(ROOT)/%.c,$(B)/obj/%.o,$(SRCS))
 
 TARGETS = $(patsubst $(ROOT)/tests/fuzz/fuzz_%.c,%,$(wildcard $(ROOT)/tests/fuzz/fuzz_*.c))

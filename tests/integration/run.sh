@@ -4,7 +4,7 @@
 # Needs SB_BUILD (a build directory with switchboard-fcgi, switchboardctl, sb-hammer).
 # The state is in /tmp (mktemp, made 0755): PostgreSQL (as postgres), Apache's children
 # (as www-data) and memcached (as nobody) must reach it, which they cannot in a checkout
-# in a 0700 home; Apache serves a copy of web/ there (sb_apache_start).
+# in a 0700 home; Apache serves a copy of the build's web root there (sb_apache_start).
 set -uo pipefail
 umask 022
 

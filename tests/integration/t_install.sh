@@ -14,6 +14,13 @@ for f in "$prefix/share/switchboard/sql/001_init.sql" "$prefix/share/switchboard
 	"$sysconf/switchboard/apache2/switchboard.conf" "$sysconf/switchboard/apache2/switchboard-mpm.conf"; do
 	check "installed $f" test -f "$dest$f"
 done
+# The browser app: the files index.html names, each with its gzip copy.
+web=$dest$prefix/share/switchboard/web
+for ext in wasm js css; do
+	f=$(grep -o "[a-z]*\.[0-9a-f]\{10\}\.$ext" "$web/index.html" 2>/dev/null | head -n 1)
+	check "installed the .$ext file index.html names, and its gzip copy" \
+		test -n "$f" -a -s "$web/$f" -a -s "$web/$f.gz"
+done
 for f in "$SB_ROOT"/sql/[0-9][0-9][0-9]_*.sql; do
 	check "migration $(basename "$f") is installed" test -f "$dest$prefix/share/switchboard/sql/$(basename "$f")"
 done

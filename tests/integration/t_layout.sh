@@ -32,6 +32,9 @@ layout_rule "handlers/ never talk to a provider or the worker (no worker/, strea
 	'(worker|stream)/.*' handlers/*.c handlers/*.h
 layout_rule "handlers/ and stream/ know nothing of switchboard-fcgi's own processes (prefork.h)" \
 	'fcgi-app/prefork\.h' handlers/*.c handlers/*.h stream/*.c stream/*.h
+off=$(layout_includes web/src/*.c web/src/*.h | grep -vE ':(config\.h|core/arena\.h|core/buf\.h|web/src/[a-z_]+\.h)$')
+if [ -z "$off" ]; then pass "web/src/ (built for wasm32 too) includes only itself, core/arena.h and core/buf.h"
+else fail "web/src/ (built for wasm32 too) includes only itself, core/arena.h and core/buf.h" "$(printf '%s ' $off)"; fi
 layout_rule "cli/ is no FastCGI program (no fcgi-app/, handlers/, stream/, worker/)" \
 	'(fcgi-app|handlers|stream|worker)/.*' cli/*.c cli/*.h
 
@@ -61,7 +64,7 @@ expect_eq "the build adds no include path but the tree's top" '-I$(top_srcdir)' 
 
 # Each header opens with its own name and what it is for.
 bad=""
-for h in core/*.h fcgi-app/*.h handlers/*.h stream/*.h worker/*.h worker/llm/*.h cli/*.h; do
+for h in core/*.h fcgi-app/*.h handlers/*.h stream/*.h worker/*.h worker/llm/*.h cli/*.h web/src/*.h; do
 	head -n 1 "$h" | grep -q "^/\* $(basename "$h"): ." || bad="$bad $h"
 done
 if [ -z "$bad" ]; then pass "each header opens with what it is for"

@@ -111,6 +111,9 @@ main(void)
 	suite_urltmpl();
 	suite_tooldef();
 	suite_cron();
+	suite_webjson();
+	suite_vdom();
+	suite_webapp();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS)

@@ -39,6 +39,9 @@ void	suite_chunk(void);
 void	suite_urltmpl(void);
 void	suite_tooldef(void);
 void	suite_cron(void);
+void	suite_webjson(void);
+void	suite_vdom(void);
+void	suite_webapp(void);
 
 /* Registers a suite or a test; a registration failure ends the program. */
 CU_pSuite	unit_suite(const char *name, CU_InitializeFunc, CU_CleanupFunc);
