@@ -121,7 +121,7 @@ run_stream(struct sb_req *req, const char *run_id, int64_t after)
 	    sizeof(err))) == NULL) {
 		user_release(c);
 		log_warn("stream open not sent", "{s:s}", "error", err);
-		return req_fail(req, SB_ERR_UNAVAILABLE, NULL,
+		return req_fail(req, SB_ERR_UNAVAILABLE, "database-unavailable",
 		    "the database did not answer; try again shortly");
 	}
 	req->deferred = 1;
@@ -151,7 +151,8 @@ opened_fill(struct sb_req *req, void *arg)
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		user_release(c);
 		resp_header(req, "Retry-After", "%d", srv->app.cfg.database.retry_after);
-		resp_error(req, 503, NULL, "the database did not answer; try again shortly");
+		resp_error(req, 503, "database-unavailable",
+		    "the database did not answer; try again shortly");
 		return;
 	}
 	if (PQntuples(res) == 0) {

@@ -225,7 +225,7 @@ sleep 0.5
 expect_eq "the opens' connection is found and ended" t "$(psql_su -tA -c "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%FROM stream_run_open(%' AND state = 'active' AND pid <> pg_backend_pid()")"
 wait "$plost"
 expect_match "the open in flight is answered 503" '^HTTP/1.1 503' "$(tr -d '\r' <"$ST/h-lost")"
-expect_match "as problem+json saying to try again" '"status":503' "$(cat "$ST/s-lost")"
+expect_match "as problem+json saying to try again" '"type":"/problems/database-unavailable".*"status":503' "$(cat "$ST/s-lost")"
 st_fast_opens
 curl "${SSE[@]}" -o "$ST/s-again" "$CADDY_URL/api/v1/runs/$R1/stream"
 expect_eq "the next open connects again and replays" "1 2 3 4 5 6 7" "$(st_ids "$ST/s-again")"
