@@ -336,9 +336,11 @@ hub_notified(void)
 void
 hub_catch_up(void)
 {
-	if (clock_mono_us() - srv->fetched_us < CATCH_UP_MS * 1000)
+	int64_t	 now = clock_mono_us();
+
+	if (now - srv->fetched_us < CATCH_UP_MS * 1000)
 		return;
-	srv->fetched_us = clock_mono_us();	/* at most once a gap, announced or not */
+	srv->fetched_us = now;		/* at most once a gap, announced or not */
 	hub_notified();
 	hub_fetch();
 }

@@ -143,9 +143,8 @@ opened_fill(struct sb_req *req, void *arg)
 	struct opened	*o = arg;
 	struct sconn	*c = o->c;
 	const PGresult	*res = o->res;
-	struct sb_cursor from;
-	char		 key[sizeof(c->key)];
 	enum sb_err	 err;
+	int		 finished;
 
 	(void)cors_apply(req);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -163,15 +162,13 @@ opened_fill(struct sb_req *req, void *arg)
 	/* An ended run with nothing after the caller's position: 204 is the one answer
 	 * that stops an EventSource from reconnecting forever (a 200 that closes at once
 	 * is a dropped connection to it). */
-	if (PQgetvalue(res, 0, 0)[0] == 't' && c->cursor.n >= atoll(PQgetvalue(res, 0, 1))) {
+	finished = PQgetvalue(res, 0, 0)[0] == 't';
+	if (finished && c->cursor.n >= atoll(PQgetvalue(res, 0, 1))) {
 		user_release(c);
 		resp_send(req, 204, NULL, NULL, 0);
 		return;
 	}
-	snprintf(key, sizeof(key), "%s", c->key);	/* stream_begin sets c->key */
-	from = c->cursor;
-	err = stream_begin(req, &run_kind, key, &from, NULL,
-	    PQgetvalue(res, 0, 0)[0] == 't', open_rows, o);
+	err = stream_begin(req, &run_kind, c->key, &c->cursor, NULL, finished, open_rows, o);
 	if (err != SB_OK && !req->answered)
 		resp_error(req, sb_err_status(err), NULL, NULL);
 }

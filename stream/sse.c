@@ -261,7 +261,8 @@ stream_begin(struct sb_req *req, const struct topic_kind *kind, const char *key,
 	c->cursor = r.last;
 	c->next_beat_us = clock_mono_us() + (int64_t)srv->app.cfg.stream.heartbeat * 1000000;
 	c->kind = kind;
-	snprintf(c->key, sizeof(c->key), "%s", key);
+	if (key != c->key)		/* an open that waited has it there already */
+		snprintf(c->key, sizeof(c->key), "%s", key);
 	c->subscribe = 1;
 	return SB_OK;
 }
