@@ -239,6 +239,85 @@ db_exec_stmt(struct sb_db *db, struct db_stmt *st, const char *const *params, en
 	    st->name, err);
 }
 
+/* The results of one statement of a pipeline, up to its Sync: the first kept in *out
+ * (NULL if none came), any other cleared.  -1 if the connection broke. */
+static int
+pipe_results(PGconn *conn, PGresult **out)
+{
+	PGresult	*r;
+	int		 nulls = 0;
+
+	*out = NULL;
+	for (;;) {
+		if ((r = PQgetResult(conn)) == NULL) {
+			/* Each statement's results end with a NULL; two in a row: nothing
+			 * more is coming. */
+			if (PQstatus(conn) != CONNECTION_OK || ++nulls > 1)
+				return -1;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return 0;
+		}
+		if (*out == NULL)
+			*out = r;
+		else
+			PQclear(r);
+	}
+}
+
+PGresult *
+db_exec_then(struct sb_db *db, struct db_stmt *st, const char *const *params,
+    struct db_stmt *then, const char *const *then_params, enum sb_err *err)
+{
+	struct db_stmt	*both[2] = { st, then };
+	PGresult	*res[2] = { NULL, NULL }, *r;
+	enum sb_err	 then_err;
+	int		 i, broke = 0;
+
+	if (db->conn == NULL && (*err = db_ensure(db)) != SB_OK)
+		return NULL;
+	for (i = 0; i < 2; i++)
+		if (both[i]->generation != db->generation) {
+			r = db_check(db, PQprepare(db->conn, both[i]->name, both[i]->sql,
+			    both[i]->nparams, NULL), both[i]->name, err);
+			if (r == NULL)
+				return NULL;
+			PQclear(r);
+			both[i]->generation = db->generation;
+		}
+	if (PQenterPipelineMode(db->conn) != 1)
+		return db_check(db, NULL, st->name, err);
+	/* A Sync after each: two transactions, the second run whatever the first did. */
+	if (PQsendQueryPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(db->conn) != 1 ||
+	    PQsendQueryPrepared(db->conn, then->name, then->nparams, then_params, NULL, NULL,
+	    0) != 1 || PQpipelineSync(db->conn) != 1)
+		broke = 1;
+	for (i = 0; i < 2 && !broke; i++)
+		if (pipe_results(db->conn, &res[i]) < 0)
+			broke = 1;
+	if (!broke && PQexitPipelineMode(db->conn) != 1)
+		broke = 1;
+	r = db_check(db, res[0], st->name, err);
+	if (broke) {
+		/* Half-way through a pipeline: the connection is of no further use. */
+		PQclear(r);
+		PQclear(res[1]);
+		if (db->conn != NULL)
+			db_drop(db);
+		*err = SB_ERR_UNAVAILABLE;
+		return NULL;
+	}
+	if (db->conn != NULL)
+		PQclear(db_check(db, res[1], then->name, &then_err));
+	else
+		PQclear(res[1]);
+	return r;
+}
+
 enum sb_err
 db_exec_id(struct sb_db *db, struct db_stmt *st, int64_t id)
 {

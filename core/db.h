@@ -49,6 +49,11 @@ PGresult	*db_exec(struct sb_db *, const char *sql, int nparams, const char *cons
 		    enum sb_err *err);
 PGresult	*db_exec_stmt(struct sb_db *, struct db_stmt *, const char *const *params,
 		    enum sb_err *err);
+/* Runs st then `then` in one round trip (a pipeline), each its own transaction: `then`
+ * runs whatever became of st, and its result is discarded (a failure is logged).
+ * Returns st's result as db_exec_stmt() does. */
+PGresult	*db_exec_then(struct sb_db *, struct db_stmt *st, const char *const *params,
+		    struct db_stmt *then, const char *const *then_params, enum sb_err *err);
 /* Runs a statement whose one parameter is an id; the result is discarded. */
 enum sb_err	 db_exec_id(struct sb_db *, struct db_stmt *, int64_t id);
 /* Runs a statement: SB_OK if it returned exactly one row, SB_ERR_NOT_FOUND if not

@@ -85,25 +85,34 @@ threads_of(struct worker *w, json_t *ids)
  * and the threads of those made on one (a thread's stream watches all its runs): the
  * ids go as one uuid[] and the database cuts them into payloads of at most 200 ids
  * (7.4 KB, under NOTIFY's 8,000-byte limit), space-separated. */
+static struct db_stmt notify_st = { "queue_notify_events",
+    "SELECT pg_notify('" EVENTS_CHANNEL "', string_agg(id::text, ' ')) "
+    "FROM (SELECT id, (row_number() OVER () - 1) / 200 AS part "
+    "FROM unnest($1::uuid[]) AS id) AS x GROUP BY part", 1, 0 };
+
+/* The ids as the statement's one parameter. */
+static void
+notify_array(json_t *ids, struct db_array *arr)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(ids, i, v)
+		db_array_add(arr, "%s", json_string_value(v));
+}
+
 static void
 notify_events(struct worker *w, json_t *ids)
 {
-	static struct db_stmt	 st = { "queue_notify_events",
-	    "SELECT pg_notify('" EVENTS_CHANNEL "', string_agg(id::text, ' ')) "
-	    "FROM (SELECT id, (row_number() OVER () - 1) / 200 AS part "
-	    "FROM unnest($1::uuid[]) AS id) AS x GROUP BY part", 1, 0 };
 	struct db_array		 arr = { 0 };
 	const char		*p[1];
 	enum sb_err		 err;
-	size_t			 i;
-	json_t			*v;
 
 	if (json_array_size(ids) == 0)
 		return;
-	json_array_foreach(ids, i, v)
-		db_array_add(&arr, "%s", json_string_value(v));
+	notify_array(ids, &arr);
 	p[0] = db_array_text(&arr);
-	PQclear(db_exec_stmt(&w->db, &st, p, &err));
+	PQclear(db_exec_stmt(&w->db, &notify_st, p, &err));
 	if (err == SB_OK)
 		w->m.notifies++;
 	db_array_free(&arr);
@@ -161,12 +170,13 @@ queue_claim(struct worker *w, int limit)
  */
 static int
 flush_exec(struct worker *w, json_t *events, json_t *finishes, json_t *steps,
-    enum sb_err *err)
+    json_t *notify, enum sb_err *err)
 {
 	static struct db_stmt	 st = { "queue_flush",
 	    "SELECT refused FROM queue_flush($1::jsonb, $2::jsonb, $3::jsonb)", 3, 0 };
 	char			*text[3];
-	const char		*p[3];
+	const char		*p[3], *np[1];
+	struct db_array		 arr = { 0 };
 	PGresult		*res;
 	struct run		*r;
 	int			 j;
@@ -177,7 +187,18 @@ flush_exec(struct worker *w, json_t *events, json_t *finishes, json_t *steps,
 	for (j = 0; j < 3; j++)
 		if ((p[j] = text[j]) == NULL)
 			sb_oom(0);
-	res = db_exec_stmt(&w->db, &st, p, err);
+	if (json_array_size(notify) > 0) {
+		/* The NOTIFY follows the commit in the same round trip: the responders
+		 * hear of the events without waiting for this process to read the
+		 * flush's answer.  Should the flush fail, they read and find nothing. */
+		notify_array(notify, &arr);
+		np[0] = db_array_text(&arr);
+		res = db_exec_then(&w->db, &st, p, &notify_st, np, err);
+		db_array_free(&arr);
+		if (res != NULL)
+			w->m.notifies++;
+	} else
+		res = db_exec_stmt(&w->db, &st, p, err);
 	for (j = 0; j < 3; j++)
 		free(text[j]);
 	if (res == NULL)
@@ -244,7 +265,7 @@ flush_split(struct worker *w, json_t *written)
 		ev = batch_take_run(pd->events, rid);
 		fin = batch_take_run(pd->finishes, rid);
 		st = batch_take_run(pd->steps, rid);
-		if (flush_exec(w, ev, fin, st, &err) == 0) {
+		if (flush_exec(w, ev, fin, st, NULL, &err) == 0) {
 			w->m.events += json_array_size(ev);
 			json_array_append_new(written, json_string(rid));
 		} else if (err == SB_ERR_UNAVAILABLE) {
@@ -267,7 +288,7 @@ flush_split(struct worker *w, json_t *written)
 					run_abandon(r);
 				r->next_seq = seq + 1;
 			}
-			if (flush_exec(w, ev, fin, st, &err) == 0) {
+			if (flush_exec(w, ev, fin, st, NULL, &err) == 0) {
 				w->m.failed++;
 				json_array_append_new(written, json_string(rid));
 			}
@@ -289,6 +310,7 @@ queue_flush(struct worker *w)
 	size_t			 nev = json_array_size(pd->events);
 	json_t			*list;
 	struct run		*r, *next;
+	int			 rc;
 
 	if (nev == 0 && json_array_size(pd->finishes) == 0 && json_array_size(pd->steps) == 0)
 		return 0;
@@ -296,18 +318,20 @@ queue_flush(struct worker *w)
 		w->m.flush_errors++;
 		return -1;
 	}
-	if (flush_exec(w, pd->events, pd->finishes, pd->steps, &err) == 0) {
+	list = batch_event_runs(pd->events);	/* the runs with new events */
+	threads_of(w, list);
+	rc = flush_exec(w, pd->events, pd->finishes, pd->steps, list, &err);
+	json_array_clear(list);		/* told with the flush; after a failure, what
+					 * flush_split writes is told below */
+	if (rc == 0) {
 		hist_observe(&w->m.flush_latency, clock_mono_us() - t0);
 		w->m.flushes++;
 		w->m.events += nev;
-		list = batch_event_runs(pd->events);	/* the runs with new events */
-		threads_of(w, list);
 		/* A thread's next run was released by this commit (sql/013): claim now. */
 		if (pd->thread_ends > 0)
 			w->woken = 1;
 		pending_clear(pd);
 	} else {
-		list = json_array();
 		w->m.flush_errors++;
 		/* Kept for the next flush when the database is away: events already written
 		 * are skipped then, and an end already written finds its run no longer
