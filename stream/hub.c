@@ -17,6 +17,7 @@
 #include "core/db.h"
 #include "core/err.h"
 #include "core/listener.h"
+#include "core/metrics.h"
 #include "fcgi-app/app.h"
 
 #define FETCH_LIMIT	1000	/* events per topic per read; more: read again */
@@ -38,6 +39,7 @@ hub_query(struct db_stmt *st, const char **keys, const struct sb_cursor *after, 
 	size_t		 i;
 	PGresult	*res;
 	enum sb_err	 err;
+	int64_t		 t0;
 
 	if (db_ensure(&srv->app.db) != SB_OK)
 		return NULL;
@@ -53,7 +55,9 @@ hub_query(struct db_stmt *st, const char **keys, const struct sb_cursor *after, 
 		p[np++] = db_array_text(&x);
 	p[np++] = db_array_text(&m);
 	p[np++] = lim;
+	t0 = clock_mono_us();
 	res = db_exec_stmt(&srv->app.db, st, p, &err);
+	hist_observe(&srv->m.read_time, clock_mono_us() - t0);
 	db_array_free(&k);
 	db_array_free(&x);
 	db_array_free(&m);
@@ -222,6 +226,10 @@ hub_fetch(void)
 		srv->dirty = 0;
 	}
 	answer_ready();
+	if (srv->notified_us != 0 && !failed) {
+		hist_observe(&srv->m.notify_delay, clock_mono_us() - srv->notified_us);
+		srv->notified_us = 0;
+	}
 	/* Topics whose watchers all left (a terminal event ends them) go. */
 	(void)topics_prune(&srv->topics);
 }
@@ -329,8 +337,13 @@ void
 hub_notified(void)
 {
 	/* Runs moved: the polled kinds are read too, sooner than their next poll. */
-	if (listener_read(&srv->listener, on_notify, NULL) > 0)
+	int64_t	 now = clock_mono_us();
+
+	if (listener_read(&srv->listener, on_notify, NULL) > 0) {
 		srv->poll_due = srv->dirty = 1;
+		if (srv->notified_us == 0)
+			srv->notified_us = now;
+	}
 }
 
 void

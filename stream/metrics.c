@@ -46,6 +46,13 @@ smetrics_render(void *arg, size_t *len)
 	    srv->m.probes);
 	metrics_counter(f, "switchboard_stream_reads_total",
 	    "Reads of new events (one statement for every run woken at once).", srv->m.fetches);
+	fprintf(f, "# HELP switchboard_stream_read_seconds Reads of new events: the "
+	    "statement's round trip.\n# TYPE switchboard_stream_read_seconds histogram\n");
+	hist_render(f, "switchboard_stream_read_seconds", "", &srv->m.read_time);
+	fprintf(f, "# HELP switchboard_stream_notify_delay_seconds From a worker's notification "
+	    "to its runs' events handed to their connections.\n"
+	    "# TYPE switchboard_stream_notify_delay_seconds histogram\n");
+	hist_render(f, "switchboard_stream_notify_delay_seconds", "", &srv->m.notify_delay);
 	metrics_counter(f, "switchboard_stream_notifications_total",
 	    "Notifications received from workers (LISTEN).", srv->m.notifications);
 	metrics_counter(f, "switchboard_stream_revoked_total",

@@ -11,6 +11,7 @@
 #include "core/dbq.h"
 #include "core/err.h"
 #include "core/listener.h"
+#include "core/metrics.h"
 #include "fcgi-app/app.h"
 #include "fcgi-app/request.h"
 #include "fcgi-app/fcgi.h"
@@ -75,6 +76,7 @@ struct stream_server {
 	struct topic_table	 topics;		/* by kind and key (topics.c) */
 	int			 dirty;			/* some topic has unread events */
 	int64_t			 fetched_us;		/* the last read of dirty topics */
+	int64_t			 notified_us;		/* the oldest notification not yet read for */
 	int64_t			 next_sweep_us;
 	int64_t			 next_poll_us;		/* polled kinds (the feed) */
 	int64_t			 next_recheck_us;	/* credentials of held requests */
@@ -88,6 +90,8 @@ struct stream_server {
 		uint64_t	 longpolls, fetches, probes;
 		uint64_t	 notifications;	/* NOTIFY payloads received from workers */
 		uint64_t	 revoked;	/* held requests ended: their credential went */
+		struct sb_hist	 read_time;	/* a read of new events, round trip */
+		struct sb_hist	 notify_delay;	/* notification heard -> its events written */
 	} m;
 };
 

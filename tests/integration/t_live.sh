@@ -55,6 +55,8 @@ lv_lag_of() {
 
 # ---- events reach a stream from the real worker well under the sweep
 n0=$(lv_metric "$STREAM_M" switchboard_stream_notifications_total)
+d0=$(lv_metric "$STREAM_M" switchboard_stream_notify_delay_seconds_count)
+r0=$(lv_metric "$STREAM_M" switchboard_stream_read_seconds_count)
 lv_watch a
 lags=$(lv_lags a)
 count=$(printf '%s\n' "$lags" | grep -c .)
@@ -66,6 +68,13 @@ check "every event arrives well under the sweep interval (max ${max:-none} ms, p
 	test -n "$max" -a "${max:-99999}" -lt 1000
 check "the stream responder was woken by the worker's NOTIFY" \
 	test "$(lv_metric "$STREAM_M" switchboard_stream_notifications_total)" -gt "${n0:-0}"
+d1=$(lv_metric "$STREAM_M" switchboard_stream_notify_delay_seconds_count)
+check "the responder times notification -> events handed over ($((${d1:-0} - ${d0:-0})) times)" \
+	test "${d1:-0}" -gt "${d0:-0}"
+dsum=$(lv_metric "$STREAM_M" switchboard_stream_notify_delay_seconds_sum)
+check "under a second on average here (${dsum:-none} s over ${d1:-0})" \
+	awk -v s="${dsum:-x}" -v n="${d1:-0}" 'BEGIN { exit !(s ~ /^[0-9.e+-]+$/ && n > 0 && s / n < 1) }'
+check "and its reads of new events" test "$(lv_metric "$STREAM_M" switchboard_stream_read_seconds_count)" -gt "${r0:-0}"
 check "the worker counts the NOTIFYs it sent" test "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_notifies_total)" -gt 0
 expect_eq "and no statement of the worker failed" 0 "$(lv_metric "127.0.0.1:$LV_M/metrics" switchboard_worker_db_errors_total)"
 
