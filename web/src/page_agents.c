@@ -156,7 +156,7 @@ card(struct app *app, struct view *v, const struct wj *a)
 		v_attr(v, "type", "button");
 		v_attrf(v, "data-click", "try:%s", slug);
 		v_attr(v, "data-test", "agent-try");
-		v_attrf(v, "aria-label", "Try %s in a new chat", wj_gets(a, "name", slug));
+		v_attrf(v, "aria-label", "Try it: a new chat with %s", wj_gets(a, "name", slug));
 		if (st.trying)
 			v_attr(v, "aria-disabled", "true");
 		v_text(v, "Try it");
