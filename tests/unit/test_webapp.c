@@ -363,6 +363,12 @@ test_app_agents(void)
 	UNIT_ASSERT_CONTAINS(websim_html(sim), "<span class=\"tag\">http_fetch</span>");
 	UNIT_ASSERT_CONTAINS(websim_html(sim), "your organization");
 
+	/* Left before the catalog came: asked again on the way back. */
+	route("#/");
+	websim_log_reset(sim);
+	route("#/agents");
+	CU_ASSERT(req_of("GET /api/v1/agents") != 0);
+
 	/* The session ended elsewhere: the next answer's 401 leads to the sign-in page. */
 	websim_log_reset(sim);
 	route("#/");
@@ -522,12 +528,20 @@ test_app_chat(void)
 	event("click", "cancel:r2", "", NULL);
 	CU_ASSERT(req_of("POST /api/v1/runs/r2/cancel") != 0);
 
-	/* Another thread: the stream of the first closed, the new one from 0. */
+	/* Another thread: the stream of the first closed, the new one from 0; an answer
+	 * meant for the first that comes late is dropped. */
 	websim_log_reset(sim);
+	event("submit", "chat-send", "", "message", "late", NULL);
+	r = req_of("POST /api/v1/threads/t1/runs");
 	route("#/chat/t0");
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "sse-close 2\n");
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "sse-open 2 /api/v1/threads/t0/stream?after=0 ");
 	UNIT_ASSERT_INT(websim_count(sim, "data-test", "message"), 0);
+	fetched(r, 202, "{\"id\":\"r5\",\"state\":\"queued\"}");
+	fetched(req_of("GET /api/v1/threads/t1/messages"), 200, "{\"items\":[{\"seq\":1,\"role\":\"user\","
+	    "\"content\":\"of t1\",\"run\":\"r1\"}]}");
+	UNIT_ASSERT_INT(websim_count(sim, "data-test", "message"), 0);
+	CU_ASSERT(strstr(websim_html(sim), "aria-disabled") == NULL);
 
 	/* "Try it" on an agent's card makes a thread with it and opens it. */
 	route("#/agents");
@@ -755,6 +769,17 @@ test_app_run(void)
 	websim_log_reset(sim);
 	event("click", "run-cancel", "", NULL);
 	CU_ASSERT(req_of("POST /api/v1/runs/r1/cancel") != 0);
+	/* Another run while the first's long poll waits: its late answer is dropped. */
+	route("#/");
+	websim_log_reset(sim);
+	route("#/runs/r1");
+	r = req_of("GET /api/v1/runs/r1/events?after=0");
+	CU_ASSERT_FATAL(r != 0);
+	route("#/runs/r2");
+	UNIT_ASSERT_INT(websim_count(sim, "data-test", "timeline-event"), 0);
+	fetched(r, 200, "{\"items\":[{\"seq\":1,\"type\":\"run.started\",\"data\":{}}],\"finished\":false}");
+	UNIT_ASSERT_INT(websim_count(sim, "data-test", "timeline-event"), 0);
+	CU_ASSERT(req_of("GET /api/v1/runs/r2/events?after=0&limit=200&wait=20") != 0);
 	sign_out();
 }
 

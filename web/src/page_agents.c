@@ -30,7 +30,9 @@ enter(struct app *app, int again)
 	app_set(&st.q, route_param(app, "q"));
 	app_set(&st.category, route_param(app, "category"));
 	app_set(&st.provider, route_param(app, "provider"));
-	if (again || st.loading)
+	/* An answer for a page left is not delivered: ask again on each entry. */
+	st.trying = 0;
+	if (again)
 		return;
 	st.loading = 1;
 	app_fetch(app, &page_agents, TAG_LIST, "GET", "/api/v1/agents", NULL, 0);

@@ -36,6 +36,9 @@ enum {
 	TAG_THREADS = 1, TAG_AGENTS, TAG_THREAD, TAG_MESSAGES, TAG_NEW, TAG_SEND, TAG_CANCEL,
 	TAG_SESSION, TAG_POLL
 };
+/* The answers that belong to the thread open carry its generation above the tag's
+ * byte: one for a thread left meanwhile is dropped. */
+#define GEN(tag)	((tag) | (st.gen & 0xffffffu) << 8)
 
 static const char	 types[] = "run.queued,run.started,agent.started,agent.thinking,"
 			    "agent.handoff,agent.resumed,tool.executing,tool.completed,"
@@ -91,6 +94,7 @@ static struct {
 	char		*poll_run;	/* without EventSource: the run followed */
 	unsigned long	 poll_after;
 	int		 polling;
+	unsigned	 gen;		/* counts the threads opened */
 } st;
 
 static void
@@ -101,6 +105,7 @@ block_clear(struct block *b)
 	free(b->args);
 	free(b->result);
 	buf_free(&b->text);
+	memset(b, 0, sizeof(*b));
 }
 
 static void
@@ -137,6 +142,7 @@ turn_remove(size_t i)
 	turn_clear(&st.turns[i]);
 	memmove(&st.turns[i], &st.turns[i + 1], (st.n - i - 1) * sizeof(*st.turns));
 	st.n--;
+	memset(&st.turns[st.n], 0, sizeof(*st.turns));	/* moved down: not its own any more */
 }
 
 static struct turn *
@@ -243,10 +249,10 @@ refresh(struct app *app)
 {
 	app_fetch(app, &page_chat, TAG_THREADS, "GET", "/api/v1/threads?limit=100", NULL, 0);
 	if (st.thread != NULL) {
-		app_fetch(app, &page_chat, TAG_THREAD, "GET",
+		app_fetch(app, &page_chat, GEN(TAG_THREAD), "GET",
 		    arena_printf(app->msg, "/api/v1/threads/%s", route_encode(app->msg, st.thread)),
 		    NULL, 0);
-		app_fetch(app, &page_chat, TAG_MESSAGES, "GET",
+		app_fetch(app, &page_chat, GEN(TAG_MESSAGES), "GET",
 		    arena_printf(app->msg, "/api/v1/threads/%s/messages?limit=200",
 		    route_encode(app->msg, st.thread)), NULL, 0);
 	}
@@ -352,7 +358,7 @@ poll(struct app *app)
 	if (st.poll_run == NULL)
 		return;
 	st.polling = 1;
-	app_fetch(app, &page_chat, TAG_POLL, "GET",
+	app_fetch(app, &page_chat, GEN(TAG_POLL), "GET",
 	    arena_printf(app->msg, "/api/v1/runs/%s/events?after=%lu&wait=%d",
 	    route_encode(app->msg, st.poll_run), st.poll_after, POLL_WAIT_S), NULL, 0);
 }
@@ -369,6 +375,8 @@ close_thread(struct app *app)
 	app_set(&st.thread, NULL);
 	app_set(&st.poll_run, NULL);
 	st.polling = 0;
+	st.sending = 0;
+	st.gen++;
 	kept_free(&st.info);
 }
 
@@ -601,6 +609,11 @@ fetched(struct app *app, unsigned tag, const struct reply *r)
 {
 	const char	*id;
 
+	if (tag > 0xff) {
+		if (tag >> 8 != (st.gen & 0xffffffu))
+			return;		/* for a thread no longer open */
+		tag &= 0xff;
+	}
 	switch (tag) {
 	case TAG_THREADS:
 		if (kept_set(&st.threads, r, "items") < 0)
@@ -664,7 +677,7 @@ send_message(struct app *app, const char *text)
 	buf_puts(&body, "}");
 	wj_write_member(&body, &first, "multitask", st.multitask);
 	buf_puts(&body, "}");
-	app_fetch(app, &page_chat, TAG_SEND, "POST", arena_printf(app->msg,
+	app_fetch(app, &page_chat, GEN(TAG_SEND), "POST", arena_printf(app->msg,
 	    "/api/v1/threads/%s/runs", route_encode(app->msg, st.thread)), body.data, 0);
 	buf_free(&body);
 	st.sending = 1;

@@ -47,6 +47,7 @@ static void
 enter(struct app *app, int again)
 {
 	st.all = strcmp(route_param(app, "state"), "all") == 0;
+	app_set(&st.item, NULL);	/* an answer for a page left is not delivered */
 	load(app);
 	if (!again || !st.open) {
 		if (app->sse) {

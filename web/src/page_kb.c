@@ -40,6 +40,7 @@ static void
 enter(struct app *app, int again)
 {
 	(void)again;
+	st.busy = 0;		/* an answer for a page left is not delivered */
 	load(app);
 }
 

@@ -41,6 +41,7 @@ enter(struct app *app, int again)
 {
 	(void)again;
 	app_set(&st.secret, NULL);	/* shown once: gone when the page is left */
+	st.busy = 0;			/* an answer for a page left is not delivered */
 	if (app_can(app, "keys:admin"))
 		load(app);
 }

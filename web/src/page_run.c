@@ -20,6 +20,9 @@
 #define RAW_SHOWN	300	/* the newest raw events shown */
 
 enum { TAG_RUN = 1, TAG_EVENTS, TAG_CANCEL };
+/* Answers carry the generation of the run shown above the tag's byte: one for a run
+ * left meanwhile is dropped. */
+#define GEN(tag)	((tag) | (st.gen & 0xffffffu) << 8)
 
 struct event {
 	unsigned long	 seq;
@@ -38,6 +41,7 @@ static struct {
 	unsigned long	 after;
 	int		 finished;
 	int		 polling;
+	unsigned	 gen;		/* counts the runs shown */
 	char		*error;
 } st;
 
@@ -57,6 +61,8 @@ forget(void)
 	st.n = 0;
 	st.after = 0;
 	st.finished = 0;
+	st.polling = 0;
+	st.gen++;
 	kept_free(&st.run);
 }
 
@@ -64,7 +70,7 @@ static void
 poll(struct app *app)
 {
 	st.polling = 1;
-	app_fetch(app, &page_run, TAG_EVENTS, "GET", arena_printf(app->msg,
+	app_fetch(app, &page_run, GEN(TAG_EVENTS), "GET", arena_printf(app->msg,
 	    "/api/v1/runs/%s/events?after=%lu&limit=200&wait=%d", route_encode(app->msg, st.id),
 	    st.after, st.finished ? 0 : POLL_WAIT_S), NULL, 0);
 }
@@ -72,7 +78,7 @@ poll(struct app *app)
 static void
 load_run(struct app *app)
 {
-	app_fetch(app, &page_run, TAG_RUN, "GET", arena_printf(app->msg, "/api/v1/runs/%s",
+	app_fetch(app, &page_run, GEN(TAG_RUN), "GET", arena_printf(app->msg, "/api/v1/runs/%s",
 	    route_encode(app->msg, st.id)), NULL, 0);
 }
 
@@ -169,6 +175,9 @@ take(struct app *app, const struct wj *items)
 static void
 fetched(struct app *app, unsigned tag, const struct reply *r)
 {
+	if (tag >> 8 != (st.gen & 0xffffffu))
+		return;		/* for a run no longer shown */
+	tag &= 0xff;
 	if (tag == TAG_RUN) {
 		if (kept_set(&st.run, r, NULL) < 0)
 			app_set(&st.error, app_problem_text(app, r));
@@ -208,7 +217,7 @@ static void
 event(struct app *app, const struct ui_event *ev)
 {
 	if (strcmp(ev->action, "run-cancel") == 0 && st.id != NULL)
-		app_fetch(app, &page_run, TAG_CANCEL, "POST", arena_printf(app->msg,
+		app_fetch(app, &page_run, GEN(TAG_CANCEL), "POST", arena_printf(app->msg,
 		    "/api/v1/runs/%s/cancel", route_encode(app->msg, st.id)), NULL, 0);
 }
 
