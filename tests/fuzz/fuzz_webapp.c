@@ -47,7 +47,8 @@ static const char *const sse_data[] = { "{\"id\":\"r1\",\"agent\":\"a\",\"state\
 	"{\"id\":\"i1\",\"state\":\"open\",\"question\":\"q\"}", "{\"id\":\"i1\",\"call\":{\"name\":\"n\"}}",
 	"{}", "nope", "{\"id\":7}", "{\"run\":\"r1\",\"text\":\"t\",\"call_id\":\"c1\",\"item\":\"i1\"}",
 	"{\"run\":\"r2\",\"attempt\":2,\"arguments\":[1,{\"a\":null}]}" };
-static const uint32_t statuses[] = { 0, 200, 204, 302, 400, 401, 404, 429, 500, 503 };
+static const uint32_t statuses[] = { 0, 200, 201, 202, 204, 302, 400, 401, 404, 409, 413, 429,
+	500, 503 };
 
 struct bytes {
 	const uint8_t	*p;
@@ -113,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 			wire_u8(&m, IN_FETCH);
-			wire_u32(&m, next(&in) % 12);
+			wire_u32(&m, next(&in) % 64);
 			wire_u32(&m, PICK(statuses));
 			wire_str(&m, PICK(bodies));
 			break;

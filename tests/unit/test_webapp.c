@@ -519,6 +519,8 @@ test_app_chat(void)
 	r = req_of("POST /api/v1/threads/t1/runs");
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "\"multitask\":\"interrupt\"}");
 	sse(2, "run.started", "6-1", "{\"run\":\"r2\",\"attempt\":1}");
+	sse(2, "agent.handoff", "6-2", "{\"run\":\"r2\",\"from\":\"writer\",\"to\":\"summarizer\",\"reason\":\"short\"}");
+	UNIT_ASSERT_CONTAINS(websim_html(sim), "<p class=\"note\">Handed over to summarizer: short</p>");
 	fetched(r, 202, "{\"id\":\"r2\",\"state\":\"queued\"}");
 	UNIT_ASSERT_INT(websim_count(sim, "data-role", "user"), 2);
 	UNIT_ASSERT_CONTAINS(websim_html(sim), "data-role=\"user\">Now green</div>");
@@ -645,6 +647,11 @@ test_app_inbox(void)
 	UNIT_ASSERT_CONTAINS(websim_log(sim), "{\"approve\":false,\"note\":\"not that site\"}");
 	fetched(r, 409, "{\"type\":\"/problems/inbox-closed\",\"status\":409}");
 	UNIT_ASSERT_CONTAINS(websim_html(sim), "This was already answered");
+	/* Approved: no note unless one was written. */
+	websim_log_reset(sim);
+	event("submit", "approve:i2", "", "note", "", NULL);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "POST /api/v1/inbox/i2/answer {\"approve\":true} csrf=tok-123");
+	fetched(req_of("POST /api/v1/inbox/i2/answer"), 200, "{\"id\":\"i2\",\"state\":\"answered\"}");
 	/* The feed's inbox events ask for the list again, once for a burst. */
 	websim_log_reset(sim);
 	sse(3, "inbox.answered", "9-1000000000000000001", "{\"id\":\"i1\"}");
