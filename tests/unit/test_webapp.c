@@ -572,6 +572,17 @@ test_app_chat_longpoll(void)
 	    "\"data\":{},\"run\":\"r0\"}],\"next_cursor\":null}");
 	UNIT_ASSERT_STR(assistant_text(1), "Echo: hi");
 	UNIT_ASSERT_CONTAINS(websim_html(sim), "following by polling");
+	/* Busy with a run made elsewhere: the thread is asked again until it is idle. */
+	r = req_of("GET /api/v1/threads/t1 ");
+	websim_log_reset(sim);
+	fetched(r, 200, "{\"id\":\"t1\",\"state\":\"busy\"}");
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "timer 4 3000\n");
+	number(IN_TIMER, 4, 0, 0);
+	r = req_of("GET /api/v1/threads/t1 ");
+	CU_ASSERT_FATAL(r != 0);
+	websim_log_reset(sim);
+	fetched(r, 200, "{\"id\":\"t1\",\"state\":\"idle\"}");
+	CU_ASSERT(strstr(websim_log(sim), "timer 4") == NULL);
 	websim_log_reset(sim);
 	event("submit", "chat-send", "", "message", "more", NULL);
 	fetched(req_of("POST /api/v1/threads/t1/runs"), 202, "{\"id\":\"r3\",\"state\":\"queued\"}");

@@ -11,7 +11,8 @@
  * skipped, and one past a gap reopens the stream after the last position applied, so
  * no token is shown twice or lost whatever the network does.  Without EventSource a
  * run sent from this page is followed by the run's long poll instead
- * (GET /api/v1/runs/{id}/events?after=N&wait=S), through the same arithmetic. */
+ * (GET /api/v1/runs/{id}/events?after=N&wait=S), through the same arithmetic; a
+ * thread busy with a run made elsewhere is asked again every 3 s until it is idle. */
 #include "config.h"
 
 #include <stdio.h>
@@ -628,6 +629,12 @@ fetched(struct app *app, unsigned tag, const struct reply *r)
 	case TAG_THREAD:
 		if (kept_set(&st.info, r, NULL) < 0)
 			app_set(&st.error, app_problem_text(app, r));
+		else if (!app->sse && st.poll_run == NULL &&
+		    (strcmp(wj_gets(st.info.v, "state", ""), "busy") == 0 ||
+		    strcmp(wj_gets(st.info.v, "state", ""), "waiting") == 0))
+			/* Without EventSource a run made elsewhere has no poll of its own
+			 * here: its turn shows once it has joined the thread. */
+			app_timer(app, &page_chat, REFRESH_TIMER, 3000);
 		break;
 	case TAG_MESSAGES:
 		if (r->status == 200)
