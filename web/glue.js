@@ -19,7 +19,8 @@
 	let busy = false;
 	const queue = [];
 
-	// An input message: kind, then numbers (u32) and strings (u32 length, UTF-8).
+	// An input message: kind, then numbers (u32) and strings (u32 length, UTF-8; a
+	// Uint8Array goes as its bytes).
 	function message(kind, ...fields) {
 		const parts = [];
 		let len = 1;
@@ -28,7 +29,7 @@
 				len += 4;
 				parts.push(f);
 			} else {
-				const b = enc.encode(f == null ? '' : String(f));
+				const b = f instanceof Uint8Array ? f : enc.encode(f == null ? '' : String(f));
 				len += 4 + b.length;
 				parts.push(b);
 			}
@@ -174,6 +175,22 @@
 			return;
 		const action = el.getAttribute(`data-${type}`);
 		const fields = [];
+		if (type === 'change' && el.type === 'file') {
+			// The file's name, size and, up to the size the app names, its bytes.
+			const f = el.files[0];
+			if (!f) {
+				send(IN.EVENT, type, action, '', 0);
+				return;
+			}
+			const meta = ['name', f.name, 'size', String(f.size)];
+			if (f.size > Number(el.dataset.max || 0)) {
+				send(IN.EVENT, type, action, '', 2, ...meta);
+				return;
+			}
+			f.arrayBuffer().then((b) => send(IN.EVENT, type, action, '', 3, ...meta, 'bytes', new Uint8Array(b)),
+				() => send(IN.EVENT, type, action, '', 2, ...meta));
+			return;
+		}
 		if (type === 'submit') {
 			e.preventDefault();
 			for (const c of el.elements)
@@ -226,7 +243,7 @@
 		addEventListener('offline', () => send(IN.ONLINE, 0));
 		for (const t of ['click', 'input', 'change', 'submit'])
 			document.addEventListener(t, (e) => forward(t, e));
-		send(IN.START, location.hash, navigator.onLine ? 1 : 0);
+		send(IN.START, location.hash, navigator.onLine ? 1 : 0, typeof EventSource === 'function' ? 1 : 0);
 	}
 
 	const script = document.currentScript;

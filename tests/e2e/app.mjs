@@ -57,7 +57,8 @@ page.on('response', (r) => {
 });
 
 // axe-core on the page as it is: no serious or critical violation.
-async function axe(name) {
+const axe = (name) => axeOn(page, name);
+async function axeOn(page, name) {
 	await check(`${name}: axe-core finds no serious or critical violation`, async () => {
 		if (!(await page.evaluate(() => 'axe' in window)))
 			await page.evaluate(axeSource);
@@ -72,7 +73,8 @@ async function axe(name) {
 }
 
 // Screenshots at 1440 and 375 px; at 375 nothing is wider than the screen.
-async function shoot(name) {
+const shoot = (name) => shootOn(page, name);
+async function shootOn(page, name) {
 	await page.screenshot({ path: `${shots}/${name}-1440.png`, fullPage: true });
 	await page.setViewportSize({ width: 375, height: 800 });
 	await page.waitForTimeout(100);
@@ -83,6 +85,14 @@ async function shoot(name) {
 }
 
 const t = (id) => `[data-test="${id}"]`;
+// Signs in on a page of another browser context, landing at hash.
+async function signIn(p, hash) {
+	await p.goto(`${base}/${hash}`);
+	await p.locator(t('login-email')).fill(email);
+	await p.locator(t('login-password')).fill(password);
+	await p.locator(t('login-submit')).click();
+	await p.waitForFunction((h) => location.hash === h, hash);
+}
 // The API from inside the signed-in page, with the session's CSRF token.
 const api = (method, path, body) => page.evaluate(async ({ method, path, body }) => {
 	const me = await (await fetch('/api/v1/me')).json();
@@ -204,12 +214,194 @@ try {
 		await page.locator(`${t('feed-item')}:has-text("writer")`).first().waitFor({ timeout: 20000 });
 	});
 
-	// The pages later releases fill in, and signing out.
-	for (const n of ['chat', 'inbox', 'kb', 'keys']) {
-		await page.locator(t(`nav-${n}`)).click();
-		await page.waitForFunction((h) => location.hash === h, `#/${n}`);
+	// Chat: agents of the mock provider (tests/mock/llm.c): one that talks at a pace
+	// the test can watch, one that asks a person through the ask_human tool.
+	for (const [slug, body] of [
+		['e2e-talker', { name: 'E2E talker', provider: 'openai', model: 'mock,pace=8,tokens=40', tools: [] }],
+		['e2e-asker', { name: 'E2E asker', provider: 'openai', model: 'mock,tool=ask_human,arg=question,pace=20',
+			tools: ['ask_human'] }]]) {
+		const r = await api('PUT', `/api/v1/agents/${slug}`, body);
+		expect(`chat: the agent ${slug} is made`, r.status === 201 || r.status === 200, `status ${r.status}`);
 	}
-	await check('a page not yet built says so', async () => { await page.getByText('not part of this release').waitFor(); });
+	await page.goto(`${base}/#/agents?q=e2e-talker`);
+	await page.locator(`${t('agent-card')}[data-slug="e2e-talker"]`).waitFor();
+	await page.locator(`${t('agent-card')}[data-slug="e2e-talker"] ${t('agent-try')}`).click();
+	await check('chat: "Try it" opens a new thread with the agent', async () => {
+		await page.waitForFunction(() => /^#\/chat\/[0-9a-f-]{36}$/.test(location.hash));
+		await page.locator(t('chat-input')).waitFor();
+	});
+	const talkerThread = await page.evaluate(() => location.hash);
+	const assistantText = () => page.locator(`${t('message')}[data-role="assistant"]`).last().textContent();
+	const runOf = async () => (await page.locator('.turn a[href^="#/runs/"]').last().getAttribute('href')).slice(7);
+	await page.locator(t('chat-input')).fill('alpha beta gamma delta');
+	await page.locator(t('chat-send')).click();
+	await check('chat: the message shows as the user\'s', async () => {
+		await page.locator(`${t('message')}[data-role="user"]`).filter({ hasText: 'alpha beta gamma delta' }).waitFor();
+	});
+	const seen = new Set();
+	await check('chat: the answer streams token by token', async () => {
+		for (let i = 0; i < 60 && seen.size < 3; i++) {
+			const n = await page.locator(`${t('message')}[data-role="assistant"]`).count();
+			if (n > 0)
+				seen.add(await assistantText());
+			await page.waitForTimeout(100);
+		}
+		if (seen.size < 3)
+			throw new Error(`saw ${seen.size} different texts`);
+	});
+	// Offline mid-stream, then back: the text is exactly the run's once it has ended.
+	await context.setOffline(true);
+	await page.waitForTimeout(1500);
+	await context.setOffline(false);
+	await check('chat: after the network came back the run ends, with its state shown', async () => {
+		await page.locator(`${t('run-state')}[data-state="succeeded"]`).last().waitFor({ timeout: 30000 });
+	});
+	const talkerRun = await runOf();
+	const talked = await api('GET', `/api/v1/runs/${talkerRun}`);
+	const shownText = await assistantText();
+	expect('chat: after going offline mid-stream the text is exactly the run\'s answer, no token twice or missing',
+		talked.body?.output?.text && shownText === talked.body.output.text,
+		`shown [${shownText}], the run's [${talked.body?.output?.text}]`);
+	await axe('chat');
+	await shoot('chat');
+
+	// The run's page: its timeline.
+	await page.locator('.turn a[href^="#/runs/"]').last().click();
+	await check('run detail: the timeline and the state', async () => {
+		await page.locator(`${t('timeline-event')}[data-type="run.succeeded"]`).waitFor();
+		await page.locator(`${t('run-state')}[data-state="succeeded"]`).waitFor();
+	});
+	await axe('run detail');
+	await shoot('run');
+
+	// A question for a person: a tool card, answered from the inbox in a second
+	// browser context, and the chat goes on.
+	await page.locator(t('nav-chat')).click();
+	await page.locator(t('chat-agent')).selectOption('e2e-asker');
+	await page.locator(t('chat-new')).click();
+	await page.waitForFunction((h) => /^#\/chat\/[0-9a-f-]{36}$/.test(location.hash) && location.hash !== h, talkerThread);
+	await page.locator(t('chat-input')).fill('Which colour should the button be');
+	await page.locator(t('chat-send')).click();
+	await check('chat: a tool call shows as a card', async () => {
+		await page.locator(`${t('tool-card')}[data-tool="ask_human"]`).waitFor({ timeout: 20000 });
+	});
+	await check('chat: the question for a person shows, with a link to the inbox', async () => {
+		await page.locator(t('human-request')).filter({ hasText: 'Which colour should the button be' }).waitFor();
+		await page.locator(t('inbox-link')).waitFor();
+		await page.locator(`${t('run-state')}[data-state="waiting"]`).waitFor();
+	});
+	const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+	const page2 = await other.newPage();
+	page2.setDefaultTimeout(10000);
+	page2.on('pageerror', (e) => problems.push(`page error (second context): ${e.message}`));
+	await signIn(page2, '#/inbox');
+	await check('inbox: the question waits in the other browser', async () => {
+		await page2.locator(t('inbox-item')).filter({ hasText: 'Which colour should the button be' }).waitFor();
+	});
+	await axeOn(page2, 'inbox');
+	await page2.screenshot({ path: `${shots}/inbox-1440.png`, fullPage: true });
+	const item = page2.locator(t('inbox-item')).filter({ hasText: 'Which colour should the button be' });
+	await item.locator(t('inbox-answer')).fill('Teal like the sea');
+	await item.locator(t('inbox-send')).click();
+	await check('inbox: the answer is taken', async () => { await page2.getByText('Answered. The run goes on.').waitFor(); });
+	await check('chat: the answer shows in the chat and the run goes on to its end', async () => {
+		await page.locator(t('human-answer')).filter({ hasText: 'Teal like the sea' }).waitFor({ timeout: 20000 });
+		await page.locator(`${t('run-state')}[data-state="succeeded"]`).last().waitFor({ timeout: 30000 });
+		const text = await assistantText();
+		if (!/Teal like the sea/.test(text))
+			throw new Error(`the answer is [${text}]`);
+	});
+	await page2.goto(`${base}/#/inbox?state=all`);
+	await check('inbox: an answered item says who answered', async () => {
+		await page2.locator(t('inbox-answered')).filter({ hasText: 'Teal like the sea' }).first().waitFor();
+	});
+	await shootOn(page2, 'inbox-all');
+	await other.close();
+
+	// API keys: made (the secret shown once) and revoked; the audit log has both.
+	await page.locator(t('nav-keys')).click();
+	await page.locator(t('key-name')).waitFor();
+	await page.locator(t('key-name')).fill('e2e key');
+	await page.locator(t('scope-runs:read')).check();
+	await page.locator(t('key-create')).click();
+	let keyId = '';
+	await check('keys: a new key\'s secret is shown', async () => {
+		const secret = await page.locator(t('key-secret')).textContent({ timeout: 10000 });
+		if (!/^sb_[a-z0-9]{12}_/.test(secret))
+			throw new Error(`secret [${secret}]`);
+		keyId = secret.slice(3, 15);
+		await page.locator(`${t('key-row')}[data-id="${keyId}"][data-state="active"]`).waitFor();
+	});
+	await axe('keys');
+	await shoot('keys');
+	await page.locator(`${t('key-row')}[data-id="${keyId}"] ${t('key-revoke')}`).click();
+	await check('keys: the key is revoked', async () => {
+		await page.locator(`${t('key-row')}[data-id="${keyId}"][data-state="revoked"]`).waitFor();
+		const keys = await api('GET', '/api/v1/keys');
+		if (!keys.body.items.find((k) => k.id === keyId)?.revoked_at)
+			throw new Error('the API does not say so');
+	});
+	await page.locator(t('nav-audit')).click();
+	await check('audit: the key made and revoked are in the log', async () => {
+		await page.locator(t('audit-entry')).filter({ hasText: 'key.revoked' }).first().waitFor();
+		await page.locator(t('audit-entry')).filter({ hasText: 'key.created' }).first().waitFor();
+	});
+	await axe('audit');
+	await shoot('audit');
+
+	// Knowledge base: a file chosen, its bytes sent, listed, deleted.
+	await page.locator(t('nav-kb')).click();
+	await page.locator(t('kb-file')).setInputFiles({ name: 'e2e-notes.md', mimeType: 'text/markdown',
+		buffer: Buffer.from('# E2E notes\n\nThe button is teal.\n') });
+	await check('knowledge: the file\'s name becomes the title', async () => {
+		await page.waitForFunction(() => document.querySelector('[data-test="kb-title"]')?.value === 'e2e-notes');
+	});
+	await page.locator(t('kb-add')).click();
+	await check('knowledge: the document is added and listed', async () => {
+		await page.locator(t('kb-doc')).filter({ hasText: 'e2e-notes' }).waitFor();
+	});
+	await axe('knowledge');
+	await shoot('kb');
+	await page.locator(t('kb-doc')).filter({ hasText: 'e2e-notes' }).locator(t('kb-delete')).click();
+	await check('knowledge: the document is deleted', async () => {
+		await page.locator(t('kb-doc')).filter({ hasText: 'e2e-notes' }).waitFor({ state: 'detached' });
+	});
+
+	// Without EventSource: the chat follows the run by the long poll.
+	const nosse = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+	await nosse.addInitScript(() => { delete window.EventSource; });
+	const page3 = await nosse.newPage();
+	page3.setDefaultTimeout(10000);
+	page3.on('pageerror', (e) => problems.push(`page error (no EventSource): ${e.message}`));
+	page3.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console (no EventSource): ${m.text()}`); });
+	await signIn(page3, talkerThread);
+	await check('long poll: the chat says it follows by polling', async () => {
+		await page3.locator('.conversation').filter({ hasText: 'following by polling' }).waitFor();
+		await page3.locator(`${t('message')}[data-role="user"]`).filter({ hasText: 'alpha beta gamma delta' }).waitFor();
+	});
+	await page3.locator(t('chat-input')).fill('epsilon zeta');
+	await page3.locator(t('chat-send')).click();
+	const polled = new Set();
+	await check('long poll: the answer streams and ends', async () => {
+		for (let i = 0; i < 80; i++) {
+			const last = page3.locator(`${t('message')}[data-role="assistant"]`).last();
+			if (await page3.locator('.turn').count() >= 2)
+				polled.add(await last.textContent());
+			if (await page3.locator(`${t('run-state')}[data-state="succeeded"]`).count() >= 2)
+				break;
+			await page3.waitForTimeout(100);
+		}
+		await page3.locator(`${t('run-state')}[data-state="succeeded"]`).nth(1).waitFor({ timeout: 30000 });
+		if (polled.size < 2)
+			throw new Error(`saw ${polled.size} different texts`);
+	});
+	const pollRun = (await page3.locator('.turn a[href^="#/runs/"]').last().getAttribute('href')).slice(7);
+	const pr = await api('GET', `/api/v1/runs/${pollRun}`);
+	const pollText = await page3.locator(`${t('message')}[data-role="assistant"]`).last().textContent();
+	expect('long poll: the text is exactly the run\'s answer', pr.body?.output?.text && pollText === pr.body.output.text,
+		`shown [${pollText}], the run's [${pr.body?.output?.text}]`);
+	await nosse.close();
+
 	allowed = [['GET', '/api/v1/me', 401], ['HEAD', '/api/v1/auth/oidc/start', 404]];
 	await page.locator(t('logout')).click();
 	await check('sign out: back to the sign-in page', async () => { await page.locator(t('login-email')).waitFor(); });

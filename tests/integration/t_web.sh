@@ -1,7 +1,10 @@
 # t_web.sh: the browser app as the web servers serve it (types, gzip copies, caching,
 # CSP), and end to end in Chromium (tests/e2e/app.mjs: sign in, home's live feed,
-# the agents catalog, offline and back, axe-core on each page), each of its checks
-# counted here.  Screenshots of every page are kept in var/e2e.
+# the agents catalog, chat with streamed tokens, a tool card, a question answered
+# from the inbox in another browser, offline mid-stream, run detail, keys, audit log,
+# knowledge base, the long poll without EventSource, axe-core on each page), each of
+# its checks counted here, against a worker whose providers are the mock provider.
+# Screenshots of every page are kept in var/e2e.
 
 for server in caddy apache; do
 	if [ "$server" = caddy ]; then base=$CADDY_URL; else base=$APACHE_URL; fi
@@ -40,14 +43,24 @@ size=$(cat "$root"/app.*.wasm.gz "$root"/glue.*.js.gz "$root"/app.*.css.gz | wc 
 echo "# web: wasm + JS + CSS, gzip'd: $size bytes"
 expect_eq "the app's wasm, JS and CSS are 150 KiB or less compressed" 1 "$((size <= 150 * 1024))"
 
-# End to end in Chromium, with a user of its own org.
+# End to end in Chromium, with a user of its own org, and a worker whose providers
+# are the mock provider (the chat's agents are its models).
+WB=$STATE/worker
+mkdir -p "$WB"
+sb_free_port WB_LLM
+sb_free_port WB_M
+"$SB_BUILD/sb-mock-llm" "$WB_LLM" >"$WB/wb-mock.log" 2>&1 &
+echo $! >"$WB/wb-mock.pid"
+sb_wait_for "exec 3<>/dev/tcp/127.0.0.1/$WB_LLM" 5 || fail "web: the mock provider starts" "no port"
+worker_conf "$WB" "$WB_LLM" wbw "$WB_M"
+worker_start "$WB" wbw "$WB_M" || fail "web: the worker starts" "see $WB/wbw.log"
 $CTL org add webe2e "Web e2e" --exist-ok >/dev/null
 printf '%s\n' 'web-e2e-password-1' | $CTL user add --org webe2e --email owner@webe2e.test \
 	--role owner --name "Web e2e" --exist-ok >/dev/null
 $CTL agents import "$SB_ROOT/conf/agents" >/dev/null
 shots=$(sb_var_make)/e2e
 rm -rf "$shots"
-out=$(timeout 300 node "$SB_ROOT/tests/e2e/app.mjs" "$CADDY_URL" owner@webe2e.test web-e2e-password-1 "$shots" 2>&1)
+out=$(timeout 420 node "$SB_ROOT/tests/e2e/app.mjs" "$CADDY_URL" owner@webe2e.test web-e2e-password-1 "$shots" 2>&1)
 rc=$?
 n=0
 while IFS= read -r line; do
@@ -59,6 +72,8 @@ while IFS= read -r line; do
 done <<<"$out"
 [ "$n" -gt 0 ] || fail "e2e: the browser checks ran" "$(tail -n 5 <<<"$out")"
 expect_eq "e2e: the browser run ended well" 0 "$rc"
-for p in login home agents; do
+for p in login home agents chat run inbox keys audit kb; do
 	check "e2e: a screenshot of $p is kept" test -s "$shots/$p-1440.png"
 done
+sb_stop_pidfile "$WB/wbw.pid" 5
+sb_stop_pidfile "$WB/wb-mock.pid" 5

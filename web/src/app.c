@@ -38,7 +38,9 @@ app_new(void)
 	app->next_id = WIRE_MOUNT + 1;
 	app->next_req = 1;
 	app->online = 1;
+	app->sse = 1;
 	app->route.page = &page_home;
+	app->route.sub = sb_strdup("");
 	app->route.query = sb_strdup("");
 	return app;
 }
@@ -54,6 +56,7 @@ app_free(struct app *app)
 	arena_free(app->render[0]);
 	arena_free(app->render[1]);
 	arena_free(app->msg);
+	free(app->route.sub);
 	free(app->route.query);
 	free(app->want);
 	free(app->hash);
@@ -62,6 +65,7 @@ app_free(struct app *app)
 	free(app->user_name);
 	free(app->org_name);
 	free(app->role);
+	free(app->scopes);
 	free(app->flash);
 	free(app->title);
 	free(app);
@@ -97,8 +101,8 @@ void
 app_sse_open(struct app *app, const struct page *page, unsigned n, const char *url,
     const char *types)
 {
-	if (n < 1 || n > APP_MAX_STREAMS)
-		return;
+	if (n < 1 || n > APP_MAX_STREAMS || !app->sse)
+		return;		/* without EventSource the page follows otherwise */
 	app->streams[n - 1] = page;
 	wire_u8(&app->out, OP_SSE_OPEN);
 	wire_u32(&app->out, n);
@@ -144,6 +148,13 @@ app_untimer(struct app *app, unsigned n)
 }
 
 void
+app_stream_lost(struct app *app, const struct page *page, unsigned tag, unsigned n)
+{
+	app_fetch(app, page, tag, "GET", "/api/v1/me", NULL, 0);
+	app_timer(app, page, n, 3000);
+}
+
+void
 app_go(struct app *app, const char *hash)
 {
 	wire_u8(&app->out, OP_HASH);
@@ -156,30 +167,110 @@ static void
 route_to(struct app *app, const char *hash)
 {
 	const struct page	*page, *was = app->route.page;
-	const char		*query;
+	const char		*query, *sub;
+	size_t			 nsub;
 
 	app_set(&app->hash, hash);
 	hash = app->hash;		/* the caller's may have been the old app->hash */
 	if (app->session == SESSION_UNKNOWN)
 		return;
-	page = route_find(hash, &query);
+	page = route_find(hash, &sub, &nsub, &query);
 	if (!page->public && app->session != SESSION_OK) {
 		app_set(&app->want, hash);
 		page = &page_login;
-		query = "";
+		query = sub = "";
+		nsub = 0;
 	} else if (page == &page_login && app->session == SESSION_OK) {
 		page = &page_home;
-		query = "";
+		query = sub = "";
+		nsub = 0;
 	}
-	if (page == was && app->entered && strcmp(query, app->route.query) == 0)
+	sub = arena_strndup(app->msg, sub, nsub);
+	if (page == was && app->entered && strcmp(query, app->route.query) == 0 &&
+	    strcmp(sub, app->route.sub) == 0)
 		return;
 	if (page != was && app->entered && was->leave != NULL)
 		was->leave(app);
+	app_set(&app->route.sub, sub);
 	app_set(&app->route.query, query);
 	app->route.page = page;
 	if (page->enter != NULL)
 		page->enter(app, page == was && app->entered);
 	app->entered = 1;
+}
+
+/* ",a,b," of the array of scope names, in the message's arena. */
+static const char *
+scopes_of(struct app *app, const struct wj *list)
+{
+	struct sb_buf	 b;
+	const struct wj	*s;
+	char		*out;
+
+	buf_init(&b, 0);
+	buf_puts(&b, ",");
+	for (s = list != NULL && list->type == WJ_ARRAY ? list->first : NULL; s != NULL; s = s->next)
+		if (s->type == WJ_STRING && strchr(s->str, ',') == NULL) {
+			buf_puts(&b, s->str);
+			buf_puts(&b, ",");
+		}
+	out = arena_strndup(app->msg, b.data, b.len);
+	buf_free(&b);
+	return out;
+}
+
+int
+app_can(const struct app *app, const char *scope)
+{
+	char	 pat[64];
+
+	if (app->scopes == NULL || strlen(scope) > sizeof(pat) - 3)
+		return 0;
+	snprintf(pat, sizeof(pat), ",%s,", scope);
+	return strstr(app->scopes, pat) != NULL;
+}
+
+const char *
+ui_field(const struct ui_event *ev, const char *name, const char *dflt)
+{
+	size_t	 i;
+
+	for (i = 0; i < ev->nfields; i++)
+		if (strcmp(ev->names[i], name) == 0)
+			return ev->values[i];
+	return dflt;
+}
+
+int
+kept_set(struct kept *k, const struct reply *r, const char *member)
+{
+	const struct wj	*v;
+
+	if ((r->status != 200 && r->status != 201) || r->json == NULL)
+		return -1;
+	v = member != NULL ? wj_get(r->json, member) : r->json;
+	if (v == NULL || (member != NULL && v->type != WJ_ARRAY))
+		return -1;
+	if (k->arena == NULL)
+		k->arena = arena_new(16384);
+	arena_reset(k->arena);
+	v = wj_parse(k->arena, r->text, r->len, NULL);
+	k->v = member != NULL ? wj_get(v, member) : v;
+	return 0;
+}
+
+void
+kept_free(struct kept *k)
+{
+	arena_free(k->arena);
+	k->arena = NULL;
+	k->v = NULL;
+}
+
+const struct wj *
+kept_first(const struct kept *k)
+{
+	return k->v != NULL && k->v->type == WJ_ARRAY ? k->v->first : NULL;
 }
 
 void
@@ -194,6 +285,7 @@ app_signed_in(struct app *app, const struct wj *me)
 	app_set(&app->user_name, wj_gets(user, "name", ""));
 	app_set(&app->org_name, wj_gets(org, "name", ""));
 	app_set(&app->role, wj_gets(me, "role", ""));
+	app_set(&app->scopes, scopes_of(app, wj_get(me, "scopes")));
 	app_set(&app->flash, NULL);
 	if (go == NULL || strncmp(go, "#/login", 7) == 0)
 		go = "#/";
@@ -215,6 +307,7 @@ app_signed_out(struct app *app)
 	app_set(&app->user_name, NULL);
 	app_set(&app->org_name, NULL);
 	app_set(&app->role, NULL);
+	app_set(&app->scopes, NULL);
 	if (app->hash != NULL && strncmp(app->hash, "#/login", 7) != 0)
 		app_set(&app->want, app->hash);
 	app_go(app, "#/login");
@@ -421,6 +514,8 @@ app_input(struct app *app, const void *msg, size_t len)
 		if (in.bad)
 			return;
 		app->online = v != 0;
+		/* caps: an older glue sent none */
+		app->sse = in.off == in.len || (wire_in_u32(&in) & CAP_SSE) != 0;
 		app_set(&app->hash, hash);
 		ask_me(app);
 		break;

@@ -66,10 +66,19 @@ struct page {
 	void		(*reset)(struct app *);
 };
 
-/* The route: page and query (name=value&..., decoded on demand by route_param). */
+/* The route: page, what follows its segment ("#/chat/ID": "ID") and query
+ * (name=value&..., decoded on demand by route_param). */
 struct route {
 	const struct page	*page;
+	char			*sub;		/* app-owned; "" when none */
 	char			*query;		/* app-owned; "" when none */
+};
+
+/* A JSON answer a page keeps past the message that brought it: parsed again into the
+ * page's own arena (a reply's tree lives for one message). */
+struct kept {
+	struct sb_arena		*arena;
+	const struct wj		*v;		/* NULL until kept */
 };
 
 /* Per-app ids: a page asks for its streams and timers by a small number of its own;
@@ -87,6 +96,7 @@ struct app {
 	struct sb_arena		*msg;		/* the input message being handled */
 
 	int			 online;
+	int			 sse;		/* the browser has EventSource (IN_START's caps) */
 	char			*hash;		/* the location's hash, as the glue said */
 	struct route		 route;
 	int			 entered;	/* route.page was entered */
@@ -100,6 +110,7 @@ struct app {
 	char			*user_name;
 	char			*org_name;
 	char			*role;
+	char			*scopes;	/* ",runs:read,runs:write," */
 	char			*flash;		/* a message for the whole app (an error) */
 
 	struct {
@@ -124,12 +135,18 @@ void		 app_input(struct app *, const void *msg, size_t len);
 void		 app_fetch(struct app *, const struct page *, unsigned tag, const char *method,
 		    const char *url, const char *body, unsigned flags);
 /* Opens stream n (1..APP_MAX_STREAMS) for the page, listening for the event types
- * named (comma-separated); closes it. */
+ * named (comma-separated); nothing when the browser has no EventSource (app->sse).
+ * app_sse_close closes it. */
 void		 app_sse_open(struct app *, const struct page *, unsigned n, const char *url,
 		    const char *types);
 void		 app_sse_close(struct app *, unsigned n);
 void		 app_timer(struct app *, const struct page *, unsigned n, unsigned ms);
 void		 app_untimer(struct app *, unsigned n);
+/* A page's stream closed for good (sse_state 2, an error status EventSource does not
+ * tell): asks /api/v1/me with the page's tag, so that an ended session signs the
+ * person out (a 401 leaves the page, which stops its timers), and sets the page's
+ * timer n to open the stream again in 3 s. */
+void		 app_stream_lost(struct app *, const struct page *, unsigned tag, unsigned n);
 /* Goes to another route (the glue then reports the hashchange). */
 void		 app_go(struct app *, const char *hash);
 /* Replaces a string owned by the app or a page: copies s (NULL stays NULL; s may be
@@ -142,9 +159,21 @@ void		 app_signed_in(struct app *, const struct wj *me);
 void		 app_signed_out(struct app *);
 /* What a failed answer means, in words for a person (in the message's arena). */
 const char	*app_problem_text(struct app *, const struct reply *);
+/* 1 when the session's scopes hold scope ("keys:admin"). */
+int		 app_can(const struct app *, const char *scope);
+/* A submitted form's field of that name, or dflt. */
+const char	*ui_field(const struct ui_event *, const char *name, const char *dflt);
+/* Keeps member (NULL: the whole value) of r's JSON in k when r is a 200 or 201 with
+ * it: 0; else -1 and k as it was.  kept_free forgets it. */
+int		 kept_set(struct kept *k, const struct reply *r, const char *member);
+void		 kept_free(struct kept *k);
+/* The members of an array k keeps (NULL when none). */
+const struct wj	*kept_first(const struct kept *k);
 
-/* The route table (route.c). */
-const struct page	*route_find(const char *hash, const char **query);
+/* The route table (route.c): the page of a hash, and in *sub and *nsub what follows
+ * its segment up to the query, in *query the query. */
+const struct page	*route_find(const char *hash, const char **sub, size_t *nsub,
+			    const char **query);
 /* Calls every page's reset. */
 void			 route_reset_all(struct app *);
 /* A query parameter of the current route, decoded, in the message's arena ("" when
@@ -155,14 +184,36 @@ char			*route_encode(struct sb_arena *a, const char *s);
 
 /* The frame around every page (chrome.c): header, navigation, the offline banner. */
 void		 chrome_view(struct app *, struct view *);
+/* Views every page shares (chrome.c): an error in words (role alert; nothing when
+ * text is NULL); a labelled field (label, then the control tag with id, name and
+ * data-test all id, data-input id, the value); a button naming a click action. */
+void		 view_error(struct view *, const char *text);
+void		 view_field(struct view *, const char *tag, const char *id, const char *label,
+		    const char *type, const char *value);
+void		 view_button(struct view *, const char *action, const char *test,
+		    const char *cls, const char *label);
+/* view_button with an aria-label (what the button acts on, for a list's rows). */
+void		 view_button_for(struct view *, const char *action, const char *test,
+		    const char *cls, const char *label, const char *aria);
+/* A form's submit button; busy: aria-disabled while its request is out. */
+void		 view_submit(struct view *, const char *test, int busy, const char *label);
+/* A line that says what was done (role status; nothing when text is NULL). */
+void		 view_status(struct view *, const char *text);
+/* The strings of an array as tags (none when it has none). */
+void		 view_tags(struct view *, const struct wj *list, const char *none);
+/* "2026-12-07T13:50:31.048Z" as "2026-12-07 13:50:31", in the render's arena; "" for
+ * NULL. */
+const char	*view_time(struct view *, const char *iso);
 
 extern const struct page	 page_login;
 extern const struct page	 page_home;
 extern const struct page	 page_agents;
-extern const struct page	 page_soon_chat;
-extern const struct page	 page_soon_inbox;
-extern const struct page	 page_soon_kb;
-extern const struct page	 page_soon_keys;
+extern const struct page	 page_chat;
+extern const struct page	 page_run;
+extern const struct page	 page_inbox;
+extern const struct page	 page_kb;
+extern const struct page	 page_keys;
+extern const struct page	 page_audit;
 extern const struct page	 page_missing;
 
 #endif /* SB_WEB_APP_H */

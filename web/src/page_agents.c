@@ -9,14 +9,15 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "web/src/app.h"
 
-enum { TAG_LIST = 1 };
+enum { TAG_LIST = 1, TAG_TRY };
 
 static struct {
-	struct sb_arena	*data;		/* holds list */
-	const struct wj	*list;		/* the answer's items */
+	struct kept	 list;		/* the answer's items */
 	int		 loading;
+	int		 trying;	/* a thread is being made */
 	char		*error;
 	char		*q;
 	char		*category;
@@ -29,7 +30,9 @@ enter(struct app *app, int again)
 	app_set(&st.q, route_param(app, "q"));
 	app_set(&st.category, route_param(app, "category"));
 	app_set(&st.provider, route_param(app, "provider"));
-	if (again || st.loading)
+	/* An answer for a page left is not delivered: ask again on each entry. */
+	st.trying = 0;
+	if (again)
 		return;
 	st.loading = 1;
 	app_fetch(app, &page_agents, TAG_LIST, "GET", "/api/v1/agents", NULL, 0);
@@ -38,23 +41,24 @@ enter(struct app *app, int again)
 static void
 fetched(struct app *app, unsigned tag, const struct reply *r)
 {
-	const struct wj	*items;
-
+	if (tag == TAG_TRY) {
+		st.trying = 0;
+		if (r->status == 201 && wj_gets(r->json, "id", NULL) != NULL)
+			app_go(app, arena_printf(app->msg, "#/chat/%s",
+			    route_encode(app->msg, wj_gets(r->json, "id", ""))));
+		else
+			app_set(&st.error, app_problem_text(app, r));
+		return;
+	}
 	if (tag != TAG_LIST)
 		return;
 	st.loading = 0;
-	items = wj_get(r->json, "items");
-	if (r->status != 200 || items == NULL || items->type != WJ_ARRAY) {
+	if (kept_set(&st.list, r, "items") < 0) {
 		app_set(&st.error, r->status == 200 ? "The catalog's answer could not be read." :
 		    app_problem_text(app, r));
 		return;
 	}
 	app_set(&st.error, NULL);
-	if (st.data == NULL)
-		st.data = arena_new(16384);
-	arena_reset(st.data);
-	/* Parsed again into the page's own arena: the reply's lives for this message. */
-	st.list = wj_get(wj_parse(st.data, r->text, r->len, NULL), "items");
 }
 
 /* s contains q, ignoring the case of ASCII letters. */
@@ -105,9 +109,9 @@ choice(struct view *v, const char *id, const char *label, const char *key, const
 	v_attr(v, "selected", cur[0] == '\0' ? "1" : "");
 	v_text(v, "Any");
 	v_close(v);
-	for (a = st.list != NULL ? st.list->first : NULL; a != NULL; a = a->next) {
+	for (a = kept_first(&st.list); a != NULL; a = a->next) {
 		val = wj_gets(a, key, "");
-		for (b = st.list->first; b != a && strcmp(wj_gets(b, key, ""), val) != 0; b = b->next)
+		for (b = kept_first(&st.list); b != a && strcmp(wj_gets(b, key, ""), val) != 0; b = b->next)
 			;
 		if (b != a || val[0] == '\0')
 			continue;
@@ -123,9 +127,8 @@ choice(struct view *v, const char *id, const char *label, const char *key, const
 }
 
 static void
-card(struct view *v, const struct wj *a)
+card(struct app *app, struct view *v, const struct wj *a)
 {
-	const struct wj	*t;
 	const char	*slug = wj_gets(a, "slug", "");
 
 	v_open(v, "li");
@@ -145,16 +148,22 @@ card(struct view *v, const struct wj *a)
 	v_close(v);
 	v_leaf(v, "dt", "Tools");
 	v_open(v, "dd");
-	t = wj_get(a, "tools");
-	if (t == NULL || t->type != WJ_ARRAY || t->first == NULL)
-		v_text(v, "none");
-	for (t = t != NULL ? t->first : NULL; t != NULL; t = t->next) {
-		v_leafc(v, "span", "tag", wj_str(t, "?"));
-	}
+	view_tags(v, wj_get(a, "tools"), "none");
 	v_close(v);
 	v_leaf(v, "dt", "Defined by");
 	v_leaf(v, "dd", wj_true(wj_get(a, "global")) ? "Switchboard (a default)" : "your organization");
 	v_close(v);
+	if (app_can(app, "runs:write")) {
+		v_open(v, "button");
+		v_attr(v, "type", "button");
+		v_attrf(v, "data-click", "try:%s", slug);
+		v_attr(v, "data-test", "agent-try");
+		v_attrf(v, "aria-label", "Try it: a new chat with %s", wj_gets(a, "name", slug));
+		if (st.trying)
+			v_attr(v, "aria-disabled", "true");
+		v_text(v, "Try it");
+		v_close(v);
+	}
 	v_close(v);
 }
 
@@ -164,7 +173,6 @@ view(struct app *app, struct view *v)
 	const struct wj	*a;
 	size_t		 n = 0;
 
-	(void)app;
 	v_open(v, "form");
 	v_attr(v, "class", "filters");
 	v_attr(v, "role", "search");
@@ -187,39 +195,44 @@ view(struct app *app, struct view *v)
 	choice(v, "agents-provider", "Provider", "provider", st.provider);
 	v_close(v);
 
-	if (st.error != NULL) {
-		v_open(v, "p");
-		v_attr(v, "class", "error");
-		v_attr(v, "role", "alert");
-		v_text(v, st.error);
-		v_close(v);
-	}
-	if (st.list == NULL) {
+	view_error(v, st.error);
+	if (st.list.v == NULL) {
 		if (st.loading)
 			v_leaf(v, "p", "Loading the catalog…");
 		return;
 	}
-	for (a = st.list->first; a != NULL; a = a->next)
+	for (a = kept_first(&st.list); a != NULL; a = a->next)
 		n += shown(a);
 	v_open(v, "p");
 	v_attr(v, "class", "summary");
 	v_attr(v, "role", "status");
 	v_attr(v, "data-test", "agents-count");
-	v_textf(v, "%zu of %zu agents", n, st.list->len);
+	v_textf(v, "%zu of %zu agents", n, st.list.v->len);
 	v_close(v);
 	v_open(v, "ul");
 	v_attr(v, "class", "cards");
-	for (a = st.list->first; a != NULL; a = a->next)
+	for (a = kept_first(&st.list); a != NULL; a = a->next)
 		if (shown(a))
-			card(v, a);
+			card(app, v, a);
 	v_close(v);
 }
 
 static void
 event(struct app *app, const struct ui_event *ev)
 {
-	(void)app;
-	if (strcmp(ev->action, "agents-q") == 0)
+	struct sb_buf	 body;
+	int		 first = 1;
+
+	if (strncmp(ev->action, "try:", 4) == 0 && !st.trying) {
+		/* A new thread with that agent, opened once it is made. */
+		buf_init(&body, 0);
+		buf_puts(&body, "{");
+		wj_write_member(&body, &first, "agent", ev->action + 4);
+		buf_puts(&body, "}");
+		app_fetch(app, &page_agents, TAG_TRY, "POST", "/api/v1/threads", body.data, 0);
+		buf_free(&body);
+		st.trying = 1;
+	} else if (strcmp(ev->action, "agents-q") == 0)
 		app_set(&st.q, ev->value);
 	else if (strcmp(ev->action, "agents-category") == 0)
 		app_set(&st.category, ev->value);
@@ -231,7 +244,7 @@ static void
 reset(struct app *app)
 {
 	(void)app;
-	arena_free(st.data);
+	kept_free(&st.list);
 	free(st.error);
 	free(st.q);
 	free(st.category);

@@ -159,8 +159,7 @@ sse_state(struct app *app, unsigned stream, unsigned state)
 		 * again after the last position, unless the session ended: /api/v1/me's 401
 		 * signs the person out (app.c), which leaves the page and stops the timer. */
 		st.open = 0;
-		app_fetch(app, &page_home, TAG_SESSION, "GET", "/api/v1/me", NULL, 0);
-		app_timer(app, &page_home, REOPEN_TIMER, 3000);
+		app_stream_lost(app, &page_home, TAG_SESSION, REOPEN_TIMER);
 	}
 }
 
@@ -230,7 +229,8 @@ view(struct app *app, struct view *v)
 	v_attr(v, "class", st.live && app->online ? "live on" : "live");
 	v_attr(v, "role", "status");
 	v_attr(v, "data-test", "feed-status");
-	v_text(v, !app->online ? "Waiting for the network" : st.live ? "Live" :
+	v_text(v, !app->online ? "Waiting for the network" : !app->sse ? "This browser cannot "
+	    "follow the feed live: reload the page to see what changed" : st.live ? "Live" :
 	    st.last_id != NULL ? "Reconnecting…" : "Connecting…");
 	v_close(v);
 	counts(v);

@@ -75,14 +75,7 @@ view(struct app *app, struct view *v)
 	v_close(v);
 	field(v, "login-email", "Email address", "email", "username", st.email, 1);
 	field(v, "login-password", "Password", "password", "current-password", st.password, 0);
-	v_open(v, "button");
-	v_attr(v, "type", "submit");
-	v_attr(v, "class", "primary");
-	v_attr(v, "data-test", "login-submit");
-	if (st.busy)
-		v_attr(v, "aria-disabled", "true");
-	v_text(v, st.busy ? "Signing in…" : "Sign in");
-	v_close(v);
+	view_submit(v, "login-submit", st.busy, st.busy ? "Signing in…" : "Sign in");
 	if (st.sso == 1) {
 		v_leafc(v, "p", "or", "or");
 		v_open(v, "a");
@@ -93,17 +86,6 @@ view(struct app *app, struct view *v)
 		v_close(v);
 	}
 	v_close(v);
-}
-
-static const char *
-form_value(const struct ui_event *ev, const char *name, const char *dflt)
-{
-	size_t	 i;
-
-	for (i = 0; i < ev->nfields; i++)
-		if (strcmp(ev->names[i], name) == 0)
-			return ev->values[i];
-	return dflt;
 }
 
 static void
@@ -123,8 +105,8 @@ event(struct app *app, const struct ui_event *ev)
 	if (strcmp(ev->action, "login") != 0 || st.busy)
 		return;
 	/* What the form holds wins: a password manager may fill it without input events. */
-	app_set(&st.email, form_value(ev, "email", st.email != NULL ? st.email : ""));
-	app_set(&st.password, form_value(ev, "password", st.password != NULL ? st.password : ""));
+	app_set(&st.email, ui_field(ev, "email", st.email != NULL ? st.email : ""));
+	app_set(&st.password, ui_field(ev, "password", st.password != NULL ? st.password : ""));
 	if (st.email[0] == '\0' || st.password[0] == '\0') {
 		app_set(&st.error, "Enter your email address and your password.");
 		return;

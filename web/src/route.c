@@ -16,16 +16,18 @@ static const struct {
 	{ "",		&page_home },
 	{ "login",	&page_login },
 	{ "agents",	&page_agents },
-	{ "chat",	&page_soon_chat },
-	{ "inbox",	&page_soon_inbox },
-	{ "kb",		&page_soon_kb },
-	{ "keys",	&page_soon_keys },
+	{ "chat",	&page_chat },
+	{ "runs",	&page_run },
+	{ "inbox",	&page_inbox },
+	{ "kb",		&page_kb },
+	{ "keys",	&page_keys },
+	{ "audit",	&page_audit },
 };
 
 const struct page *
-route_find(const char *hash, const char **query)
+route_find(const char *hash, const char **sub, size_t *nsub, const char **query)
 {
-	const char	*p = hash, *q;
+	const char	*p = hash, *q, *slash;
 	size_t		 n, i;
 
 	if (*p == '#')
@@ -37,6 +39,13 @@ route_find(const char *hash, const char **query)
 	if (n > 0 && p[n - 1] == '/')
 		n--;
 	*query = q != NULL ? q + 1 : "";
+	*sub = "";
+	*nsub = 0;
+	if ((slash = memchr(p, '/', n)) != NULL) {
+		*sub = slash + 1;
+		*nsub = n - (size_t)(slash + 1 - p);
+		n = (size_t)(slash - p);
+	}
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strlen(routes[i].segment) == n && strncmp(routes[i].segment, p, n) == 0)
 			return routes[i].page;

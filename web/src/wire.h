@@ -24,11 +24,14 @@
  *   OP_HASH       text                 location.hash
  *
  * Input messages (glue -> app): one byte of kind and then its fields:
- *   IN_START      hash, online         once, after instantiation
+ *   IN_START      hash, online, caps   once, after instantiation (caps: CAP_SSE when the
+ *                                      browser has EventSource; absent: it has)
  *   IN_ROUTE      hash                 hashchange
  *   IN_EVENT      type, action, value, nfields, nfields x (name, value)
  *                 a DOM event on an element with data-<type>="action" (the fields:
- *                 a submitted form's named controls)
+ *                 a submitted form's named controls; a file input's change: "name",
+ *                 "size" and, when size is at most the input's data-max, "bytes",
+ *                 the file's bytes as they are)
  *   IN_FETCH      req, status, body    status 0: no answer (network); 302: a redirect
  *                                      not followed (FETCH_MANUAL)
  *   IN_SSE        stream, type, id, data   one event (its lastEventId)
@@ -57,6 +60,7 @@ enum wire_in_kind {
 
 #define FETCH_MANUAL	1u	/* OP_FETCH flags: answer a redirect as 302, do not follow */
 #define WIRE_MOUNT	1u	/* the node id of the element the app is mounted on */
+#define CAP_SSE		1u	/* IN_START caps: EventSource exists */
 
 /* Writers: append to out (which grows or aborts: buf.h). */
 void	 wire_u8(struct sb_buf *out, unsigned v);

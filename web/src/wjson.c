@@ -83,6 +83,17 @@ utf8_seq(const unsigned char *s, size_t n)
 }
 
 int
+wj_utf8_ok(const char *s, size_t n)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < n; i += k)
+		if (s[i] == '\0' || (k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
+			return 0;
+	return 1;
+}
+
+int
 wj_hexdigit(int c)
 {
 	static const char	 digits[] = "0123456789abcdef";
@@ -457,4 +468,43 @@ wj_write_member(struct sb_buf *out, int *first, const char *key, const char *val
 	wj_write_str(out, key);
 	buf_append(out, ":", 1);
 	wj_write_str(out, value);
+}
+
+void
+wj_write(struct sb_buf *out, const struct wj *v)
+{
+	const struct wj	*m;
+
+	switch (v != NULL ? v->type : WJ_NULL) {
+	case WJ_NULL:
+		buf_puts(out, "null");
+		break;
+	case WJ_FALSE:
+	case WJ_TRUE:
+		buf_puts(out, v->type == WJ_TRUE ? "true" : "false");
+		break;
+	case WJ_NUMBER:
+		if (v->num == (double)(long long)v->num && v->num > -1e15 && v->num < 1e15)
+			buf_printf(out, "%lld", (long long)v->num);
+		else
+			buf_printf(out, "%.17g", v->num);
+		break;
+	case WJ_STRING:
+		wj_write_str(out, v->str);
+		break;
+	case WJ_ARRAY:
+	case WJ_OBJECT:
+		buf_puts(out, v->type == WJ_ARRAY ? "[" : "{");
+		for (m = v->first; m != NULL; m = m->next) {
+			if (m != v->first)
+				buf_puts(out, ",");
+			if (v->type == WJ_OBJECT) {
+				wj_write_str(out, m->key);
+				buf_puts(out, ":");
+			}
+			wj_write(out, m);
+		}
+		buf_puts(out, v->type == WJ_ARRAY ? "]" : "}");
+		break;
+	}
 }

@@ -50,6 +50,9 @@ double		 wj_num(const struct wj *v, double dflt);
 /* 1 for true, 0 for anything else. */
 int		 wj_true(const struct wj *v);
 
+/* 1 when s[0..n) is UTF-8 without U+0000 (what the API takes as text), else 0. */
+int		 wj_utf8_ok(const char *s, size_t n);
+
 /* The value of a hexadecimal digit (either case), or -1. */
 int		 wj_hexdigit(int c);
 
@@ -57,6 +60,8 @@ int		 wj_hexdigit(int c);
  * characters, '"', '\\', and '<', '>', '&' as \u escapes); the bytes are passed as they
  * are, so s must be UTF-8. */
 void		 wj_write_str(struct sb_buf *out, const char *s);
+/* Appends v as JSON (NULL as null); a string as wj_write_str writes it. */
+void		 wj_write(struct sb_buf *out, const struct wj *v);
 /* Appends "key":"value" with a leading comma unless *first, then clears *first. */
 void		 wj_write_member(struct sb_buf *out, int *first, const char *key, const char *value);
 

@@ -24,6 +24,15 @@ static const struct {
 	{ "rate-limit-unavailable", "Switchboard is not available right now. Try again in a moment." },
 	{ "too-many-streams", "Too many live views are open. Close a few tabs, then reload this one." },
 	{ "oidc-unavailable", "Single sign-on is not available right now. Try again in a moment." },
+	{ "thread-busy", "A run is already going in this chat. Wait for it, or choose to queue your "
+	    "message or to interrupt the run." },
+	{ "inbox-closed", "This was already answered, or it expired or was cancelled with its run." },
+	{ "unknown-agent", "That agent does not exist, or it is disabled." },
+	{ "document-too-large", "That document is too large: 256 KiB at most." },
+	{ "too-many-documents", "The knowledge base is full: 1000 documents at most. Delete some first." },
+	{ "kb-too-large", "The knowledge base is full: 64 MiB in all. Delete some documents first." },
+	{ "invalid-content", "That document is empty, or white space alone." },
+	{ "scope-not-held", "A key can only have scopes you have yourself." },
 };
 
 const char *
