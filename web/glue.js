@@ -9,7 +9,7 @@
 		REMOVE: 8, FOCUS: 9, FETCH: 10, SSE_OPEN: 11, SSE_CLOSE: 12, TIMER: 13,
 		UNTIMER: 14, TITLE: 15, HASH: 16 };
 	const IN = { START: 1, ROUTE: 2, EVENT: 3, FETCH: 4, SSE: 5, SSE_STATE: 6, TIMER: 7,
-		ONLINE: 8 };
+		ONLINE: 8, VISIBLE: 9 };
 	const enc = new TextEncoder();
 	const dec = new TextDecoder();
 	const nodes = new Map();	// id -> DOM node; 1 is the mount point
@@ -244,6 +244,10 @@
 		for (const t of ['click', 'input', 'change', 'submit'])
 			document.addEventListener(t, (e) => forward(t, e));
 		send(IN.START, location.hash, navigator.onLine ? 1 : 0, typeof EventSource === 'function' ? 1 : 0);
+		const visible = () => send(IN.VISIBLE, document.visibilityState === 'hidden' ? 0 : 1);
+		document.addEventListener('visibilitychange', visible);
+		if (document.visibilityState === 'hidden')
+			visible();
 	}
 
 	const script = document.currentScript;

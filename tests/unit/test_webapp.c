@@ -896,6 +896,65 @@ test_app_problem_words(void)
 	close_app();
 }
 
+/* A hidden tab gives its streams back after APP_PARK_MS and takes them again, from
+ * where it was, once shown; hidden for less, nothing changes. */
+static void
+test_app_hidden_tab(void)
+{
+	char	 timer[32];
+
+	open_app();
+	signed_out_at("", 404);
+	sign_in();
+	route("#/");
+	number(IN_SSE_STATE, 1, 1, 1);
+	sse(1, "feed.ready", "40-0", "{\"after\":\"40-0\"}");
+	sse(1, "run.queued", "41-7", "{\"id\":\"r1\",\"agent\":\"summarizer\",\"state\":\"queued\","
+	    "\"created_at\":\"2026-12-07T13:50:31.048Z\"}");
+
+	/* Hidden briefly: the timer is set, then cleared; the stream stays. */
+	websim_log_reset(sim);
+	number(IN_VISIBLE, 0, 0, 0);
+	snprintf(timer, sizeof(timer), "timer %u %u\n", APP_MAX_TIMERS + 2, APP_PARK_MS);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), timer);
+	number(IN_VISIBLE, 1, 0, 0);
+	snprintf(timer, sizeof(timer), "untimer %u\n", APP_MAX_TIMERS + 2);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), timer);
+	CU_ASSERT(strstr(websim_log(sim), "sse-close") == NULL);
+
+	/* Hidden for long: the stream closes, and nothing reopens it while hidden. */
+	number(IN_VISIBLE, 0, 0, 0);
+	websim_log_reset(sim);
+	number(IN_TIMER, APP_MAX_TIMERS + 2, 0, 0);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "sse-close 1\n");
+	CU_ASSERT(strstr(websim_log(sim), "fetch ") == NULL);
+	CU_ASSERT(strstr(websim_log(sim), "timer 1 ") == NULL);
+	/* A second hide while parked sets no timer again. */
+	websim_log_reset(sim);
+	number(IN_VISIBLE, 0, 0, 0);
+	CU_ASSERT(strstr(websim_log(sim), "timer") == NULL);
+
+	/* Shown: the session is asked and the stream reopens at once after its last event. */
+	websim_log_reset(sim);
+	number(IN_VISIBLE, 1, 0, 0);
+	CU_ASSERT(req_of("GET /api/v1/me") != 0);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "timer 1 0\n");
+	fetched(req_of("GET /api/v1/me"), 200, me);
+	number(IN_TIMER, 1, 0, 0);
+	UNIT_ASSERT_CONTAINS(websim_log(sim), "sse-open 1 /api/v1/stream?after=41-7 ");
+
+	/* Parked, then another page: the home's stream is not reopened when shown. */
+	number(IN_VISIBLE, 0, 0, 0);
+	number(IN_TIMER, APP_MAX_TIMERS + 2, 0, 0);
+	route("#/agents");
+	websim_log_reset(sim);
+	number(IN_VISIBLE, 1, 0, 0);
+	CU_ASSERT(strstr(websim_log(sim), "timer 1 ") == NULL);
+	number(IN_TIMER, 1, 0, 0);
+	CU_ASSERT(strstr(websim_log(sim), "sse-open") == NULL);
+	close_app();
+}
+
 void
 suite_webapp(void)
 {
@@ -905,6 +964,8 @@ suite_webapp(void)
 	    test_app_sign_in);
 	unit_test(s, "home: the live feed, counts, failures, resume after the last position",
 	    test_app_home_feed);
+	unit_test(s, "a tab hidden for a minute gives its streams back, takes them again when shown",
+	    test_app_hidden_tab);
 	unit_test(s, "agents: the catalog filtered by name, category and provider", test_app_agents);
 	unit_test(s, "a reload of a signed-in page opens that page", test_app_reload_signed_in);
 	unit_test(s, "problems in words; malformed messages are ignored", test_app_problem_words);

@@ -16,6 +16,7 @@
 #define TAG_ME		1	/* the app's own fetches */
 #define TAG_LOGOUT	2
 #define TIMER_ME	(APP_MAX_TIMERS + 1)	/* the app's own timer: ask /me again */
+#define TIMER_PARK	(APP_MAX_TIMERS + 2)	/* the app's own: a hidden tab's streams go */
 
 void
 app_set(char **slot, const char *s)
@@ -141,6 +142,8 @@ app_timer(struct app *app, const struct page *page, unsigned n, unsigned ms)
 void
 app_untimer(struct app *app, unsigned n)
 {
+	if (n >= 1 && n <= APP_MAX_TIMERS)
+		app->resume[n - 1].page = NULL;
 	if (n < 1 || n > APP_MAX_TIMERS || app->timers[n - 1] == NULL)
 		return;
 	app->timers[n - 1] = NULL;
@@ -150,8 +153,56 @@ app_untimer(struct app *app, unsigned n)
 void
 app_stream_lost(struct app *app, const struct page *page, unsigned tag, unsigned n)
 {
+	if (app->parked && n >= 1 && n <= APP_MAX_TIMERS) {
+		app->resume[n - 1].page = page;		/* when the tab shows again */
+		app->resume[n - 1].tag = tag;
+		return;
+	}
 	app_fetch(app, page, tag, "GET", "/api/v1/me", NULL, 0);
 	app_timer(app, page, n, 3000);
+}
+
+/* The tab hid long enough: its streams close, and their pages see them closed. */
+static void
+park(struct app *app)
+{
+	const struct page	*page;
+	unsigned		 n;
+
+	app->parked = 1;
+	for (n = 1; n <= APP_MAX_STREAMS; n++)
+		if ((page = app->streams[n - 1]) != NULL) {
+			app_sse_close(app, n);
+			if (page->sse_state != NULL)
+				page->sse_state(app, n, 2);
+		}
+}
+
+static void
+on_visible(struct app *app, int visible)
+{
+	const struct page	*page;
+	unsigned		 n;
+
+	if (!visible) {
+		if (!app->hidden)
+			timer_op(app, TIMER_PARK, APP_PARK_MS, 1);
+		app->hidden = 1;
+		return;
+	}
+	if (app->hidden && !app->parked)
+		timer_op(app, TIMER_PARK, 0, 0);
+	app->hidden = 0;
+	if (!app->parked)
+		return;
+	app->parked = 0;
+	/* Shown again: the streams reopen at once, the session checked as after a loss. */
+	for (n = 1; n <= APP_MAX_TIMERS; n++)
+		if ((page = app->resume[n - 1].page) != NULL) {
+			app->resume[n - 1].page = NULL;
+			app_fetch(app, page, app->resume[n - 1].tag, "GET", "/api/v1/me", NULL, 0);
+			app_timer(app, page, n, 0);
+		}
 }
 
 void
@@ -168,7 +219,7 @@ route_to(struct app *app, const char *hash)
 {
 	const struct page	*page, *was = app->route.page;
 	const char		*query, *sub;
-	size_t			 nsub;
+	size_t			 nsub, n;
 
 	app_set(&app->hash, hash);
 	hash = app->hash;		/* the caller's may have been the old app->hash */
@@ -191,6 +242,10 @@ route_to(struct app *app, const char *hash)
 		return;
 	if (page != was && app->entered && was->leave != NULL)
 		was->leave(app);
+	if (page != was)
+		for (n = 0; n < APP_MAX_TIMERS; n++)
+			if (app->resume[n].page == was)
+				app->resume[n].page = NULL;	/* its streams are not reopened */
 	app_set(&app->route.sub, sub);
 	app_set(&app->route.query, query);
 	app->route.page = page;
@@ -466,6 +521,11 @@ on_timer(struct app *app, uint32_t n)
 			ask_me(app);
 		return;
 	}
+	if (n == TIMER_PARK) {
+		if (app->hidden && !app->parked)
+			park(app);
+		return;
+	}
 	if (n < 1 || n > APP_MAX_TIMERS || (page = app->timers[n - 1]) == NULL)
 		return;
 	app->timers[n - 1] = NULL;
@@ -549,6 +609,12 @@ app_input(struct app *app, const void *msg, size_t len)
 		if (in.bad)
 			return;
 		app->online = v != 0;
+		break;
+	case IN_VISIBLE:
+		v = wire_in_u32(&in);
+		if (in.bad)
+			return;
+		on_visible(app, v != 0);
 		break;
 	default:
 		return;

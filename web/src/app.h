@@ -86,6 +86,9 @@ struct kept {
 #define APP_MAX_STREAMS	4
 #define APP_MAX_TIMERS	8
 #define APP_MAX_FETCHES	32
+/* Over HTTP/1.1 a browser holds at most six connections to a host for all its tabs,
+ * and each open stream holds one: a tab hidden this long closes its streams. */
+#define APP_PARK_MS	60000
 
 struct app {
 	struct sb_buf		 out;		/* operations for the glue */
@@ -121,6 +124,16 @@ struct app {
 	uint32_t		 next_req;
 	const struct page	*streams[APP_MAX_STREAMS];	/* who opened stream i+1 */
 	const struct page	*timers[APP_MAX_TIMERS];
+
+	/* A tab hidden for APP_PARK_MS gives its streams back (parked); the reopen each
+	 * page then asks for (app_stream_lost) waits in resume[timer - 1] until the tab
+	 * shows again. */
+	int			 hidden;
+	int			 parked;
+	struct {
+		const struct page	*page;	/* NULL: none waits */
+		unsigned		 tag;
+	} resume[APP_MAX_TIMERS];
 };
 
 /* The app, ready for its first message; the caller owns it (app_free). */

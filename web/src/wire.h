@@ -38,6 +38,8 @@
  *   IN_SSE_STATE  stream, state        0 reconnecting, 1 open, 2 closed for good
  *   IN_TIMER      timer
  *   IN_ONLINE     online
+ *   IN_VISIBLE    visible              visibilitychange (0: the tab is hidden); also
+ *                                      after IN_START when the tab starts hidden
  *
  * Node id 1 is the element the app is mounted on; the app gives every other id. */
 #ifndef SB_WEB_WIRE_H
@@ -55,7 +57,8 @@ enum wire_op {
 };
 
 enum wire_in_kind {
-	IN_START = 1, IN_ROUTE, IN_EVENT, IN_FETCH, IN_SSE, IN_SSE_STATE, IN_TIMER, IN_ONLINE
+	IN_START = 1, IN_ROUTE, IN_EVENT, IN_FETCH, IN_SSE, IN_SSE_STATE, IN_TIMER, IN_ONLINE,
+	IN_VISIBLE
 };
 
 #define FETCH_MANUAL	1u	/* OP_FETCH flags: answer a redirect as 302, do not follow */
