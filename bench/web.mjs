@@ -3,6 +3,7 @@
 // Prints "# " lines as it goes and writes the figures bench/web sums up.
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 
 const require = createRequire(new URL('../tests/node/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -53,12 +54,18 @@ const browser = await chromium.launch({
 	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
 		'--disable-component-update', '--no-first-run'],
 });
+// One sign-in (the API limits them), its cookie given to every context.
+let session = null;
 async function signedIn() {
-	const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+	const context = await browser.newContext({ viewport: { width: 1440, height: 900 },
+		storageState: session ?? undefined });
 	await context.addInitScript(instrument);
-	const r = await context.request.post(`${base}/api/v1/auth/login`, { data: { email, password } });
-	if (r.status() !== 200)
-		throw new Error(`sign in: ${r.status()} ${await r.text()}`);
+	if (session === null) {
+		const r = await context.request.post(`${base}/api/v1/auth/login`, { data: { email, password } });
+		if (r.status() !== 200)
+			throw new Error(`sign in: ${r.status()} ${await r.text()}`);
+		session = await context.storageState();
+	}
 	return context;
 }
 
@@ -75,13 +82,30 @@ for (let i = 0; i < LOADS; i++) {
 		null, { timeout: 20000 });
 	const f = await page.evaluate(() => {
 		const need = /\/(glue\.[0-9a-f]+\.js|app\.[0-9a-f]+\.(wasm|css)|api\/v1\/me)$/;
-		const ends = performance.getEntriesByType('resource').filter((e) => need.test(new URL(e.name).pathname))
-			.map((e) => e.responseEnd);
-		return { render: window.__feedAt, network: Math.max(performance.getEntriesByType('navigation')[0].responseEnd,
-			window.__eventAt, ...ends), resources: ends.length };
+		const got = performance.getEntriesByType('resource').filter((e) => need.test(new URL(e.name).pathname));
+		const nav = performance.getEntriesByType('navigation')[0];
+		const ends = got.map((e) => e.responseEnd);
+		const ms = (x) => Math.round(x);
+		return { render: window.__feedAt, network: Math.max(nav.responseEnd, window.__eventAt, ...ends),
+			resources: ends.length,
+			steps: [`index.html ${ms(nav.responseEnd)}`, ...got.map((e) =>
+				`${new URL(e.name).pathname.replace(/.*\//, '')} ${ms(e.startTime)}-${ms(e.responseEnd)}`),
+				`first event ${ms(window.__eventAt)}`, `the frame with the feed ${ms(window.__feedAt)}`].join(', ') };
 	});
+	say(`load ${i}: ${f.steps} ms`);
 	if (f.resources < 4)
 		throw new Error(`load ${i}: ${f.resources} of the 4 resources timed`);
+	if (i === LOADS - 1) {
+		// The same open by the browser alone, on the loaded page: five times.
+		const alone = [];
+		for (let k = 0; k < 5; k++)
+			alone.push(await page.evaluate(() => new Promise((resolve) => {
+				const t0 = performance.now();
+				const es = new EventSource('/api/v1/stream?after=0');
+				es.addEventListener('feed.ready', () => { es.close(); resolve(performance.now() - t0); });
+			})));
+		say(`the feed's open by the browser alone (new EventSource to feed.ready): ${alone.map((x) => r1(x)).join(' ')} ms`);
+	}
 	renders.push(f.render);
 	networks.push(f.network);
 	if (i === 0)
@@ -92,18 +116,50 @@ for (let i = 0; i < LOADS; i++) {
 }
 say(`first render of home: ${renders.map((x) => Math.round(x)).join(' ')} ms; its network: ${networks.map((x) => Math.round(x)).join(' ')} ms`);
 
+// The feed's open alone, outside the browser: the request to its feed.ready.
+const cookie = session.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+const feedOpen = [];
+for (let i = 0; i < 5; i++) {
+	feedOpen.push(await new Promise((resolve, reject) => {
+		const t0 = performance.now();
+		const req = http.get(`${base}/api/v1/stream?after=0`, { headers: { Cookie: cookie, Accept: 'text/event-stream' } },
+			(res) => {
+				let got = '';
+				res.on('data', (b) => {
+					got += b;
+					if (got.includes('event: feed.ready')) {
+						resolve(performance.now() - t0);
+						req.destroy();
+					}
+				});
+			});
+		req.on('error', (e) => { if (e.code !== 'ECONNRESET') reject(e); });
+		setTimeout(() => { req.destroy(); resolve(Infinity); }, 5000);
+	}));
+}
+say(`the feed's open alone (request to feed.ready, outside the browser): ${feedOpen.map((x) => r1(x)).join(' ')} ms`);
+
 // ---------------------------------------------------------------- chats
 
-const context = await signedIn();
+// Each chat in a browser context of its own: over HTTP/1.1 a browser holds at most six
+// connections to a host for all its tabs, and every chat holds one open for its
+// stream, so ten tabs of one context would wait for each other (docs/web.md).
 const pages = [];
+const refused = [];	// answers over 399 and page errors, which no step expects
 for (let i = 0; i < CHATS; i++) {
+	const context = await signedIn();
 	const page = await context.newPage();
 	page.setDefaultTimeout(60000);
+	page.on('response', (r) => {
+		if (r.status() >= 400 && refused.length < 20)
+			refused.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`);
+	});
+	page.on('pageerror', (e) => { if (refused.length < 20) refused.push(`page error: ${e.message}`); });
 	const cdp = await context.newCDPSession(page);
 	await cdp.send('Performance.enable');
 	pages.push({ page, cdp, answers: 0, chars: 0, wrong: 0 });
 }
-const api = async (path) => (await context.request.get(`${base}${path}`)).json();
+const api = async (p, path) => (await p.page.context().request.get(`${base}${path}`)).json();
 
 async function newThread(p) {
 	const before = await p.page.evaluate(() => location.hash);
@@ -116,6 +172,8 @@ const terminal = ['succeeded', 'failed', 'cancelled'];
 async function chat(p, i, until) {
 	await p.page.goto(`${base}/#/chat`);
 	await p.page.locator(t('chat-agent')).waitFor();
+	// The long tasks counted are the chat's, not the page's start (the wasm compiled).
+	await p.page.evaluate(() => { window.__long = []; });
 	let turns = 0;
 	while (Date.now() < until) {
 		if (turns % TURNS_A_THREAD === 0)
@@ -130,7 +188,7 @@ async function chat(p, i, until) {
 		turns++;
 		const shown = await p.page.locator(`${t('message')}[data-role="assistant"]`).last().textContent();
 		const href = await p.page.locator('.turn a[href^="#/runs/"]').last().getAttribute('href');
-		const run = await api(`/api/v1/runs/${href.slice(7)}`);
+		const run = await api(p, `/api/v1/runs/${href.slice(7)}`);
 		if (run.state !== 'succeeded' || shown !== run.output?.text)
 			p.wrong++;
 		p.answers++;
@@ -178,10 +236,19 @@ async function sample(at) {
 
 const start = Date.now();
 const until = start + DURATION * 1000;
-for (const p of pages)
-	await p.page.evaluate(() => { window.__long = []; });
 const ticker = setInterval(() => { sample((Date.now() - start) / 1000).catch(() => {}); }, 10000);
-await Promise.all(pages.map((p, i) => chat(p, i, until)));
+try {
+	await Promise.all(pages.map((p, i) => chat(p, i, until)));
+} catch (e) {
+	say(`the chats stopped: ${e.message.split('\n')[0]}`);
+	for (const [i, p] of pages.entries()) {
+		say(`  chat ${i}: at ${await p.page.evaluate(() => location.hash)}, ${p.answers} answers`);
+		await p.page.screenshot({ path: `${out}.chat-${i}.png` }).catch(() => {});
+	}
+	for (const r of refused)
+		say(`  ${r}`);
+	throw e;
+}
 clearInterval(ticker);
 await sample((Date.now() - start) / 1000);
 const elapsed = (Date.now() - start) / 1000;
@@ -189,6 +256,7 @@ const elapsed = (Date.now() - start) / 1000;
 const longs = [];
 for (const p of pages)
 	longs.push(...await p.page.evaluate(() => window.__long));
+say(`long tasks over 50 ms: ${longs.filter((d) => d > 50).sort((a, b) => b - a).slice(0, 10).map(Math.round).join(' ')} ms`);
 const answers = pages.reduce((a, p) => a + p.answers, 0);
 const chars = pages.reduce((a, p) => a + p.chars, 0);
 const wrong = pages.reduce((a, p) => a + p.wrong, 0);
@@ -202,10 +270,11 @@ const late = samples.filter((s) => s.at >= elapsed - 60);
 const growth = (k) => r1(100 * (avg(late, k) - avg(early, k)) / avg(early, k));
 for (const s of samples)
 	say(`memory at ${Math.round(s.at)} s: JS heap ${r1(s.heap)} MiB, DOM nodes ${s.nodes}, browser PSS ${r1(s.pss)} MiB`);
+say(`answers over 399 and page errors: ${refused.length}${refused.length ? ': ' + refused.join('; ') : ''}`);
 const figures = {
 	render: { p50: r1(pct(renders, 0.5)), max: r1(Math.max(...renders)), cold: r1(cold) },
-	network: { p50: r1(pct(networks, 0.5)) },
-	chats: { runs: answers, wrong, tokens: chars, rate: r1(chars / elapsed) },
+	network: { p50: r1(pct(networks, 0.5)), feed_open: r1(pct(feedOpen, 0.5)) },
+	chats: { runs: answers, wrong, tokens: chars, rate: r1(chars / elapsed), refused: refused.length },
 	longtasks: { count: longs.length, max: longs.length ? r1(Math.max(...longs)) : 0 },
 	memory: {
 		heap_first: r1(avg(early, 'heap')), heap_last: r1(avg(late, 'heap')), heap_growth: growth('heap'),
