@@ -220,21 +220,30 @@ db_exec(struct sb_db *db, const char *sql, int nparams, const char *const *param
 	    sql, err);
 }
 
-PGresult *
-db_exec_stmt(struct sb_db *db, struct db_stmt *st, const char *const *params, enum sb_err *err)
+/* Prepares st on this connection unless it was already: 0, or -1 with *err set. */
+static int
+db_prepared(struct sb_db *db, struct db_stmt *st, enum sb_err *err)
 {
 	PGresult *res;
 
+	if (st->generation == db->generation)
+		return 0;
+	res = db_check(db, PQprepare(db->conn, st->name, st->sql, st->nparams, NULL),
+	    st->name, err);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	st->generation = db->generation;
+	return 0;
+}
+
+PGresult *
+db_exec_stmt(struct sb_db *db, struct db_stmt *st, const char *const *params, enum sb_err *err)
+{
 	if (db->conn == NULL && (*err = db_ensure(db)) != SB_OK)
 		return NULL;
-	if (st->generation != db->generation) {
-		res = db_check(db, PQprepare(db->conn, st->name, st->sql, st->nparams, NULL),
-		    st->name, err);
-		if (res == NULL)
-			return NULL;
-		PQclear(res);
-		st->generation = db->generation;
-	}
+	if (db_prepared(db, st, err) < 0)
+		return NULL;
 	return db_check(db, PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0),
 	    st->name, err);
 }
@@ -272,22 +281,14 @@ PGresult *
 db_exec_then(struct sb_db *db, struct db_stmt *st, const char *const *params,
     struct db_stmt *then, const char *const *then_params, enum sb_err *err)
 {
-	struct db_stmt	*both[2] = { st, then };
 	PGresult	*res[2] = { NULL, NULL }, *r;
 	enum sb_err	 then_err;
 	int		 i, broke = 0;
 
 	if (db->conn == NULL && (*err = db_ensure(db)) != SB_OK)
 		return NULL;
-	for (i = 0; i < 2; i++)
-		if (both[i]->generation != db->generation) {
-			r = db_check(db, PQprepare(db->conn, both[i]->name, both[i]->sql,
-			    both[i]->nparams, NULL), both[i]->name, err);
-			if (r == NULL)
-				return NULL;
-			PQclear(r);
-			both[i]->generation = db->generation;
-		}
+	if (db_prepared(db, st, err) < 0 || db_prepared(db, then, err) < 0)
+		return NULL;
 	if (PQenterPipelineMode(db->conn) != 1)
 		return db_check(db, NULL, st->name, err);
 	/* A Sync after each: two transactions, the second run whatever the first did. */
